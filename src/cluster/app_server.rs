@@ -1,0 +1,192 @@
+//! A Tomcat-like application server with sessions kept in its own memory.
+//!
+//! Owns a bounded worker pool (`maxThreads`, default 200) with a bounded
+//! accept queue (`acceptCount`, default 100) — overload gives queueing delay
+//! and then 503s — and an in-memory session map with Tomcat's 30-minute
+//! timeout. Sessions are volatile: a crash loses every one of them, and a
+//! shopper whose session lived here is sent back to the login page. The only
+//! durable field is the boot count, which is stamped into session ids so that
+//! a session from before a crash is recognised as lost, not unknown.
+//! Never talks to shoppers directly: it answers whoever sent the request.
+
+use super::message::{FailCause, HttpRequest, HttpResponse, Msg, Page, SessionCookie, Status};
+use crate::sim::{Ctx, MINUTE_US, MS, NodeId, TimeUs, TimerKey};
+use std::collections::{BTreeMap, VecDeque};
+
+/// Tomcat connector and manager settings; defaults are Tomcat's own.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AppServerConfig {
+    /// `maxThreads`: requests served at once.
+    pub max_threads: u32,
+    /// `acceptCount`: requests waiting for a thread before 503s.
+    pub accept_count: u32,
+    /// Minimum service time of one request.
+    pub service_min_us: TimeUs,
+    /// Mean of the exponential part of the service time on top of the minimum.
+    pub service_mean_extra_us: TimeUs,
+    /// `session-timeout` 30 minutes.
+    pub session_timeout_us: TimeUs,
+}
+
+impl Default for AppServerConfig {
+    fn default() -> Self {
+        Self {
+            max_threads: 200,
+            accept_count: 100,
+            service_min_us: 4 * MS,
+            service_mean_extra_us: 8 * MS,
+            session_timeout_us: 30 * MINUTE_US,
+        }
+    }
+}
+
+/// One session in memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Session {
+    pub shopper: u16,
+    pub created_us: TimeUs,
+    pub last_access_us: TimeUs,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Job {
+    from: NodeId,
+    request: HttpRequest,
+}
+
+/// Session ids carry the boot that made them in their high bits.
+const BOOT_SHIFT: u32 = 20;
+
+/// The app server node.
+#[derive(Clone, Debug)]
+pub struct AppServer {
+    pub config: AppServerConfig,
+    // Durable (survives a crash): how many times the process has booted.
+    pub boots: u32,
+    // Volatile (lost on crash): sessions, work in progress, counters of this boot.
+    pub sessions: BTreeMap<u32, Session>,
+    jobs: BTreeMap<TimerKey, Job>,
+    queue: VecDeque<Job>,
+    next_job: TimerKey,
+    next_session: u32,
+    pub served: u64,
+    pub rejected: u64,
+    /// Sessions asked for that this server should have had but did not. Must
+    /// stay 0: a session only goes missing through a crash or a failover.
+    pub unexplained_misses: u64,
+}
+
+impl AppServer {
+    pub fn new(config: AppServerConfig) -> Self {
+        Self {
+            config,
+            boots: 0,
+            sessions: BTreeMap::new(),
+            jobs: BTreeMap::new(),
+            queue: VecDeque::new(),
+            next_job: 0,
+            next_session: 0,
+            served: 0,
+            rejected: 0,
+            unexplained_misses: 0,
+        }
+    }
+
+    pub fn busy_workers(&self) -> usize {
+        self.jobs.len()
+    }
+
+    pub fn queued(&self) -> usize {
+        self.queue.len()
+    }
+
+    pub fn on_start(&mut self, _ctx: &mut Ctx<'_, Msg>) {
+        self.boots += 1;
+    }
+
+    pub fn on_crash(&mut self) {
+        let boots = self.boots;
+        *self = Self { boots, ..Self::new(self.config.clone()) };
+    }
+
+    pub fn on_message(&mut self, ctx: &mut Ctx<'_, Msg>, from: NodeId, msg: Msg) {
+        let Msg::Request(request) = msg else { return };
+        let job = Job { from, request };
+        if self.jobs.len() < self.config.max_threads as usize {
+            self.begin(ctx, job);
+        } else if self.queue.len() < self.config.accept_count as usize {
+            self.queue.push_back(job);
+        } else {
+            self.rejected += 1;
+            let reply = failure(request, Status::Unavailable, ctx.me, FailCause::Overloaded);
+            ctx.send(from, Msg::Response(reply));
+        }
+    }
+
+    fn begin(&mut self, ctx: &mut Ctx<'_, Msg>, job: Job) {
+        let key = self.next_job;
+        self.next_job += 1;
+        let service_us = self.config.service_min_us + ctx.rng.exp_us(self.config.service_mean_extra_us);
+        ctx.set_timer(key, service_us);
+        self.jobs.insert(key, job);
+    }
+
+    /// A worker finished: answer, then take the next queued request.
+    pub fn on_timer(&mut self, ctx: &mut Ctx<'_, Msg>, key: TimerKey) {
+        let Some(job) = self.jobs.remove(&key) else { return };
+        let reply = self.serve(ctx, job.request);
+        self.served += 1;
+        ctx.send(job.from, Msg::Response(reply));
+        if let Some(next) = self.queue.pop_front() {
+            self.begin(ctx, next);
+        }
+    }
+
+    fn serve(&mut self, ctx: &mut Ctx<'_, Msg>, request: HttpRequest) -> HttpResponse {
+        let now_us = ctx.now_us;
+        if request.page == Page::Login {
+            let id = (self.boots << BOOT_SHIFT) | (self.next_session & ((1 << BOOT_SHIFT) - 1));
+            self.next_session += 1;
+            let session = Session { shopper: request.shopper, created_us: now_us, last_access_us: now_us };
+            self.sessions.insert(id, session);
+            let cookie = SessionCookie { id, route: ctx.me };
+            return HttpResponse { id: request.id, status: Status::Ok, session: Some(cookie), failure: None };
+        }
+        let ok = HttpResponse { id: request.id, status: Status::Ok, session: request.session, failure: None };
+        let Some(cookie) = request.session else {
+            return if request.page.needs_session() {
+                failure(request, Status::LoginRedirect, ctx.me, FailCause::SessionNotFound)
+            } else {
+                ok
+            };
+        };
+        // Public pages are served whatever the cookie; a missing session is
+        // only noticed by a page that needs one.
+        let needs = request.page.needs_session();
+        // The route is part of the session id (`<id>.<jvmRoute>`): another
+        // server's session is simply unknown here.
+        let found = if cookie.route == ctx.me { self.sessions.get_mut(&cookie.id) } else { None };
+        match found {
+            Some(s) if now_us - s.last_access_us <= self.config.session_timeout_us => {
+                s.last_access_us = now_us;
+                ok
+            }
+            Some(_) => {
+                self.sessions.remove(&cookie.id);
+                if needs { failure(request, Status::LoginRedirect, ctx.me, FailCause::SessionExpired) } else { ok }
+            }
+            None if !needs => ok,
+            None => {
+                let made_here_this_boot = cookie.route == ctx.me && cookie.id >> BOOT_SHIFT == self.boots;
+                if made_here_this_boot {
+                    self.unexplained_misses += 1;
+                }
+                failure(request, Status::LoginRedirect, ctx.me, FailCause::SessionNotFound)
+            }
+        }
+    }
+}
+
+fn failure(request: HttpRequest, status: Status, node: NodeId, cause: FailCause) -> HttpResponse {
+    HttpResponse { id: request.id, status, session: request.session, failure: Some((node, cause)) }
+}

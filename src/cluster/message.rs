@@ -1,0 +1,200 @@
+//! The messages the shop's nodes exchange, and the outcome of a request.
+//!
+//! Owns the HTTP-level vocabulary of the model: pages a shopper asks for,
+//! session cookies, statuses, and the cause a failed request carries so that a
+//! reader can always see why it failed. Never holds behaviour.
+
+use crate::sim::{Message, NodeId};
+use serde::{Deserialize, Serialize};
+
+/// The page (or API call) a request is for, in the order of a shopping journey.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Page {
+    Home,
+    Search,
+    Detail,
+    AddToCart,
+    Order,
+    Pay,
+    Login,
+}
+
+impl Page {
+    /// The journey of the source text: browse, search, read the detail page
+    /// and comments, add to cart, order, pay.
+    pub const JOURNEY: [Page; 6] = [Page::Home, Page::Search, Page::Detail, Page::AddToCart, Page::Order, Page::Pay];
+
+    /// GETs may be retried on another server; POSTs may not once sent.
+    pub const fn is_idempotent(self) -> bool {
+        matches!(self, Page::Home | Page::Search | Page::Detail)
+    }
+
+    /// Pages that only a logged-in shopper may use.
+    pub const fn needs_session(self) -> bool {
+        matches!(self, Page::AddToCart | Page::Order | Page::Pay)
+    }
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Page::Home => "home",
+            Page::Search => "search",
+            Page::Detail => "detail",
+            Page::AddToCart => "cart",
+            Page::Order => "order",
+            Page::Pay => "pay",
+            Page::Login => "login",
+        }
+    }
+}
+
+/// A Tomcat session cookie: `JSESSIONID=<id>.<route>`. The route names the
+/// server that created it (Tomcat's jvmRoute), which sticky balancing uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct SessionCookie {
+    pub id: u32,
+    pub route: NodeId,
+}
+
+/// An HTTP request as it travels shopper → balancer → app server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct HttpRequest {
+    /// Unique per sender (the shopper's own id, or the balancer's proxy id).
+    pub id: u32,
+    pub page: Page,
+    pub session: Option<SessionCookie>,
+    /// Which shopper of the sending pool (for following one shopper).
+    pub shopper: u16,
+}
+
+/// Why a request did not succeed. Every failure names a node and a cause.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FailCause {
+    /// The server's process was down: the connection was refused.
+    Refused,
+    /// No answer in time (the node may be paused, cut off or overloaded).
+    TimedOut,
+    /// Every upstream is marked failed: nothing to send it to.
+    NoLiveUpstream,
+    /// The server's workers and accept queue were full.
+    Overloaded,
+    /// The session cookie names a session this server does not have.
+    SessionNotFound,
+    /// The session existed but had timed out.
+    SessionExpired,
+}
+
+impl FailCause {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Refused => "connection refused",
+            Self::TimedOut => "timed out",
+            Self::NoLiveUpstream => "no live upstream",
+            Self::Overloaded => "server overloaded",
+            Self::SessionNotFound => "session not found",
+            Self::SessionExpired => "session expired",
+        }
+    }
+}
+
+/// The HTTP status of a response.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Status {
+    /// 200: served.
+    Ok,
+    /// 302 to the login page: no usable session.
+    LoginRedirect,
+    /// 502 bad gateway: the balancer could not get an answer.
+    BadGateway,
+    /// 503: overloaded, try later.
+    Unavailable,
+    /// 504: the upstream did not answer in time.
+    GatewayTimeout,
+}
+
+impl Status {
+    pub const fn code(self) -> u16 {
+        match self {
+            Self::Ok => 200,
+            Self::LoginRedirect => 302,
+            Self::BadGateway => 502,
+            Self::Unavailable => 503,
+            Self::GatewayTimeout => 504,
+        }
+    }
+}
+
+/// An HTTP response, travelling back the way its request came.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct HttpResponse {
+    /// The id of the request it answers (the receiver's own id space).
+    pub id: u32,
+    pub status: Status,
+    /// Set-Cookie on login; otherwise the cookie the request carried.
+    pub session: Option<SessionCookie>,
+    /// For failures: where it failed and why.
+    pub failure: Option<(NodeId, FailCause)>,
+}
+
+/// Every message in the model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Msg {
+    Request(HttpRequest),
+    Response(HttpResponse),
+}
+
+impl Message for Msg {
+    fn label(&self) -> &'static str {
+        match self {
+            Msg::Request(r) => r.page.as_str(),
+            Msg::Response(r) => match r.status {
+                Status::Ok => "200",
+                Status::LoginRedirect => "302-login",
+                Status::BadGateway => "502",
+                Status::Unavailable => "503",
+                Status::GatewayTimeout => "504",
+            },
+        }
+    }
+}
+
+/// How a message should look as a dot: what it is and how it went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DotClass {
+    Browse,
+    Cart,
+    Order,
+    Pay,
+    Login,
+    Ok,
+    Rejected,
+    Error,
+}
+
+impl Msg {
+    pub fn dot_class(&self) -> DotClass {
+        match self {
+            Msg::Request(r) => match r.page {
+                Page::Home | Page::Search | Page::Detail => DotClass::Browse,
+                Page::AddToCart => DotClass::Cart,
+                Page::Order => DotClass::Order,
+                Page::Pay => DotClass::Pay,
+                Page::Login => DotClass::Login,
+            },
+            Msg::Response(r) => match r.status {
+                Status::Ok => DotClass::Ok,
+                Status::LoginRedirect => DotClass::Rejected,
+                _ => DotClass::Error,
+            },
+        }
+    }
+
+    /// The shopper a message belongs to, as (pool-local index).
+    pub fn request_page(&self) -> Option<Page> {
+        match self {
+            Msg::Request(r) => Some(r.page),
+            Msg::Response(_) => None,
+        }
+    }
+}

@@ -1,0 +1,188 @@
+//! A pool of shoppers, each a browser walking the shopping journey.
+//!
+//! Owns each shopper's place in the journey, their session cookie, the one
+//! request they have outstanding, and a short record of recent failures with
+//! their reasons. A shopper logs in before the first page that needs a
+//! session, and is thrown back to the login page when a server no longer
+//! knows their session. Never decides where a request goes: it always sends
+//! to the balancer's address.
+
+use super::message::{FailCause, HttpRequest, HttpResponse, Msg, Page, SessionCookie, Status};
+use super::metrics::ShopMetrics;
+use crate::sim::{Ctx, NodeId, TimeUs, TimerKey};
+use std::collections::VecDeque;
+
+const RECENT_FAILURES: usize = 64;
+
+/// How a pool of shoppers behaves.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShopperConfig {
+    pub shoppers: u16,
+    /// Mean pause between one page and the next (exponential).
+    pub think_mean_us: TimeUs,
+    /// A browser gives up on a request after this long.
+    pub request_timeout_us: TimeUs,
+}
+
+/// A request that failed, and why (for hover text and the log).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FailureRecord {
+    pub at_us: TimeUs,
+    pub shopper: u16,
+    pub page: Page,
+    pub node: NodeId,
+    pub cause: FailCause,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Outstanding {
+    id: u32,
+    page: Page,
+    sent_at_us: TimeUs,
+}
+
+/// One shopper's browser.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Shopper {
+    /// Index into `Page::JOURNEY` of the next page to visit.
+    pub step: usize,
+    pub session: Option<SessionCookie>,
+    outstanding: Option<Outstanding>,
+    pub journeys_completed: u32,
+    pub login_redirects: u32,
+    requests_sent: u16,
+}
+
+impl Shopper {
+    /// The page this shopper will ask for next.
+    pub fn next_page(&self) -> Page {
+        let page = Page::JOURNEY[self.step];
+        if page.needs_session() && self.session.is_none() { Page::Login } else { page }
+    }
+
+    pub fn waiting_for(&self) -> Option<Page> {
+        self.outstanding.map(|o| o.page)
+    }
+}
+
+/// A group of shoppers behind one node of the diagram.
+#[derive(Clone, Debug)]
+pub struct ShopperPool {
+    pub config: ShopperConfig,
+    /// Where requests go (the balancer's virtual IP).
+    pub entry: NodeId,
+    metrics: ShopMetrics,
+    /// Browser state is the shoppers' own; a crash of this node (the shoppers'
+    /// side) forgets it all: everything here is volatile.
+    pub shoppers: Vec<Shopper>,
+    pub recent_failures: VecDeque<FailureRecord>,
+}
+
+// Two timers per shopper: when to act next, and when to give up waiting.
+fn think_key(shopper: usize) -> TimerKey {
+    (shopper as u64) << 1
+}
+fn timeout_key(shopper: usize) -> TimerKey {
+    ((shopper as u64) << 1) | 1
+}
+
+impl ShopperPool {
+    pub fn new(config: ShopperConfig, entry: NodeId, metrics: ShopMetrics) -> Self {
+        let shoppers = vec![Shopper::default(); usize::from(config.shoppers)];
+        Self { config, entry, metrics, shoppers, recent_failures: VecDeque::new() }
+    }
+
+    pub fn on_start(&mut self, ctx: &mut Ctx<'_, Msg>) {
+        for i in 0..self.shoppers.len() {
+            let first_visit_us = ctx.rng.exp_us(self.config.think_mean_us);
+            ctx.set_timer(think_key(i), first_visit_us);
+        }
+    }
+
+    pub fn on_crash(&mut self) {
+        self.shoppers.iter_mut().for_each(|s| *s = Shopper::default());
+        self.recent_failures.clear();
+    }
+
+    pub fn on_timer(&mut self, ctx: &mut Ctx<'_, Msg>, key: TimerKey) {
+        let shopper = (key >> 1) as usize;
+        if shopper >= self.shoppers.len() {
+            return;
+        }
+        if key & 1 == 0 {
+            self.visit(ctx, shopper);
+        } else if let Some(out) = self.shoppers[shopper].outstanding.take() {
+            self.fail(ctx, shopper, out, self.entry, FailCause::TimedOut);
+        }
+    }
+
+    fn visit(&mut self, ctx: &mut Ctx<'_, Msg>, shopper: usize) {
+        let s = &mut self.shoppers[shopper];
+        let page = s.next_page();
+        // The low 16 bits name the shopper, so a response finds them at once.
+        let id = (u32::from(s.requests_sent) << 16) | shopper as u32;
+        s.requests_sent = s.requests_sent.wrapping_add(1);
+        s.outstanding = Some(Outstanding { id, page, sent_at_us: ctx.now_us });
+        let request = HttpRequest { id, page, session: s.session, shopper: shopper as u16 };
+        ctx.send(self.entry, Msg::Request(request));
+        ctx.set_timer(timeout_key(shopper), self.config.request_timeout_us);
+    }
+
+    pub fn on_message(&mut self, ctx: &mut Ctx<'_, Msg>, msg: Msg) {
+        let Msg::Response(response) = msg else { return };
+        let Some(shopper) = self.shopper_waiting_for(response.id) else {
+            return; // a duplicate or a reply after we gave up
+        };
+        let out = self.shoppers[shopper].outstanding.take().expect("matched above");
+        ctx.cancel_timer(timeout_key(shopper));
+        match response.status {
+            Status::Ok => self.succeed(ctx, shopper, out, response),
+            _ => {
+                let (node, cause) = response.failure.unwrap_or((self.entry, FailCause::TimedOut));
+                self.fail(ctx, shopper, out, node, cause);
+            }
+        }
+    }
+
+    fn shopper_waiting_for(&self, id: u32) -> Option<usize> {
+        let shopper = (id & 0xffff) as usize;
+        let s = self.shoppers.get(shopper)?;
+        s.outstanding.is_some_and(|o| o.id == id).then_some(shopper)
+    }
+
+    fn succeed(&mut self, ctx: &mut Ctx<'_, Msg>, shopper: usize, out: Outstanding, response: HttpResponse) {
+        ctx.count(self.metrics.requests_ok, 1);
+        ctx.observe(self.metrics.latency_us, ctx.now_us - out.sent_at_us);
+        let s = &mut self.shoppers[shopper];
+        if out.page == Page::Login {
+            s.session = response.session;
+            ctx.count(self.metrics.logins, 1);
+        } else {
+            s.step += 1;
+            if s.step == Page::JOURNEY.len() {
+                s.step = 0;
+                s.journeys_completed += 1;
+            }
+        }
+        let think_us = ctx.rng.exp_us(self.config.think_mean_us);
+        ctx.set_timer(think_key(shopper), think_us);
+    }
+
+    fn fail(&mut self, ctx: &mut Ctx<'_, Msg>, shopper: usize, out: Outstanding, node: NodeId, cause: FailCause) {
+        ctx.count(self.metrics.requests_failed, 1);
+        let s = &mut self.shoppers[shopper];
+        if matches!(cause, FailCause::SessionNotFound | FailCause::SessionExpired) {
+            // Thrown back to the login page: the next visit logs in again.
+            s.session = None;
+            s.login_redirects += 1;
+            ctx.count(self.metrics.sessions_lost, 1);
+        }
+        if self.recent_failures.len() == RECENT_FAILURES {
+            self.recent_failures.pop_front();
+        }
+        let record = FailureRecord { at_us: ctx.now_us, shopper: shopper as u16, page: out.page, node, cause };
+        self.recent_failures.push_back(record);
+        let think_us = ctx.rng.exp_us(self.config.think_mean_us);
+        ctx.set_timer(think_key(shopper), think_us);
+    }
+}

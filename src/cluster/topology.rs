@@ -1,0 +1,116 @@
+//! Builds a runnable cluster: nodes, links, metrics and properties.
+//!
+//! Owns the layout of the model (which nodes exist, what they are called, how
+//! they are wired) and the `Cluster` handle the UI and tests drive. Never
+//! contains behaviour of its own: each node's behaviour lives in its file.
+
+use super::app_server::{AppServer, AppServerConfig};
+use super::balancer::{Balancer, BalancerConfig};
+use super::metrics::ShopMetrics;
+use super::properties;
+use super::shopper::{ShopperConfig, ShopperPool};
+use super::ClusterNode;
+use crate::sim::{Fault, LinkProfile, NodeId, RunReport, SEC, Sim, TimeUs, VisibleState, ms};
+
+/// Shoppers reach the data centre over the Internet: 10–30 ms one way.
+pub const WAN: LinkProfile = LinkProfile {
+    latency_min_us: 10_000,
+    latency_jitter_us: 20_000,
+    tail_ppm: 5_000,
+    tail_mean_us: 40_000,
+    loss_ppm: 0,
+    duplicate_ppm: 0,
+};
+
+/// A built cluster and the ids a driver needs.
+pub struct Cluster {
+    pub sim: Sim<ClusterNode>,
+    pub metrics: ShopMetrics,
+    /// The shopper the reader can follow (小明).
+    pub xiaoming: NodeId,
+}
+
+/// Options of the first slice: shoppers → one balancer → two app servers.
+#[derive(Clone, Debug)]
+pub struct SliceOptions {
+    pub seed: u64,
+    pub shoppers: u16,
+    pub app_servers: u16,
+    pub sticky: bool,
+}
+
+impl Default for SliceOptions {
+    fn default() -> Self {
+        Self { seed: 1, shoppers: 12, app_servers: 2, sticky: true }
+    }
+}
+
+impl Cluster {
+    /// The first slice: shoppers and Xiaoming → `lb-south-1` (round robin,
+    /// sticky by session route) → `app-1`, `app-2` with in-memory sessions.
+    pub fn slice(options: &SliceOptions) -> Self {
+        let mut sim: Sim<ClusterNode> = Sim::new(options.seed, LinkProfile::LAN);
+        let metrics = ShopMetrics::register(sim.metrics_mut());
+        // Ids are handed out in insertion order: shoppers 0-1, balancer 2, apps 3...
+        let lb = NodeId(2);
+        let apps: Vec<NodeId> = (0..options.app_servers).map(|i| NodeId(3 + i)).collect();
+        let pool = |shoppers, think_mean_us| {
+            let config = ShopperConfig { shoppers, think_mean_us, request_timeout_us: 15 * SEC };
+            ClusterNode::Shoppers(ShopperPool::new(config, lb, metrics))
+        };
+        let xiaoming = sim.add_node("xiaoming", pool(1, 2 * SEC));
+        let crowd = sim.add_node("shoppers-south", pool(options.shoppers, 3 * SEC));
+        let config = BalancerConfig { sticky: options.sticky, ..BalancerConfig::default() };
+        let added_lb = sim.add_node("lb-south-1", ClusterNode::Balancer(Balancer::new(config, apps.clone(), metrics)));
+        assert_eq!(added_lb, lb, "topology ids out of order");
+        for (i, &app) in apps.iter().enumerate() {
+            let added = sim.add_node(format!("app-{}", i + 1), ClusterNode::App(AppServer::new(AppServerConfig::default())));
+            assert_eq!(added, app, "topology ids out of order");
+        }
+        for shopper in [xiaoming, crowd] {
+            sim.network_mut().set_link(shopper, lb, WAN);
+            sim.network_mut().set_link(lb, shopper, WAN);
+        }
+        properties::register(sim.properties_mut());
+        sim.start();
+        Self { sim, metrics, xiaoming }
+    }
+
+    pub fn node_ids(&self) -> impl Iterator<Item = NodeId> + use<> {
+        (0..self.sim.nodes().len() as u16).map(NodeId)
+    }
+
+    /// What the diagram shows for a node.
+    pub fn visible_state(&self, id: NodeId) -> VisibleState {
+        let partitioned = self.sim.network().touches_partition(id);
+        self.sim.lifecycle(id).visible(partitioned)
+    }
+
+    /// A headline metric by its `data-metric` name, as a plain number.
+    pub fn metric(&self, name: &str) -> u64 {
+        let m = self.sim.metrics();
+        match name {
+            "latency-p50-ms" => m.hist(self.metrics.latency_us).quantile(500) / ms(1),
+            "latency-p99-ms" => m.hist(self.metrics.latency_us).quantile(990) / ms(1),
+            other => m.value(other),
+        }
+    }
+
+    /// A reader's action on a node, applied at once.
+    pub fn inject(&mut self, fault: Fault) {
+        self.sim.inject(fault);
+    }
+
+    /// Advance the run to `target_us`, doing at most `max_events`.
+    pub fn run_until(&mut self, target_us: TimeUs, max_events: u64) -> RunReport {
+        self.sim.run_until(target_us, max_events)
+    }
+
+    /// The app server the followed shopper's session lives on, if any.
+    pub fn xiaoming_server(&self) -> Option<NodeId> {
+        match self.sim.node(self.xiaoming) {
+            ClusterNode::Shoppers(pool) => pool.shoppers.first().and_then(|s| s.session).map(|c| c.route),
+            _ => None,
+        }
+    }
+}

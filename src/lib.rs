@@ -1,0 +1,10 @@
+//! ClusterLab: a whole e-commerce cluster as a deterministic simulation.
+//!
+//! `sim` is the kernel (time, events, network, faults, trace, invariants);
+//! `cluster` is the model of the shop's mechanisms built on it; `ui` draws a
+//! snapshot of the model in the browser and sends it commands. Dependencies
+//! point one way: ui → cluster → sim.
+
+pub mod cluster;
+pub mod sim;
+pub mod ui;

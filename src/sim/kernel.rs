@@ -1,0 +1,469 @@
+//! The simulation kernel: one loop that pops the earliest event and runs it.
+//!
+//! Owns the nodes, their lifecycles, random streams and timers, the network,
+//! the event queue, the trace, the metrics and the properties; carries out the
+//! commands nodes return. Everything is single-threaded and ordered by
+//! (time, sequence), so a run is a pure function of its seed and the faults
+//! applied to it. Never reads a wall clock, never iterates a hashed
+//! collection, never does more than the event budget it is given.
+
+use super::fault::Fault;
+use super::invariant::{Properties, View};
+use super::lifecycle::{Lifecycle, Process};
+use super::metrics::Metrics;
+use super::network::{LinkProfile, Network, Transit};
+use super::node::{Command, Ctx, Message, Node, NodeId, TimerKey};
+use super::queue::{Event, EventQueue, Scheduled};
+use super::rng::SimRng;
+use super::time::TimeUs;
+use super::trace::{Trace, TraceKind, portable_hash};
+use std::collections::{BTreeMap, VecDeque};
+
+/// The random stream id of the network (nodes use their index).
+const NETWORK_STREAM: u64 = u64::MAX;
+/// How many log lines are kept for the reader.
+const LOG_CAPACITY: usize = 500;
+
+/// A line of the event log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogLine {
+    pub at_us: TimeUs,
+    pub node: NodeId,
+    pub text: String,
+}
+
+/// How a bounded run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RunReport {
+    pub events: u64,
+    /// True if every event due by the target time was processed.
+    pub reached: bool,
+}
+
+/// A message on the wire, for drawing.
+pub struct InFlight<'a, M> {
+    pub from: NodeId,
+    pub to: NodeId,
+    pub sent_at_us: TimeUs,
+    pub arrives_at_us: TimeUs,
+    pub msg: &'a M,
+}
+
+/// A whole simulated world of nodes of type `N`.
+pub struct Sim<N: Node> {
+    seed: u64,
+    now_us: TimeUs,
+    started: bool,
+    queue: EventQueue<N::Msg>,
+    nodes: Vec<N>,
+    names: Vec<String>,
+    lifecycles: Vec<Lifecycle>,
+    rngs: Vec<SimRng>,
+    timers: Vec<BTreeMap<TimerKey, u64>>,
+    next_timer_generation: u64,
+    held: Vec<Vec<Scheduled<N::Msg>>>,
+    network: Network,
+    trace: Trace,
+    metrics: Metrics,
+    properties: Properties<N>,
+    log: VecDeque<LogLine>,
+    scratch: Vec<Command<N::Msg>>,
+    processed: u64,
+}
+
+impl<N: Node> Sim<N> {
+    /// An empty world with the given seed and default link profile.
+    pub fn new(seed: u64, link: LinkProfile) -> Self {
+        Self {
+            seed,
+            now_us: 0,
+            started: false,
+            queue: EventQueue::default(),
+            nodes: Vec::new(),
+            names: Vec::new(),
+            lifecycles: Vec::new(),
+            rngs: Vec::new(),
+            timers: Vec::new(),
+            next_timer_generation: 0,
+            held: Vec::new(),
+            network: Network::new(link, SimRng::new(seed, NETWORK_STREAM)),
+            trace: Trace::new(256),
+            metrics: Metrics::default(),
+            properties: Properties::default(),
+            log: VecDeque::new(),
+            scratch: Vec::new(),
+            processed: 0,
+        }
+    }
+
+    /// Adds a node; its random stream is derived from the seed and its index.
+    pub fn add_node(&mut self, name: impl Into<String>, node: N) -> NodeId {
+        let id = NodeId(self.nodes.len() as u16);
+        self.nodes.push(node);
+        self.names.push(name.into());
+        self.lifecycles.push(Lifecycle::default());
+        self.rngs.push(SimRng::new(self.seed, u64::from(id.0)));
+        self.timers.push(BTreeMap::new());
+        self.held.push(Vec::new());
+        id
+    }
+
+    /// Calls `on_start` on every node, in id order. Idempotent.
+    pub fn start(&mut self) {
+        if self.started {
+            return;
+        }
+        self.started = true;
+        for i in 0..self.nodes.len() {
+            self.call(NodeId(i as u16), |node, ctx| node.on_start(ctx));
+        }
+    }
+
+    // ---- getters -------------------------------------------------------
+
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+    pub fn now_us(&self) -> TimeUs {
+        self.now_us
+    }
+    pub fn node(&self, id: NodeId) -> &N {
+        &self.nodes[id.index()]
+    }
+    /// Mutable access for setup and for switches a reader flips mid-run.
+    pub fn node_mut(&mut self, id: NodeId) -> &mut N {
+        &mut self.nodes[id.index()]
+    }
+    pub fn nodes(&self) -> &[N] {
+        &self.nodes
+    }
+    pub fn name(&self, id: NodeId) -> &str {
+        &self.names[id.index()]
+    }
+    pub fn id_of(&self, name: &str) -> Option<NodeId> {
+        self.names.iter().position(|n| n == name).map(|i| NodeId(i as u16))
+    }
+    pub fn lifecycle(&self, id: NodeId) -> &Lifecycle {
+        &self.lifecycles[id.index()]
+    }
+    pub fn network(&self) -> &Network {
+        &self.network
+    }
+    pub fn network_mut(&mut self) -> &mut Network {
+        &mut self.network
+    }
+    pub fn trace(&self) -> &Trace {
+        &self.trace
+    }
+    pub fn trace_mut(&mut self) -> &mut Trace {
+        &mut self.trace
+    }
+    pub fn trace_hash(&self) -> u64 {
+        self.trace.hash()
+    }
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+    pub fn metrics_mut(&mut self) -> &mut Metrics {
+        &mut self.metrics
+    }
+    pub fn properties(&self) -> &Properties<N> {
+        &self.properties
+    }
+    pub fn properties_mut(&mut self) -> &mut Properties<N> {
+        &mut self.properties
+    }
+    pub fn log(&self) -> &VecDeque<LogLine> {
+        &self.log
+    }
+    pub fn pending_events(&self) -> usize {
+        self.queue.len()
+    }
+    pub fn next_event_at_us(&self) -> Option<TimeUs> {
+        self.queue.next_at_us()
+    }
+    /// True if the node is up and not cut off.
+    pub fn is_reachable(&self, id: NodeId) -> bool {
+        self.lifecycles[id.index()].is_up() && !self.network.is_isolated(id)
+    }
+
+    /// Messages on the wire now, in no particular order.
+    pub fn in_flight(&self) -> impl Iterator<Item = InFlight<'_, N::Msg>> {
+        self.queue.iter().filter_map(|s| match &s.event {
+            Event::Deliver { from, to, sent_at_us, msg } => Some(InFlight {
+                from: *from,
+                to: *to,
+                sent_at_us: *sent_at_us,
+                arrives_at_us: s.at_us,
+                msg,
+            }),
+            _ => None,
+        })
+    }
+
+    // ---- driving the run -------------------------------------------------
+
+    /// Schedules a fault at `at_us` (not before now).
+    pub fn schedule_fault(&mut self, at_us: TimeUs, fault: Fault) {
+        self.queue.push(at_us.max(self.now_us), Event::Fault(fault));
+    }
+
+    /// Applies a fault at once (a reader's click), traced like any event.
+    pub fn inject(&mut self, fault: Fault) {
+        self.start();
+        self.apply_fault(fault);
+        self.check_properties();
+    }
+
+    /// Processes the next event, if any. Returns false when nothing is pending.
+    /// Cancelled or replaced timers are discarded on the way, unseen: a step
+    /// is always something that happens.
+    pub fn step(&mut self) -> bool {
+        self.start();
+        loop {
+            let Some(next) = self.queue.pop() else { return false };
+            if self.is_stale_timer(&next.event) {
+                continue;
+            }
+            self.now_us = self.now_us.max(next.at_us);
+            self.processed += 1;
+            self.dispatch(next);
+            self.check_properties();
+            return true;
+        }
+    }
+
+    /// How many events have been processed (stale timers not counted).
+    pub fn events_processed(&self) -> u64 {
+        self.processed
+    }
+
+    fn is_stale_timer(&self, event: &Event<N::Msg>) -> bool {
+        match event {
+            Event::Timer { node, key, generation } => self.timers[node.index()].get(key) != Some(generation),
+            _ => false,
+        }
+    }
+
+    /// Processes every event due by `target_us`, at most `max_events` of them;
+    /// if all were processed the clock moves on to `target_us`.
+    pub fn run_until(&mut self, target_us: TimeUs, max_events: u64) -> RunReport {
+        self.start();
+        let mut events = 0;
+        while events < max_events {
+            match self.queue.next_at_us() {
+                Some(at) if at <= target_us => {
+                    self.step();
+                    events += 1;
+                }
+                _ => {
+                    self.now_us = self.now_us.max(target_us);
+                    return RunReport { events, reached: true };
+                }
+            }
+        }
+        let reached = self.queue.next_at_us().is_none_or(|at| at > target_us);
+        if reached {
+            self.now_us = self.now_us.max(target_us);
+        }
+        RunReport { events, reached }
+    }
+
+    /// `run_until(now + span_us, max_events)`.
+    pub fn run_for(&mut self, span_us: TimeUs, max_events: u64) -> RunReport {
+        self.run_until(self.now_us + span_us, max_events)
+    }
+
+    fn check_properties(&mut self) {
+        if self.properties.is_empty() {
+            return;
+        }
+        let view = View {
+            now_us: self.now_us,
+            event_index: self.trace.len().saturating_sub(1),
+            nodes: &self.nodes,
+            lifecycles: &self.lifecycles,
+            metrics: &self.metrics,
+        };
+        self.properties.check(&view);
+    }
+
+    fn dispatch(&mut self, scheduled: Scheduled<N::Msg>) {
+        if let Some(target) = scheduled.event.target()
+            && self.lifecycles[target.index()].process == Process::Paused
+        {
+            self.hold(target, scheduled);
+            return;
+        }
+        match scheduled.event {
+            Event::Deliver { from, to, msg, .. } => self.deliver(from, to, msg),
+            Event::Refused { sender, peer, msg } => {
+                if self.lifecycles[sender.index()].is_up() {
+                    self.trace.push(self.now_us, TraceKind::Refused, sender, Some(peer), msg.label(), portable_hash(&msg));
+                    self.call(sender, |node, ctx| node.on_refused(ctx, peer, msg));
+                }
+            }
+            Event::Timer { node, key, generation } => {
+                if self.timers[node.index()].get(&key) == Some(&generation) {
+                    self.timers[node.index()].remove(&key);
+                    self.trace.push(self.now_us, TraceKind::Timer, node, None, "timer", key);
+                    self.call(node, |n, ctx| n.on_timer(ctx, key));
+                }
+            }
+            Event::Fault(fault) => self.apply_fault(fault),
+        }
+    }
+
+    fn hold(&mut self, node: NodeId, scheduled: Scheduled<N::Msg>) {
+        let (label, from) = match &scheduled.event {
+            Event::Deliver { msg, from, .. } => (msg.label(), Some(*from)),
+            Event::Refused { msg, peer, .. } => (msg.label(), Some(*peer)),
+            _ => ("timer", None),
+        };
+        self.trace.push(self.now_us, TraceKind::Held, node, from, label, 0);
+        self.held[node.index()].push(scheduled);
+    }
+
+    fn deliver(&mut self, from: NodeId, to: NodeId, msg: N::Msg) {
+        let detail = portable_hash(&msg);
+        if self.network.is_cut(from, to) {
+            let kind = TraceKind::Dropped(super::network::DropCause::Partitioned);
+            self.trace.push(self.now_us, kind, to, Some(from), msg.label(), detail);
+            return;
+        }
+        if self.lifecycles[to.index()].process == Process::Crashed {
+            self.trace.push(self.now_us, TraceKind::NodeDown, to, Some(from), msg.label(), detail);
+            // The host answers with a reset; it travels back like any packet.
+            if let Transit::Arrives { latency_us, .. } = self.network.plan(to, from) {
+                self.queue.push(self.now_us + latency_us, Event::Refused { sender: from, peer: to, msg });
+            }
+            return;
+        }
+        self.trace.push(self.now_us, TraceKind::Deliver, to, Some(from), msg.label(), detail);
+        self.call(to, |node, ctx| node.on_message(ctx, from, msg));
+    }
+
+    /// Runs one handler of node `id` and carries out its commands.
+    fn call(&mut self, id: NodeId, handler: impl FnOnce(&mut N, &mut Ctx<'_, N::Msg>)) {
+        let mut out = std::mem::take(&mut self.scratch);
+        {
+            let mut ctx = Ctx::new(self.now_us, id, &mut self.rngs[id.index()], &mut out);
+            handler(&mut self.nodes[id.index()], &mut ctx);
+        }
+        for command in out.drain(..) {
+            self.carry_out(id, command);
+        }
+        self.scratch = out;
+    }
+
+    fn carry_out(&mut self, id: NodeId, command: Command<N::Msg>) {
+        match command {
+            Command::Send { to, msg, delay_us } => self.send(id, to, msg, delay_us),
+            Command::SetTimer { key, after_us } => {
+                let generation = self.next_timer_generation;
+                self.next_timer_generation += 1;
+                self.timers[id.index()].insert(key, generation);
+                self.queue.push(self.now_us + after_us, Event::Timer { node: id, key, generation });
+            }
+            Command::CancelTimer { key } => {
+                self.timers[id.index()].remove(&key);
+            }
+            Command::Log(text) => self.push_log(id, text),
+            Command::Count { counter, by } => self.metrics.add(counter, by),
+            Command::Observe { histogram, value } => self.metrics.observe(histogram, value),
+        }
+    }
+
+    fn push_log(&mut self, node: NodeId, text: String) {
+        if self.log.len() == LOG_CAPACITY {
+            self.log.pop_front();
+        }
+        self.log.push_back(LogLine { at_us: self.now_us, node, text });
+    }
+
+    fn send(&mut self, from: NodeId, to: NodeId, msg: N::Msg, delay_us: TimeUs) {
+        let leaves_at_us = self.now_us + delay_us + self.lifecycles[from.index()].slow_extra_us;
+        if from == to {
+            self.queue.push(leaves_at_us, Event::Deliver { from, to, sent_at_us: leaves_at_us, msg });
+            return;
+        }
+        match self.network.plan(from, to) {
+            Transit::Dropped(cause) => {
+                let detail = portable_hash(&msg);
+                self.trace.push(self.now_us, TraceKind::Dropped(cause), to, Some(from), msg.label(), detail);
+            }
+            Transit::Arrives { latency_us, duplicate_latency_us } => {
+                if let Some(dup_us) = duplicate_latency_us {
+                    let copy = Event::Deliver { from, to, sent_at_us: leaves_at_us, msg: msg.clone() };
+                    self.queue.push(leaves_at_us + dup_us, copy);
+                }
+                let event = Event::Deliver { from, to, sent_at_us: leaves_at_us, msg };
+                self.queue.push(leaves_at_us + latency_us, event);
+            }
+        }
+    }
+
+    fn apply_fault(&mut self, fault: Fault) {
+        let node = fault.node().unwrap_or(NodeId(0));
+        self.trace.push(self.now_us, TraceKind::Fault, node, None, fault.label(), portable_hash(&fault));
+        let text = match fault.node() {
+            Some(n) => format!("{}: {}", self.names[n.index()], fault.label()),
+            None => fault.label().to_string(),
+        };
+        self.push_log(node, text);
+        match fault {
+            Fault::Crash { node } => self.crash(node),
+            Fault::Restart { node } => {
+                if self.lifecycles[node.index()].process != Process::Crashed {
+                    self.crash(node);
+                }
+                let life = &mut self.lifecycles[node.index()];
+                life.process = Process::Up;
+                life.incarnation += 1;
+                life.since_us = self.now_us;
+                self.call(node, |n, ctx| n.on_start(ctx));
+            }
+            Fault::Pause { node } => {
+                let life = &mut self.lifecycles[node.index()];
+                if life.process == Process::Up {
+                    life.process = Process::Paused;
+                    life.since_us = self.now_us;
+                }
+            }
+            Fault::Resume { node } => self.resume(node),
+            Fault::Slow { node, extra_us } => self.lifecycles[node.index()].slow_extra_us = extra_us,
+            Fault::Isolate { node } => self.network.isolate(node),
+            Fault::Rejoin { node } => self.network.rejoin(node),
+            Fault::Cut { from, to, both_ways: true } => self.network.cut_both_ways(from, to),
+            Fault::Cut { from, to, both_ways: false } => self.network.cut_one_way(from, to),
+            Fault::Heal { a, b } => self.network.heal_link(a, b),
+            Fault::HealAll => self.network.heal_all(),
+        }
+    }
+
+    fn crash(&mut self, node: NodeId) {
+        let life = &mut self.lifecycles[node.index()];
+        if life.process == Process::Crashed {
+            return;
+        }
+        life.process = Process::Crashed;
+        life.crashes += 1;
+        life.since_us = self.now_us;
+        self.nodes[node.index()].on_crash();
+        self.timers[node.index()].clear();
+        self.held[node.index()].clear();
+    }
+
+    fn resume(&mut self, node: NodeId) {
+        let life = &mut self.lifecycles[node.index()];
+        if life.process != Process::Paused {
+            return;
+        }
+        life.process = Process::Up;
+        life.since_us = self.now_us;
+        // Everything that waited runs now, in the order it was due.
+        for held in std::mem::take(&mut self.held[node.index()]) {
+            self.queue.push(self.now_us, held.event);
+        }
+    }
+}

@@ -1,0 +1,121 @@
+//! The app shell: lays out the page and wires the frame loop to the model.
+//!
+//! Owns the top-level component: it creates the model for the seed it is
+//! given, holds the reducer, starts the animation loop, the keyboard
+//! shortcuts and the console API, and hands each panel the slice of state it
+//! draws. Never changes the model except by dispatching an `Action`.
+
+use super::console_api;
+use super::controls::{Controls, MetricsBar};
+use super::diagram::{self, Diagram};
+use super::event_log::{self, EventLog};
+use super::frame_loop;
+use super::invariants::{self, InvariantsPanel};
+use super::layout::{VIEW_H, VIEW_W};
+use super::node_menu::{self, NodeMenu};
+use super::playground::Playground;
+use super::state::{Action, AppState};
+use crate::cluster::DotClass;
+use crate::sim::time::format_time_us;
+use std::cell::RefCell;
+use std::rc::Rc;
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct AppProps {
+    pub seed: u64,
+}
+
+/// The headline metrics: hook name and label.
+const HEADLINE: [(&str, &str); 5] = [
+    ("requests-ok", "Requests OK"),
+    ("requests-failed", "Failed"),
+    ("sessions-lost", "Sent back to login"),
+    ("latency-p50-ms", "p50 latency (ms)"),
+    ("latency-p99-ms", "p99 latency (ms)"),
+];
+
+#[function_component(App)]
+pub fn app(props: &AppProps) -> Html {
+    let seed = props.seed;
+    let state = use_reducer(move || AppState::new(Rc::new(RefCell::new(Playground::new(seed)))));
+    let canvas = use_node_ref();
+    {
+        let (pg, dispatcher, canvas) = (state.playground.clone(), state.dispatcher(), canvas.clone());
+        use_effect_with((), move |_| {
+            let stop_loop = frame_loop::start(pg.clone(), dispatcher.clone(), canvas);
+            let keys = frame_loop::keyboard_shortcuts(dispatcher.clone());
+            console_api::install(pg, dispatcher);
+            move || {
+                stop_loop();
+                drop(keys);
+            }
+        });
+    }
+    let dispatch = {
+        let state = state.clone();
+        Callback::from(move |action: Action| state.dispatch(action))
+    };
+    let pg = state.playground.borrow();
+    let cluster = &pg.cluster;
+    let (nodes, edges) = diagram::describe(cluster);
+    let metrics: Vec<_> = HEADLINE.iter().map(|&(name, label)| (name, label, cluster.metric(name))).collect();
+    let menu = state.menu.map(|id| {
+        let node = &nodes[id.index()];
+        html! {
+            <NodeMenu node={id} name={node.name.clone()} state={node.state}
+                left_pct={node.cx / VIEW_W * 100.0} top_pct={node.cy / VIEW_H * 100.0}
+                facts={node_menu::facts(cluster, id)} actions={node_menu::available_actions(cluster, id)}
+                dispatch={dispatch.clone()} />
+        }
+    });
+    html! {
+        <div class="app">
+            <header class="topbar">
+                <h1>{ "ClusterLab" }<small>{ " 集群实验室" }</small></h1>
+                <Controls playing={pg.playing} speed={pg.speed} lagging={pg.lagging}
+                    now_text={format_time_us(cluster.sim.now_us())} dispatch={dispatch.clone()} />
+            </header>
+            <MetricsBar values={metrics} />
+            <main class="stage">
+                <div class="diagram-wrap">
+                    <Diagram version={state.version} {nodes} {edges} selected={state.menu} dispatch={dispatch.clone()} />
+                    <canvas ref={canvas} class="dots" aria-hidden="true"></canvas>
+                    { menu.unwrap_or_default() }
+                </div>
+            </main>
+            <aside class="side">
+                { legend() }
+                <InvariantsPanel verdicts={invariants::rows(cluster)} />
+                <EventLog lines={event_log::lines(cluster)} />
+            </aside>
+            <footer class="foot">
+                { format!("seed {} · deterministic: the same seed and the same actions give the same run", pg.seed) }
+            </footer>
+        </div>
+    }
+}
+
+fn legend() -> Html {
+    use super::dots::colour;
+    let items = [
+        (DotClass::Browse, "browse / search / detail"),
+        (DotClass::Cart, "add to cart"),
+        (DotClass::Order, "order"),
+        (DotClass::Pay, "pay"),
+        (DotClass::Login, "login"),
+        (DotClass::Ok, "200 OK"),
+        (DotClass::Rejected, "302 → login page"),
+        (DotClass::Error, "5xx error"),
+    ];
+    html! {
+        <section class="legend" aria-label="Legend">
+            <h2>{ "Requests" }</h2>
+            <ul>
+                { for items.iter().map(|&(class, text)| html! {
+                    <li><span class="swatch" style={format!("background:{}", colour(class))}></span>{ text }</li>
+                }) }
+            </ul>
+        </section>
+    }
+}

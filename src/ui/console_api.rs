@@ -1,0 +1,76 @@
+//! The read-only console API: `window.clusterlab`, for tests and power users.
+//!
+//! Owns the functions exposed on `window.clusterlab`: `traceHash()`, `now()`,
+//! `eventCount()`, `seed()`, `xiaomingServer()`, `snapshot()`, and
+//! `runFor(us)`, which advances virtual time headlessly (the same thing the
+//! play button does, only at once). Nothing here can put the model into a
+//! state the UI could not reach.
+
+use super::playground::Playground;
+use super::state::{Action, AppState};
+use crate::cluster::Cluster;
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen::JsValue;
+use wasm_bindgen::closure::Closure;
+use yew::UseReducerDispatcher;
+
+/// A plain-data summary of the run, as JSON.
+pub fn snapshot_json(cluster: &Cluster) -> String {
+    let sim = &cluster.sim;
+    let nodes: Vec<serde_json::Value> = cluster
+        .node_ids()
+        .map(|id| serde_json::json!({ "id": sim.name(id), "state": cluster.visible_state(id).as_str() }))
+        .collect();
+    let metrics: serde_json::Map<String, serde_json::Value> =
+        sim.metrics().counters().map(|(name, value)| (name.to_string(), value.into())).collect();
+    serde_json::json!({
+        "seed": sim.seed(),
+        "nowUs": sim.now_us(),
+        "events": sim.events_processed(),
+        "traceHash": format!("{:016x}", sim.trace_hash()),
+        "nodes": nodes,
+        "metrics": metrics,
+    })
+    .to_string()
+}
+
+fn set_fn(target: &js_sys::Object, name: &str, f: JsValue) {
+    // Failing to set a property on a plain object cannot happen; ignore it.
+    let _ = js_sys::Reflect::set(target, &JsValue::from_str(name), &f);
+}
+
+/// Installs `window.clusterlab` for this model.
+pub fn install(playground: Rc<RefCell<Playground>>, dispatcher: UseReducerDispatcher<AppState>) {
+    let Some(window) = web_sys::window() else { return };
+    let api = js_sys::Object::new();
+    let read = |f: fn(&Playground) -> JsValue| {
+        let pg = playground.clone();
+        Closure::<dyn Fn() -> JsValue>::new(move || pg.try_borrow().map_or(JsValue::NULL, |p| f(&p))).into_js_value()
+    };
+    set_fn(&api, "traceHash", read(|p| format!("{:016x}", p.cluster.sim.trace_hash()).into()));
+    set_fn(&api, "now", read(|p| (p.cluster.sim.now_us() as f64).into()));
+    set_fn(&api, "eventCount", read(|p| (p.cluster.sim.events_processed() as f64).into()));
+    set_fn(&api, "seed", read(|p| p.seed.to_string().into()));
+    set_fn(
+        &api,
+        "xiaomingServer",
+        read(|p| p.cluster.xiaoming_server().map_or(JsValue::NULL, |id| p.cluster.sim.name(id).into())),
+    );
+    set_fn(
+        &api,
+        "snapshot",
+        read(|p| js_sys::JSON::parse(&snapshot_json(&p.cluster)).unwrap_or(JsValue::NULL)),
+    );
+    let pg = playground.clone();
+    let run_for = Closure::<dyn Fn(f64)>::new(move |span_us: f64| {
+        if span_us.is_finite() && span_us > 0.0 {
+            if let Ok(mut p) = pg.try_borrow_mut() {
+                p.run_for(span_us as u64);
+            }
+            dispatcher.dispatch(Action::Refresh);
+        }
+    });
+    set_fn(&api, "runFor", run_for.into_js_value());
+    let _ = js_sys::Reflect::set(&window, &JsValue::from_str("clusterlab"), &api);
+}

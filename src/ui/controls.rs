@@ -1,0 +1,107 @@
+//! Time controls and headline metrics.
+//!
+//! Owns the play / pause / step / speed controls (`data-control` hooks) and
+//! the metric read-outs (`data-metric` hooks, plain numbers as text). Holds no
+//! state: it renders what it is given and dispatches actions.
+
+use super::playground::{MAX_SPEED, MIN_SPEED};
+use super::state::Action;
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct ControlsProps {
+    pub playing: bool,
+    pub speed: f64,
+    pub now_text: String,
+    pub lagging: bool,
+    pub dispatch: Callback<Action>,
+}
+
+/// Speed as shown: `×0.1`, `×3`, `×250`.
+pub fn speed_label(speed: f64) -> String {
+    if speed < 1.0 { format!("×{speed:.1}") } else { format!("×{}", speed.round() as u64) }
+}
+
+#[function_component(Controls)]
+pub fn controls(props: &ControlsProps) -> Html {
+    let d = &props.dispatch;
+    let on_speed = d.reform(|e: InputEvent| {
+        let input: HtmlInputElement = e.target_unchecked_into();
+        let log10 = input.value().parse::<f64>().unwrap_or(0.0);
+        Action::SetSpeed(10f64.powf(log10))
+    });
+    let log10 = props.speed.log10();
+    html! {
+        <div class="controls" role="toolbar" aria-label="Time controls">
+            if props.playing {
+                <button data-control="pause" onclick={d.reform(|_| Action::Pause)} title="Pause (space)">{ icon(Icon::Pause) }{ "Pause" }</button>
+            } else {
+                <button data-control="play" onclick={d.reform(|_| Action::Play)} title="Play (space)">{ icon(Icon::Play) }{ "Play" }</button>
+            }
+            <button data-control="step" onclick={d.reform(|_| Action::Step)} title="One event (→)">{ icon(Icon::Step) }{ "Step" }</button>
+            <label class="speed">
+                <span>{ "Speed" }</span>
+                <input type="range" data-control="speed" min={MIN_SPEED.log10().to_string()}
+                       max={MAX_SPEED.log10().to_string()} step="0.1" value={format!("{log10:.1}")}
+                       aria-valuetext={speed_label(props.speed)} oninput={on_speed} />
+                <output>{ speed_label(props.speed) }</output>
+            </label>
+            <span class="clock" aria-label="Simulated time">{ &props.now_text }</span>
+            if props.lagging {
+                <span class="lagging" title="The model cannot keep up with this speed on this device">{ "catching up…" }</span>
+            }
+        </div>
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Icon {
+    Play,
+    Pause,
+    Step,
+}
+
+/// Small inline icons: no icon font, no request, the same on every system.
+fn icon(which: Icon) -> Html {
+    let path = match which {
+        Icon::Play => "M4 2 L14 8 L4 14 Z",
+        Icon::Pause => "M3 2 H7 V14 H3 Z M9 2 H13 V14 H9 Z",
+        Icon::Step => "M2 2 L10 8 L2 14 Z M11 2 H14 V14 H11 Z",
+    };
+    html! {
+        <svg class="icon" viewBox="0 0 16 16" width="14" height="14" aria-hidden="true"><path d={path} /></svg>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct MetricsProps {
+    pub values: Vec<(&'static str, &'static str, u64)>,
+}
+
+/// The headline numbers: (hook name, label, value).
+#[function_component(MetricsBar)]
+pub fn metrics_bar(props: &MetricsProps) -> Html {
+    html! {
+        <dl class="metrics">
+            { for props.values.iter().map(|&(name, label, value)| html! {
+                <div class={classes!("metric", format!("metric-{name}"))}>
+                    <dt>{ label }</dt>
+                    <dd data-metric={name}>{ value }</dd>
+                </div>
+            }) }
+        </dl>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::speed_label;
+
+    #[test]
+    fn speed_labels() {
+        assert_eq!(speed_label(0.1), "×0.1");
+        assert_eq!(speed_label(1.0), "×1");
+        assert_eq!(speed_label(19.95), "×20");
+    }
+}

@@ -1,0 +1,47 @@
+//! The browser UI: Yew components that draw the model and send it actions.
+//!
+//! Owns everything the reader sees and touches. Depends on `crate::cluster`
+//! and `crate::sim`; nothing there depends on this module. The components read
+//! the model through `Playground` and change it only by dispatching an
+//! `Action` (see `state`).
+
+pub mod app;
+pub mod console_api;
+pub mod controls;
+pub mod diagram;
+pub mod dots;
+pub mod event_log;
+pub mod frame_loop;
+pub mod invariants;
+pub mod layout;
+pub mod node_menu;
+pub mod panic;
+pub mod playground;
+pub mod state;
+pub mod url;
+
+/// Mounts the app into `#app` (or the body), reading the seed from the URL.
+pub fn start() {
+    panic::install_hook();
+    let window = web_sys::window().expect("a browser window");
+    let query = window.location().search().unwrap_or_default();
+    let options = url::parse_query(&query);
+    let document = window.document().expect("a document");
+    if let Some(warning) = &options.warning {
+        show_input_error(&document, warning);
+    }
+    let root = document.get_element_by_id("app").or_else(|| document.body().map(Into::into)).expect("a mount point");
+    yew::Renderer::<app::App>::with_root_and_props(root, app::AppProps { seed: options.seed }).render();
+}
+
+/// A message about input the page could not use (`data-error`).
+fn show_input_error(document: &web_sys::Document, text: &str) {
+    let Ok(note) = document.create_element("p") else { return };
+    note.set_class_name("input-error");
+    let _ = note.set_attribute("role", "status");
+    let _ = note.set_attribute("data-error", "url");
+    note.set_text_content(Some(text));
+    if let Some(body) = document.body() {
+        let _ = body.prepend_with_node_1(&note);
+    }
+}

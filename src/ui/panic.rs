@@ -1,0 +1,47 @@
+//! A readable error instead of a dead page.
+//!
+//! Owns the panic hook: on an internal error it logs the message to the
+//! console and shows an overlay (`role="alert"`, `data-error="internal"`)
+//! that says what happened and how to recover. Never tries to continue.
+
+use std::panic::PanicHookInfo;
+
+fn message(info: &PanicHookInfo<'_>) -> String {
+    let what = info
+        .payload()
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_string())
+        .or_else(|| info.payload().downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown error".to_string());
+    match info.location() {
+        Some(at) => format!("{what} (at {}:{})", at.file(), at.line()),
+        None => what,
+    }
+}
+
+/// Installs the hook. Call once, before mounting the app.
+pub fn install_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let text = message(info);
+        web_sys::console::error_1(&format!("ClusterLab internal error: {text}").into());
+        show_overlay(&text);
+    }));
+}
+
+fn show_overlay(text: &str) {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
+    let Some(body) = document.body() else { return };
+    let Ok(overlay) = document.create_element("div") else { return };
+    overlay.set_class_name("fatal");
+    let _ = overlay.set_attribute("role", "alert");
+    let _ = overlay.set_attribute("data-error", "internal");
+    overlay.set_inner_html(
+        "<h2>ClusterLab stopped: an internal error</h2>\
+         <p>The simulation hit a bug and cannot go on. Reload the page to start again; \
+         the same link reproduces the same run, which helps us find the bug.</p><pre></pre>",
+    );
+    if let Ok(Some(pre)) = overlay.query_selector("pre") {
+        pre.set_text_content(Some(text));
+    }
+    let _ = body.append_child(&overlay);
+}

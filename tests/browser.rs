@@ -1,0 +1,81 @@
+//! Browser tests (wasm-bindgen-test in headless Chromium, via `wasm-pack test`).
+//!
+//! The model gives the same trace hash in WebAssembly as natively (the golden
+//! value in `tests/data/golden-trace-hash.txt`, written by the native
+//! determinism test), and the app mounts, shows every node with its hooks, and
+//! turns a crash clicked in its menu into `data-state="crashed"`.
+#![cfg(target_arch = "wasm32")]
+
+use clusterlab::cluster::Cluster;
+use clusterlab::cluster::topology::SliceOptions;
+use clusterlab::sim::SEC;
+use clusterlab::ui::app::{App, AppProps};
+use std::time::Duration;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const GOLDEN: &str = include_str!("data/golden-trace-hash.txt");
+
+#[wasm_bindgen_test]
+fn trace_hash_in_wasm_equals_the_native_golden_value() {
+    let mut cluster = Cluster::slice(&SliceOptions { seed: 42, ..SliceOptions::default() });
+    cluster.run_until(60 * SEC, 10_000_000);
+    assert_eq!(format!("{:016x}", cluster.sim.trace_hash()), GOLDEN.trim(), "seed 42, 60 s");
+}
+
+async fn settle() {
+    yew::platform::time::sleep(Duration::from_millis(60)).await;
+}
+
+fn mount(seed: u64) -> web_sys::Element {
+    let document = web_sys::window().unwrap().document().unwrap();
+    let root = document.create_element("section").unwrap();
+    document.body().unwrap().append_child(&root).unwrap();
+    yew::Renderer::<App>::with_root_and_props(root.clone(), AppProps { seed }).render();
+    root
+}
+
+fn find(root: &web_sys::Element, selector: &str) -> web_sys::Element {
+    root.query_selector(selector).unwrap().unwrap_or_else(|| panic!("no element matches {selector}"))
+}
+
+fn click(element: &web_sys::Element) {
+    let init = web_sys::MouseEventInit::new();
+    init.set_bubbles(true);
+    let event = web_sys::MouseEvent::new_with_mouse_event_init_dict("click", &init).unwrap();
+    element.dispatch_event(&event).unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn app_shows_every_node_with_its_hooks() {
+    let root = mount(42);
+    settle().await;
+    for name in ["xiaoming", "shoppers-south", "lb-south-1", "app-1", "app-2"] {
+        let node = find(&root, &format!("[data-node=\"{name}\"]"));
+        assert_eq!(node.get_attribute("data-state").as_deref(), Some("up"), "{name}");
+    }
+    for control in ["play", "step", "speed"] {
+        find(&root, &format!("[data-control=\"{control}\"]"));
+    }
+    let lost = find(&root, "[data-metric=\"sessions-lost\"]").text_content().unwrap();
+    assert_eq!(lost, "0");
+}
+
+#[wasm_bindgen_test]
+async fn crashing_from_the_menu_marks_the_node_crashed() {
+    let root = mount(42);
+    settle().await;
+    click(&find(&root, "[data-node=\"app-2\"]"));
+    settle().await;
+    let crash = find(&root, "[data-action=\"crash\"]");
+    crash.dyn_ref::<web_sys::HtmlElement>().expect("a button").click();
+    settle().await;
+    let node = find(&root, "[data-node=\"app-2\"]");
+    assert_eq!(node.get_attribute("data-state").as_deref(), Some("crashed"));
+    // The menu now offers a restart, and it works.
+    find(&root, "[data-action=\"restart\"]").dyn_ref::<web_sys::HtmlElement>().unwrap().click();
+    settle().await;
+    assert_eq!(find(&root, "[data-node=\"app-2\"]").get_attribute("data-state").as_deref(), Some("up"));
+}
