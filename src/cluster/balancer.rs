@@ -70,7 +70,16 @@ pub struct Balancer {
 impl Balancer {
     pub fn new(config: BalancerConfig, upstreams: Vec<NodeId>, metrics: ShopMetrics) -> Self {
         let health = vec![UpstreamHealth::default(); upstreams.len()];
-        Self { config, upstreams, metrics, health, rr_cursor: 0, pending: BTreeMap::new(), next_proxy_id: 0, retries: 0 }
+        Self {
+            config,
+            upstreams,
+            metrics,
+            health,
+            rr_cursor: 0,
+            pending: BTreeMap::new(),
+            next_proxy_id: 0,
+            retries: 0,
+        }
     }
 
     pub fn pending(&self) -> usize {

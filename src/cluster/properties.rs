@@ -38,10 +38,18 @@ fn workers_bounded(view: &View<'_, ClusterNode>) -> Result<(), String> {
     for (i, node) in view.nodes.iter().enumerate() {
         if let ClusterNode::App(app) = node {
             if app.busy_workers() > app.config.max_threads as usize {
-                return Err(format!("node #{i} runs {} requests with {} threads", app.busy_workers(), app.config.max_threads));
+                return Err(format!(
+                    "node #{i} runs {} requests with {} threads",
+                    app.busy_workers(),
+                    app.config.max_threads
+                ));
             }
             if app.queued() > app.config.accept_count as usize {
-                return Err(format!("node #{i} queues {} requests, acceptCount {}", app.queued(), app.config.accept_count));
+                return Err(format!(
+                    "node #{i} queues {} requests, acceptCount {}",
+                    app.queued(),
+                    app.config.accept_count
+                ));
             }
         }
     }

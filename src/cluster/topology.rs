@@ -4,12 +4,12 @@
 //! they are wired) and the `Cluster` handle the UI and tests drive. Never
 //! contains behaviour of its own: each node's behaviour lives in its file.
 
+use super::ClusterNode;
 use super::app_server::{AppServer, AppServerConfig};
 use super::balancer::{Balancer, BalancerConfig};
 use super::metrics::ShopMetrics;
 use super::properties;
 use super::shopper::{ShopperConfig, ShopperPool};
-use super::ClusterNode;
 use crate::sim::{Fault, LinkProfile, NodeId, RunReport, SEC, Sim, TimeUs, VisibleState, ms};
 
 /// Shoppers reach the data centre over the Internet: 10–30 ms one way.
@@ -41,7 +41,7 @@ pub struct SliceOptions {
 
 impl Default for SliceOptions {
     fn default() -> Self {
-        Self { seed: 1, shoppers: 12, app_servers: 2, sticky: true }
+        Self { seed: 1, shoppers: 120, app_servers: 2, sticky: true }
     }
 }
 
@@ -64,7 +64,8 @@ impl Cluster {
         let added_lb = sim.add_node("lb-south-1", ClusterNode::Balancer(Balancer::new(config, apps.clone(), metrics)));
         assert_eq!(added_lb, lb, "topology ids out of order");
         for (i, &app) in apps.iter().enumerate() {
-            let added = sim.add_node(format!("app-{}", i + 1), ClusterNode::App(AppServer::new(AppServerConfig::default())));
+            let added =
+                sim.add_node(format!("app-{}", i + 1), ClusterNode::App(AppServer::new(AppServerConfig::default())));
             assert_eq!(added, app, "topology ids out of order");
         }
         for shopper in [xiaoming, crowd] {

@@ -7,7 +7,6 @@
 //! applied to it. Never reads a wall clock, never iterates a hashed
 //! collection, never does more than the event budget it is given.
 
-use super::fault::Fault;
 use super::invariant::{Properties, View};
 use super::lifecycle::{Lifecycle, Process};
 use super::metrics::Metrics;
@@ -51,24 +50,24 @@ pub struct InFlight<'a, M> {
 
 /// A whole simulated world of nodes of type `N`.
 pub struct Sim<N: Node> {
-    seed: u64,
-    now_us: TimeUs,
-    started: bool,
-    queue: EventQueue<N::Msg>,
-    nodes: Vec<N>,
-    names: Vec<String>,
-    lifecycles: Vec<Lifecycle>,
-    rngs: Vec<SimRng>,
-    timers: Vec<BTreeMap<TimerKey, u64>>,
-    next_timer_generation: u64,
-    held: Vec<Vec<Scheduled<N::Msg>>>,
-    network: Network,
-    trace: Trace,
-    metrics: Metrics,
-    properties: Properties<N>,
-    log: VecDeque<LogLine>,
-    scratch: Vec<Command<N::Msg>>,
-    processed: u64,
+    pub(super) seed: u64,
+    pub(super) now_us: TimeUs,
+    pub(super) started: bool,
+    pub(super) queue: EventQueue<N::Msg>,
+    pub(super) nodes: Vec<N>,
+    pub(super) names: Vec<String>,
+    pub(super) lifecycles: Vec<Lifecycle>,
+    pub(super) rngs: Vec<SimRng>,
+    pub(super) timers: Vec<BTreeMap<TimerKey, u64>>,
+    pub(super) next_timer_generation: u64,
+    pub(super) held: Vec<Vec<Scheduled<N::Msg>>>,
+    pub(super) network: Network,
+    pub(super) trace: Trace,
+    pub(super) metrics: Metrics,
+    pub(super) properties: Properties<N>,
+    pub(super) log: VecDeque<LogLine>,
+    pub(super) scratch: Vec<Command<N::Msg>>,
+    pub(super) processed: u64,
 }
 
 impl<N: Node> Sim<N> {
@@ -119,101 +118,7 @@ impl<N: Node> Sim<N> {
         }
     }
 
-    // ---- getters -------------------------------------------------------
-
-    pub fn seed(&self) -> u64 {
-        self.seed
-    }
-    pub fn now_us(&self) -> TimeUs {
-        self.now_us
-    }
-    pub fn node(&self, id: NodeId) -> &N {
-        &self.nodes[id.index()]
-    }
-    /// Mutable access for setup and for switches a reader flips mid-run.
-    pub fn node_mut(&mut self, id: NodeId) -> &mut N {
-        &mut self.nodes[id.index()]
-    }
-    pub fn nodes(&self) -> &[N] {
-        &self.nodes
-    }
-    pub fn name(&self, id: NodeId) -> &str {
-        &self.names[id.index()]
-    }
-    pub fn id_of(&self, name: &str) -> Option<NodeId> {
-        self.names.iter().position(|n| n == name).map(|i| NodeId(i as u16))
-    }
-    pub fn lifecycle(&self, id: NodeId) -> &Lifecycle {
-        &self.lifecycles[id.index()]
-    }
-    pub fn network(&self) -> &Network {
-        &self.network
-    }
-    pub fn network_mut(&mut self) -> &mut Network {
-        &mut self.network
-    }
-    pub fn trace(&self) -> &Trace {
-        &self.trace
-    }
-    pub fn trace_mut(&mut self) -> &mut Trace {
-        &mut self.trace
-    }
-    pub fn trace_hash(&self) -> u64 {
-        self.trace.hash()
-    }
-    pub fn metrics(&self) -> &Metrics {
-        &self.metrics
-    }
-    pub fn metrics_mut(&mut self) -> &mut Metrics {
-        &mut self.metrics
-    }
-    pub fn properties(&self) -> &Properties<N> {
-        &self.properties
-    }
-    pub fn properties_mut(&mut self) -> &mut Properties<N> {
-        &mut self.properties
-    }
-    pub fn log(&self) -> &VecDeque<LogLine> {
-        &self.log
-    }
-    pub fn pending_events(&self) -> usize {
-        self.queue.len()
-    }
-    pub fn next_event_at_us(&self) -> Option<TimeUs> {
-        self.queue.next_at_us()
-    }
-    /// True if the node is up and not cut off.
-    pub fn is_reachable(&self, id: NodeId) -> bool {
-        self.lifecycles[id.index()].is_up() && !self.network.is_isolated(id)
-    }
-
-    /// Messages on the wire now, in no particular order.
-    pub fn in_flight(&self) -> impl Iterator<Item = InFlight<'_, N::Msg>> {
-        self.queue.iter().filter_map(|s| match &s.event {
-            Event::Deliver { from, to, sent_at_us, msg } => Some(InFlight {
-                from: *from,
-                to: *to,
-                sent_at_us: *sent_at_us,
-                arrives_at_us: s.at_us,
-                msg,
-            }),
-            _ => None,
-        })
-    }
-
     // ---- driving the run -------------------------------------------------
-
-    /// Schedules a fault at `at_us` (not before now).
-    pub fn schedule_fault(&mut self, at_us: TimeUs, fault: Fault) {
-        self.queue.push(at_us.max(self.now_us), Event::Fault(fault));
-    }
-
-    /// Applies a fault at once (a reader's click), traced like any event.
-    pub fn inject(&mut self, fault: Fault) {
-        self.start();
-        self.apply_fault(fault);
-        self.check_properties();
-    }
 
     /// Processes the next event, if any. Returns false when nothing is pending.
     /// Cancelled or replaced timers are discarded on the way, unseen: a step
@@ -251,6 +156,7 @@ impl<N: Node> Sim<N> {
         self.start();
         let mut events = 0;
         while events < max_events {
+            self.discard_stale_timers();
             match self.queue.next_at_us() {
                 Some(at) if at <= target_us => {
                     self.step();
@@ -262,6 +168,7 @@ impl<N: Node> Sim<N> {
                 }
             }
         }
+        self.discard_stale_timers();
         let reached = self.queue.next_at_us().is_none_or(|at| at > target_us);
         if reached {
             self.now_us = self.now_us.max(target_us);
@@ -269,12 +176,21 @@ impl<N: Node> Sim<N> {
         RunReport { events, reached }
     }
 
+    /// Drops cancelled or replaced timers at the head of the queue, so that
+    /// the next due time is that of something that will happen (otherwise
+    /// `step` would skip them and run a later event past the target).
+    fn discard_stale_timers(&mut self) {
+        while self.queue.peek().is_some_and(|next| self.is_stale_timer(&next.event)) {
+            self.queue.pop();
+        }
+    }
+
     /// `run_until(now + span_us, max_events)`.
     pub fn run_for(&mut self, span_us: TimeUs, max_events: u64) -> RunReport {
         self.run_until(self.now_us + span_us, max_events)
     }
 
-    fn check_properties(&mut self) {
+    pub(super) fn check_properties(&mut self) {
         if self.properties.is_empty() {
             return;
         }
@@ -299,7 +215,14 @@ impl<N: Node> Sim<N> {
             Event::Deliver { from, to, msg, .. } => self.deliver(from, to, msg),
             Event::Refused { sender, peer, msg } => {
                 if self.lifecycles[sender.index()].is_up() {
-                    self.trace.push(self.now_us, TraceKind::Refused, sender, Some(peer), msg.label(), portable_hash(&msg));
+                    self.trace.push(
+                        self.now_us,
+                        TraceKind::Refused,
+                        sender,
+                        Some(peer),
+                        msg.label(),
+                        portable_hash(&msg),
+                    );
                     self.call(sender, |node, ctx| node.on_refused(ctx, peer, msg));
                 }
             }
@@ -326,7 +249,8 @@ impl<N: Node> Sim<N> {
 
     fn deliver(&mut self, from: NodeId, to: NodeId, msg: N::Msg) {
         let detail = portable_hash(&msg);
-        if self.network.is_cut(from, to) {
+        // A message to oneself never crosses the network (see `send`).
+        if from != to && self.network.is_cut(from, to) {
             let kind = TraceKind::Dropped(super::network::DropCause::Partitioned);
             self.trace.push(self.now_us, kind, to, Some(from), msg.label(), detail);
             return;
@@ -344,7 +268,7 @@ impl<N: Node> Sim<N> {
     }
 
     /// Runs one handler of node `id` and carries out its commands.
-    fn call(&mut self, id: NodeId, handler: impl FnOnce(&mut N, &mut Ctx<'_, N::Msg>)) {
+    pub(super) fn call(&mut self, id: NodeId, handler: impl FnOnce(&mut N, &mut Ctx<'_, N::Msg>)) {
         let mut out = std::mem::take(&mut self.scratch);
         {
             let mut ctx = Ctx::new(self.now_us, id, &mut self.rngs[id.index()], &mut out);
@@ -374,7 +298,7 @@ impl<N: Node> Sim<N> {
         }
     }
 
-    fn push_log(&mut self, node: NodeId, text: String) {
+    pub(super) fn push_log(&mut self, node: NodeId, text: String) {
         if self.log.len() == LOG_CAPACITY {
             self.log.pop_front();
         }
@@ -400,70 +324,6 @@ impl<N: Node> Sim<N> {
                 let event = Event::Deliver { from, to, sent_at_us: leaves_at_us, msg };
                 self.queue.push(leaves_at_us + latency_us, event);
             }
-        }
-    }
-
-    fn apply_fault(&mut self, fault: Fault) {
-        let node = fault.node().unwrap_or(NodeId(0));
-        self.trace.push(self.now_us, TraceKind::Fault, node, None, fault.label(), portable_hash(&fault));
-        let text = match fault.node() {
-            Some(n) => format!("{}: {}", self.names[n.index()], fault.label()),
-            None => fault.label().to_string(),
-        };
-        self.push_log(node, text);
-        match fault {
-            Fault::Crash { node } => self.crash(node),
-            Fault::Restart { node } => {
-                if self.lifecycles[node.index()].process != Process::Crashed {
-                    self.crash(node);
-                }
-                let life = &mut self.lifecycles[node.index()];
-                life.process = Process::Up;
-                life.incarnation += 1;
-                life.since_us = self.now_us;
-                self.call(node, |n, ctx| n.on_start(ctx));
-            }
-            Fault::Pause { node } => {
-                let life = &mut self.lifecycles[node.index()];
-                if life.process == Process::Up {
-                    life.process = Process::Paused;
-                    life.since_us = self.now_us;
-                }
-            }
-            Fault::Resume { node } => self.resume(node),
-            Fault::Slow { node, extra_us } => self.lifecycles[node.index()].slow_extra_us = extra_us,
-            Fault::Isolate { node } => self.network.isolate(node),
-            Fault::Rejoin { node } => self.network.rejoin(node),
-            Fault::Cut { from, to, both_ways: true } => self.network.cut_both_ways(from, to),
-            Fault::Cut { from, to, both_ways: false } => self.network.cut_one_way(from, to),
-            Fault::Heal { a, b } => self.network.heal_link(a, b),
-            Fault::HealAll => self.network.heal_all(),
-        }
-    }
-
-    fn crash(&mut self, node: NodeId) {
-        let life = &mut self.lifecycles[node.index()];
-        if life.process == Process::Crashed {
-            return;
-        }
-        life.process = Process::Crashed;
-        life.crashes += 1;
-        life.since_us = self.now_us;
-        self.nodes[node.index()].on_crash();
-        self.timers[node.index()].clear();
-        self.held[node.index()].clear();
-    }
-
-    fn resume(&mut self, node: NodeId) {
-        let life = &mut self.lifecycles[node.index()];
-        if life.process != Process::Paused {
-            return;
-        }
-        life.process = Process::Up;
-        life.since_us = self.now_us;
-        // Everything that waited runs now, in the order it was due.
-        for held in std::mem::take(&mut self.held[node.index()]) {
-            self.queue.push(self.now_us, held.event);
         }
     }
 }

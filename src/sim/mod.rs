@@ -6,7 +6,9 @@
 //! web: this module imports no yew, web-sys, js-sys or gloo, reads no wall
 //! clock, uses no OS randomness and iterates no hashed collection.
 
+pub mod access;
 pub mod fault;
+pub mod inject;
 pub mod invariant;
 pub mod kernel;
 pub mod lifecycle;

@@ -66,7 +66,10 @@ pub enum DropCause {
 pub enum Transit {
     Dropped(DropCause),
     /// Arrives after `latency_us`; a duplicate, if any, after its own latency.
-    Arrives { latency_us: TimeUs, duplicate_latency_us: Option<TimeUs> },
+    Arrives {
+        latency_us: TimeUs,
+        duplicate_latency_us: Option<TimeUs>,
+    },
 }
 
 /// Links, their profiles and their faults.
@@ -81,13 +84,7 @@ pub struct Network {
 
 impl Network {
     pub fn new(default_profile: LinkProfile, rng: SimRng) -> Self {
-        Self {
-            default_profile,
-            overrides: BTreeMap::new(),
-            cut: BTreeSet::new(),
-            isolated: BTreeSet::new(),
-            rng,
-        }
+        Self { default_profile, overrides: BTreeMap::new(), cut: BTreeSet::new(), isolated: BTreeSet::new(), rng }
     }
 
     pub fn default_profile(&self) -> LinkProfile {
@@ -175,11 +172,8 @@ impl Network {
             return Transit::Dropped(DropCause::Lost);
         }
         let latency_us = self.latency(profile);
-        let duplicate_latency_us = if self.rng.chance_ppm(profile.duplicate_ppm) {
-            Some(self.latency(profile))
-        } else {
-            None
-        };
+        let duplicate_latency_us =
+            if self.rng.chance_ppm(profile.duplicate_ppm) { Some(self.latency(profile)) } else { None };
         Transit::Arrives { latency_us, duplicate_latency_us }
     }
 

@@ -85,6 +85,11 @@ impl<M> EventQueue<M> {
         self.heap.pop()
     }
 
+    /// The next event, without taking it.
+    pub fn peek(&self) -> Option<&Scheduled<M>> {
+        self.heap.peek()
+    }
+
     /// When the next event is due.
     pub fn next_at_us(&self) -> Option<TimeUs> {
         self.heap.peek().map(|s| s.at_us)

@@ -99,11 +99,7 @@ impl SimRng {
 
     /// One element of a non-empty slice, uniformly.
     pub fn pick<'a, T>(&mut self, items: &'a [T]) -> Option<&'a T> {
-        if items.is_empty() {
-            None
-        } else {
-            items.get(self.below(items.len() as u64) as usize)
-        }
+        if items.is_empty() { None } else { items.get(self.below(items.len() as u64) as usize) }
     }
 }
 

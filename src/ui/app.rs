@@ -11,7 +11,7 @@ use super::diagram::{self, Diagram};
 use super::event_log::{self, EventLog};
 use super::frame_loop;
 use super::invariants::{self, InvariantsPanel};
-use super::layout::{VIEW_H, VIEW_W};
+use super::layout::Orientation;
 use super::node_menu::{self, NodeMenu};
 use super::playground::Playground;
 use super::state::{Action, AppState};
@@ -45,10 +45,12 @@ pub fn app(props: &AppProps) -> Html {
         use_effect_with((), move |_| {
             let stop_loop = frame_loop::start(pg.clone(), dispatcher.clone(), canvas);
             let keys = frame_loop::keyboard_shortcuts(dispatcher.clone());
+            let resize = frame_loop::follow_viewport(dispatcher.clone());
             console_api::install(pg, dispatcher);
             move || {
                 stop_loop();
                 drop(keys);
+                drop(resize);
             }
         });
     }
@@ -58,13 +60,15 @@ pub fn app(props: &AppProps) -> Html {
     };
     let pg = state.playground.borrow();
     let cluster = &pg.cluster;
-    let (nodes, edges) = diagram::describe(cluster);
+    let orientation = pg.orientation;
+    let (view_w, view_h) = orientation.view_size();
+    let (nodes, edges) = diagram::describe(cluster, orientation);
     let metrics: Vec<_> = HEADLINE.iter().map(|&(name, label)| (name, label, cluster.metric(name))).collect();
     let menu = state.menu.map(|id| {
         let node = &nodes[id.index()];
         html! {
             <NodeMenu node={id} name={node.name.clone()} state={node.state}
-                left_pct={node.cx / VIEW_W * 100.0} top_pct={node.cy / VIEW_H * 100.0}
+                left_pct={node.cx / view_w * 100.0} top_pct={node.cy / view_h * 100.0}
                 facts={node_menu::facts(cluster, id)} actions={node_menu::available_actions(cluster, id)}
                 dispatch={dispatch.clone()} />
         }
@@ -78,8 +82,9 @@ pub fn app(props: &AppProps) -> Html {
             </header>
             <MetricsBar values={metrics} />
             <main class="stage">
-                <div class="diagram-wrap">
-                    <Diagram version={state.version} {nodes} {edges} selected={state.menu} dispatch={dispatch.clone()} />
+                <div class={classes!("diagram-wrap", (orientation == Orientation::Tall).then_some("tall"))}>
+                    <Diagram version={state.version} {nodes} {edges} selected={state.menu} {orientation}
+                        dispatch={dispatch.clone()} />
                     <canvas ref={canvas} class="dots" aria-hidden="true"></canvas>
                     { menu.unwrap_or_default() }
                 </div>

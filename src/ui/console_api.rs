@@ -57,11 +57,7 @@ pub fn install(playground: Rc<RefCell<Playground>>, dispatcher: UseReducerDispat
         "xiaomingServer",
         read(|p| p.cluster.xiaoming_server().map_or(JsValue::NULL, |id| p.cluster.sim.name(id).into())),
     );
-    set_fn(
-        &api,
-        "snapshot",
-        read(|p| js_sys::JSON::parse(&snapshot_json(&p.cluster)).unwrap_or(JsValue::NULL)),
-    );
+    set_fn(&api, "snapshot", read(|p| js_sys::JSON::parse(&snapshot_json(&p.cluster)).unwrap_or(JsValue::NULL)));
     let pg = playground.clone();
     let run_for = Closure::<dyn Fn(f64)>::new(move |span_us: f64| {
         if span_us.is_finite() && span_us > 0.0 {

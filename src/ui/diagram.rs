@@ -4,7 +4,7 @@
 //! tap or Enter on a node opens its action menu. Moving requests are not drawn
 //! here (see `dots`): this part only changes when a node's state does.
 
-use super::layout::{self, BANDS, NODE_H, NODE_W, VIEW_H, VIEW_W};
+use super::layout::{self, BANDS, NODE_H, NODE_W, Orientation};
 use super::state::Action;
 use crate::cluster::{Cluster, ClusterNode};
 use crate::sim::NodeId;
@@ -17,6 +17,7 @@ pub struct DiagramProps {
     pub nodes: Vec<NodeBox>,
     pub edges: Vec<Edge>,
     pub selected: Option<NodeId>,
+    pub orientation: Orientation,
     pub dispatch: Callback<Action>,
 }
 
@@ -36,8 +37,8 @@ pub struct NodeBox {
 }
 
 /// The node boxes and edge lines for the current model state.
-pub fn describe(cluster: &Cluster) -> (Vec<NodeBox>, Vec<Edge>) {
-    let places = layout::place_all(cluster);
+pub fn describe(cluster: &Cluster, orientation: Orientation) -> (Vec<NodeBox>, Vec<Edge>) {
+    let places = layout::place_all(cluster, orientation);
     let nodes = places
         .iter()
         .map(|p| NodeBox {
@@ -73,11 +74,13 @@ fn detail_line(cluster: &Cluster, id: NodeId) -> String {
 
 #[function_component(Diagram)]
 pub fn diagram(props: &DiagramProps) -> Html {
-    let view_box = format!("0 0 {VIEW_W} {VIEW_H}");
+    let (view_w, view_h) = props.orientation.view_size();
+    let view_box = format!("0 0 {view_w} {view_h}");
+    let orientation = props.orientation;
     html! {
         <svg class="diagram" viewBox={view_box} preserveAspectRatio="xMidYMid meet" role="group"
              aria-label="Cluster diagram">
-            { for BANDS.iter().map(band) }
+            { for BANDS.iter().map(|b| band(b, orientation)) }
             { for props.edges.iter().map(|&((x1, y1), (x2, y2))| html! {
                 <line class="edge" x1={x1.to_string()} y1={y1.to_string()} x2={x2.to_string()} y2={y2.to_string()} />
             }) }
@@ -86,11 +89,16 @@ pub fn diagram(props: &DiagramProps) -> Html {
     }
 }
 
-fn band(b: &layout::Band) -> Html {
+fn band(b: &layout::Band, orientation: Orientation) -> Html {
+    let (x, y, w, h) = layout::band_rect(b, orientation);
+    let (title_x, title_y, anchor) = match orientation {
+        Orientation::Wide => (x + w / 2.0, 40.0, "middle"),
+        Orientation::Tall => (x + 14.0, y + 24.0, "start"),
+    };
     html! {
         <g class="band">
-            <rect x={b.x.to_string()} y="8" width={b.w.to_string()} height={(VIEW_H - 16.0).to_string()} rx="14" />
-            <text x={(b.x + b.w / 2.0).to_string()} y="40" text-anchor="middle" class="band-title">
+            <rect x={x.to_string()} y={y.to_string()} width={w.to_string()} height={h.to_string()} rx="14" />
+            <text x={title_x.to_string()} y={title_y.to_string()} text-anchor={anchor} class="band-title">
                 { format!("{} · {}", b.title, b.title_zh) }
             </text>
         </g>

@@ -7,7 +7,7 @@
 //! through `Playground::frame` and dispatched actions.
 
 use super::dots;
-use super::layout;
+use super::layout::{self, Orientation};
 use super::playground::Playground;
 use super::state::{Action, AppState};
 use gloo::events::EventListener;
@@ -78,8 +78,8 @@ impl FrameLoop {
         if now_ms - self.last_paint_ms.get() >= repaint_every
             && let Some(canvas) = self.canvas.cast::<HtmlCanvasElement>()
         {
-            let places = layout::place_all(&pg.cluster);
-            dots::draw(&canvas, &pg.cluster, &places, self.reduced_motion);
+            let places = layout::place_all(&pg.cluster, pg.orientation);
+            dots::draw(&canvas, &pg.cluster, &places, pg.orientation, self.reduced_motion);
             self.last_paint_ms.set(now_ms);
         }
         drop(pg);
@@ -94,6 +94,20 @@ fn prefers_reduced_motion() -> bool {
     web_sys::window()
         .and_then(|w| w.match_media("(prefers-reduced-motion: reduce)").ok().flatten())
         .is_some_and(|m| m.matches())
+}
+
+/// Lays the diagram out for the viewport now and whenever it is resized.
+pub fn follow_viewport(dispatcher: UseReducerDispatcher<AppState>) -> Option<EventListener> {
+    let window = web_sys::window()?;
+    let orientation_now = |w: &web_sys::Window| {
+        let width = w.inner_width().ok().and_then(|v| v.as_f64()).unwrap_or(1366.0);
+        Orientation::for_width(width)
+    };
+    dispatcher.dispatch(Action::SetOrientation(orientation_now(&window)));
+    let target = window.clone();
+    Some(EventListener::new(&target, "resize", move |_| {
+        dispatcher.dispatch(Action::SetOrientation(orientation_now(&window)));
+    }))
 }
 
 /// Speeds for the digit keys 1–9: a log scale from 0.1× to 1000×.

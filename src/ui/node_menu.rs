@@ -61,7 +61,12 @@ pub fn facts(cluster: &Cluster, id: NodeId) -> Vec<String> {
         }
         ClusterNode::App(app) => {
             out.push(format!("sessions in memory: {}", app.sessions.len()));
-            out.push(format!("workers busy: {}/{} · queued {}", app.busy_workers(), app.config.max_threads, app.queued()));
+            out.push(format!(
+                "workers busy: {}/{} · queued {}",
+                app.busy_workers(),
+                app.config.max_threads,
+                app.queued()
+            ));
             out.push(format!("served {} · rejected {}", app.served, app.rejected));
         }
     }

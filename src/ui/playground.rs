@@ -5,6 +5,7 @@
 //! the reducer's logic can be tested natively; the components only read it
 //! and call its methods.
 
+use super::layout::Orientation;
 use crate::cluster::Cluster;
 use crate::cluster::topology::SliceOptions;
 use crate::sim::{Fault, NodeId, SEC, TimeUs};
@@ -15,6 +16,9 @@ pub const MAX_EVENTS_PER_FRAME: u64 = 40_000;
 const MAX_FRAME_MS: f64 = 100.0;
 pub const MIN_SPEED: f64 = 0.1;
 pub const MAX_SPEED: f64 = 1000.0;
+/// Requests cross a data centre in milliseconds: at a quarter of real speed a
+/// reader can follow a dot from the browser to the server and back.
+pub const DEFAULT_SPEED: f64 = 0.25;
 
 /// What a reader can do to a node.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,12 +83,23 @@ pub struct Playground {
     pub events_last_frame: u64,
     /// True when the last frame hit its event budget (the model lags).
     pub lagging: bool,
+    /// Which way the diagram's layers run (view state the dot painter needs).
+    pub orientation: Orientation,
 }
 
 impl Playground {
     pub fn new(seed: u64) -> Self {
         let cluster = Cluster::slice(&SliceOptions { seed, ..SliceOptions::default() });
-        Self { cluster, seed, playing: false, speed: 1.0, last_frame_ms: None, events_last_frame: 0, lagging: false }
+        Self {
+            cluster,
+            seed,
+            playing: false,
+            speed: DEFAULT_SPEED,
+            last_frame_ms: None,
+            events_last_frame: 0,
+            lagging: false,
+            orientation: Orientation::Wide,
+        }
     }
 
     pub fn set_speed(&mut self, speed: f64) {
@@ -162,6 +177,7 @@ mod tests {
         assert_eq!(pg.speed, MAX_SPEED);
         pg.set_speed(f64::NAN);
         assert_eq!(pg.speed, 1.0);
+        pg.set_speed(DEFAULT_SPEED);
         let before = pg.cluster.sim.events_processed();
         pg.step();
         assert_eq!(pg.cluster.sim.events_processed(), before + 1);

@@ -4,6 +4,7 @@
 //! version number that makes Yew re-render, and which node's menu is open).
 //! Components dispatch actions; only `reduce` touches the model.
 
+use super::layout::Orientation;
 use super::playground::{NodeAction, Playground};
 use crate::sim::NodeId;
 use std::cell::RefCell;
@@ -20,6 +21,8 @@ pub enum Action {
     /// Speed as virtual seconds per wall second.
     SetSpeed(f64),
     OpenMenu(NodeId),
+    /// The viewport changed shape: lay the layers out the other way.
+    SetOrientation(Orientation),
     CloseMenu,
     Node(NodeId, NodeAction),
     /// The model moved on (frame loop, console API): draw again.
@@ -63,6 +66,7 @@ impl Reducible for AppState {
                 Action::Step => pg.step(),
                 Action::SetSpeed(speed) => pg.set_speed(speed),
                 Action::OpenMenu(node) => next.menu = Some(node),
+                Action::SetOrientation(o) => pg.orientation = o,
                 Action::CloseMenu => next.menu = None,
                 Action::Node(node, node_action) => pg.act(node, node_action),
                 Action::Refresh => {}

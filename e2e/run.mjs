@@ -1,0 +1,303 @@
+// End-to-end tests for ClusterLab: serves dist/ on 127.0.0.1 and drives
+// Debian's Chromium with playwright-core. Plain Node, no test framework.
+//   node e2e/run.mjs [test-name ...]      (DIST=/other/dir to serve another build)
+// Prints `ok <name>` / `FAIL <name>: <why>` and a last line `N passed, M failed`;
+// exits non-zero on any failure. Screenshots go to e2e/artifacts/.
+import { createServer } from 'node:http';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { dirname, extname, join, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const DIST = resolve(process.env.DIST ?? join(HERE, '..', 'dist'));
+const ARTIFACTS = join(HERE, 'artifacts');
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic',
+  '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const DESKTOP = { viewport: { width: 1366, height: 900 } };
+const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
+const TEST_TIMEOUT_MS = 60_000;
+const STEP_TIMEOUT_MS = 15_000; // default for each single wait/click
+
+const MIME = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
+  '.wasm': 'application/wasm', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml', '.png': 'image/png',
+  '.json': 'application/json', '.ico': 'image/x-icon', '.txt': 'text/plain; charset=utf-8', '.woff2': 'font/woff2',
+};
+
+// ---- helpers ---------------------------------------------------------------
+
+/** A static file server for `root` on 127.0.0.1, on a port the OS picks. */
+async function serve(root) {
+  const server = createServer(async (req, res) => {
+    try {
+      let rel = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+      if (rel.endsWith('/')) rel += 'index.html';
+      const file = resolve(root, '.' + rel);
+      if (file !== root && !file.startsWith(root + sep)) throw new Error('outside root');
+      if (!(await stat(file)).isFile()) throw new Error('not a file');
+      const body = await readFile(file);
+      res.writeHead(200, { 'Content-Type': MIME[extname(file)] ?? 'application/octet-stream',
+        'Content-Length': body.length, 'Cache-Control': 'no-store' });
+      res.end(req.method === 'HEAD' ? undefined : body);
+    } catch {
+      res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found\n');
+    }
+  });
+  await new Promise((ok, fail) => server.once('error', fail).listen(0, '127.0.0.1', ok));
+  return { server, origin: `http://127.0.0.1:${server.address().port}` };
+}
+
+function launch() {
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+}
+
+/** What one test may use: `open` gives a fresh context + page, watched for problems. */
+function makeEnv(browser, origin, name) {
+  const problems = [];
+  const contexts = [];
+  let abort; // a page error or crash ends the test at once
+  const aborted = new Promise((_, fail) => { abort = fail; });
+  aborted.catch(() => {});
+  const isLocal = (url) => url.startsWith(origin + '/') || /^(data|blob|about):/.test(url);
+  async function open(path, device = DESKTOP) {
+    const context = await browser.newContext({ ...device, serviceWorkers: 'block' });
+    contexts.push(context);
+    context.setDefaultTimeout(STEP_TIMEOUT_MS);
+    // Anything not from our server is a failure, and is never let through.
+    await context.route((url) => !isLocal(url.href), (route) => route.abort('blockedbyclient'));
+    const page = await context.newPage();
+    page.on('console', (m) => { if (m.type() === 'error') problems.push(`console error: ${m.text()}`); });
+    page.on('pageerror', (e) => { problems.push(`page error: ${e.message}`); abort(new Error(problems.at(-1))); });
+    page.on('crash', () => { problems.push('page crashed'); abort(new Error('page crashed')); });
+    page.on('request', (r) => { if (!isLocal(r.url())) problems.push(`outside request: ${r.url()}`); });
+    page.on('websocket', (ws) => { if (!isLocal(ws.url())) problems.push(`outside websocket: ${ws.url()}`); });
+    await page.goto(origin + path);
+    return page;
+  }
+  const screenshot = (page, suffix) => page.screenshot({ path: join(ARTIFACTS, `${name}-${suffix}.png`) });
+  const close = () => Promise.all(contexts.map((c) => c.close().catch(() => {})));
+  return { open, screenshot, close, problems, contexts, aborted };
+}
+
+/** Opens the app and waits until the diagram and `window.clusterlab` are there. */
+async function openApp(env, path, device = DESKTOP) {
+  const page = await env.open(path, device);
+  await explain(page.locator('[data-node="app-1"]').waitFor({ state: 'visible' }),
+    `[data-node="app-1"] not visible ${STEP_TIMEOUT_MS / 1000} s after opening ${path}`);
+  await explain(page.waitForFunction(() => typeof window.clusterlab?.traceHash === 'function'),
+    'window.clusterlab.traceHash is not a function');
+  return page;
+}
+
+const api = (page, fn, ...args) =>
+  page.evaluate(([f, a]) => window.clusterlab[f](...a), [fn, args]);
+
+function check(cond, message) {
+  if (!cond) throw new Error(message);
+}
+
+/** Awaits `promise`; a Playwright timeout becomes `message`. */
+async function explain(promise, message) {
+  try {
+    return await promise;
+  } catch (e) {
+    throw e.name === 'TimeoutError' ? new Error(message) : e;
+  }
+}
+
+async function metric(page, name) {
+  const text = (await page.locator(`[data-metric="${name}"]`).textContent()).trim();
+  check(/^\d+$/.test(text), `metric ${name} is ${JSON.stringify(text)}, not a plain integer`);
+  return Number(text);
+}
+
+/** Waits until metric `name` satisfies `pred`; returns its value. */
+async function waitForMetric(page, name, pred, timeoutMs, what) {
+  const until = Date.now() + timeoutMs;
+  let value = await metric(page, name);
+  while (!pred(value)) {
+    check(Date.now() < until, `metric ${name} still ${value} after ${timeoutMs / 1000} s (wanted ${what})`);
+    await page.waitForTimeout(250);
+    value = await metric(page, name);
+  }
+  return value;
+}
+
+async function waitForState(page, node, state, timeoutMs = STEP_TIMEOUT_MS) {
+  const sel = `[data-node="${node}"]`;
+  try {
+    await page.locator(`${sel}[data-state="${state}"]`).waitFor({ state: 'attached', timeout: timeoutMs });
+  } catch {
+    const now = await page.locator(sel).getAttribute('data-state', { timeout: 1000 }).catch(() => 'missing');
+    throw new Error(`${sel} has data-state=${now}, expected ${state}`);
+  }
+}
+
+async function setSpeedLog10(page, log10) {
+  await page.locator('[data-control="speed"]').evaluate((el, v) => {
+    el.value = String(v);
+    el.dispatchEvent(new Event('input', { bubbles: true }));
+    el.dispatchEvent(new Event('change', { bubbles: true }));
+  }, log10);
+}
+
+const visibleAction = (page, action) => page.locator(`[data-action="${action}"]:visible`).first();
+
+// ---- tests -----------------------------------------------------------------
+
+const NODES = ['app-1', 'app-2', 'lb-south-1', 'xiaoming', 'shoppers-south'];
+// Play and pause are one toggle: a paused page shows `play`.
+const CONTROLS = ['play', 'step', 'speed'];
+
+const TESTS = [
+  ['loads', async (env) => {
+    const page = await openApp(env, '/?seed=42');
+    for (const node of NODES) {
+      const el = page.locator(`[data-node="${node}"]`);
+      check((await el.count()) === 1, `expected one [data-node="${node}"], found ${await el.count()}`);
+      const state = await el.getAttribute('data-state');
+      check(state === 'up', `[data-node="${node}"] has data-state=${state}, expected up`);
+    }
+    for (const c of CONTROLS) {
+      check((await page.locator(`[data-control="${c}"]`).count()) > 0, `no [data-control="${c}"]`);
+    }
+    check((await page.locator('[data-error]').count()) === 0, 'page shows a [data-error] message');
+    await metric(page, 'sessions-lost');
+    const hash = await api(page, 'traceHash');
+    check(/^[0-9a-f]{16}$/i.test(hash), `traceHash() is ${JSON.stringify(hash)}, not 16 hex digits`);
+    await env.screenshot(page, 'desktop');
+  }],
+
+  ['crash-loses-sessions', async (env) => {
+    const page = await openApp(env, '/?seed=42');
+    await page.locator('[data-control="play"]').click();
+    await setSpeedLog10(page, 1.3); // about 20x
+    const server = await (await explain(page.waitForFunction(() => {
+      const s = window.clusterlab.xiaomingServer();
+      return typeof s === 'string' && s !== '' ? s : null;
+    }, null, { timeout: 20_000 }), 'xiaomingServer() still null after 20 s of play at 20x')).jsonValue();
+    const node = page.locator(`[data-node="${server}"]`);
+    await node.click();
+    await visibleAction(page, 'crash').click();
+    await waitForState(page, server, 'crashed');
+    await waitForMetric(page, 'sessions-lost', (n) => n > 0, 40_000, '> 0');
+    await env.screenshot(page, 'desktop');
+    // The menu may still be open (and cover the node); reopen it only if not.
+    if (!(await visibleAction(page, 'restart').isVisible())) await node.click();
+    await visibleAction(page, 'restart').click();
+    await waitForState(page, server, 'up');
+  }, 90_000],
+
+  ['step-and-pause', async (env) => {
+    const page = await openApp(env, '/?seed=7');
+    const t0 = await api(page, 'now');
+    check(typeof t0 === 'number', `now() returned ${JSON.stringify(t0)}, not a number`);
+    const before = await api(page, 'eventCount');
+    for (let i = 0; i < 5; i++) await page.locator('[data-control="step"]').click();
+    await page.waitForFunction((n) => window.clusterlab.eventCount() >= n, before + 5, { timeout: 5000 })
+      .catch(() => {});
+    const after = await api(page, 'eventCount');
+    check(after === before + 5, `eventCount() went ${before} -> ${after} after 5 steps, expected +5`);
+    const t1 = await api(page, 'now');
+    await page.locator('[data-control="play"]').click();
+    await page.waitForTimeout(1000);
+    await page.locator('[data-control="pause"]').click();
+    const t2 = await api(page, 'now');
+    check(t2 > t1, `now() did not advance while playing (${t1} -> ${t2})`);
+    await page.waitForTimeout(1000);
+    const t3 = await api(page, 'now');
+    check(t3 === t2, `now() moved while paused: ${t2} -> ${t3}`);
+  }],
+
+  ['phone', async (env) => {
+    const page = await openApp(env, '/?seed=42', PHONE);
+    await page.locator('[data-node="app-1"]').tap();
+    await visibleAction(page, 'crash').waitFor({ state: 'visible' });
+    await env.screenshot(page, 'phone');
+  }],
+
+  ['determinism', async (env) => {
+    const hashAfter60s = async (seed) => {
+      const page = await openApp(env, `/?seed=${seed}`);
+      return page.evaluate(() => { window.clusterlab.runFor(60_000_000); return window.clusterlab.traceHash(); });
+    };
+    const [a, b, c] = [await hashAfter60s(42), await hashAfter60s(42), await hashAfter60s(43)];
+    check(/^[0-9a-f]{16}$/i.test(a), `traceHash() is ${JSON.stringify(a)}, not 16 hex digits`);
+    check(a === b, `seed 42 gave two different hashes: ${a} vs ${b}`);
+    check(a !== c, `seeds 42 and 43 gave the same hash ${a}`);
+  }],
+];
+
+// ---- runner ----------------------------------------------------------------
+
+/** Problems, each once, with a count when repeated. */
+function summarize(problems) {
+  const counts = new Map();
+  for (const p of problems) counts.set(p, (counts.get(p) ?? 0) + 1);
+  return [...counts].map(([p, n]) => (n > 1 ? `${p} (x${n})` : p)).join('; ');
+}
+
+async function runOne(browser, origin, name, fn, timeoutMs) {
+  const env = makeEnv(browser, origin, name);
+  for (const f of await readdir(ARTIFACTS)) if (f.startsWith(`${name}-`)) await rm(join(ARTIFACTS, f)); // stale shots
+  let timer;
+  const timeout = new Promise((_, fail) => {
+    timer = setTimeout(() => fail(new Error(`timed out after ${timeoutMs / 1000} s`)), timeoutMs);
+  });
+  try {
+    await Promise.race([fn(env), timeout, env.aborted]);
+    if (env.problems.length) throw new Error(summarize(env.problems));
+  } catch (e) {
+    const pages = env.contexts.flatMap((c) => c.pages());
+    if (pages.length) await env.screenshot(pages.at(-1), 'FAIL').catch(() => {});
+    const extra = env.problems.length && !e.message.includes(env.problems[0]) ? ` [${summarize(env.problems)}]` : '';
+    throw new Error(e.message.split('\n')[0] + extra);
+  } finally {
+    clearTimeout(timer);
+    await env.close();
+  }
+}
+
+async function main() {
+  const only = process.argv.slice(2);
+  const unknown = only.filter((n) => !TESTS.some(([t]) => t === n));
+  if (unknown.length) throw new Error(`unknown test(s): ${unknown.join(', ')}`);
+  const chosen = TESTS.filter(([n]) => !only.length || only.includes(n));
+  await stat(join(DIST, 'index.html')).catch(() => {
+    throw new Error(`no ${join(DIST, 'index.html')}: run \`trunk build --release\` first (or set DIST)`);
+  });
+  await mkdir(ARTIFACTS, { recursive: true });
+  const { server, origin } = await serve(DIST);
+  let passed = 0;
+  let failed = 0;
+  let browser;
+  try {
+    browser = await launch();
+    for (const [name, fn, timeoutMs = TEST_TIMEOUT_MS] of chosen) {
+      try {
+        await runOne(browser, origin, name, fn, timeoutMs);
+        console.log(`ok ${name}`);
+        passed++;
+      } catch (e) {
+        console.log(`FAIL ${name}: ${e.message}`);
+        failed++;
+      }
+    }
+  } catch (e) {
+    console.log(`FAIL (setup): ${e.message.split('\n')[0]}`);
+    failed += chosen.length - passed - failed || 1;
+  } finally {
+    await browser?.close().catch(() => {});
+    server.close();
+  }
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exitCode = failed ? 1 : 0;
+}
+
+main().catch((e) => {
+  console.log(`FAIL (setup): ${e.message}`);
+  console.log('0 passed, 1 failed');
+  process.exitCode = 1;
+});

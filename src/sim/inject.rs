@@ -1,0 +1,93 @@
+//! How the kernel carries out faults and repairs.
+//!
+//! Owns the effect of each `Fault` on the run: a crash drops the node's
+//! volatile state, timers and held events; a restart boots it again; a pause
+//! holds its events until resume, which replays them in order; slowness and
+//! cuts go to the lifecycle and the network. Never decides when a fault
+//! happens: a reader's click or a schedule does.
+
+use super::fault::Fault;
+use super::kernel::Sim;
+use super::lifecycle::Process;
+use super::node::{Node, NodeId};
+use super::queue::Event;
+use super::time::TimeUs;
+use super::trace::{TraceKind, portable_hash};
+
+impl<N: Node> Sim<N> {
+    /// Schedules a fault at `at_us` (not before now).
+    pub fn schedule_fault(&mut self, at_us: TimeUs, fault: Fault) {
+        self.queue.push(at_us.max(self.now_us), Event::Fault(fault));
+    }
+
+    /// Applies a fault at once (a reader's click), traced like any event.
+    pub fn inject(&mut self, fault: Fault) {
+        self.start();
+        self.apply_fault(fault);
+        self.check_properties();
+    }
+
+    pub(super) fn apply_fault(&mut self, fault: Fault) {
+        let node = fault.node().unwrap_or(NodeId(0));
+        self.trace.push(self.now_us, TraceKind::Fault, node, None, fault.label(), portable_hash(&fault));
+        let text = match fault.node() {
+            Some(n) => format!("{}: {}", self.names[n.index()], fault.label()),
+            None => fault.label().to_string(),
+        };
+        self.push_log(node, text);
+        match fault {
+            Fault::Crash { node } => self.crash(node),
+            Fault::Restart { node } => {
+                if self.lifecycles[node.index()].process != Process::Crashed {
+                    self.crash(node);
+                }
+                let life = &mut self.lifecycles[node.index()];
+                life.process = Process::Up;
+                life.incarnation += 1;
+                life.since_us = self.now_us;
+                self.call(node, |n, ctx| n.on_start(ctx));
+            }
+            Fault::Pause { node } => {
+                let life = &mut self.lifecycles[node.index()];
+                if life.process == Process::Up {
+                    life.process = Process::Paused;
+                    life.since_us = self.now_us;
+                }
+            }
+            Fault::Resume { node } => self.resume(node),
+            Fault::Slow { node, extra_us } => self.lifecycles[node.index()].slow_extra_us = extra_us,
+            Fault::Isolate { node } => self.network.isolate(node),
+            Fault::Rejoin { node } => self.network.rejoin(node),
+            Fault::Cut { from, to, both_ways: true } => self.network.cut_both_ways(from, to),
+            Fault::Cut { from, to, both_ways: false } => self.network.cut_one_way(from, to),
+            Fault::Heal { a, b } => self.network.heal_link(a, b),
+            Fault::HealAll => self.network.heal_all(),
+        }
+    }
+
+    fn crash(&mut self, node: NodeId) {
+        let life = &mut self.lifecycles[node.index()];
+        if life.process == Process::Crashed {
+            return;
+        }
+        life.process = Process::Crashed;
+        life.crashes += 1;
+        life.since_us = self.now_us;
+        self.nodes[node.index()].on_crash();
+        self.timers[node.index()].clear();
+        self.held[node.index()].clear();
+    }
+
+    fn resume(&mut self, node: NodeId) {
+        let life = &mut self.lifecycles[node.index()];
+        if life.process != Process::Paused {
+            return;
+        }
+        life.process = Process::Up;
+        life.since_us = self.now_us;
+        // Everything that waited runs now, in the order it was due.
+        for held in std::mem::take(&mut self.held[node.index()]) {
+            self.queue.push(self.now_us, held.event);
+        }
+    }
+}
