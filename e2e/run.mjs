@@ -168,6 +168,10 @@ const TESTS = [
     const hash = await api(page, 'traceHash');
     check(/^[0-9a-f]{16}$/i.test(hash), `traceHash() is ${JSON.stringify(hash)}, not 16 hex digits`);
     await env.screenshot(page, 'desktop');
+    // At the default speed requests are visible as dots on the canvas.
+    await page.locator('[data-control="play"]').click();
+    await page.waitForFunction(() => window.clusterlab.snapshot().inFlight > 0, null, { timeout: 10_000 });
+    await env.screenshot(page, 'playing');
   }],
 
   ['crash-loses-sessions', async (env) => {

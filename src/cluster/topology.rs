@@ -41,7 +41,7 @@ pub struct SliceOptions {
 
 impl Default for SliceOptions {
     fn default() -> Self {
-        Self { seed: 1, shoppers: 120, app_servers: 2, sticky: true }
+        Self { seed: 1, shoppers: 300, app_servers: 2, sticky: true }
     }
 }
 

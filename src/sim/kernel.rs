@@ -131,6 +131,8 @@ impl<N: Node> Sim<N> {
                 continue;
             }
             self.now_us = self.now_us.max(next.at_us);
+            // Samples due up to now see the state before this event.
+            self.metrics.sample_due(self.now_us);
             self.processed += 1;
             self.dispatch(next);
             self.check_properties();
@@ -164,6 +166,7 @@ impl<N: Node> Sim<N> {
                 }
                 _ => {
                     self.now_us = self.now_us.max(target_us);
+                    self.metrics.sample_due(self.now_us);
                     return RunReport { events, reached: true };
                 }
             }
@@ -172,6 +175,7 @@ impl<N: Node> Sim<N> {
         let reached = self.queue.next_at_us().is_none_or(|at| at > target_us);
         if reached {
             self.now_us = self.now_us.max(target_us);
+            self.metrics.sample_due(self.now_us);
         }
         RunReport { events, reached }
     }

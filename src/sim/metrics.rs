@@ -128,13 +128,36 @@ impl TimeSeries {
     }
 }
 
+/// Points kept per series before it is thinned.
+const SERIES_CAPACITY: usize = 600;
+/// The first sampling interval: one virtual second.
+const FIRST_INTERVAL_US: TimeUs = 1_000_000;
+
 /// All named metrics of one run.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Metrics {
     counter_names: Vec<&'static str>,
     counters: Vec<u64>,
     histogram_names: Vec<&'static str>,
     histograms: Vec<Histogram>,
+    /// One series per counter, sampled every `interval_us` of virtual time.
+    series: Vec<TimeSeries>,
+    interval_us: TimeUs,
+    next_sample_us: TimeUs,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self {
+            counter_names: Vec::new(),
+            counters: Vec::new(),
+            histogram_names: Vec::new(),
+            histograms: Vec::new(),
+            series: Vec::new(),
+            interval_us: FIRST_INTERVAL_US,
+            next_sample_us: FIRST_INTERVAL_US,
+        }
+    }
 }
 
 impl Metrics {
@@ -145,6 +168,7 @@ impl Metrics {
         }
         self.counter_names.push(name);
         self.counters.push(0);
+        self.series.push(TimeSeries::new(SERIES_CAPACITY));
         CounterId((self.counters.len() - 1) as u16)
     }
 
@@ -186,6 +210,33 @@ impl Metrics {
     /// Every counter as (name, value), in registration order.
     pub fn counters(&self) -> impl Iterator<Item = (&'static str, u64)> + '_ {
         self.counter_names.iter().copied().zip(self.counters.iter().copied())
+    }
+
+    /// Samples every counter at each interval boundary up to `now_us`. When a
+    /// series fills up it is thinned and the interval doubles, so a run of any
+    /// length keeps at most `SERIES_CAPACITY` points per counter.
+    pub fn sample_due(&mut self, now_us: TimeUs) {
+        while now_us >= self.next_sample_us {
+            let at_us = self.next_sample_us;
+            let mut thinned = false;
+            for (series, &value) in self.series.iter_mut().zip(&self.counters) {
+                thinned |= series.push(at_us, value as f64);
+            }
+            if thinned {
+                self.interval_us *= 2;
+            }
+            self.next_sample_us = at_us + self.interval_us;
+        }
+    }
+
+    /// The sampled values of counter `name` over time: (time, value) points.
+    pub fn series(&self, name: &str) -> Option<&TimeSeries> {
+        self.counter_names.iter().position(|&n| n == name).map(|i| &self.series[i])
+    }
+
+    /// The current sampling interval.
+    pub fn sample_interval_us(&self) -> TimeUs {
+        self.interval_us
     }
 
     /// Every histogram as (name, histogram), in registration order.
@@ -231,6 +282,21 @@ mod tests {
         assert_eq!(thinned.iter().filter(|&&t| t).count(), 1);
         assert_eq!(s.points.len(), 4);
         assert_eq!(s.points[1], (2, 2.0));
+    }
+
+    #[test]
+    fn counters_are_sampled_each_interval_and_thinned_in_long_runs() {
+        let mut m = Metrics::default();
+        let a = m.counter("a");
+        m.add(a, 5);
+        m.sample_due(2_500_000);
+        let points: Vec<_> = m.series("a").unwrap().points.iter().copied().collect();
+        assert_eq!(points, vec![(1_000_000, 5.0), (2_000_000, 5.0)]);
+        m.sample_due(3_600_000_000); // an hour
+        let series = m.series("a").unwrap();
+        assert!(series.points.len() < SERIES_CAPACITY, "{}", series.points.len());
+        assert!(m.sample_interval_us() > FIRST_INTERVAL_US);
+        assert!(series.points.iter().zip(series.points.iter().skip(1)).all(|(p, q)| p.0 < q.0));
     }
 
     #[test]

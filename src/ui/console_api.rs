@@ -1,7 +1,8 @@
 //! The read-only console API: `window.clusterlab`, for tests and power users.
 //!
 //! Owns the functions exposed on `window.clusterlab`: `traceHash()`, `now()`,
-//! `eventCount()`, `seed()`, `xiaomingServer()`, `snapshot()`, and
+//! `eventCount()`, `seed()`, `xiaomingServer()`, `snapshot()` (with the
+//! number of messages in flight), and
 //! `runFor(us)`, which advances virtual time headlessly (the same thing the
 //! play button does, only at once). Nothing here can put the model into a
 //! state the UI could not reach.
@@ -28,6 +29,7 @@ pub fn snapshot_json(cluster: &Cluster) -> String {
         "seed": sim.seed(),
         "nowUs": sim.now_us(),
         "events": sim.events_processed(),
+        "inFlight": sim.in_flight().count(),
         "traceHash": format!("{:016x}", sim.trace_hash()),
         "nodes": nodes,
         "metrics": metrics,

@@ -68,7 +68,10 @@ fn detail_line(cluster: &Cluster, id: NodeId) -> String {
             }
         }
         ClusterNode::Balancer(lb) => format!("round robin · {} in flight", lb.pending()),
-        ClusterNode::App(app) => format!("{} sessions · {} busy", app.sessions.len(), app.busy_workers()),
+        ClusterNode::App(app) => {
+            let sessions = app.sessions.len();
+            format!("{sessions} session{} · {} busy", if sessions == 1 { "" } else { "s" }, app.busy_workers())
+        }
     }
 }
 

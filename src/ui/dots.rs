@@ -58,13 +58,7 @@ pub fn positions(cluster: &Cluster, places: &[Place]) -> [Vec<(f64, f64)>; 8] {
 }
 
 /// Paints the dots onto `canvas`, resizing its backing store to its CSS size.
-pub fn draw(
-    canvas: &HtmlCanvasElement,
-    cluster: &Cluster,
-    places: &[Place],
-    orientation: layout::Orientation,
-    reduced_motion: bool,
-) {
+pub fn draw(canvas: &HtmlCanvasElement, cluster: &Cluster, places: &[Place], orientation: layout::Orientation) {
     let ratio = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio());
     let (css_w, css_h) = (f64::from(canvas.client_width()), f64::from(canvas.client_height()));
     let (px_w, px_h) = ((css_w * ratio) as u32, (css_h * ratio) as u32);
@@ -75,7 +69,7 @@ pub fn draw(
     let Some(ctx) = context(canvas) else { return };
     ctx.clear_rect(0.0, 0.0, f64::from(px_w), f64::from(px_h));
     let (scale, ox, oy) = layout::fit(f64::from(px_w), f64::from(px_h), orientation);
-    let size = (if reduced_motion { 5.0 } else { 7.0 }) * scale;
+    let size = 9.0 * scale;
     for (i, dots) in positions(cluster, places).iter().enumerate() {
         if dots.is_empty() {
             continue;

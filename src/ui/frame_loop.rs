@@ -79,7 +79,7 @@ impl FrameLoop {
             && let Some(canvas) = self.canvas.cast::<HtmlCanvasElement>()
         {
             let places = layout::place_all(&pg.cluster, pg.orientation);
-            dots::draw(&canvas, &pg.cluster, &places, pg.orientation, self.reduced_motion);
+            dots::draw(&canvas, &pg.cluster, &places, pg.orientation);
             self.last_paint_ms.set(now_ms);
         }
         drop(pg);

@@ -16,9 +16,9 @@ pub const MAX_EVENTS_PER_FRAME: u64 = 40_000;
 const MAX_FRAME_MS: f64 = 100.0;
 pub const MIN_SPEED: f64 = 0.1;
 pub const MAX_SPEED: f64 = 1000.0;
-/// Requests cross a data centre in milliseconds: at a quarter of real speed a
+/// Requests cross a data centre in milliseconds: at a fifth of real speed a
 /// reader can follow a dot from the browser to the server and back.
-pub const DEFAULT_SPEED: f64 = 0.25;
+pub const DEFAULT_SPEED: f64 = 0.2;
 
 /// What a reader can do to a node.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
