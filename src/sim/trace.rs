@@ -13,43 +13,64 @@ use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 use std::hash::{Hash, Hasher};
 
-/// FNV-1a, 64-bit, platform-independent.
+/// A word-at-a-time multiplicative hash (FxHash's mixing step), fed only
+/// fixed-width little-endian integers, so it is the same on every platform.
+/// Not for adversarial input: it only has to tell runs apart.
 #[derive(Clone, Debug)]
 pub struct PortableHasher(u64);
 
+const SEED: u64 = 0xcbf2_9ce4_8422_2325;
+const K: u64 = 0x517c_c1b7_2722_0a95;
+
 impl Default for PortableHasher {
     fn default() -> Self {
-        Self(0xcbf2_9ce4_8422_2325)
+        Self(SEED)
+    }
+}
+
+impl PortableHasher {
+    #[inline]
+    fn mix(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(K);
     }
 }
 
 impl Hasher for PortableHasher {
     fn finish(&self) -> u64 {
-        self.0
+        // A final avalanche so that nearby inputs give distant hashes.
+        super::rng::mix64(self.0)
     }
     fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 ^= u64::from(b);
-            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.mix(u64::from_le_bytes(word));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut word = [0u8; 8];
+            word[..rest.len()].copy_from_slice(rest);
+            self.mix(u64::from_le_bytes(word) ^ ((rest.len() as u64) << 56));
         }
     }
     fn write_u8(&mut self, i: u8) {
-        self.write(&[i]);
+        self.mix(u64::from(i));
     }
     fn write_u16(&mut self, i: u16) {
-        self.write(&i.to_le_bytes());
+        self.mix(u64::from(i));
     }
     fn write_u32(&mut self, i: u32) {
-        self.write(&i.to_le_bytes());
+        self.mix(u64::from(i));
     }
     fn write_u64(&mut self, i: u64) {
-        self.write(&i.to_le_bytes());
+        self.mix(i);
     }
     fn write_usize(&mut self, i: usize) {
-        self.write_u64(i as u64);
+        self.mix(i as u64);
     }
     fn write_isize(&mut self, i: isize) {
-        self.write_u64(i as i64 as u64);
+        self.mix(i as i64 as u64);
     }
 }
 
