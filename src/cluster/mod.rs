@@ -7,11 +7,29 @@
 
 pub mod app_server;
 pub mod balancer;
+pub mod cdn;
+pub mod dns;
+pub mod gateway;
+pub mod http_cache;
+pub mod inventory;
+pub mod lb_algorithm;
 pub mod message;
 pub mod metrics;
+pub mod mq;
+pub mod mycat;
+pub mod product_cache;
 pub mod properties;
+pub mod rate_limit;
+pub mod redis;
+pub mod registry;
+pub mod replication;
+pub mod rpc;
 pub mod shopper;
+pub mod timer_tag;
 pub mod topology;
+pub mod two_phase;
+pub mod vrrp;
+pub mod zk_lock;
 
 use crate::sim::{Ctx, Node, NodeId, TimerKey};
 pub use message::{DotClass, FailCause, Msg, Page, Status};

@@ -1,0 +1,1 @@
+//! cdn: being written (see the mechanism contract in ARCHITECTURE.md).

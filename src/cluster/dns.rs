@@ -1,0 +1,1 @@
+//! dns: being written (see the mechanism contract in ARCHITECTURE.md).

@@ -1,0 +1,1 @@
+//! gateway: being written (see the mechanism contract in ARCHITECTURE.md).

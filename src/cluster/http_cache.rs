@@ -1,0 +1,1 @@
+//! http_cache: being written (see the mechanism contract in ARCHITECTURE.md).

@@ -1,0 +1,1 @@
+//! inventory: being written (see the mechanism contract in ARCHITECTURE.md).

@@ -1,0 +1,1 @@
+//! lb_algorithm: being written (see the mechanism contract in ARCHITECTURE.md).

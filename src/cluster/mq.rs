@@ -1,0 +1,1 @@
+//! mq: being written (see the mechanism contract in ARCHITECTURE.md).

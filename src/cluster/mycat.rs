@@ -1,0 +1,1 @@
+//! mycat: being written (see the mechanism contract in ARCHITECTURE.md).

@@ -1,0 +1,1 @@
+//! product_cache: being written (see the mechanism contract in ARCHITECTURE.md).

@@ -1,0 +1,1 @@
+//! redis: being written (see the mechanism contract in ARCHITECTURE.md).

@@ -1,0 +1,1 @@
+//! registry: being written (see the mechanism contract in ARCHITECTURE.md).

@@ -1,0 +1,1 @@
+//! replication: being written (see the mechanism contract in ARCHITECTURE.md).

@@ -1,0 +1,1 @@
+//! rpc: being written (see the mechanism contract in ARCHITECTURE.md).

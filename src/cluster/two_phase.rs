@@ -1,0 +1,1 @@
+//! two_phase: being written (see the mechanism contract in ARCHITECTURE.md).

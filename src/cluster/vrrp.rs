@@ -1,0 +1,1 @@
+//! vrrp: being written (see the mechanism contract in ARCHITECTURE.md).

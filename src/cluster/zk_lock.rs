@@ -1,0 +1,1 @@
+//! zk_lock: being written (see the mechanism contract in ARCHITECTURE.md).
