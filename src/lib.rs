@@ -1,10 +1,12 @@
 //! ClusterLab: a whole e-commerce cluster as a deterministic simulation.
 //!
 //! `sim` is the kernel (time, events, network, faults, trace, invariants);
+//! `scenario` describes whole runs as data and runs them headless;
 //! `cluster` is the model of the shop's mechanisms built on it; `ui` draws a
 //! snapshot of the model in the browser and sends it commands. Dependencies
 //! point one way: ui → cluster → sim.
 
 pub mod cluster;
+pub mod scenario;
 pub mod sim;
 pub mod ui;

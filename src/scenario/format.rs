@@ -1,0 +1,85 @@
+//! The scenario file format, version 1.
+//!
+//! Owns the serde shape of a scenario: seed, topology, design switches,
+//! scheduled faults by node name and virtual time, and how long to run.
+//! Unknown fields are rejected, so a typo is an error, not a silent default.
+
+use serde::{Deserialize, Serialize};
+
+/// The only format version this build reads and writes.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// A whole run as data.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    pub version: u32,
+    /// A short title for reports and the UI.
+    #[serde(default)]
+    pub name: String,
+    pub seed: u64,
+    /// How long to run, in virtual milliseconds.
+    pub duration_ms: u64,
+    #[serde(default)]
+    pub topology: TopologySpec,
+    #[serde(default)]
+    pub switches: Switches,
+    #[serde(default)]
+    pub faults: Vec<ScheduledFault>,
+}
+
+/// The shape of the cluster.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TopologySpec {
+    /// Shoppers in the crowd besides Xiaoming.
+    pub shoppers: u16,
+    /// Tomcat-like application servers behind the balancer.
+    pub app_servers: u16,
+}
+
+impl Default for TopologySpec {
+    fn default() -> Self {
+        Self { shoppers: 300, app_servers: 2 }
+    }
+}
+
+/// Design switches a reader can flip.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default, rename_all = "kebab-case")]
+pub struct Switches {
+    /// Route requests with a session cookie to the server that made it.
+    pub sticky_sessions: bool,
+}
+
+impl Default for Switches {
+    fn default() -> Self {
+        Self { sticky_sessions: true }
+    }
+}
+
+/// What a scheduled fault does to its node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FaultAction {
+    Crash,
+    Restart,
+    Pause,
+    Resume,
+    Slow,
+    Partition,
+    Heal,
+}
+
+/// One fault at one virtual time.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduledFault {
+    pub at_ms: u64,
+    pub action: FaultAction,
+    /// The node's id as on the diagram, e.g. `app-2`.
+    pub node: String,
+    /// For `slow`: the added latency (default 200 ms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extra_ms: Option<u64>,
+}

@@ -1,0 +1,15 @@
+//! Scenarios: a whole run described as data, validated, and carried out.
+//!
+//! Owns the scenario file format (serde, with a version field), its
+//! validation with messages a reader can act on, and the headless runner that
+//! turns a scenario into a report (metrics, invariant verdicts, trace hash).
+//! Depends on the model; the model never depends on it. No IO here: callers
+//! read files or URLs and pass text in.
+
+pub mod format;
+pub mod report;
+pub mod validate;
+
+pub use format::{FaultAction, Scenario, ScheduledFault, Switches, TopologySpec};
+pub use report::{Report, run};
+pub use validate::{ScenarioError, parse};

@@ -1,0 +1,120 @@
+//! Running a scenario headless and reporting what happened.
+//!
+//! Owns the translation from a validated `Scenario` to a built cluster with
+//! its faults scheduled, the run itself (in bounded chunks), and the report:
+//! metrics, latency percentiles, every property's verdict, the trace hash.
+
+use super::format::{FaultAction, Scenario};
+use crate::cluster::Cluster;
+use crate::cluster::topology::SliceOptions;
+use crate::sim::{Fault, MS, PropertyKind, TimeUs};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Events per chunk of a headless run (the run is the same whatever the chunking).
+const CHUNK_EVENTS: u64 = 1_000_000;
+
+/// What a headless run found.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Report {
+    pub name: String,
+    pub seed: u64,
+    pub duration_ms: u64,
+    pub events: u64,
+    /// 16 hex digits; equal hashes mean identical runs.
+    pub trace_hash: String,
+    pub metrics: BTreeMap<String, u64>,
+    pub latency_ms: Latency,
+    pub invariants: Vec<InvariantReport>,
+}
+
+/// Latency of successful requests, in milliseconds.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Latency {
+    pub p50: f64,
+    pub p99: f64,
+    pub max: f64,
+}
+
+/// One property's verdict.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct InvariantReport {
+    pub name: String,
+    /// `always` or `sometimes`.
+    pub kind: &'static str,
+    pub holds: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub broke_at_ms: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub broke_at_event: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// The kernel fault for a scheduled action on `node`.
+fn fault_of(action: FaultAction, node: crate::sim::NodeId, extra_ms: Option<u64>) -> Fault {
+    match action {
+        FaultAction::Crash => Fault::Crash { node },
+        FaultAction::Restart => Fault::Restart { node },
+        FaultAction::Pause => Fault::Pause { node },
+        FaultAction::Resume => Fault::Resume { node },
+        FaultAction::Slow => Fault::Slow { node, extra_us: extra_ms.unwrap_or(200) * MS },
+        FaultAction::Partition => Fault::Isolate { node },
+        FaultAction::Heal => Fault::Rejoin { node },
+    }
+}
+
+/// Builds the cluster a scenario describes, with its faults scheduled.
+pub fn build(scenario: &Scenario) -> Cluster {
+    let options = SliceOptions {
+        seed: scenario.seed,
+        shoppers: scenario.topology.shoppers,
+        app_servers: scenario.topology.app_servers,
+        sticky: scenario.switches.sticky_sessions,
+    };
+    let mut cluster = Cluster::slice(&options);
+    for f in &scenario.faults {
+        // Validation guarantees the node exists; a missing one is skipped, not a panic.
+        if let Some(node) = cluster.sim.id_of(&f.node) {
+            cluster.sim.schedule_fault(f.at_ms * MS, fault_of(f.action, node, f.extra_ms));
+        }
+    }
+    cluster
+}
+
+/// Runs a validated scenario to its end and reports.
+pub fn run(scenario: &Scenario) -> Report {
+    let mut cluster = build(scenario);
+    let end_us: TimeUs = scenario.duration_ms * MS;
+    while !cluster.run_until(end_us, CHUNK_EVENTS).reached {}
+    report(scenario, &cluster)
+}
+
+fn report(scenario: &Scenario, cluster: &Cluster) -> Report {
+    let sim = &cluster.sim;
+    let latency = sim.metrics().hist(cluster.metrics.latency_us);
+    let ms = |us: u64| us as f64 / MS as f64;
+    let invariants = sim
+        .properties()
+        .verdicts()
+        .iter()
+        .map(|v| InvariantReport {
+            name: v.name.to_string(),
+            kind: if v.kind == PropertyKind::Always { "always" } else { "sometimes" },
+            holds: v.holds,
+            broke_at_ms: v.first_violation.as_ref().map(|x| ms(x.at_us)),
+            broke_at_event: v.first_violation.as_ref().map(|x| x.event_index),
+            reason: v.first_violation.as_ref().map(|x| x.reason.clone()),
+        })
+        .collect();
+    Report {
+        name: scenario.name.clone(),
+        seed: scenario.seed,
+        duration_ms: scenario.duration_ms,
+        events: sim.events_processed(),
+        trace_hash: format!("{:016x}", sim.trace_hash()),
+        metrics: sim.metrics().counters().map(|(k, v)| (k.to_string(), v)).collect(),
+        latency_ms: Latency { p50: ms(latency.quantile(500)), p99: ms(latency.quantile(990)), max: ms(latency.max()) },
+        invariants,
+    }
+}

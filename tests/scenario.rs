@@ -1,0 +1,98 @@
+//! Scenario files: valid ones run reproducibly; bad ones get a clear error.
+//!
+//! Table-driven checks of every error a reader can meet (malformed JSON,
+//! wrong version, unknown fields and nodes, out-of-range values, oversized
+//! text), a property test that random and mutated text never panics the
+//! parser, and runs of the example scenario in `scenarios/`.
+#![cfg(not(target_arch = "wasm32"))]
+
+use clusterlab::scenario::{self, ScenarioError};
+use proptest::prelude::*;
+
+const EXAMPLE: &str = include_str!("../scenarios/crash-xiaomings-server.json");
+
+fn with(replace: &str, by: &str) -> String {
+    assert!(EXAMPLE.contains(replace), "example lacks {replace}");
+    EXAMPLE.replacen(replace, by, 1)
+}
+
+#[test]
+fn the_example_parses_and_round_trips() {
+    let s = scenario::parse(EXAMPLE).expect("example is valid");
+    assert_eq!(s.seed, 42);
+    assert_eq!(s.faults.len(), 2);
+    let again = scenario::parse(&serde_json::to_string(&s).unwrap()).unwrap();
+    assert_eq!(s, again);
+}
+
+#[test]
+fn bad_scenarios_name_what_is_wrong() {
+    let huge = format!("{{\"version\":1,\"seed\":1,\"duration_ms\":1,\"name\":\"{}\"}}", "x".repeat(300_000));
+    let cases: Vec<(&str, String, &str)> = vec![
+        ("not json", "{ version: 1".into(), "not valid JSON"),
+        ("empty", String::new(), "not valid JSON"),
+        ("future version", with("\"version\": 1", "\"version\": 7"), "version 7"),
+        ("unknown field", with("\"seed\": 42", "\"seed\": 42, \"speed\": 3"), "unknown field `speed`"),
+        ("negative seed", with("\"seed\": 42", "\"seed\": -1"), "not valid JSON"),
+        ("zero duration", with("\"duration_ms\": 120000", "\"duration_ms\": 0"), "`duration_ms` must be"),
+        ("a week", with("\"duration_ms\": 120000", "\"duration_ms\": 604800000"), "`duration_ms` must be"),
+        ("no servers", with("\"app_servers\": 2", "\"app_servers\": 0"), "`topology.app_servers`"),
+        ("unknown node", with("\"node\": \"app-2\"", "\"node\": \"app-9\""), "names node `app-9`"),
+        ("fault after end", with("\"at_ms\": 60000", "\"at_ms\": 600000"), "`faults[1].at_ms`"),
+        ("unknown action", with("\"action\": \"crash\"", "\"action\": \"explode\""), "unknown variant `explode`"),
+        ("oversized", huge, "the limit is"),
+    ];
+    for (what, text, expected) in cases {
+        let err = scenario::parse(&text).expect_err(what).to_string();
+        assert!(err.contains(expected), "{what}: got `{err}`, expected it to mention `{expected}`");
+    }
+}
+
+#[test]
+fn an_unknown_node_error_lists_the_known_ones() {
+    match scenario::parse(&with("\"node\": \"app-2\"", "\"node\": \"db\"")) {
+        Err(ScenarioError::UnknownNode { known, .. }) => assert!(known.contains(&"app-1".to_string())),
+        other => panic!("expected UnknownNode, got {other:?}"),
+    }
+}
+
+#[test]
+fn running_the_example_twice_gives_the_same_report() {
+    let s = scenario::parse(EXAMPLE).unwrap();
+    let a = scenario::run(&s);
+    let b = scenario::run(&s);
+    assert_eq!(a, b, "seed {}", s.seed);
+    assert!(a.metrics["sessions-lost"] > 0, "seed {}: crashing app-2 lost no session", s.seed);
+    assert!(a.invariants.iter().filter(|i| i.kind == "always").all(|i| i.holds), "seed {}: {:?}", s.seed, a.invariants);
+    let mut other = s.clone();
+    other.seed = 43;
+    assert_ne!(scenario::run(&other).trace_hash, a.trace_hash, "seeds 42 and 43 gave the same run");
+}
+
+#[test]
+fn without_the_crash_nothing_is_lost() {
+    let mut s = scenario::parse(EXAMPLE).unwrap();
+    s.faults.clear();
+    let r = scenario::run(&s);
+    assert_eq!(r.metrics["sessions-lost"], 0, "seed {}", s.seed);
+    assert_eq!(r.metrics["requests-failed"], 0, "seed {}", s.seed);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_text_never_panics(text in ".{0,400}") {
+        let _ = scenario::parse(&text);
+    }
+
+    #[test]
+    fn mutated_examples_never_panic(cut in 0usize..EXAMPLE.len(), byte in any::<u8>(), at in 0usize..EXAMPLE.len()) {
+        let mut bytes = EXAMPLE.as_bytes()[..cut.max(1)].to_vec();
+        let at = at % bytes.len();
+        bytes[at] = byte;
+        if let Ok(text) = String::from_utf8(bytes) {
+            let _ = scenario::parse(&text);
+        }
+    }
+}
