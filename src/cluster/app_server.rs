@@ -10,7 +10,8 @@
 //! Never talks to shoppers directly: it answers whoever sent the request.
 
 use super::message::{FailCause, HttpRequest, HttpResponse, Msg, Page, SessionCookie, Status};
-use crate::sim::{Ctx, MINUTE_US, MS, NodeId, TimeUs, TimerKey};
+use super::session_store::{Lookup, SESSION_TIMEOUT_US, Session, SessionTable};
+use crate::sim::{Ctx, MS, NodeId, TimeUs, TimerKey};
 use std::collections::{BTreeMap, VecDeque};
 
 /// Tomcat connector and manager settings; defaults are Tomcat's own.
@@ -35,17 +36,9 @@ impl Default for AppServerConfig {
             accept_count: 100,
             service_min_us: 4 * MS,
             service_mean_extra_us: 8 * MS,
-            session_timeout_us: 30 * MINUTE_US,
+            session_timeout_us: SESSION_TIMEOUT_US,
         }
     }
-}
-
-/// One session in memory.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Session {
-    pub shopper: u16,
-    pub created_us: TimeUs,
-    pub last_access_us: TimeUs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,9 +47,6 @@ struct Job {
     request: HttpRequest,
 }
 
-/// Session ids carry the boot that made them in their high bits.
-const BOOT_SHIFT: u32 = 20;
-
 /// The app server node.
 #[derive(Clone, Debug)]
 pub struct AppServer {
@@ -64,7 +54,7 @@ pub struct AppServer {
     // Durable (survives a crash): how many times the process has booted.
     pub boots: u32,
     // Volatile (lost on crash): sessions, work in progress, counters of this boot.
-    pub sessions: BTreeMap<u32, Session>,
+    pub sessions: SessionTable,
     jobs: BTreeMap<TimerKey, Job>,
     queue: VecDeque<Job>,
     next_job: TimerKey,
@@ -78,10 +68,11 @@ pub struct AppServer {
 
 impl AppServer {
     pub fn new(config: AppServerConfig) -> Self {
+        let sessions = SessionTable::new(config.session_timeout_us);
         Self {
             config,
             boots: 0,
-            sessions: BTreeMap::new(),
+            sessions,
             jobs: BTreeMap::new(),
             queue: VecDeque::new(),
             next_job: 0,
@@ -145,40 +136,30 @@ impl AppServer {
     fn serve(&mut self, ctx: &mut Ctx<'_, Msg>, request: HttpRequest) -> HttpResponse {
         let now_us = ctx.now_us;
         if request.page == Page::Login {
-            let id = (self.boots << BOOT_SHIFT) | (self.next_session & ((1 << BOOT_SHIFT) - 1));
+            let id = SessionTable::session_id(self.boots, self.next_session);
             self.next_session += 1;
-            let session = Session { shopper: request.shopper, created_us: now_us, last_access_us: now_us };
-            self.sessions.insert(id, session);
             let cookie = SessionCookie { id, route: ctx.me };
+            let session = Session { shopper: request.shopper, created_us: now_us, last_access_us: now_us };
+            self.sessions.insert(cookie, session);
             return HttpResponse { id: request.id, status: Status::Ok, session: Some(cookie), failure: None };
         }
         let ok = HttpResponse { id: request.id, status: Status::Ok, session: request.session, failure: None };
+        // Public pages are served whatever the cookie; a missing session is
+        // only noticed by a page that needs one.
+        let needs = request.page.needs_session();
         let Some(cookie) = request.session else {
-            return if request.page.needs_session() {
+            return if needs {
                 failure(request, Status::LoginRedirect, ctx.me, FailCause::SessionNotFound)
             } else {
                 ok
             };
         };
-        // Public pages are served whatever the cookie; a missing session is
-        // only noticed by a page that needs one.
-        let needs = request.page.needs_session();
-        // The route is part of the session id (`<id>.<jvmRoute>`): another
-        // server's session is simply unknown here.
-        let found = if cookie.route == ctx.me { self.sessions.get_mut(&cookie.id) } else { None };
-        match found {
-            Some(s) if now_us - s.last_access_us <= self.config.session_timeout_us => {
-                s.last_access_us = now_us;
-                ok
-            }
-            Some(_) => {
-                self.sessions.remove(&cookie.id);
-                if needs { failure(request, Status::LoginRedirect, ctx.me, FailCause::SessionExpired) } else { ok }
-            }
-            None if !needs => ok,
-            None => {
-                let made_here_this_boot = cookie.route == ctx.me && cookie.id >> BOOT_SHIFT == self.boots;
-                if made_here_this_boot {
+        match self.sessions.lookup(now_us, cookie) {
+            Lookup::Fresh => ok,
+            _ if !needs => ok,
+            Lookup::Expired => failure(request, Status::LoginRedirect, ctx.me, FailCause::SessionExpired),
+            Lookup::Missing => {
+                if cookie.route == ctx.me && SessionTable::boot_of(cookie) == self.boots {
                     self.unexplained_misses += 1;
                 }
                 failure(request, Status::LoginRedirect, ctx.me, FailCause::SessionNotFound)

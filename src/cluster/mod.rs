@@ -24,6 +24,7 @@ pub mod redis;
 pub mod registry;
 pub mod replication;
 pub mod rpc;
+pub mod session_store;
 pub mod shopper;
 pub mod timer_tag;
 pub mod topology;

@@ -1,0 +1,179 @@
+//! Where a logged-in shopper's session lives, and how each choice fails.
+//!
+//! Owns the session table a Tomcat keeps (StandardManager: in memory, lost
+//! with the process), the design switch between the four ways the source
+//! texts discuss — in memory, sticky, replicated between servers, or in a
+//! central Redis — and the lookup rules (30-minute idle timeout; a session id
+//! carries its creating server as `<id>.<jvmRoute>` and the boot that made
+//! it). Never sends anything: servers and stores call it and decide what to
+//! send.
+
+use super::message::SessionCookie;
+use crate::sim::{MINUTE_US, NodeId, TimeUs};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The `session-store` design switch.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SessionStoreKind {
+    /// Each Tomcat keeps its own sessions in memory; the balancer pins a
+    /// client to a server by its address (ip_hash). A crash loses them.
+    #[default]
+    Memory,
+    /// In memory, with the balancer routing by the session cookie's route
+    /// (jvmRoute). Still lost when that server dies: sticky is not HA.
+    Sticky,
+    /// Tomcat's DeltaManager: every change is copied to every other server,
+    /// asynchronously; survives a crash, at the cost of traffic and lag.
+    Replicated,
+    /// Spring Session in Redis: servers keep nothing; a central store holds
+    /// every session (and becomes the thing that must not fail).
+    Redis,
+}
+
+impl SessionStoreKind {
+    pub const ALL: [Self; 4] = [Self::Memory, Self::Sticky, Self::Replicated, Self::Redis];
+
+    /// The value of the `data-switch="session-store"` control.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Memory => "memory",
+            Self::Sticky => "sticky",
+            Self::Replicated => "replicated",
+            Self::Redis => "redis",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+}
+
+/// Tomcat's default `session-timeout`: 30 minutes idle.
+pub const SESSION_TIMEOUT_US: TimeUs = 30 * MINUTE_US;
+/// Session ids carry the boot of the server that made them in their high bits.
+pub const BOOT_SHIFT: u32 = 20;
+
+/// One session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Session {
+    pub shopper: u16,
+    pub created_us: TimeUs,
+    pub last_access_us: TimeUs,
+}
+
+/// The result of looking a cookie up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lookup {
+    /// Found and fresh; its last access is now.
+    Fresh,
+    /// Found but idle past the timeout; it has been removed.
+    Expired,
+    /// Not here.
+    Missing,
+}
+
+/// A table of sessions keyed by their full id (`<id>.<route>`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SessionTable {
+    sessions: BTreeMap<SessionCookie, Session>,
+    pub timeout_us: TimeUs,
+}
+
+impl SessionTable {
+    pub fn new(timeout_us: TimeUs) -> Self {
+        Self { sessions: BTreeMap::new(), timeout_us }
+    }
+
+    /// The id of the `seq`-th session made by a server in its boot `boot`.
+    pub fn session_id(boot: u32, seq: u32) -> u32 {
+        (boot << BOOT_SHIFT) | (seq & ((1 << BOOT_SHIFT) - 1))
+    }
+
+    /// Which boot of its server made a session.
+    pub fn boot_of(cookie: SessionCookie) -> u32 {
+        cookie.id >> BOOT_SHIFT
+    }
+
+    /// Stores a new session (or a copy of another server's).
+    pub fn insert(&mut self, cookie: SessionCookie, session: Session) {
+        self.sessions.insert(cookie, session);
+    }
+
+    pub fn remove(&mut self, cookie: SessionCookie) -> Option<Session> {
+        self.sessions.remove(&cookie)
+    }
+
+    /// Looks a cookie up at `now_us`, touching or expiring what it finds.
+    pub fn lookup(&mut self, now_us: TimeUs, cookie: SessionCookie) -> Lookup {
+        match self.sessions.get_mut(&cookie) {
+            Some(s) if now_us.saturating_sub(s.last_access_us) <= self.timeout_us => {
+                s.last_access_us = now_us;
+                Lookup::Fresh
+            }
+            Some(_) => {
+                self.sessions.remove(&cookie);
+                Lookup::Expired
+            }
+            None => Lookup::Missing,
+        }
+    }
+
+    pub fn get(&self, cookie: SessionCookie) -> Option<&Session> {
+        self.sessions.get(&cookie)
+    }
+
+    pub fn len(&self) -> usize {
+        self.sessions.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.sessions.is_empty()
+    }
+
+    /// Every session, in id order (for inspectors: who is logged in).
+    pub fn iter(&self) -> impl Iterator<Item = (&SessionCookie, &Session)> {
+        self.sessions.iter()
+    }
+
+    /// How many sessions were made by `route`.
+    pub fn count_from(&self, route: NodeId) -> usize {
+        self.sessions.keys().filter(|c| c.route == route).count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cookie(id: u32, route: u16) -> SessionCookie {
+        SessionCookie { id, route: NodeId(route) }
+    }
+
+    #[test]
+    fn lookups_touch_expire_and_miss() {
+        let mut t = SessionTable::new(SESSION_TIMEOUT_US);
+        let c = cookie(SessionTable::session_id(1, 0), 3);
+        t.insert(c, Session { shopper: 7, created_us: 0, last_access_us: 0 });
+        // Touched at 29 minutes, so still fresh at 58.
+        assert_eq!(t.lookup(29 * MINUTE_US, c), Lookup::Fresh);
+        assert_eq!(t.lookup(58 * MINUTE_US, c), Lookup::Fresh);
+        // Idle 30 minutes and one microsecond: expired and gone.
+        assert_eq!(t.lookup(88 * MINUTE_US + 1, c), Lookup::Expired);
+        assert_eq!(t.lookup(88 * MINUTE_US + 2, c), Lookup::Missing);
+        // The same id from another server is another session.
+        t.insert(c, Session { shopper: 7, created_us: 0, last_access_us: 0 });
+        assert_eq!(t.lookup(1, cookie(c.id, 4)), Lookup::Missing);
+    }
+
+    #[test]
+    fn ids_carry_their_boot_and_switch_names_round_trip() {
+        let id = SessionTable::session_id(3, 17);
+        assert_eq!(SessionTable::boot_of(cookie(id, 1)), 3);
+        for kind in SessionStoreKind::ALL {
+            assert_eq!(SessionStoreKind::parse(kind.as_str()), Some(kind));
+        }
+        assert_eq!(SessionStoreKind::parse("cookies"), None);
+    }
+}
