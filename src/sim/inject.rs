@@ -74,7 +74,9 @@ impl<N: Node> Sim<N> {
         life.crashes += 1;
         life.since_us = self.now_us;
         self.nodes[node.index()].on_crash();
+        let dead = self.timers[node.index()].len() as u64;
         self.timers[node.index()].clear();
+        self.note_stale_timers(dead);
         self.held[node.index()].clear();
     }
 

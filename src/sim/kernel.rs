@@ -68,6 +68,8 @@ pub struct Sim<N: Node> {
     pub(super) log: VecDeque<LogLine>,
     pub(super) scratch: Vec<Command<N::Msg>>,
     pub(super) processed: u64,
+    /// Timers cancelled or replaced but still in the queue (see `compact`).
+    pub(super) stale_timers: u64,
 }
 
 impl<N: Node> Sim<N> {
@@ -92,6 +94,7 @@ impl<N: Node> Sim<N> {
             log: VecDeque::new(),
             scratch: Vec::new(),
             processed: 0,
+            stale_timers: 0,
         }
     }
 
@@ -128,6 +131,7 @@ impl<N: Node> Sim<N> {
         loop {
             let Some(next) = self.queue.pop() else { return false };
             if self.is_stale_timer(&next.event) {
+                self.stale_timers = self.stale_timers.saturating_sub(1);
                 continue;
             }
             self.now_us = self.now_us.max(next.at_us);
@@ -143,6 +147,21 @@ impl<N: Node> Sim<N> {
     /// How many events have been processed (stale timers not counted).
     pub fn events_processed(&self) -> u64 {
         self.processed
+    }
+
+    /// A pending timer was cancelled or replaced. Dead timers are skipped when
+    /// they come due; when they make up half of a large queue, they are swept
+    /// out at once, so per-request timeouts cannot bloat the heap.
+    pub(super) fn note_stale_timers(&mut self, count: u64) {
+        self.stale_timers += count;
+        if self.stale_timers >= 1024 && self.stale_timers * 2 >= self.queue.len() as u64 {
+            let timers = &self.timers;
+            self.queue.retain(|s| match &s.event {
+                Event::Timer { node, key, generation } => timers[node.index()].get(key) == Some(generation),
+                _ => true,
+            });
+            self.stale_timers = 0;
+        }
     }
 
     fn is_stale_timer(&self, event: &Event<N::Msg>) -> bool {
@@ -186,6 +205,7 @@ impl<N: Node> Sim<N> {
     fn discard_stale_timers(&mut self) {
         while self.queue.peek().is_some_and(|next| self.is_stale_timer(&next.event)) {
             self.queue.pop();
+            self.stale_timers = self.stale_timers.saturating_sub(1);
         }
     }
 
@@ -290,11 +310,15 @@ impl<N: Node> Sim<N> {
             Command::SetTimer { key, after_us } => {
                 let generation = self.next_timer_generation;
                 self.next_timer_generation += 1;
-                self.timers[id.index()].insert(key, generation);
+                if self.timers[id.index()].insert(key, generation).is_some() {
+                    self.note_stale_timers(1);
+                }
                 self.queue.push(self.now_us + after_us, Event::Timer { node: id, key, generation });
             }
             Command::CancelTimer { key } => {
-                self.timers[id.index()].remove(&key);
+                if self.timers[id.index()].remove(&key).is_some() {
+                    self.note_stale_timers(1);
+                }
             }
             Command::Log(text) => self.push_log(id, text),
             Command::Count { counter, by } => self.metrics.add(counter, by),

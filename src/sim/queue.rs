@@ -85,6 +85,12 @@ impl<M> EventQueue<M> {
         self.heap.pop()
     }
 
+    /// Keeps only the events `keep` accepts (order is unaffected: it is
+    /// defined by (time, seq), which every kept event still carries).
+    pub fn retain(&mut self, keep: impl FnMut(&Scheduled<M>) -> bool) {
+        self.heap.retain(keep);
+    }
+
     /// The next event, without taking it.
     pub fn peek(&self) -> Option<&Scheduled<M>> {
         self.heap.peek()
