@@ -1,56 +1,58 @@
-//! An HTTP reverse-proxy load balancer in the manner of nginx's upstream module.
+//! A load balancer in front of the app servers: nginx by default, or F5 / LVS.
 //!
-//! Owns the upstream list, the round-robin cursor, passive health state
-//! (`max_fails` failures within `fail_timeout` take a server out for
-//! `fail_timeout`), sticky routing by the session cookie's route, and the table
-//! of proxied requests with their retries. A refused connection is retried on
-//! the next server whatever the method (nothing was sent); a timeout is retried
+//! Owns the upstream list with weights, the algorithm's memory (`Picker`), the
+//! active connections per upstream, passive health (`max_fails=1` failures
+//! within `fail_timeout=10s` take a server out for `fail_timeout`), optional
+//! active health checks, stickiness (the session cookie's route for L7
+//! balancers, the client's source address for LVS), load shedding (beyond
+//! `max_pending` requests in flight, new ones get 503 at once), and the table
+//! of proxied requests with their retries. nginx retries a refused connection
+//! on the next server whatever the method (nothing was sent) and a timeout
 //! only for idempotent requests, because a POST may already have taken effect.
+//! What differs by kind is in `BalancerKind::capabilities`: LVS works at layer
+//! 4 and so cannot read cookies, retry, or answer with an error page.
+//!
+//! Volatile (lost by `on_crash`): health, connections, the picker, pending
+//! requests, the persistence table. Kept (observability only): `retries` and
+//! `failures`. Timers: tag `SHOP`; a proxied request's timer is its plain
+//! proxy id (compatible with the slice), probes use ids from `PROBE_ID_BASE`.
+//!
+//! Client addresses (for `ip_hash` and source-IP persistence) are not carried
+//! by the request: the balancer derives them from the sending node and the
+//! shopper index — `config.client_addrs` puts every shopper of a node behind
+//! one NAT address; otherwise `ClientAddr::of_shopper` gives each its own /24.
 //! Never looks at a server's state directly: it learns only from answers,
 //! refusals and silence, as a real proxy does.
 
-use super::message::{FailCause, HttpRequest, HttpResponse, Msg, Status};
+use super::lb_algorithm::{Algorithm, Capabilities, ClientAddr, Peer, Persistence, Picker, Tried};
+use super::message::{HttpRequest, HttpResponse, Msg, Page, Status};
 use super::metrics::ShopMetrics;
-use crate::sim::{Ctx, NodeId, SEC, TimeUs};
+use super::timer_tag::{self, SHOP};
+use crate::sim::{Ctx, NodeId, TimeUs, TimerKey};
 use std::collections::BTreeMap;
 
-/// nginx-like upstream settings; the defaults are nginx's own.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BalancerConfig {
-    /// `max_fails=1`: failures that mark a server unavailable.
-    pub max_fails: u32,
-    /// `fail_timeout=10s`: the window for counting failures and the time out.
-    pub fail_timeout_us: TimeUs,
-    /// `proxy_read_timeout 60s`.
-    pub proxy_timeout_us: TimeUs,
-    /// Route requests that carry a session cookie to the server that made it.
-    pub sticky: bool,
-}
+// Settings and failure reasons live in their own file to keep this one small.
+#[path = "balancer_config.rs"]
+mod config;
+pub use config::{
+    BalancerConfig, ProxyFailure, UpstreamHealth, check_connections_match_pending, check_pending_bounded,
+};
 
-impl Default for BalancerConfig {
-    fn default() -> Self {
-        Self { max_fails: 1, fail_timeout_us: 10 * SEC, proxy_timeout_us: 60 * SEC, sticky: true }
-    }
-}
-
-/// Passive health of one upstream, as this balancer believes it.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct UpstreamHealth {
-    pub fails: u32,
-    pub first_fail_us: TimeUs,
-    /// Not chosen until this time (0 = available).
-    pub down_until_us: TimeUs,
-    pub requests: u64,
-}
+/// Proxy ids stay below this; ids from here up name health-check probes.
+pub const PROBE_ID_BASE: u32 = 0xFFFF_0000;
+/// The local timer key of the next health-check round (above every id).
+const PROBE_TICK: u64 = 1 << 40;
+/// Source-IP persistence entries held before expired ones are swept.
+const PERSISTENCE_SWEEP_AT: usize = 4096;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Proxied {
     client: NodeId,
     client_request: u32,
     request: HttpRequest,
+    addr: ClientAddr,
     upstream: usize,
-    /// Bit i set: upstream i was already tried for this request.
-    tried: u32,
+    tried: Tried,
 }
 
 /// The balancer node.
@@ -61,139 +63,255 @@ pub struct Balancer {
     metrics: ShopMetrics,
     // Volatile: the proxy's memory.
     pub health: Vec<UpstreamHealth>,
-    rr_cursor: usize,
+    /// Weights and active connections per upstream, as the picker sees them.
+    pub peers: Vec<Peer>,
+    pub picker: Picker,
     pending: BTreeMap<u32, Proxied>,
+    persistence: BTreeMap<ClientAddr, (usize, TimeUs)>,
     next_proxy_id: u32,
+    // Kept across crashes, for inspectors and properties.
     pub retries: u64,
+    pub failures: BTreeMap<ProxyFailure, u64>,
+}
+
+fn timer_of(id: u32) -> TimerKey {
+    timer_tag::key(SHOP, u64::from(id))
 }
 
 impl Balancer {
     pub fn new(config: BalancerConfig, upstreams: Vec<NodeId>, metrics: ShopMetrics) -> Self {
-        let health = vec![UpstreamHealth::default(); upstreams.len()];
+        let peers: Vec<Peer> = (0..upstreams.len())
+            .map(|i| Peer { max_conns: config.max_conns, ..Peer::new(config.weight_of(i)) })
+            .collect();
         Self {
+            picker: Picker::new(config.algorithm, &peers),
+            health: vec![UpstreamHealth::default(); upstreams.len()],
+            peers,
             config,
             upstreams,
             metrics,
-            health,
-            rr_cursor: 0,
             pending: BTreeMap::new(),
+            persistence: BTreeMap::new(),
             next_proxy_id: 0,
             retries: 0,
+            failures: BTreeMap::new(),
         }
     }
 
+    /// The `lb-algorithm` switch: a new algorithm starts with fresh memory.
+    pub fn set_algorithm(&mut self, algorithm: Algorithm) {
+        self.config.algorithm = algorithm;
+        self.picker = Picker::new(algorithm, &self.peers);
+    }
+
+    pub fn capabilities(&self) -> Capabilities {
+        self.config.kind.capabilities()
+    }
+
+    /// Requests in flight through this balancer.
     pub fn pending(&self) -> usize {
         self.pending.len()
     }
 
-    pub fn on_crash(&mut self) {
-        self.health.iter_mut().for_each(|h| *h = UpstreamHealth::default());
-        self.pending.clear();
-        self.rr_cursor = 0;
+    /// How many requests failed here for `reason`.
+    pub fn failures_of(&self, reason: ProxyFailure) -> u64 {
+        self.failures.get(&reason).copied().unwrap_or(0)
+    }
+
+    /// The address a request from `from` (shopper `shopper`) comes from.
+    pub fn client_addr(&self, from: NodeId, shopper: u16) -> ClientAddr {
+        self.config.client_addrs.get(&from).map_or(ClientAddr::of_shopper(from, shopper), |a| ClientAddr(*a))
     }
 
     pub fn is_available(&self, upstream: usize, now_us: TimeUs) -> bool {
-        self.health[upstream].down_until_us <= now_us
+        let h = &self.health[upstream];
+        !h.probe_down && h.down_until_us <= now_us
     }
 
-    /// The server for a request: its sticky route if usable, else round robin
-    /// over available servers not yet tried.
-    fn choose(&mut self, request: &HttpRequest, tried: u32, now_us: TimeUs) -> Option<usize> {
-        let usable = |i: usize, b: &Self| tried & (1 << i) == 0 && b.is_available(i, now_us);
-        if self.config.sticky
-            && let Some(cookie) = request.session
-            && let Some(i) = self.upstreams.iter().position(|&u| u == cookie.route)
-            && usable(i, self)
-        {
-            return Some(i);
+    /// Starts the health-check rounds, if this balancer has any.
+    pub fn on_start<M: From<Msg>>(&mut self, ctx: &mut Ctx<'_, M>) {
+        if let Some(check) = self.config.active_check {
+            ctx.set_timer(timer_tag::key(SHOP, PROBE_TICK), check.interval_us);
         }
-        let n = self.upstreams.len();
-        for offset in 0..n {
-            let i = (self.rr_cursor + offset) % n;
-            if usable(i, self) {
-                self.rr_cursor = (i + 1) % n;
-                return Some(i);
-            }
-        }
-        None
     }
 
-    pub fn on_message(&mut self, ctx: &mut Ctx<'_, Msg>, from: NodeId, msg: Msg) {
+    pub fn on_crash(&mut self) {
+        self.health.iter_mut().for_each(|h| *h = UpstreamHealth::default());
+        self.peers.iter_mut().for_each(|p| p.active = 0);
+        self.picker = Picker::new(self.config.algorithm, &self.peers);
+        self.pending.clear();
+        self.persistence.clear();
+    }
+
+    pub fn on_message<M: From<Msg>>(&mut self, ctx: &mut Ctx<'_, M>, from: NodeId, msg: Msg) {
         match msg {
-            Msg::Request(request) => {
-                let proxy_id = self.next_proxy_id;
-                self.next_proxy_id = self.next_proxy_id.wrapping_add(1);
-                let proxied = Proxied { client: from, client_request: request.id, request, upstream: 0, tried: 0 };
-                self.forward(ctx, proxy_id, proxied);
-            }
-            Msg::Response(response) => self.on_upstream_response(ctx, response),
+            Msg::Request(request) => self.on_request(ctx, from, request),
+            Msg::Response(response) => self.on_response(ctx, response),
         }
     }
 
-    fn forward(&mut self, ctx: &mut Ctx<'_, Msg>, proxy_id: u32, mut proxied: Proxied) {
-        let Some(upstream) = self.choose(&proxied.request, proxied.tried, ctx.now_us) else {
-            self.reply_failure(ctx, proxied, Status::BadGateway, ctx.me, FailCause::NoLiveUpstream);
+    /// A client's request: shed it, or send it to an upstream.
+    pub fn on_request<M: From<Msg>>(&mut self, ctx: &mut Ctx<'_, M>, from: NodeId, request: HttpRequest) {
+        let addr = self.client_addr(from, request.shopper);
+        let proxied =
+            Proxied { client: from, client_request: request.id, request, addr, upstream: 0, tried: Tried::default() };
+        if self.config.max_pending > 0 && self.pending.len() >= self.config.max_pending as usize {
+            self.fail(ctx, proxied, ProxyFailure::Shed);
+            return;
+        }
+        let proxy_id = self.next_proxy_id;
+        self.next_proxy_id = (self.next_proxy_id + 1) % PROBE_ID_BASE;
+        self.forward(ctx, proxy_id, proxied);
+    }
+
+    fn forward<M: From<Msg>>(&mut self, ctx: &mut Ctx<'_, M>, proxy_id: u32, mut proxied: Proxied) {
+        let Some(upstream) = self.choose(ctx, &proxied) else {
+            self.fail(ctx, proxied, ProxyFailure::NoLiveUpstream);
             return;
         };
         proxied.upstream = upstream;
-        proxied.tried |= 1 << upstream;
+        proxied.tried = proxied.tried.with(upstream);
         self.health[upstream].requests += 1;
+        self.peers[upstream].active += 1;
+        if self.config.sticky && self.capabilities().persistence == Persistence::SourceIp {
+            self.remember_source(proxied.addr, upstream, ctx.now_us);
+        }
         let upstream_request = HttpRequest { id: proxy_id, ..proxied.request };
-        ctx.send(self.upstreams[upstream], Msg::Request(upstream_request));
-        ctx.set_timer(u64::from(proxy_id), self.config.proxy_timeout_us);
+        ctx.send(self.upstreams[upstream], M::from(Msg::Request(upstream_request)));
+        ctx.set_timer(timer_of(proxy_id), self.config.proxy_timeout_us);
         self.pending.insert(proxy_id, proxied);
     }
 
-    fn on_upstream_response(&mut self, ctx: &mut Ctx<'_, Msg>, response: HttpResponse) {
-        let Some(proxied) = self.pending.remove(&response.id) else { return };
-        ctx.cancel_timer(u64::from(response.id));
+    /// The server for an attempt: the sticky one if usable, else the picker's.
+    fn choose<M>(&mut self, ctx: &mut Ctx<'_, M>, proxied: &Proxied) -> Option<usize> {
+        for i in 0..self.upstreams.len() {
+            self.peers[i].down = !self.is_available(i, ctx.now_us);
+        }
+        if let Some(i) = self.sticky_choice(proxied, ctx.now_us) {
+            return Some(i);
+        }
+        self.picker.pick(&self.peers, proxied.tried, proxied.addr, ctx.rng)
+    }
+
+    fn sticky_choice(&self, proxied: &Proxied, now_us: TimeUs) -> Option<usize> {
+        if !self.config.sticky {
+            return None;
+        }
+        let i = match self.capabilities().persistence {
+            // Only an L7 balancer can read the cookie's route.
+            Persistence::Cookie => {
+                let route = proxied.request.session?.route;
+                self.upstreams.iter().position(|&u| u == route)?
+            }
+            Persistence::SourceIp => match self.persistence.get(&proxied.addr) {
+                Some(&(i, expires_us)) if expires_us > now_us => i,
+                _ => return None,
+            },
+        };
+        (!proxied.tried.contains(i) && !self.peers[i].down).then_some(i)
+    }
+
+    fn remember_source(&mut self, addr: ClientAddr, upstream: usize, now_us: TimeUs) {
+        if self.persistence.len() >= PERSISTENCE_SWEEP_AT {
+            self.persistence.retain(|_, &mut (_, expires_us)| expires_us > now_us);
+        }
+        self.persistence.insert(addr, (upstream, now_us + self.config.persistence_timeout_us));
+    }
+
+    /// Forget a finished proxied request; its upstream has one connection less.
+    fn finish<M>(&mut self, ctx: &mut Ctx<'_, M>, proxy_id: u32) -> Option<Proxied> {
+        let proxied = self.pending.remove(&proxy_id)?;
+        ctx.cancel_timer(timer_of(proxy_id));
+        let peer = &mut self.peers[proxied.upstream];
+        peer.active = peer.active.saturating_sub(1);
+        Some(proxied)
+    }
+
+    pub fn on_response<M: From<Msg>>(&mut self, ctx: &mut Ctx<'_, M>, response: HttpResponse) {
+        if response.id >= PROBE_ID_BASE {
+            self.probe_result(ctx, (response.id - PROBE_ID_BASE) as usize, true);
+            return;
+        }
+        let Some(proxied) = self.finish(ctx, response.id) else { return };
         if response.status == Status::Ok {
             self.health[proxied.upstream].fails = 0;
         }
         let reply = HttpResponse { id: proxied.client_request, ..response };
-        ctx.send(proxied.client, Msg::Response(reply));
+        ctx.send(proxied.client, M::from(Msg::Response(reply)));
     }
 
-    /// The upstream's host refused the connection: nothing was sent, so any
-    /// request may go to the next server.
-    pub fn on_refused(&mut self, ctx: &mut Ctx<'_, Msg>, to: NodeId, msg: Msg) {
+    /// The upstream's host refused the connection: nothing was sent, so a
+    /// balancer that retries may send any request to the next server.
+    pub fn on_refused<M: From<Msg>>(&mut self, ctx: &mut Ctx<'_, M>, _to: NodeId, msg: Msg) {
         let Msg::Request(request) = msg else { return };
-        let Some(proxied) = self.pending.remove(&request.id) else { return };
-        ctx.cancel_timer(u64::from(request.id));
-        self.note_failure(proxied.upstream, ctx.now_us);
-        self.retry_or_fail(ctx, request.id, proxied, to, FailCause::Refused, true);
+        if request.id >= PROBE_ID_BASE {
+            self.probe_result(ctx, (request.id - PROBE_ID_BASE) as usize, false);
+            return;
+        }
+        let Some(proxied) = self.finish(ctx, request.id) else { return };
+        self.note_failure(ctx, proxied.upstream);
+        let may_retry = self.capabilities().retry_refused;
+        self.retry_or_fail(ctx, request.id, proxied, ProxyFailure::Refused, may_retry);
     }
 
-    /// `proxy_read_timeout` ran out for proxied request `proxy_id`.
-    pub fn on_timer(&mut self, ctx: &mut Ctx<'_, Msg>, proxy_id: u64) {
-        let Some(proxied) = self.pending.remove(&(proxy_id as u32)) else { return };
-        self.note_failure(proxied.upstream, ctx.now_us);
-        let upstream = self.upstreams[proxied.upstream];
-        let may_retry = proxied.request.page.is_idempotent();
-        self.retry_or_fail(ctx, proxy_id as u32, proxied, upstream, FailCause::TimedOut, may_retry);
+    /// A proxy timeout, a probe's deadline or the next probe round.
+    pub fn on_timer<M: From<Msg>>(&mut self, ctx: &mut Ctx<'_, M>, key: TimerKey) {
+        if timer_tag::tag_of(key) != SHOP {
+            return;
+        }
+        match timer_tag::local_of(key) {
+            PROBE_TICK => self.probe_round(ctx),
+            local if local >= u64::from(PROBE_ID_BASE) => {
+                let upstream = (local - u64::from(PROBE_ID_BASE)) as usize;
+                self.probe_result(ctx, upstream, false);
+            }
+            local => self.on_proxy_timeout(ctx, local as u32),
+        }
     }
 
-    fn retry_or_fail(
+    fn on_proxy_timeout<M: From<Msg>>(&mut self, ctx: &mut Ctx<'_, M>, proxy_id: u32) {
+        let Some(proxied) = self.finish(ctx, proxy_id) else { return };
+        self.note_failure(ctx, proxied.upstream);
+        let caps = self.capabilities();
+        if !caps.answers_timeout {
+            // IPVS just forgets the connection; the client gave up long ago.
+            return;
+        }
+        let idempotent = proxied.request.page.is_idempotent();
+        let reason = if caps.retry_timeout_idempotent && !idempotent {
+            ProxyFailure::TimedOutUnsafeToRetry
+        } else {
+            ProxyFailure::TimedOut
+        };
+        let may_retry = caps.retry_timeout_idempotent && idempotent;
+        self.retry_or_fail(ctx, proxy_id, proxied, reason, may_retry);
+    }
+
+    fn retry_or_fail<M: From<Msg>>(
         &mut self,
-        ctx: &mut Ctx<'_, Msg>,
+        ctx: &mut Ctx<'_, M>,
         proxy_id: u32,
         proxied: Proxied,
-        failed_node: NodeId,
-        cause: FailCause,
+        reason: ProxyFailure,
         may_retry: bool,
     ) {
-        let untried = (0..self.upstreams.len()).any(|i| proxied.tried & (1 << i) == 0);
-        if may_retry && untried {
+        if may_retry && !proxied.tried.covers(self.upstreams.len()) {
             self.retries += 1;
             ctx.count(self.metrics.retries, 1);
             self.forward(ctx, proxy_id, proxied);
             return;
         }
-        let status = if cause == FailCause::TimedOut { Status::GatewayTimeout } else { Status::BadGateway };
-        self.reply_failure(ctx, proxied, status, failed_node, cause);
+        self.fail(ctx, proxied, reason);
     }
 
-    fn note_failure(&mut self, upstream: usize, now_us: TimeUs) {
+    /// Passive health: `max_fails` failures within `fail_timeout` take the
+    /// server out for `fail_timeout` (only balancers that see failures).
+    fn note_failure<M>(&mut self, ctx: &mut Ctx<'_, M>, upstream: usize) {
+        if !self.capabilities().passive_health {
+            return;
+        }
+        let now_us = ctx.now_us;
+        self.picker.note_failure(upstream, &self.peers, self.config.max_fails);
         let h = &mut self.health[upstream];
         if now_us.saturating_sub(h.first_fail_us) > self.config.fail_timeout_us {
             h.fails = 0;
@@ -208,13 +326,60 @@ impl Balancer {
         }
     }
 
-    fn reply_failure(&self, ctx: &mut Ctx<'_, Msg>, proxied: Proxied, status: Status, node: NodeId, cause: FailCause) {
+    fn fail<M: From<Msg>>(&mut self, ctx: &mut Ctx<'_, M>, proxied: Proxied, reason: ProxyFailure) {
+        *self.failures.entry(reason).or_insert(0) += 1;
+        let node = match reason {
+            ProxyFailure::Shed | ProxyFailure::NoLiveUpstream => ctx.me,
+            _ => self.upstreams[proxied.upstream],
+        };
         let reply = HttpResponse {
             id: proxied.client_request,
-            status,
+            status: reason.status(),
             session: proxied.request.session,
-            failure: Some((node, cause)),
+            failure: Some((node, reason.cause())),
         };
-        ctx.send(proxied.client, Msg::Response(reply));
+        ctx.send(proxied.client, M::from(Msg::Response(reply)));
+    }
+
+    // ---- active health checks ------------------------------------------------
+
+    /// Probe every upstream that has no probe outstanding, then re-arm.
+    fn probe_round<M: From<Msg>>(&mut self, ctx: &mut Ctx<'_, M>) {
+        let Some(check) = self.config.active_check else { return };
+        for i in 0..self.upstreams.len() {
+            if self.health[i].probe_outstanding {
+                continue;
+            }
+            self.health[i].probe_outstanding = true;
+            let id = PROBE_ID_BASE + i as u32;
+            let probe = HttpRequest { id, page: Page::Home, session: None, shopper: u16::MAX };
+            ctx.send(self.upstreams[i], M::from(Msg::Request(probe)));
+            ctx.set_timer(timer_of(id), check.probe_timeout_us);
+        }
+        ctx.set_timer(timer_tag::key(SHOP, PROBE_TICK), check.interval_us);
+    }
+
+    fn probe_result<M>(&mut self, ctx: &mut Ctx<'_, M>, upstream: usize, ok: bool) {
+        let Some(check) = self.config.active_check else { return };
+        if upstream >= self.upstreams.len() || !self.health[upstream].probe_outstanding {
+            return;
+        }
+        ctx.cancel_timer(timer_of(PROBE_ID_BASE + upstream as u32));
+        let node = self.upstreams[upstream];
+        let h = &mut self.health[upstream];
+        h.probe_outstanding = false;
+        if ok {
+            if h.probe_down {
+                ctx.log(format!("health check: upstream #{} passes again, back in rotation", node.0));
+            }
+            h.probe_fails = 0;
+            h.probe_down = false;
+            return;
+        }
+        h.probe_fails += 1;
+        if h.probe_fails >= check.fall && !h.probe_down {
+            h.probe_down = true;
+            ctx.log(format!("health check: upstream #{} failed {} probe(s), taken out", node.0, h.probe_fails));
+        }
     }
 }
