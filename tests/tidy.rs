@@ -120,7 +120,10 @@ fn the_code_map_names_every_module() {
         let rel = rel.trim_start_matches('/');
         let stem = rel.trim_end_matches(".rs").trim_end_matches("/mod");
         let name = stem.rsplit('/').next().unwrap_or(stem);
-        if !map.contains(&format!("`{name}`")) && !map.contains(rel) && !map.contains(stem) {
+        // A child module may be named with its parent: `dns/client`.
+        let short = stem.splitn(3, '/').nth(2).unwrap_or(name);
+        let named = [format!("`{name}`"), format!("`{short}`"), rel.to_string(), stem.to_string()];
+        if !named.iter().any(|n| map.contains(n.as_str())) {
             missing.push(rel.to_string());
         }
     }

@@ -1,1 +1,224 @@
-//! inventory: being written (see the mechanism contract in ARCHITECTURE.md).
+//! The stock of products, and the inventory service that sells from it.
+//!
+//! Owns `InventoryStore` — the table of units per product, which applies
+//! writes as they come and, with fencing on, rejects a write whose fencing
+//! token is lower than the highest it has accepted — and (in `service`)
+//! `InventoryService`, which performs a purchase as read-modify-write in two
+//! round trips (read the stock, compute, write stock − n), optionally inside
+//! the ZooKeeper lock. Two services without the lock interleave and oversell;
+//! with the lock they take turns; a holder paused past its session's expiry
+//! writes after the next holder and oversells again unless the store checks
+//! fencing tokens.
+//! Never decides who holds the lock (ZooKeeper does) and never trusts a
+//! client's belief that it holds it: only the token the store sees counts.
+
+use super::zk_lock::FencingToken;
+use crate::sim::{Ctx, Message, NodeId};
+use std::collections::BTreeMap;
+
+mod service;
+pub use service::{InventoryService, InventoryServiceConfig, Purchase, PurchaseStep};
+
+/// Why a write or a purchase failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum InventoryFailure {
+    /// Fewer units left than asked for.
+    InsufficientStock,
+    /// The store has accepted a higher token: this writer's lock is stale.
+    StaleFencingToken,
+    /// The store does not sell this product.
+    UnknownProduct,
+    /// The lock session expired before the purchase reached its write.
+    LockLost,
+    /// The store did not answer in time: the write may or may not have happened.
+    StoreTimeout,
+}
+
+/// What a purchase came to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PurchaseOutcome {
+    Sold,
+    Failed(InventoryFailure),
+}
+
+/// Messages between requesters, inventory services and the store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum InventoryMsg {
+    /// Buy `qty` units of `product` (to a service).
+    Purchase { order: u32, product: u32, qty: u32 },
+    /// The purchase's outcome, to whoever asked.
+    PurchaseDone { order: u32, outcome: PurchaseOutcome },
+    /// `SELECT units` (to the store).
+    Read { req: u32, product: u32 },
+    /// The units the row holds now.
+    ReadOk { req: u32, product: u32, units: u32 },
+    /// `UPDATE … SET units = <units>`, recording `sold` units, with the
+    /// writer's fencing token (a `FencingToken`) if it holds the lock.
+    Write { req: u32, product: u32, units: u32, sold: u32, token: Option<u32> },
+    /// The write was applied.
+    WriteOk { req: u32 },
+    /// The read or write was refused.
+    Rejected { req: u32, reason: InventoryFailure },
+}
+
+impl Message for InventoryMsg {
+    fn label(&self) -> &'static str {
+        match self {
+            Self::Purchase { .. } => "purchase",
+            Self::PurchaseDone { outcome: PurchaseOutcome::Sold, .. } => "purchase-ok",
+            Self::PurchaseDone { .. } => "purchase-failed",
+            Self::Read { .. } => "stock-read",
+            Self::ReadOk { .. } => "stock-read-ok",
+            Self::Write { .. } => "stock-write",
+            Self::WriteOk { .. } => "stock-write-ok",
+            Self::Rejected { .. } => "stock-write-rejected",
+        }
+    }
+}
+
+/// One product's row.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ProductStock {
+    /// Units ever put on sale (initial stock plus restocks).
+    pub supplied_units: u32,
+    /// Units the row says are left.
+    pub units: u32,
+    /// Units recorded as sold by accepted writes.
+    pub units_sold: u32,
+}
+
+impl ProductStock {
+    /// Units sold beyond what was ever supplied.
+    pub fn units_oversold(&self) -> u32 {
+        self.units_sold.saturating_sub(self.supplied_units)
+    }
+}
+
+/// The store's switches.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct InventoryStoreConfig {
+    /// Check fencing tokens (Kleppmann 2016): reject a token lower than the
+    /// highest accepted. Off: apply whatever comes.
+    pub fencing: bool,
+}
+
+/// The stock table. Everything is durable (it is a database).
+#[derive(Clone, Debug, Default)]
+pub struct InventoryStore {
+    pub config: InventoryStoreConfig,
+    pub stock: BTreeMap<u32, ProductStock>,
+    pub highest_token_accepted: Option<FencingToken>,
+    pub last_token_accepted: Option<FencingToken>,
+    /// Accepted writes whose token was lower than the one accepted before.
+    pub token_regressions: u64,
+    pub writes_rejected: u64,
+}
+
+impl InventoryStore {
+    pub fn new(config: InventoryStoreConfig) -> Self {
+        Self { config, ..Self::default() }
+    }
+
+    /// Put `units` more of `product` on sale.
+    pub fn add_stock(&mut self, product: u32, units: u32) {
+        let row = self.stock.entry(product).or_default();
+        row.supplied_units += units;
+        row.units += units;
+    }
+
+    pub fn units_sold(&self) -> u64 {
+        self.stock.values().map(|r| u64::from(r.units_sold)).sum()
+    }
+
+    pub fn units_oversold(&self) -> u64 {
+        self.stock.values().map(|r| u64::from(r.units_oversold())).sum()
+    }
+
+    pub fn on_message<M: From<InventoryMsg>>(&mut self, ctx: &mut Ctx<'_, M>, from: NodeId, msg: InventoryMsg) {
+        let reply = match msg {
+            InventoryMsg::Read { req, product } => match self.stock.get(&product) {
+                Some(row) => InventoryMsg::ReadOk { req, product, units: row.units },
+                None => InventoryMsg::Rejected { req, reason: InventoryFailure::UnknownProduct },
+            },
+            InventoryMsg::Write { req, product, units, sold, token } => match self.write(product, units, sold, token) {
+                Ok(()) => InventoryMsg::WriteOk { req },
+                Err(reason) => {
+                    self.writes_rejected += 1;
+                    ctx.log(format!("stock: write with token {token:?} rejected: {reason:?}"));
+                    InventoryMsg::Rejected { req, reason }
+                }
+            },
+            _ => return,
+        };
+        ctx.send(from, reply.into());
+    }
+
+    fn write(
+        &mut self,
+        product: u32,
+        units: u32,
+        sold: u32,
+        token: Option<FencingToken>,
+    ) -> Result<(), InventoryFailure> {
+        let Some(row) = self.stock.get_mut(&product) else { return Err(InventoryFailure::UnknownProduct) };
+        if let Some(t) = token {
+            if self.config.fencing && self.highest_token_accepted.is_some_and(|h| t < h) {
+                return Err(InventoryFailure::StaleFencingToken);
+            }
+            if self.last_token_accepted.is_some_and(|last| t < last) {
+                self.token_regressions += 1;
+            }
+            self.last_token_accepted = Some(t);
+            self.highest_token_accepted = Some(self.highest_token_accepted.map_or(t, |h| h.max(t)));
+        }
+        row.units = units;
+        row.units_sold += sold;
+        Ok(())
+    }
+}
+
+/// Invariant "no oversold stock": no product sold beyond its supply.
+pub fn check_no_oversell(store: &InventoryStore) -> Result<(), String> {
+    match store.stock.iter().find(|(_, row)| row.units_oversold() > 0) {
+        Some((product, row)) => Err(format!(
+            "product {product}: {} units sold of {} supplied ({} oversold)",
+            row.units_sold,
+            row.supplied_units,
+            row.units_oversold()
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Invariant "lock tokens accepted at the resource never decrease".
+pub fn check_tokens_monotonic(store: &InventoryStore) -> Result<(), String> {
+    if store.token_regressions == 0 {
+        Ok(())
+    } else {
+        Err(format!("{} write(s) accepted with a lower token than the one before", store.token_regressions))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Writes with tokens (None = no lock) against a store with and without
+    /// fencing: which are accepted, and whether tokens ever went backwards.
+    #[test]
+    fn fencing_rejects_a_lower_token_and_plain_store_takes_anything() {
+        let writes = [Some(1), Some(3), Some(2), None, Some(3)];
+        let cases = [(true, [true, true, false, true, true], 0), (false, [true; 5], 1)];
+        for (fencing, accepted, regressions) in cases {
+            let mut store = InventoryStore::new(InventoryStoreConfig { fencing });
+            store.add_stock(7, 10);
+            let got: Vec<bool> = writes.iter().map(|&t| store.write(7, 9, 1, t).is_ok()).collect();
+            assert_eq!(got, accepted, "fencing {fencing}");
+            assert_eq!(store.token_regressions, regressions, "fencing {fencing}");
+            assert_eq!(store.highest_token_accepted, Some(3));
+            assert_eq!(check_tokens_monotonic(&store).is_ok(), regressions == 0);
+            assert!(check_no_oversell(&store).is_ok());
+        }
+        assert!(size_of::<InventoryMsg>() <= 32);
+    }
+}

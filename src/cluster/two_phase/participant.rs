@@ -1,0 +1,327 @@
+//! A two-phase-commit participant: a service with a local database.
+//!
+//! Owns the participant's durable log (PREPARED, COMMITTED, ABORTED), its
+//! committed data (stock units per product, or the set of committed orders),
+//! and its volatile row locks and open transactions. On CanCommit? it takes
+//! the row lock (waiting up to `innodb_lock_wait_timeout` behind another
+//! transaction), checks the stock, force-logs PREPARED and votes Yes — or
+//! logs ABORTED and votes No. Having voted Yes it is in doubt: it keeps its
+//! locks and may only ask the coordinator, never decide. After a restart,
+//! every PREPARED record without an outcome is in doubt again, its lock
+//! re-taken, and the coordinator asked (as XA RECOVER lets a TM do).
+//! Never commits or aborts a prepared transaction on its own.
+
+use super::wire::{AbortReason, TpcEvent, TpcMsg, TpcPhase, Vote, note};
+use crate::cluster::timer_tag::{self, TWO_PC_PARTICIPANT};
+use crate::sim::{Ctx, MS, NodeId, SEC, TimeUs, TimerKey};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+/// What the participant's database holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Resource {
+    /// The order service: a committed transaction inserts an order row.
+    Orders,
+    /// The inventory service: a committed transaction decrements stock.
+    Stock,
+}
+
+/// Participant settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TpcParticipantConfig {
+    /// Time to force a log record to disk (an fsync).
+    pub log_force_us: TimeUs,
+    /// `innodb_lock_wait_timeout` 50 s: how long a prepare waits for a row lock.
+    pub lock_wait_timeout_us: TimeUs,
+    /// How often an in-doubt participant asks the coordinator for the outcome.
+    pub in_doubt_query_us: TimeUs,
+}
+
+impl Default for TpcParticipantConfig {
+    fn default() -> Self {
+        Self { log_force_us: 2 * MS, lock_wait_timeout_us: 50 * SEC, in_doubt_query_us: SEC }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PLogKind {
+    Prepared,
+    Committed,
+    Aborted,
+}
+
+/// A durable log record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct PLogRecord {
+    pub txn: u32,
+    pub kind: PLogKind,
+    pub product: u32,
+    pub qty: u32,
+    pub at_us: TimeUs,
+}
+
+/// An open transaction's state at the participant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ParticipantTxn {
+    /// Behind another transaction's row lock.
+    WaitingForLock { since_us: TimeUs, product: u32, qty: u32 },
+    /// Lock taken, PREPARED being forced.
+    Forcing { product: u32, qty: u32 },
+    /// Voted Yes: may neither commit nor abort until told.
+    InDoubt { since_us: TimeUs, product: u32, qty: u32 },
+}
+
+const FORCE: u64 = 1 << 40;
+const WAIT: u64 = 2 << 40;
+const QUERY: u64 = 3 << 40;
+const TXN_MASK: u64 = (1 << 40) - 1;
+
+fn timer(kind: u64, txn: u32) -> TimerKey {
+    timer_tag::key(TWO_PC_PARTICIPANT, kind | u64::from(txn))
+}
+
+/// A participant. Durable: `log`, `stock`, `orders`, `timeline`. Volatile:
+/// `open` and `locks` (rebuilt from PREPARED records on restart).
+#[derive(Clone, Debug)]
+pub struct TpcParticipant {
+    pub config: TpcParticipantConfig,
+    pub resource: Resource,
+    pub coordinator: NodeId,
+    pub log: Vec<PLogRecord>,
+    pub stock: BTreeMap<u32, u32>,
+    pub orders: BTreeSet<u32>,
+    pub timeline: VecDeque<TpcEvent>,
+    pub open: BTreeMap<u32, ParticipantTxn>,
+    /// Row locks: lock key (product, or the order's txn) → holding txn.
+    pub locks: BTreeMap<u32, u32>,
+}
+
+impl TpcParticipant {
+    pub fn new(config: TpcParticipantConfig, resource: Resource, coordinator: NodeId) -> Self {
+        Self {
+            config,
+            resource,
+            coordinator,
+            log: Vec::new(),
+            stock: BTreeMap::new(),
+            orders: BTreeSet::new(),
+            timeline: VecDeque::new(),
+            open: BTreeMap::new(),
+            locks: BTreeMap::new(),
+        }
+    }
+
+    fn lock_key(&self, txn: u32, product: u32) -> u32 {
+        match self.resource {
+            Resource::Stock => product,
+            Resource::Orders => txn,
+        }
+    }
+
+    pub fn last_record(&self, txn: u32) -> Option<PLogKind> {
+        self.log.iter().rev().find(|r| r.txn == txn).map(|r| r.kind)
+    }
+
+    /// Each finished transaction and how it ended here.
+    pub fn final_states(&self) -> BTreeMap<u32, PLogKind> {
+        let mut last = BTreeMap::new();
+        for r in &self.log {
+            last.insert(r.txn, r.kind);
+        }
+        last.retain(|_, k| *k != PLogKind::Prepared);
+        last
+    }
+
+    /// Transactions voted Yes and not yet told the outcome.
+    pub fn in_doubt(&self) -> Vec<u32> {
+        self.open.iter().filter(|(_, s)| matches!(s, ParticipantTxn::InDoubt { .. })).map(|(&t, _)| t).collect()
+    }
+
+    /// Since when the oldest in-doubt transaction has been blocked.
+    pub fn blocked_since_us(&self) -> Option<TimeUs> {
+        self.open
+            .values()
+            .filter_map(|s| match s {
+                ParticipantTxn::InDoubt { since_us, .. } => Some(*since_us),
+                _ => None,
+            })
+            .min()
+    }
+
+    fn append<M>(&mut self, ctx: &Ctx<'_, M>, txn: u32, kind: PLogKind, product: u32, qty: u32) {
+        self.log.push(PLogRecord { txn, kind, product, qty, at_us: ctx.now_us });
+    }
+
+    pub fn on_crash(&mut self) {
+        self.open.clear();
+        self.locks.clear();
+    }
+
+    /// Recovery: PREPARED without an outcome → in doubt, locked, and ask.
+    pub fn on_start<M: From<TpcMsg>>(&mut self, ctx: &mut Ctx<'_, M>) {
+        let prepared: Vec<PLogRecord> = self
+            .log
+            .iter()
+            .filter(|r| r.kind == PLogKind::Prepared && self.last_record(r.txn) == Some(PLogKind::Prepared))
+            .copied()
+            .collect();
+        for r in prepared {
+            let state = ParticipantTxn::InDoubt { since_us: r.at_us, product: r.product, qty: r.qty };
+            self.open.insert(r.txn, state);
+            self.locks.insert(self.lock_key(r.txn, r.product), r.txn);
+            note(&mut self.timeline, ctx, r.txn, TpcPhase::Recovered);
+            self.query(ctx, r.txn);
+        }
+    }
+
+    fn query<M: From<TpcMsg>>(&mut self, ctx: &mut Ctx<'_, M>, txn: u32) {
+        ctx.send(self.coordinator, TpcMsg::QueryDecision { txn }.into());
+        note(&mut self.timeline, ctx, txn, TpcPhase::QueriedDecision);
+        ctx.set_timer(timer(QUERY, txn), self.config.in_doubt_query_us);
+    }
+
+    pub fn on_message<M: From<TpcMsg>>(&mut self, ctx: &mut Ctx<'_, M>, from: NodeId, msg: TpcMsg) {
+        match msg {
+            TpcMsg::Prepare { txn, product, qty } => self.prepare(ctx, txn, product, qty),
+            TpcMsg::Decision { txn, commit } => self.decide(ctx, from, txn, commit),
+            TpcMsg::Local { txn, product, qty } => self.local(ctx, from, txn, product, qty),
+            _ => {}
+        }
+    }
+
+    fn prepare<M: From<TpcMsg>>(&mut self, ctx: &mut Ctx<'_, M>, txn: u32, product: u32, qty: u32) {
+        if self.open.contains_key(&txn) || self.last_record(txn).is_some() {
+            if self.last_record(txn) == Some(PLogKind::Prepared) {
+                ctx.send(self.coordinator, TpcMsg::Vote { txn, vote: Vote::Yes }.into());
+            }
+            return;
+        }
+        if self.locks.contains_key(&self.lock_key(txn, product)) {
+            self.open.insert(txn, ParticipantTxn::WaitingForLock { since_us: ctx.now_us, product, qty });
+            ctx.set_timer(timer(WAIT, txn), self.config.lock_wait_timeout_us);
+            return;
+        }
+        self.try_prepare(ctx, txn, product, qty);
+    }
+
+    fn try_prepare<M: From<TpcMsg>>(&mut self, ctx: &mut Ctx<'_, M>, txn: u32, product: u32, qty: u32) {
+        let short = self.resource == Resource::Stock && self.stock.get(&product).copied().unwrap_or(0) < qty;
+        if short {
+            self.open.remove(&txn);
+            self.vote_no(ctx, txn, product, qty, AbortReason::InsufficientStock);
+            return;
+        }
+        self.locks.insert(self.lock_key(txn, product), txn);
+        self.open.insert(txn, ParticipantTxn::Forcing { product, qty });
+        ctx.set_timer(timer(FORCE, txn), self.config.log_force_us);
+    }
+
+    /// Before voting a participant may abort alone: log it, say No.
+    fn vote_no<M: From<TpcMsg>>(&mut self, ctx: &mut Ctx<'_, M>, txn: u32, product: u32, qty: u32, why: AbortReason) {
+        self.append(ctx, txn, PLogKind::Aborted, product, qty);
+        note(&mut self.timeline, ctx, txn, TpcPhase::VotedNo(why));
+        ctx.send(self.coordinator, TpcMsg::Vote { txn, vote: Vote::No(why) }.into());
+    }
+
+    fn decide<M: From<TpcMsg>>(&mut self, ctx: &mut Ctx<'_, M>, from: NodeId, txn: u32, commit: bool) {
+        let Some(state) = self.open.get(&txn).copied() else {
+            // The coordinator lost our HaveCommitted: say it again.
+            if commit && self.last_record(txn) == Some(PLogKind::Committed) {
+                ctx.send(from, TpcMsg::Ack { txn }.into());
+            }
+            return;
+        };
+        let (product, qty) = match state {
+            ParticipantTxn::InDoubt { product, qty, .. } => (product, qty),
+            // No Yes vote was sent, so no commit can come: only an abort.
+            ParticipantTxn::Forcing { .. } | ParticipantTxn::WaitingForLock { .. } if commit => return,
+            ParticipantTxn::Forcing { product, qty } | ParticipantTxn::WaitingForLock { product, qty, .. } => {
+                (product, qty)
+            }
+        };
+        if commit {
+            self.apply(txn, product, qty);
+        }
+        let kind = if commit { PLogKind::Committed } else { PLogKind::Aborted };
+        self.append(ctx, txn, kind, product, qty);
+        note(&mut self.timeline, ctx, txn, if commit { TpcPhase::Committed } else { TpcPhase::Aborted });
+        if commit {
+            ctx.send(from, TpcMsg::Ack { txn }.into());
+        }
+        self.close(ctx, txn, product);
+    }
+
+    fn apply(&mut self, txn: u32, product: u32, qty: u32) {
+        match self.resource {
+            Resource::Stock => {
+                let units = self.stock.entry(product).or_default();
+                *units = units.saturating_sub(qty);
+            }
+            Resource::Orders => {
+                self.orders.insert(txn);
+            }
+        }
+    }
+
+    /// Forget an open transaction, free its lock, let the next waiter in.
+    fn close<M: From<TpcMsg>>(&mut self, ctx: &mut Ctx<'_, M>, txn: u32, product: u32) {
+        self.open.remove(&txn);
+        for kind in [FORCE, WAIT, QUERY] {
+            ctx.cancel_timer(timer(kind, txn));
+        }
+        let key = self.lock_key(txn, product);
+        if self.locks.get(&key) != Some(&txn) {
+            return;
+        }
+        self.locks.remove(&key);
+        let next = self.open.iter().find_map(|(&t, s)| match *s {
+            ParticipantTxn::WaitingForLock { product: p, qty, .. } if self.lock_key(t, p) == key => Some((t, p, qty)),
+            _ => None,
+        });
+        if let Some((t, p, qty)) = next {
+            ctx.cancel_timer(timer(WAIT, t));
+            self.try_prepare(ctx, t, p, qty);
+        }
+    }
+
+    /// Without 2PC: do the work and commit it locally at once.
+    fn local<M: From<TpcMsg>>(&mut self, ctx: &mut Ctx<'_, M>, from: NodeId, txn: u32, product: u32, qty: u32) {
+        if self.last_record(txn).is_some() {
+            return;
+        }
+        let short = self.resource == Resource::Stock && self.stock.get(&product).copied().unwrap_or(0) < qty;
+        let vote = if short {
+            self.append(ctx, txn, PLogKind::Aborted, product, qty);
+            note(&mut self.timeline, ctx, txn, TpcPhase::LocalAborted(AbortReason::InsufficientStock));
+            Vote::No(AbortReason::InsufficientStock)
+        } else {
+            self.apply(txn, product, qty);
+            self.append(ctx, txn, PLogKind::Committed, product, qty);
+            note(&mut self.timeline, ctx, txn, TpcPhase::LocalCommitted);
+            Vote::Yes
+        };
+        ctx.send(from, TpcMsg::LocalDone { txn, vote }.into());
+    }
+
+    pub fn on_timer<M: From<TpcMsg>>(&mut self, ctx: &mut Ctx<'_, M>, key: TimerKey) {
+        let local = timer_tag::local_of(key);
+        let txn = (local & TXN_MASK) as u32;
+        let Some(state) = self.open.get(&txn).copied() else { return };
+        match (local & !TXN_MASK, state) {
+            (FORCE, ParticipantTxn::Forcing { product, qty }) => {
+                // PREPARED is on disk: from here on we are in doubt.
+                self.append(ctx, txn, PLogKind::Prepared, product, qty);
+                self.open.insert(txn, ParticipantTxn::InDoubt { since_us: ctx.now_us, product, qty });
+                note(&mut self.timeline, ctx, txn, TpcPhase::PreparedLogged);
+                ctx.send(self.coordinator, TpcMsg::Vote { txn, vote: Vote::Yes }.into());
+                note(&mut self.timeline, ctx, txn, TpcPhase::VotedYes);
+                ctx.set_timer(timer(QUERY, txn), self.config.in_doubt_query_us);
+            }
+            (WAIT, ParticipantTxn::WaitingForLock { product, qty, .. }) => {
+                self.open.remove(&txn);
+                self.vote_no(ctx, txn, product, qty, AbortReason::LockWaitTimeout);
+            }
+            (QUERY, ParticipantTxn::InDoubt { .. }) => self.query(ctx, txn),
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,273 @@
+//! The client side of the ZooKeeper lock recipe, run inside a service.
+//!
+//! Owns one client's session (connect, pings every third of the negotiated
+//! timeout) and the recipe's steps: create an ephemeral sequential node
+//! carrying this client's GUID, list the children, hold the lock if its node
+//! is the lowest, else set an exists-watch on the next-lower node and wait
+//! for that one node's deletion. A request that gets no reply in time (the
+//! create's reply may be what was lost) is recovered by listing the children
+//! and finding its own node by GUID, creating it only if it is not there.
+//! Never learns that its session expired until the ensemble answers a later
+//! request: a paused holder wakes up still believing it holds the lock.
+
+use super::{FencingToken, ZkError, ZkMsg};
+use crate::cluster::timer_tag::{self, ZK};
+use crate::sim::{Ctx, NodeId, SEC, TimeUs, TimerKey};
+
+/// Client settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LockClientConfig {
+    /// The session timeout asked for; the server clamps it to 4–40 s
+    /// (Curator asks 60 s and gets 40 s).
+    pub session_timeout_us: TimeUs,
+}
+
+impl Default for LockClientConfig {
+    fn default() -> Self {
+        Self { session_timeout_us: 10 * SEC }
+    }
+}
+
+/// Where the recipe stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LockPhase {
+    /// Not queueing.
+    Idle,
+    /// Waiting for a session.
+    Connecting,
+    /// Creating our ephemeral sequential node.
+    Creating,
+    /// Reading the children to see where we stand.
+    Listing,
+    /// Waiting for the deletion of the next-lower node.
+    Watching { predecessor: u32 },
+    /// Our node is the lowest: we hold the lock.
+    Held { seq: u32, token: FencingToken },
+}
+
+/// What the recipe reports to the service hosting it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LockEvent {
+    /// Our node became the lowest; the token goes with every write.
+    Acquired { token: FencingToken },
+    /// The ensemble said the session expired; `was_holding` if this client
+    /// believed until now that it held the lock.
+    SessionExpired { was_holding: bool },
+}
+
+const PING: u64 = 1;
+const REQUEST: u64 = 2;
+
+/// One lock client. Everything is volatile (a crash forgets the session; the
+/// server keeps the session, and any lock node, until it expires), except the
+/// GUID and the counters.
+#[derive(Clone, Debug)]
+pub struct LockClient {
+    pub config: LockClientConfig,
+    pub server: NodeId,
+    /// Unique per client: part of its node's name, to find it after a lost reply.
+    pub guid: u32,
+    pub session: Option<u32>,
+    pub negotiated_timeout_us: TimeUs,
+    pub phase: LockPhase,
+    pub my_seq: Option<u32>,
+    wants_lock: bool,
+    next_xid: u32,
+    pub grants: u64,
+    pub expirations_seen: u64,
+}
+
+impl LockClient {
+    pub fn new(config: LockClientConfig, server: NodeId, guid: u32) -> Self {
+        Self {
+            config,
+            server,
+            guid,
+            session: None,
+            negotiated_timeout_us: 0,
+            phase: LockPhase::Idle,
+            my_seq: None,
+            wants_lock: false,
+            next_xid: 0,
+            grants: 0,
+            expirations_seen: 0,
+        }
+    }
+
+    pub fn holds_lock(&self) -> bool {
+        matches!(self.phase, LockPhase::Held { .. })
+    }
+
+    pub fn token(&self) -> Option<FencingToken> {
+        match self.phase {
+            LockPhase::Held { token, .. } => Some(token),
+            _ => None,
+        }
+    }
+
+    pub fn on_crash(&mut self) {
+        let fresh = Self::new(self.config.clone(), self.server, self.guid);
+        *self = Self { grants: self.grants, expirations_seen: self.expirations_seen, ..fresh };
+    }
+
+    /// Start queueing for the lock (connecting first if need be).
+    pub fn acquire<M: From<ZkMsg>>(&mut self, ctx: &mut Ctx<'_, M>) {
+        self.wants_lock = true;
+        match self.session {
+            None => {
+                self.phase = LockPhase::Connecting;
+                let timeout_ms = (self.config.session_timeout_us / 1_000) as u32;
+                ctx.send(self.server, ZkMsg::Connect { timeout_ms }.into());
+                self.await_reply(ctx);
+            }
+            Some(session) => self.create(ctx, session),
+        }
+    }
+
+    /// Leave the queue or give the lock up: delete our node.
+    pub fn release<M: From<ZkMsg>>(&mut self, ctx: &mut Ctx<'_, M>) {
+        self.wants_lock = false;
+        if let (Some(session), Some(seq)) = (self.session, self.my_seq) {
+            let xid = self.xid();
+            ctx.send(self.server, ZkMsg::Delete { session, xid, seq }.into());
+        }
+        self.my_seq = None;
+        self.phase = LockPhase::Idle;
+        ctx.cancel_timer(timer_tag::key(ZK, REQUEST));
+    }
+
+    fn xid(&mut self) -> u32 {
+        self.next_xid = self.next_xid.wrapping_add(1) % super::PING_XID;
+        self.next_xid
+    }
+
+    /// A reply is due; without one in ZooKeeper's read timeout (2/3 of the
+    /// session timeout) the request is treated as lost.
+    fn await_reply<M: From<ZkMsg>>(&self, ctx: &mut Ctx<'_, M>) {
+        let timeout_us =
+            if self.negotiated_timeout_us > 0 { self.negotiated_timeout_us } else { self.config.session_timeout_us };
+        ctx.set_timer(timer_tag::key(ZK, REQUEST), timeout_us * 2 / 3);
+    }
+
+    fn create<M: From<ZkMsg>>(&mut self, ctx: &mut Ctx<'_, M>, session: u32) {
+        self.phase = LockPhase::Creating;
+        let (xid, guid) = (self.xid(), self.guid);
+        ctx.send(self.server, ZkMsg::Create { session, xid, guid }.into());
+        self.await_reply(ctx);
+    }
+
+    fn list<M: From<ZkMsg>>(&mut self, ctx: &mut Ctx<'_, M>, session: u32) {
+        self.phase = LockPhase::Listing;
+        let (xid, guid) = (self.xid(), self.guid);
+        ctx.send(self.server, ZkMsg::GetChildren { session, xid, guid }.into());
+        self.await_reply(ctx);
+    }
+
+    pub fn on_message<M: From<ZkMsg>>(&mut self, ctx: &mut Ctx<'_, M>, msg: ZkMsg) -> Option<LockEvent> {
+        if matches!(msg, ZkMsg::Error { error: ZkError::SessionExpired, .. }) {
+            // Several requests may have been in flight: report it once.
+            return self.session.is_some().then(|| self.expired(ctx));
+        }
+        if let ZkMsg::Connected { session, timeout_ms } = msg {
+            self.connected(ctx, session, timeout_ms);
+            return None;
+        }
+        let session = self.session?;
+        match (msg, self.phase) {
+            (ZkMsg::Created { seq, .. }, LockPhase::Creating) => {
+                self.my_seq = Some(seq);
+                self.list(ctx, session);
+            }
+            (ZkMsg::Children { lowest, mine, below, .. }, LockPhase::Listing) => {
+                ctx.cancel_timer(timer_tag::key(ZK, REQUEST));
+                return self.on_children(ctx, session, lowest, mine, below);
+            }
+            (ZkMsg::Stat { exists: false, seq, .. }, LockPhase::Watching { predecessor }) if seq == predecessor => {
+                self.list(ctx, session);
+            }
+            (ZkMsg::Stat { .. }, LockPhase::Watching { .. }) => ctx.cancel_timer(timer_tag::key(ZK, REQUEST)),
+            (ZkMsg::NodeDeleted { seq }, LockPhase::Watching { predecessor }) if seq == predecessor => {
+                self.list(ctx, session);
+            }
+            _ => {}
+        }
+        None
+    }
+
+    fn connected<M: From<ZkMsg>>(&mut self, ctx: &mut Ctx<'_, M>, session: u32, timeout_ms: u32) {
+        if self.session.is_some() {
+            return;
+        }
+        self.session = Some(session);
+        self.negotiated_timeout_us = TimeUs::from(timeout_ms) * 1_000;
+        ctx.set_timer(timer_tag::key(ZK, PING), self.negotiated_timeout_us / 3);
+        if self.wants_lock {
+            self.create(ctx, session);
+        } else {
+            self.phase = LockPhase::Idle;
+            ctx.cancel_timer(timer_tag::key(ZK, REQUEST));
+        }
+    }
+
+    fn on_children<M: From<ZkMsg>>(
+        &mut self,
+        ctx: &mut Ctx<'_, M>,
+        session: u32,
+        lowest: Option<u32>,
+        mine: Option<u32>,
+        below: Option<u32>,
+    ) -> Option<LockEvent> {
+        let Some(seq) = mine else {
+            // Our create never took effect (the GUID finds no node): create it now.
+            self.my_seq = None;
+            self.create(ctx, session);
+            return None;
+        };
+        self.my_seq = Some(seq);
+        match below {
+            _ if lowest == Some(seq) => {
+                self.phase = LockPhase::Held { seq, token: seq };
+                self.grants += 1;
+                Some(LockEvent::Acquired { token: seq })
+            }
+            Some(predecessor) => {
+                self.phase = LockPhase::Watching { predecessor };
+                let xid = self.xid();
+                ctx.send(self.server, ZkMsg::Exists { session, xid, seq: predecessor }.into());
+                self.await_reply(ctx);
+                None
+            }
+            None => {
+                self.list(ctx, session);
+                None
+            }
+        }
+    }
+
+    fn expired<M: From<ZkMsg>>(&mut self, ctx: &mut Ctx<'_, M>) -> LockEvent {
+        let was_holding = self.holds_lock();
+        self.expirations_seen += 1;
+        self.session = None;
+        self.my_seq = None;
+        self.phase = LockPhase::Idle;
+        self.wants_lock = false;
+        ctx.cancel_timer(timer_tag::key(ZK, PING));
+        ctx.cancel_timer(timer_tag::key(ZK, REQUEST));
+        LockEvent::SessionExpired { was_holding }
+    }
+
+    pub fn on_timer<M: From<ZkMsg>>(&mut self, ctx: &mut Ctx<'_, M>, key: TimerKey) {
+        match (timer_tag::local_of(key), self.session) {
+            (PING, Some(session)) => {
+                ctx.send(self.server, ZkMsg::Ping { session }.into());
+                ctx.set_timer(key, self.negotiated_timeout_us / 3);
+            }
+            // Connection loss before the session was made: ask again.
+            (REQUEST, None) if self.wants_lock => self.acquire(ctx),
+            // A lost reply: the children (and our GUID among them) tell us
+            // where we stand, whichever request it was.
+            (REQUEST, Some(session)) if self.wants_lock => self.list(ctx, session),
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,1229 @@
+//! Coordination mechanisms through the kernel: the ZooKeeper lock recipe and
+//! its session expiry, inventory read-modify-write with and without the lock
+//! and fencing tokens, two-phase commit (commit, abort, blocking on a
+//! coordinator crash, presumed abort, 2PC off), and the RabbitMQ-like queue
+//! (acks, redelivery, dedupe, delivery limit, TTL, confirms).
+//!
+//! Every run is a small world of test nodes wrapping the real state machines,
+//! with a fixed 1 ms link so that times can be asserted exactly. Tests are
+//! tables of cases checked by one function; each case names itself.
+#![cfg(not(target_arch = "wasm32"))]
+
+use clusterlab::cluster::inventory::{
+    InventoryFailure, InventoryMsg, InventoryService, InventoryServiceConfig, InventoryStore, InventoryStoreConfig,
+    PurchaseOutcome, check_no_oversell, check_tokens_monotonic,
+};
+use clusterlab::cluster::mq::{
+    DeadLetterReason, MqBroker, MqBrokerConfig, MqConsumer, MqConsumerConfig, MqMsg, MqPublisher, MqPublisherConfig,
+    check_confirmed_acked_or_dead_lettered, check_notified_once,
+};
+use clusterlab::cluster::timer_tag::{self, SHOP};
+use clusterlab::cluster::two_phase::{
+    AbortReason, CLogKind, PLogKind, Resource, TpcCoordinator, TpcCoordinatorConfig, TpcEvent, TpcMsg, TpcParticipant,
+    TpcParticipantConfig, TpcPhase, TxnOutcome, check_atomicity,
+};
+use clusterlab::cluster::zk_lock::{
+    FencingToken, LockClient, LockClientConfig, LockEvent, LockPhase, ZkConfig, ZkMsg, ZkServer, node_name,
+};
+use clusterlab::sim::{
+    Ctx, Fault, LinkProfile, MINUTE_US, MS, Message, Node, NodeId, SEC, Sim, TimeUs, TimerKey, TraceKind,
+};
+
+/// One-way latency of every link.
+const LAT: TimeUs = MS;
+/// Event budget of a run (far more than any case needs).
+const BUDGET: u64 = 1_000_000;
+
+/// Every message the test world carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Wire {
+    Zk(ZkMsg),
+    Inv(InventoryMsg),
+    Tpc(TpcMsg),
+    Mq(MqMsg),
+}
+
+impl From<ZkMsg> for Wire {
+    fn from(m: ZkMsg) -> Self {
+        Self::Zk(m)
+    }
+}
+impl From<InventoryMsg> for Wire {
+    fn from(m: InventoryMsg) -> Self {
+        Self::Inv(m)
+    }
+}
+impl From<TpcMsg> for Wire {
+    fn from(m: TpcMsg) -> Self {
+        Self::Tpc(m)
+    }
+}
+impl From<MqMsg> for Wire {
+    fn from(m: MqMsg) -> Self {
+        Self::Mq(m)
+    }
+}
+
+impl Message for Wire {
+    fn label(&self) -> &'static str {
+        match self {
+            Self::Zk(m) => m.label(),
+            Self::Inv(m) => m.label(),
+            Self::Tpc(m) => m.label(),
+            Self::Mq(m) => m.label(),
+        }
+    }
+}
+
+/// A bare lock user: asks for the lock at `acquire_at_us` and gives it up
+/// `hold_us` after the grant (never, if `None`).
+#[derive(Clone, Debug)]
+struct Locker {
+    client: LockClient,
+    acquire_at_us: TimeUs,
+    hold_us: Option<TimeUs>,
+    events: Vec<(TimeUs, LockEvent)>,
+}
+
+/// Sends `msg` to `to` at `at_us`, in script order; keeps what comes back.
+#[derive(Clone, Debug, Default)]
+struct Driver {
+    script: Vec<(TimeUs, NodeId, Wire)>,
+    got: Vec<(TimeUs, Wire)>,
+}
+
+/// A node of the test world: one real state machine, or a script.
+#[derive(Clone, Debug)]
+enum Actor {
+    Zk(ZkServer),
+    Locker(Locker),
+    Store(InventoryStore),
+    Service(InventoryService),
+    Coordinator(TpcCoordinator),
+    Participant(TpcParticipant),
+    Broker(MqBroker),
+    Consumer(MqConsumer),
+    /// A publisher and its script: publish order `.1` at `.0`.
+    Publisher(MqPublisher, Vec<(TimeUs, u32)>),
+    Driver(Driver),
+}
+
+fn script_key(i: usize) -> TimerKey {
+    timer_tag::key(SHOP, i as u64)
+}
+
+impl Node for Actor {
+    type Msg = Wire;
+
+    fn on_start(&mut self, ctx: &mut Ctx<'_, Wire>) {
+        match self {
+            Self::Zk(s) => s.on_start(ctx),
+            Self::Locker(l) => ctx.set_timer(script_key(0), l.acquire_at_us),
+            Self::Coordinator(c) => c.on_start(ctx),
+            Self::Participant(p) => p.on_start(ctx),
+            Self::Broker(b) => b.on_start(ctx),
+            Self::Consumer(c) => c.on_start(ctx),
+            Self::Publisher(_, script) => {
+                let times: Vec<TimeUs> = script.iter().map(|s| s.0).collect();
+                arm_script(ctx, &times);
+            }
+            Self::Driver(d) => {
+                let times: Vec<TimeUs> = d.script.iter().map(|s| s.0).collect();
+                arm_script(ctx, &times);
+            }
+            Self::Store(_) | Self::Service(_) => {}
+        }
+    }
+
+    fn on_message(&mut self, ctx: &mut Ctx<'_, Wire>, from: NodeId, msg: Wire) {
+        match (self, msg) {
+            (Self::Zk(s), Wire::Zk(m)) => s.on_message(ctx, from, m),
+            (Self::Locker(l), Wire::Zk(m)) => {
+                if let Some(event) = l.client.on_message(ctx, m) {
+                    l.events.push((ctx.now_us, event));
+                    if let (LockEvent::Acquired { .. }, Some(hold_us)) = (event, l.hold_us) {
+                        ctx.set_timer(script_key(1), hold_us);
+                    }
+                }
+            }
+            (Self::Store(s), Wire::Inv(m)) => s.on_message(ctx, from, m),
+            (Self::Service(s), Wire::Inv(m)) => s.on_message(ctx, from, m),
+            (Self::Service(s), Wire::Zk(m)) => s.on_zk_message(ctx, m),
+            (Self::Coordinator(c), Wire::Tpc(m)) => c.on_message(ctx, from, m),
+            (Self::Participant(p), Wire::Tpc(m)) => p.on_message(ctx, from, m),
+            (Self::Broker(b), Wire::Mq(m)) => b.on_message(ctx, from, m),
+            (Self::Consumer(c), Wire::Mq(m)) => c.on_message(ctx, m),
+            (Self::Publisher(p, _), Wire::Mq(m)) => p.on_message(ctx, m),
+            (Self::Driver(d), m) => d.got.push((ctx.now_us, m)),
+            _ => {}
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, Wire>, key: TimerKey) {
+        let scripted = timer_tag::tag_of(key) == SHOP;
+        let i = timer_tag::local_of(key) as usize;
+        match self {
+            Self::Locker(l) if scripted && i == 0 => l.client.acquire(ctx),
+            Self::Locker(l) if scripted => l.client.release(ctx),
+            Self::Publisher(p, script) if scripted => {
+                p.publish(ctx, script[i].1);
+            }
+            Self::Driver(d) if scripted => ctx.send(d.script[i].1, d.script[i].2),
+            Self::Zk(s) => s.on_timer(ctx, key),
+            Self::Locker(l) => l.client.on_timer(ctx, key),
+            Self::Service(s) => s.on_timer(ctx, key),
+            Self::Coordinator(c) => c.on_timer(ctx, key),
+            Self::Participant(p) => p.on_timer(ctx, key),
+            Self::Broker(b) => b.on_timer(ctx, key),
+            Self::Consumer(c) => c.on_timer(ctx, key),
+            Self::Publisher(p, _) => p.on_timer(ctx, key),
+            _ => {}
+        }
+    }
+
+    fn on_refused(&mut self, ctx: &mut Ctx<'_, Wire>, to: NodeId, msg: Wire) {
+        match (self, msg) {
+            (Self::Coordinator(c), Wire::Tpc(m)) => c.on_refused(ctx, to, m),
+            (Self::Broker(b), Wire::Mq(m)) => b.on_refused(ctx, to, m),
+            (Self::Consumer(c), Wire::Mq(m)) => c.on_refused(ctx, to, m),
+            _ => {}
+        }
+    }
+
+    fn on_crash(&mut self) {
+        match self {
+            Self::Zk(s) => s.on_crash(),
+            Self::Locker(l) => l.client.on_crash(),
+            Self::Service(s) => s.on_crash(),
+            Self::Coordinator(c) => c.on_crash(),
+            Self::Participant(p) => p.on_crash(),
+            Self::Broker(b) => b.on_crash(),
+            Self::Consumer(c) => c.on_crash(),
+            Self::Publisher(p, _) => p.on_crash(),
+            Self::Store(_) | Self::Driver(_) => {}
+        }
+    }
+}
+
+fn arm_script(ctx: &mut Ctx<'_, Wire>, times: &[TimeUs]) {
+    for (i, &at_us) in times.iter().enumerate() {
+        ctx.set_timer(script_key(i), at_us);
+    }
+}
+
+macro_rules! getter {
+    ($name:ident, $variant:ident, $ty:ty) => {
+        fn $name(sim: &Sim<Actor>, id: NodeId) -> &$ty {
+            match sim.node(id) {
+                Actor::$variant(x) => x,
+                other => panic!("node {id:?} is not a {}: {other:?}", stringify!($variant)),
+            }
+        }
+    };
+}
+getter!(zk, Zk, ZkServer);
+getter!(locker, Locker, Locker);
+getter!(store, Store, InventoryStore);
+getter!(service, Service, InventoryService);
+getter!(coordinator, Coordinator, TpcCoordinator);
+getter!(participant, Participant, TpcParticipant);
+getter!(broker, Broker, MqBroker);
+getter!(consumer, Consumer, MqConsumer);
+getter!(driver, Driver, Driver);
+
+/// A world with the fixed test latency.
+fn world() -> Sim<Actor> {
+    let mut sim = Sim::new(7, LinkProfile::fixed(LAT));
+    sim.trace_mut().record_everything();
+    sim
+}
+
+/// An inventory service of the test world.
+fn inventory_service(use_lock: bool, store: NodeId, zk: NodeId, guid: u32) -> Actor {
+    let config = InventoryServiceConfig { use_lock, ..InventoryServiceConfig::default() };
+    let lock = LockClient::new(Default::default(), zk, guid);
+    Actor::Service(InventoryService::new(config, store, lock))
+}
+
+/// A store with `units` of product 7.
+fn stock_of_7(units: u32, fencing: bool) -> Actor {
+    let mut s = InventoryStore::new(InventoryStoreConfig { fencing });
+    s.add_stock(7, units);
+    Actor::Store(s)
+}
+
+/// The outcome a service recorded for `order`.
+fn outcome_of(sim: &Sim<Actor>, service_id: NodeId, order: u32) -> Option<PurchaseOutcome> {
+    service(sim, service_id).outcomes.iter().find(|(o, _)| *o == order).map(|(_, out)| *out)
+}
+
+#[test]
+fn every_message_is_small_and_copy() {
+    fn copy<T: Copy>() {}
+    copy::<ZkMsg>();
+    copy::<InventoryMsg>();
+    copy::<TpcMsg>();
+    copy::<MqMsg>();
+    let sizes = [
+        ("ZkMsg", size_of::<ZkMsg>()),
+        ("InventoryMsg", size_of::<InventoryMsg>()),
+        ("TpcMsg", size_of::<TpcMsg>()),
+        ("MqMsg", size_of::<MqMsg>()),
+    ];
+    for (name, size) in sizes {
+        assert!(size <= 32, "{name} is {size} bytes (limit 32)");
+    }
+}
+
+// ---- ZooKeeper lock ----------------------------------------------------------
+
+/// A lock user that asks at `acquire_at_us` and holds for `hold_us`.
+fn new_locker(zk_id: NodeId, guid: u32, timeout_us: TimeUs, acquire_at_us: TimeUs, hold_us: Option<TimeUs>) -> Actor {
+    let config = LockClientConfig { session_timeout_us: timeout_us };
+    Actor::Locker(Locker { client: LockClient::new(config, zk_id, guid), acquire_at_us, hold_us, events: Vec::new() })
+}
+
+fn grants(sim: &Sim<Actor>, id: NodeId) -> Vec<(TimeUs, FencingToken)> {
+    locker(sim, id)
+        .events
+        .iter()
+        .filter_map(|&(at, e)| match e {
+            LockEvent::Acquired { token } => Some((at, token)),
+            LockEvent::SessionExpired { .. } => None,
+        })
+        .collect()
+}
+
+struct QueueCase {
+    name: &'static str,
+    clients: u32,
+    hold_us: TimeUs,
+}
+
+const QUEUE_CASES: &[QueueCase] = &[
+    QueueCase { name: "two clients, 1 s each", clients: 2, hold_us: SEC },
+    QueueCase { name: "three clients (DataNode1..3), 1 s each", clients: 3, hold_us: SEC },
+    QueueCase { name: "five clients, 200 ms each", clients: 5, hold_us: 200 * MS },
+];
+
+/// Clients ask 10 ms apart. Client k's node is `DataNodek`; the lowest holds;
+/// every other node's owner watches the next-lower node only; each release
+/// wakes exactly one waiter, which holds 4 one-way latencies later (delete,
+/// watch event, getChildren, reply); the fencing tokens are 1, 2, 3, ….
+fn check_queue(case: &QueueCase) {
+    let mut sim = world();
+    let zk_id = sim.add_node("zk", Actor::Zk(ZkServer::new(ZkConfig::default())));
+    let ids: Vec<NodeId> = (0..case.clients)
+        .map(|k| {
+            let client = new_locker(zk_id, 100 + k, 10 * SEC, TimeUs::from(k) * 10 * MS, Some(case.hold_us));
+            sim.add_node(format!("client-{k}"), client)
+        })
+        .collect();
+    // Everyone queued, nobody released yet.
+    sim.run_until(case.hold_us / 2, BUDGET);
+    let server = zk(&sim, zk_id);
+    let names: Vec<String> = server.children.keys().map(|&s| node_name(s)).collect();
+    let expected: Vec<String> = (1..=case.clients).map(|k| format!("/locker/DataNode{k}")).collect();
+    assert_eq!(names, expected, "{}: children of /locker", case.name);
+    for k in 1..case.clients {
+        let watcher = locker(&sim, ids[k as usize]).client.session.expect("connected");
+        assert_eq!(
+            server.watches.get(&k),
+            Some(&vec![watcher]),
+            "{}: DataNode{k} watched by its successor only",
+            case.name
+        );
+    }
+    assert_eq!(server.watches.get(&case.clients), None, "{}: nobody watches the last node", case.name);
+    // The first release wakes one client, not the herd.
+    let first_grant_us = 6 * LAT;
+    sim.run_until(first_grant_us + case.hold_us + 4 * LAT + 1, BUDGET);
+    assert_eq!(zk(&sim, zk_id).watch_events_sent, 1, "{}: one watch event per release", case.name);
+    sim.run_until(60 * SEC, BUDGET);
+    for (k, &id) in ids.iter().enumerate() {
+        let k = k as u64;
+        let at = first_grant_us + k * (case.hold_us + 4 * LAT);
+        assert_eq!(grants(&sim, id), vec![(at, k as u32 + 1)], "{}: client {k} granted once, in order", case.name);
+    }
+    assert_eq!(zk(&sim, zk_id).watch_events_sent, u64::from(case.clients - 1), "{}: no herd effect", case.name);
+    assert!(zk(&sim, zk_id).children.is_empty(), "{}: every node deleted", case.name);
+}
+
+#[test]
+fn lock_queue_lowest_holds_and_each_release_wakes_exactly_one() {
+    QUEUE_CASES.iter().for_each(check_queue);
+}
+
+/// What happens to the first holder.
+#[derive(Clone, Copy, Debug)]
+enum HolderFault {
+    /// A GC pause, resumed 2 s after its session expired.
+    Pause,
+    Crash,
+    /// Cut off from the ensemble (its pings are lost).
+    Isolate,
+}
+
+struct ExpiryCase {
+    name: &'static str,
+    asked_us: TimeUs,
+    negotiated_us: TimeUs,
+    fault: HolderFault,
+}
+
+const EXPIRY_CASES: &[ExpiryCase] = &[
+    ExpiryCase {
+        name: "10 s session, holder paused",
+        asked_us: 10 * SEC,
+        negotiated_us: 10 * SEC,
+        fault: HolderFault::Pause,
+    },
+    ExpiryCase {
+        name: "10 s session, holder crashed",
+        asked_us: 10 * SEC,
+        negotiated_us: 10 * SEC,
+        fault: HolderFault::Crash,
+    },
+    ExpiryCase {
+        name: "10 s session, holder cut off",
+        asked_us: 10 * SEC,
+        negotiated_us: 10 * SEC,
+        fault: HolderFault::Isolate,
+    },
+    ExpiryCase {
+        name: "1 s asked: min 2 x tickTime = 4 s",
+        asked_us: SEC,
+        negotiated_us: 4 * SEC,
+        fault: HolderFault::Pause,
+    },
+    ExpiryCase {
+        name: "Curator's 60 s: max 20 x tickTime = 40 s",
+        asked_us: 60 * SEC,
+        negotiated_us: 40 * SEC,
+        fault: HolderFault::Crash,
+    },
+];
+
+/// The holder stops talking at 1 s. Its session expires at ZooKeeper's next
+/// tick boundary after (last heard + timeout) — last heard is its
+/// getChildren at 5 ms — and not a microsecond before; then its node is
+/// deleted and the waiter holds 3 latencies later. A paused holder still
+/// believes it holds the lock until it resumes and its next ping is answered.
+fn check_expiry(case: &ExpiryCase) {
+    let mut sim = world();
+    let zk_id = sim.add_node("zk", Actor::Zk(ZkServer::new(ZkConfig::default())));
+    let a = sim.add_node("holder", new_locker(zk_id, 1, case.asked_us, 0, None));
+    let b = sim.add_node("waiter", new_locker(zk_id, 2, 10 * SEC, 100 * MS, None));
+    let fault = match case.fault {
+        HolderFault::Pause => Fault::Pause { node: a },
+        HolderFault::Crash => Fault::Crash { node: a },
+        HolderFault::Isolate => Fault::Isolate { node: a },
+    };
+    sim.run_until(SEC, BUDGET);
+    sim.inject(fault);
+    assert_eq!(
+        zk(&sim, zk_id).sessions.values().next().map(|s| s.timeout_us),
+        Some(case.negotiated_us),
+        "{}",
+        case.name
+    );
+    assert_eq!(grants(&sim, a).len(), 1, "{}: the holder held", case.name);
+    assert_eq!(locker(&sim, b).client.phase, LockPhase::Watching { predecessor: 1 }, "{}", case.name);
+    let tick = 2 * SEC;
+    let expiry_us = ((5 * LAT + case.negotiated_us) / tick + 1) * tick;
+    assert_eq!(zk(&sim, zk_id).sessions.values().next().map(|s| s.expires_at_us), Some(expiry_us), "{}", case.name);
+    sim.run_until(expiry_us - 1, BUDGET);
+    assert_eq!(zk(&sim, zk_id).holder().map(|(seq, _)| seq), Some(1), "{}: still held before expiry", case.name);
+    assert!(grants(&sim, b).is_empty(), "{}: waiter still waiting", case.name);
+    sim.run_until(expiry_us + 10 * MS, BUDGET);
+    assert_eq!(zk(&sim, zk_id).sessions_expired, 1, "{}: one session expired", case.name);
+    assert_eq!(grants(&sim, b), vec![(expiry_us + 3 * LAT, 2)], "{}: waiter holds with token 2", case.name);
+    if let HolderFault::Pause = case.fault {
+        assert!(locker(&sim, a).client.holds_lock(), "{}: the paused holder still believes", case.name);
+        let resume_us = expiry_us + 2 * SEC;
+        sim.schedule_fault(resume_us, Fault::Resume { node: a });
+        sim.run_until(resume_us + 10 * MS, BUDGET);
+        let told = LockEvent::SessionExpired { was_holding: true };
+        assert_eq!(
+            locker(&sim, a).events.last(),
+            Some(&(resume_us + 2 * LAT, told)),
+            "{}: told on its next ping",
+            case.name
+        );
+    }
+}
+
+#[test]
+fn lock_session_expiry_frees_the_lock_at_the_configured_timeout() {
+    EXPIRY_CASES.iter().for_each(check_expiry);
+}
+
+/// The create's reply is lost (one-way cut ensemble → client from 3.5 ms to
+/// 100 ms). After ZooKeeper's read timeout (2/3 of 10 s) the client lists the
+/// children, finds its node by GUID and holds it: one node, not two.
+#[test]
+fn lock_guid_recovers_the_node_after_a_lost_create_reply() {
+    let mut sim = world();
+    let zk_id = sim.add_node("zk", Actor::Zk(ZkServer::new(ZkConfig::default())));
+    let a = sim.add_node("client", new_locker(zk_id, 42, 10 * SEC, 0, None));
+    sim.schedule_fault(3 * LAT + LAT / 2, Fault::Cut { from: zk_id, to: a, both_ways: false });
+    sim.schedule_fault(100 * MS, Fault::Heal { a: zk_id, b: a });
+    sim.run_until(30 * SEC, BUDGET);
+    let server = zk(&sim, zk_id);
+    assert_eq!(server.children.len(), 1, "exactly one lock node");
+    assert_eq!(server.children.get(&1).map(|n| n.guid), Some(42), "DataNode1 carries the GUID");
+    let create_sent_us = 2 * LAT;
+    let read_timeout_us = 10 * SEC * 2 / 3;
+    assert_eq!(grants(&sim, a), vec![(create_sent_us + read_timeout_us + 2 * LAT, 1)]);
+}
+
+// ---- inventory: read-modify-write, the lock, fencing ---------------------------
+
+struct OversellCase {
+    name: &'static str,
+    use_lock: bool,
+    stock: u32,
+    outcomes: [PurchaseOutcome; 2],
+    units_left: u32,
+    oversold: u64,
+}
+
+const SOLD: PurchaseOutcome = PurchaseOutcome::Sold;
+const NO_STOCK: PurchaseOutcome = PurchaseOutcome::Failed(InventoryFailure::InsufficientStock);
+
+const OVERSELL_CASES: &[OversellCase] = &[
+    OversellCase {
+        name: "no lock, 1 in stock: both read 1 and both sell",
+        use_lock: false,
+        stock: 1,
+        outcomes: [SOLD, SOLD],
+        units_left: 0,
+        oversold: 1,
+    },
+    OversellCase {
+        name: "no lock, 10 in stock: lost update, the row says 9 after 2 sold",
+        use_lock: false,
+        stock: 10,
+        outcomes: [SOLD, SOLD],
+        units_left: 9,
+        oversold: 0,
+    },
+    OversellCase {
+        name: "ZooKeeper lock, 1 in stock: the second finds none",
+        use_lock: true,
+        stock: 1,
+        outcomes: [SOLD, NO_STOCK],
+        units_left: 0,
+        oversold: 0,
+    },
+    OversellCase {
+        name: "ZooKeeper lock, 10 in stock: 8 left after 2 sold",
+        use_lock: true,
+        stock: 10,
+        outcomes: [SOLD, SOLD],
+        units_left: 8,
+        oversold: 0,
+    },
+];
+
+/// Two inventory services each sell one unit of product 7, asked at the same
+/// moment: read (1 round trip), compute 5 ms, write stock − 1.
+fn check_oversell(case: &OversellCase) {
+    let mut sim = world();
+    let zk_id = sim.add_node("zk", Actor::Zk(ZkServer::new(ZkConfig::default())));
+    let store_id = sim.add_node("stock-db", stock_of_7(case.stock, true));
+    let s1 = sim.add_node("inventory-1", inventory_service(case.use_lock, store_id, zk_id, 1));
+    let s2 = sim.add_node("inventory-2", inventory_service(case.use_lock, store_id, zk_id, 2));
+    let purchase = |order| Wire::Inv(InventoryMsg::Purchase { order, product: 7, qty: 1 });
+    let script = vec![(0, s1, purchase(1)), (0, s2, purchase(2))];
+    sim.add_node("shop", Actor::Driver(Driver { script, got: Vec::new() }));
+    sim.run_until(10 * SEC, BUDGET);
+    let got = [outcome_of(&sim, s1, 1), outcome_of(&sim, s2, 2)];
+    assert_eq!(got, case.outcomes.map(Some), "{}: outcomes", case.name);
+    let row = store(&sim, store_id).stock[&7];
+    assert_eq!(row.units, case.units_left, "{}: units left in the row", case.name);
+    assert_eq!(store(&sim, store_id).units_oversold(), case.oversold, "{}: oversold", case.name);
+    assert_eq!(check_no_oversell(store(&sim, store_id)).is_ok(), case.oversold == 0, "{}: invariant", case.name);
+    let lost_update = row.units + row.units_sold != row.supplied_units;
+    assert_eq!(lost_update, !case.use_lock, "{}: a lost update only without the lock", case.name);
+}
+
+#[test]
+fn inventory_without_the_lock_two_services_interleave_and_oversell() {
+    OVERSELL_CASES.iter().for_each(check_oversell);
+}
+
+struct PauseCase {
+    name: &'static str,
+    fencing: bool,
+    paused_outcome: PurchaseOutcome,
+    oversold: u64,
+    tokens_monotonic: bool,
+}
+
+const PAUSE_CASES: &[PauseCase] = &[
+    PauseCase {
+        name: "fencing off: the stale holder's write lands, 2 sold of 1",
+        fencing: false,
+        paused_outcome: SOLD,
+        oversold: 1,
+        tokens_monotonic: false,
+    },
+    PauseCase {
+        name: "fencing on: the store rejects token 1 after token 2",
+        fencing: true,
+        paused_outcome: PurchaseOutcome::Failed(InventoryFailure::StaleFencingToken),
+        oversold: 0,
+        tokens_monotonic: true,
+    },
+];
+
+/// Kleppmann's scenario, 1 unit in stock, 10 s sessions. inventory-1 holds
+/// the lock (token 1) from 7 ms, has read 1 unit by 9 ms, and is paused at
+/// 10 ms, before its write (due at 14 ms), for 15 s. Its session was last
+/// heard at 6 ms, so it expires at the 12 s tick; inventory-2 (asked at 1 s)
+/// gets the lock with token 2, reads 1, sells it. inventory-1 resumes at 15 s
+/// and writes "0 left, 1 sold" with token 1 before it learns anything.
+fn check_pause(case: &PauseCase) {
+    let mut sim = world();
+    let zk_id = sim.add_node("zk", Actor::Zk(ZkServer::new(ZkConfig::default())));
+    let store_id = sim.add_node("stock-db", stock_of_7(1, case.fencing));
+    let s1 = sim.add_node("inventory-1", inventory_service(true, store_id, zk_id, 1));
+    let s2 = sim.add_node("inventory-2", inventory_service(true, store_id, zk_id, 2));
+    let purchase = |order| Wire::Inv(InventoryMsg::Purchase { order, product: 7, qty: 1 });
+    let script = vec![(0, s1, purchase(1)), (SEC, s2, purchase(2))];
+    sim.add_node("shop", Actor::Driver(Driver { script, got: Vec::new() }));
+    sim.schedule_fault(10 * MS, Fault::Pause { node: s1 });
+    sim.schedule_fault(15 * SEC, Fault::Resume { node: s1 });
+    sim.run_until(12 * SEC - 1, BUDGET);
+    assert_eq!(service(&sim, s1).lock.token(), Some(1), "{}: inventory-1 holds token 1", case.name);
+    assert_eq!(zk(&sim, zk_id).sessions_expired, 0, "{}: not expired before the 12 s tick", case.name);
+    sim.run_until(15 * SEC - 1, BUDGET);
+    assert_eq!(outcome_of(&sim, s2, 2), Some(SOLD), "{}: inventory-2 sold with token 2", case.name);
+    assert!(service(&sim, s1).lock.holds_lock(), "{}: the paused one still believes it holds", case.name);
+    sim.run_until(20 * SEC, BUDGET);
+    assert_eq!(outcome_of(&sim, s1, 1), Some(case.paused_outcome), "{}: the paused one's purchase", case.name);
+    assert_eq!(service(&sim, s1).lock.expirations_seen, 1, "{}: told of the expiry after resuming", case.name);
+    let db = store(&sim, store_id);
+    assert_eq!(db.highest_token_accepted, Some(2), "{}", case.name);
+    assert_eq!(db.units_oversold(), case.oversold, "{}: oversold", case.name);
+    assert_eq!(check_no_oversell(db).is_ok(), case.oversold == 0, "{}: no-oversell invariant", case.name);
+    assert_eq!(check_tokens_monotonic(db).is_ok(), case.tokens_monotonic, "{}: token invariant", case.name);
+}
+
+#[test]
+fn inventory_gc_paused_holder_oversells_without_fencing_and_is_rejected_with_it() {
+    PAUSE_CASES.iter().for_each(check_pause);
+}
+
+// ---- two-phase commit ---------------------------------------------------------
+
+const COORD: NodeId = NodeId(0);
+const ORDERS: NodeId = NodeId(1);
+const STOCK: NodeId = NodeId(2);
+
+/// Coordinator, order service, inventory service (`stock` units of product
+/// 7) and a client that orders `qty` units at time 0.
+fn tpc_world(two_phase: bool, stock: u32, qty: u32) -> Sim<Actor> {
+    let mut sim = world();
+    let config = TpcCoordinatorConfig { two_phase, ..TpcCoordinatorConfig::default() };
+    sim.add_node("2pc-coordinator", Actor::Coordinator(TpcCoordinator::new(config, vec![ORDERS, STOCK])));
+    let participant = |resource| TpcParticipant::new(TpcParticipantConfig::default(), resource, COORD);
+    sim.add_node("order", Actor::Participant(participant(Resource::Orders)));
+    let mut inventory = participant(Resource::Stock);
+    inventory.stock.insert(7, stock);
+    sim.add_node("inventory", Actor::Participant(inventory));
+    let script = vec![(0, COORD, Wire::Tpc(TpcMsg::Begin { product: 7, qty }))];
+    sim.add_node("client", Actor::Driver(Driver { script, got: Vec::new() }));
+    sim
+}
+
+fn atomic(sim: &Sim<Actor>) -> Result<(), String> {
+    check_atomicity(coordinator(sim, COORD), &[participant(sim, ORDERS), participant(sim, STOCK)])
+}
+
+/// Every node's timeline, merged by time (ties: coordinator first).
+fn merged_timeline(sim: &Sim<Actor>) -> Vec<(TimeUs, NodeId, TpcPhase)> {
+    let mut all: Vec<TpcEvent> = coordinator(sim, COORD).timeline.iter().copied().collect();
+    all.extend(participant(sim, ORDERS).timeline.iter().copied());
+    all.extend(participant(sim, STOCK).timeline.iter().copied());
+    all.sort_by_key(|e| (e.at_us, e.node));
+    all.into_iter().map(|e| (e.at_us, e.node, e.phase)).collect()
+}
+
+/// The commit path with 1 ms links and 2 ms forced log writes: Begin at
+/// 1 ms, CanCommit? arrives at 2 ms, PREPARED forced by 4 ms and Yes sent,
+/// votes in at 5 ms, COMMIT forced by 7 ms and only then DoCommit sent,
+/// applied at 8 ms, HaveCommitted in at 9 ms, END.
+#[test]
+fn two_pc_commit_path_in_protocol_order() {
+    let mut sim = tpc_world(true, 5, 2);
+    sim.run_until(SEC, BUDGET);
+    use TpcPhase::*;
+    let expected = vec![
+        (MS, COORD, Begin),
+        (MS, COORD, CanCommitSent),
+        (4 * MS, ORDERS, PreparedLogged),
+        (4 * MS, ORDERS, VotedYes),
+        (4 * MS, STOCK, PreparedLogged),
+        (4 * MS, STOCK, VotedYes),
+        (5 * MS, COORD, VotesIn),
+        (7 * MS, COORD, CommitLogged),
+        (7 * MS, COORD, DoCommitSent),
+        (8 * MS, ORDERS, Committed),
+        (8 * MS, STOCK, Committed),
+        (9 * MS, COORD, AckReceived),
+        (9 * MS, COORD, AckReceived),
+        (9 * MS, COORD, End),
+    ];
+    assert_eq!(merged_timeline(&sim), expected);
+    let labels: Vec<&str> = sim
+        .trace()
+        .everything()
+        .expect("recording")
+        .iter()
+        .filter(|e| e.kind == TraceKind::Deliver)
+        .map(|e| e.label)
+        .collect();
+    let wire = ["2pc-begin", "2pc-can-commit", "2pc-can-commit", "2pc-vote-yes", "2pc-vote-yes"];
+    assert_eq!(labels[..5], wire, "phase 1 on the wire");
+    let wire = ["2pc-do-commit", "2pc-do-commit", "2pc-have-committed", "2pc-have-committed", "2pc-outcome"];
+    assert_eq!(labels[5..], wire, "phase 2 on the wire");
+    assert_eq!(participant(&sim, STOCK).stock[&7], 3);
+    assert!(participant(&sim, ORDERS).orders.contains(&1));
+    assert_eq!(
+        driver(&sim, NodeId(3)).got,
+        vec![(10 * MS, Wire::Tpc(TpcMsg::Outcome { txn: 1, outcome: TxnOutcome::Committed }))]
+    );
+    assert!(atomic(&sim).is_ok());
+}
+
+struct OutcomeCase {
+    name: &'static str,
+    stock: u32,
+    qty: u32,
+    outcome: TxnOutcome,
+    stock_after: u32,
+    order_rows: usize,
+}
+
+const OUTCOME_CASES: &[OutcomeCase] = &[
+    OutcomeCase {
+        name: "enough stock: commit",
+        stock: 5,
+        qty: 2,
+        outcome: TxnOutcome::Committed,
+        stock_after: 3,
+        order_rows: 1,
+    },
+    OutcomeCase {
+        name: "exactly enough: commit",
+        stock: 2,
+        qty: 2,
+        outcome: TxnOutcome::Committed,
+        stock_after: 0,
+        order_rows: 1,
+    },
+    OutcomeCase {
+        name: "1 in stock, 2 ordered: inventory votes No, the order is rolled back",
+        stock: 1,
+        qty: 2,
+        outcome: TxnOutcome::Aborted(AbortReason::InsufficientStock),
+        stock_after: 1,
+        order_rows: 0,
+    },
+];
+
+/// The client's outcome, both databases, and no lock left behind.
+fn check_outcome(case: &OutcomeCase) {
+    let mut sim = tpc_world(true, case.stock, case.qty);
+    sim.run_until(SEC, BUDGET);
+    assert_eq!(coordinator(&sim, COORD).outcomes.get(&1), Some(&case.outcome), "{}", case.name);
+    assert_eq!(participant(&sim, STOCK).stock[&7], case.stock_after, "{}: stock", case.name);
+    assert_eq!(participant(&sim, ORDERS).orders.len(), case.order_rows, "{}: order rows", case.name);
+    for id in [ORDERS, STOCK] {
+        let p = participant(&sim, id);
+        assert!(p.locks.is_empty() && p.open.is_empty(), "{}: {id:?} released everything", case.name);
+    }
+    let expected = if case.outcome == TxnOutcome::Committed { PLogKind::Committed } else { PLogKind::Aborted };
+    assert_eq!(participant(&sim, ORDERS).last_record(1), Some(expected), "{}: order log", case.name);
+    assert!(atomic(&sim).is_ok(), "{}", case.name);
+}
+
+#[test]
+fn two_pc_commits_or_aborts_with_rollback() {
+    OUTCOME_CASES.iter().for_each(check_outcome);
+}
+
+struct BlockCase {
+    name: &'static str,
+    faults: &'static [(TimeUs, Fault)],
+    restart_at_us: TimeUs,
+    commit_logged: bool,
+    outcome: PLogKind,
+}
+
+const BLOCK_CASES: &[BlockCase] = &[
+    BlockCase {
+        name: "crash before the votes arrive: no decision logged, presumed abort",
+        faults: &[(3 * MS, Fault::Crash { node: COORD })],
+        restart_at_us: 30 * SEC,
+        commit_logged: false,
+        outcome: PLogKind::Aborted,
+    },
+    BlockCase {
+        name: "crash while forcing COMMIT: not on disk, presumed abort",
+        faults: &[(6 * MS, Fault::Crash { node: COORD })],
+        restart_at_us: 30 * SEC,
+        commit_logged: false,
+        outcome: PLogKind::Aborted,
+    },
+    BlockCase {
+        name: "COMMIT logged, DoCommit lost (cut off), then crash: recovery commits",
+        faults: &[(6 * MS, Fault::Isolate { node: COORD }), (SEC, Fault::Crash { node: COORD })],
+        restart_at_us: 30 * SEC,
+        commit_logged: true,
+        outcome: PLogKind::Committed,
+    },
+];
+
+/// Both participants voted Yes at 4 ms. With the coordinator gone they stay
+/// in doubt, holding their locks (the product row, the order row), for as
+/// long as it is down — asking every second in vain. When it restarts at
+/// 30 s, it resends a logged COMMIT, or answers their next question with
+/// "abort" if it has no decision: all commit or all abort, never a mix.
+fn check_block(case: &BlockCase) {
+    let mut sim = tpc_world(true, 5, 2);
+    for &(at_us, fault) in case.faults {
+        sim.schedule_fault(at_us, fault);
+    }
+    sim.schedule_fault(case.restart_at_us, Fault::Rejoin { node: COORD });
+    sim.schedule_fault(case.restart_at_us, Fault::Restart { node: COORD });
+    sim.run_until(case.restart_at_us - 1, BUDGET);
+    for id in [ORDERS, STOCK] {
+        let p = participant(&sim, id);
+        assert_eq!(p.in_doubt(), vec![1], "{}: {id:?} in doubt", case.name);
+        assert_eq!(p.blocked_since_us(), Some(4 * MS), "{}: {id:?} blocked since its Yes", case.name);
+        assert_eq!(p.locks.len(), 1, "{}: {id:?} still holds its lock", case.name);
+        assert!(p.final_states().is_empty(), "{}: {id:?} decided nothing alone", case.name);
+    }
+    assert_eq!(participant(&sim, STOCK).locks.get(&7), Some(&1), "{}: the product row is locked", case.name);
+    assert!(atomic(&sim).is_ok(), "{}: blocking is allowed", case.name);
+    assert_eq!(coordinator(&sim, COORD).logged(1, CLogKind::Commit), case.commit_logged, "{}: log", case.name);
+    sim.run_until(case.restart_at_us + 2 * SEC, BUDGET);
+    for id in [ORDERS, STOCK] {
+        let p = participant(&sim, id);
+        assert_eq!(p.last_record(1), Some(case.outcome), "{}: {id:?} outcome", case.name);
+        assert!(p.locks.is_empty() && p.blocked_since_us().is_none(), "{}: {id:?} unblocked", case.name);
+    }
+    let stock_after = if case.outcome == PLogKind::Committed { 3 } else { 5 };
+    assert_eq!(participant(&sim, STOCK).stock[&7], stock_after, "{}: stock", case.name);
+    assert!(atomic(&sim).is_ok(), "{}", case.name);
+}
+
+#[test]
+fn two_pc_coordinator_crash_after_yes_votes_blocks_until_recovery() {
+    BLOCK_CASES.iter().for_each(check_block);
+}
+
+/// The inventory participant dies right after voting Yes (crash at 5 ms):
+/// the coordinator commits, the order service commits at 8 ms, DoCommit to
+/// inventory is refused and resent every second. Inventory restarts at 10 s,
+/// finds PREPARED without an outcome in its log, re-takes the row lock, asks
+/// the coordinator (as XA RECOVER lets a TM do) and commits at 10.002 s.
+#[test]
+fn two_pc_participant_recovers_prepared_from_its_log_and_asks() {
+    let mut sim = tpc_world(true, 5, 2);
+    sim.schedule_fault(5 * MS, Fault::Crash { node: STOCK });
+    sim.schedule_fault(10 * SEC, Fault::Restart { node: STOCK });
+    sim.run_until(10 * SEC - 1, BUDGET);
+    assert_eq!(participant(&sim, ORDERS).last_record(1), Some(PLogKind::Committed), "order committed");
+    assert_eq!(participant(&sim, STOCK).last_record(1), Some(PLogKind::Prepared), "inventory's log survived");
+    assert!(!coordinator(&sim, COORD).logged(1, CLogKind::End), "not ended without inventory's ack");
+    assert!(atomic(&sim).is_ok(), "in doubt is not a violation");
+    sim.run_until(10 * SEC + 2 * LAT - 1, BUDGET);
+    let inventory = participant(&sim, STOCK);
+    assert_eq!((inventory.blocked_since_us(), inventory.locks.get(&7)), (Some(4 * MS), Some(&1)), "in doubt again");
+    sim.run_until(11 * SEC, BUDGET);
+    let inventory = participant(&sim, STOCK);
+    assert_eq!(inventory.last_record(1), Some(PLogKind::Committed));
+    assert_eq!(inventory.log.last().map(|r| r.at_us), Some(10 * SEC + 2 * LAT), "committed on the answer");
+    assert_eq!((inventory.stock[&7], inventory.locks.len()), (3, 0));
+    let phases: Vec<TpcPhase> = inventory.timeline.iter().filter(|e| e.at_us >= 10 * SEC).map(|e| e.phase).collect();
+    assert_eq!(phases, vec![TpcPhase::Recovered, TpcPhase::QueriedDecision, TpcPhase::Committed]);
+    assert_eq!(coordinator(&sim, COORD).outcomes.get(&1), Some(&TxnOutcome::Committed));
+    assert!(atomic(&sim).is_ok());
+}
+
+struct AtomicityCase {
+    name: &'static str,
+    two_phase: bool,
+    stock: u32,
+    crash_inventory: bool,
+    atomic: bool,
+}
+
+const ATOMICITY_CASES: &[AtomicityCase] = &[
+    AtomicityCase { name: "2PC off, no failure", two_phase: false, stock: 5, crash_inventory: false, atomic: true },
+    AtomicityCase {
+        name: "2PC off, inventory down: order committed alone",
+        two_phase: false,
+        stock: 5,
+        crash_inventory: true,
+        atomic: false,
+    },
+    AtomicityCase {
+        name: "2PC off, no stock: order committed, stock aborted",
+        two_phase: false,
+        stock: 1,
+        crash_inventory: false,
+        atomic: false,
+    },
+    AtomicityCase {
+        name: "2PC on, inventory down: everyone aborts",
+        two_phase: true,
+        stock: 5,
+        crash_inventory: true,
+        atomic: true,
+    },
+    AtomicityCase {
+        name: "2PC on, no stock: everyone aborts",
+        two_phase: true,
+        stock: 1,
+        crash_inventory: false,
+        atomic: true,
+    },
+];
+
+/// Without 2PC each service commits on its own; when one side fails the
+/// other's commit stays, and the atomicity invariant says so.
+fn check_atomicity_case(case: &AtomicityCase) {
+    let mut sim = tpc_world(case.two_phase, case.stock, 2);
+    if case.crash_inventory {
+        sim.schedule_fault(0, Fault::Crash { node: STOCK });
+    }
+    sim.run_until(20 * SEC, BUDGET);
+    assert_eq!(atomic(&sim).is_ok(), case.atomic, "{}: {:?}", case.name, atomic(&sim));
+    let ended = coordinator(&sim, COORD).logged(1, CLogKind::End);
+    assert!(ended, "{}: the coordinator finished the transaction", case.name);
+}
+
+#[test]
+fn two_pc_off_violates_atomicity_when_one_side_fails() {
+    ATOMICITY_CASES.iter().for_each(check_atomicity_case);
+}
+
+// ---- message queue --------------------------------------------------------------
+
+const BROKER: NodeId = NodeId(0);
+const NOTIFIER: NodeId = NodeId(1);
+const PAYMENT: NodeId = NodeId(2);
+const NOTIFIER_2: NodeId = NodeId(3);
+
+/// Broker, a notification consumer (if any), the payment publisher with its
+/// script, and a second consumer if asked.
+fn mq_world(
+    broker_config: MqBrokerConfig,
+    consumer_config: Option<MqConsumerConfig>,
+    orders: &[(TimeUs, u32)],
+    second: bool,
+) -> Sim<Actor> {
+    let mut sim = world();
+    sim.add_node("mq", Actor::Broker(MqBroker::new(broker_config)));
+    let notifier = |config: MqConsumerConfig| Actor::Consumer(MqConsumer::new(config, BROKER));
+    match consumer_config.clone() {
+        Some(config) => sim.add_node("notification", notifier(config)),
+        None => sim.add_node("idle", Actor::Driver(Driver::default())),
+    };
+    let publisher = MqPublisher::new(MqPublisherConfig::default(), BROKER, 1000);
+    sim.add_node("payment", Actor::Publisher(publisher, orders.to_vec()));
+    if let (true, Some(config)) = (second, consumer_config) {
+        sim.add_node("notification-2", notifier(config));
+    }
+    sim
+}
+
+fn notifications(sim: &Sim<Actor>, order: u32) -> u32 {
+    let mut total = consumer(sim, NOTIFIER).notified.get(&order).copied().unwrap_or(0);
+    if let Some(Actor::Consumer(c)) = sim.nodes().get(NOTIFIER_2.index()) {
+        total += c.notified.get(&order).copied().unwrap_or(0);
+    }
+    total
+}
+
+fn redelivery_times(sim: &Sim<Actor>) -> Vec<TimeUs> {
+    let trace = sim.trace().everything().expect("recording");
+    trace.iter().filter(|e| e.kind == TraceKind::Deliver && e.label == "mq-redeliver").map(|e| e.at_us).collect()
+}
+
+#[test]
+fn mq_ack_removes_the_message_and_confirms_come_back() {
+    let orders: Vec<(TimeUs, u32)> = (1..=3).map(|o| (10 * MS * TimeUs::from(o), o)).collect();
+    let mut sim = mq_world(MqBrokerConfig::default(), Some(MqConsumerConfig::default()), &orders, false);
+    // Order 1: published at 10 ms, delivered at 12 ms, notified at 32 ms, acked on arrival at 38 ms.
+    sim.run_until(38 * MS - 1, BUDGET);
+    assert_eq!(
+        (broker(&sim, BROKER).unacked.len(), broker(&sim, BROKER).acked),
+        (3, 0),
+        "all three delivered, none acked"
+    );
+    sim.run_until(38 * MS, BUDGET);
+    assert_eq!(broker(&sim, BROKER).acked, 1, "the first ack arrived");
+    sim.run_until(SEC, BUDGET);
+    let b = broker(&sim, BROKER);
+    assert_eq!((b.confirmed, b.acked, b.depth(), b.unacked.len(), b.redeliveries), (3, 3, 0, 0, 0));
+    let Actor::Publisher(p, _) = sim.node(PAYMENT) else { panic!("publisher") };
+    assert_eq!((p.published, p.confirmed, p.unconfirmed.len()), (3, 3, 0), "publisher confirms");
+    assert!((1..=3).all(|o| notifications(&sim, o) == 1));
+}
+
+struct CrashCase {
+    name: &'static str,
+    dedupe: bool,
+    crash_at_us: Option<TimeUs>,
+    restart_at_us: Option<TimeUs>,
+    second_consumer: bool,
+    redelivered_at_us: Option<TimeUs>,
+    notified: u32,
+}
+
+const CRASH_CASES: &[CrashCase] = &[
+    CrashCase {
+        name: "no crash",
+        dedupe: false,
+        crash_at_us: None,
+        restart_at_us: None,
+        second_consumer: false,
+        redelivered_at_us: None,
+        notified: 1,
+    },
+    CrashCase {
+        name: "crash before the side effect (20 ms): redelivered on reconnect, notified once",
+        dedupe: false,
+        crash_at_us: Some(20 * MS),
+        restart_at_us: Some(SEC),
+        second_consumer: false,
+        redelivered_at_us: Some(SEC + 2 * LAT),
+        notified: 1,
+    },
+    CrashCase {
+        name: "crash after the side effect, before the ack (34 ms), no dedupe: notified twice",
+        dedupe: false,
+        crash_at_us: Some(34 * MS),
+        restart_at_us: Some(SEC),
+        second_consumer: false,
+        redelivered_at_us: Some(SEC + 2 * LAT),
+        notified: 2,
+    },
+    CrashCase {
+        name: "crash after the side effect, before the ack, dedupe by message id: notified once",
+        dedupe: true,
+        crash_at_us: Some(34 * MS),
+        restart_at_us: Some(SEC),
+        second_consumer: false,
+        redelivered_at_us: Some(SEC + 2 * LAT),
+        notified: 1,
+    },
+    CrashCase {
+        name: "crash for good: the broker notices at its 30 s heartbeat, the other consumer gets it",
+        dedupe: true,
+        crash_at_us: Some(20 * MS),
+        restart_at_us: None,
+        second_consumer: true,
+        redelivered_at_us: Some(LAT + 30 * SEC + 3 * LAT),
+        notified: 1,
+    },
+];
+
+/// One payment event (order 1) published at 10 ms; delivered at 12 ms,
+/// side effect at 32 ms, ack sent at 37 ms. An unacked message is requeued
+/// with redelivered = true when the channel closes: at once when the
+/// restarted consumer consumes again, else when a heartbeat is refused.
+fn check_crash(case: &CrashCase) {
+    let config = MqConsumerConfig { dedupe: case.dedupe, ..MqConsumerConfig::default() };
+    let mut sim = mq_world(MqBrokerConfig::default(), Some(config), &[(10 * MS, 1)], case.second_consumer);
+    if let Some(at_us) = case.crash_at_us {
+        sim.schedule_fault(at_us, Fault::Crash { node: NOTIFIER });
+    }
+    if let Some(at_us) = case.restart_at_us {
+        sim.schedule_fault(at_us, Fault::Restart { node: NOTIFIER });
+    }
+    sim.run_until(2 * MINUTE_US, BUDGET);
+    let b = broker(&sim, BROKER);
+    assert_eq!(
+        redelivery_times(&sim),
+        case.redelivered_at_us.into_iter().collect::<Vec<_>>(),
+        "{}: redelivery",
+        case.name
+    );
+    assert_eq!(b.redeliveries, u64::from(case.redelivered_at_us.is_some()), "{}: redeliveries", case.name);
+    assert_eq!((b.acked, b.depth(), b.unacked.len()), (1, 0, 0), "{}: acked in the end", case.name);
+    assert_eq!(notifications(&sim, 1), case.notified, "{}: notifications", case.name);
+    let mut consumers = vec![consumer(&sim, NOTIFIER)];
+    if case.second_consumer {
+        consumers.push(consumer(&sim, NOTIFIER_2));
+    }
+    assert_eq!(check_notified_once(&consumers).is_ok(), case.notified == 1, "{}: notified-once invariant", case.name);
+    let skipped: u64 = consumers.iter().map(|c| c.duplicates_skipped).sum();
+    let dup_caught = case.dedupe && case.crash_at_us == Some(34 * MS);
+    assert_eq!(skipped, u64::from(dup_caught), "{}: duplicates recognised by id", case.name);
+    assert!(check_confirmed_acked_or_dead_lettered(b).is_ok(), "{}", case.name);
+}
+
+#[test]
+fn mq_consumer_crash_redelivers_and_only_dedupe_prevents_a_duplicate() {
+    CRASH_CASES.iter().for_each(check_crash);
+}
+
+struct PoisonCase {
+    name: &'static str,
+    delivery_limit: u32,
+    requeue: bool,
+    deliveries: u64,
+    reason: DeadLetterReason,
+}
+
+const POISON_CASES: &[PoisonCase] = &[
+    PoisonCase {
+        name: "quorum queue default delivery-limit 20: returned 21 times, then dead-lettered",
+        delivery_limit: 20,
+        requeue: true,
+        deliveries: 21,
+        reason: DeadLetterReason::DeliveryLimit,
+    },
+    PoisonCase {
+        name: "delivery-limit 0: dead-lettered on the first return",
+        delivery_limit: 0,
+        requeue: true,
+        deliveries: 1,
+        reason: DeadLetterReason::DeliveryLimit,
+    },
+    PoisonCase {
+        name: "reject with requeue = false: dead-lettered at once",
+        delivery_limit: 20,
+        requeue: false,
+        deliveries: 1,
+        reason: DeadLetterReason::Rejected,
+    },
+];
+
+/// A poison message (order 9) that the consumer always nacks.
+fn check_poison(case: &PoisonCase) {
+    let broker_config = MqBrokerConfig { delivery_limit: case.delivery_limit, ..MqBrokerConfig::default() };
+    let poison_orders = [9].into_iter().collect();
+    let config = MqConsumerConfig { poison_orders, poison_requeue: case.requeue, ..MqConsumerConfig::default() };
+    let mut sim = mq_world(broker_config, Some(config), &[(10 * MS, 9), (10 * MS, 10)], false);
+    sim.run_until(MINUTE_US, BUDGET);
+    let b = broker(&sim, BROKER);
+    assert_eq!(consumer(&sim, NOTIFIER).nacked, case.deliveries, "{}: deliveries", case.name);
+    assert_eq!(b.redeliveries, case.deliveries - 1, "{}: redeliveries", case.name);
+    assert_eq!(
+        b.dead_letters.iter().map(|d| (d.order, d.reason)).collect::<Vec<_>>(),
+        vec![(9, case.reason)],
+        "{}",
+        case.name
+    );
+    assert_eq!((b.acked, b.depth(), b.unacked.len()), (1, 0, 0), "{}: the good message was acked", case.name);
+    assert_eq!(notifications(&sim, 9), 0, "{}: poison never notifies", case.name);
+    assert!(check_confirmed_acked_or_dead_lettered(b).is_ok(), "{}", case.name);
+}
+
+#[test]
+fn mq_delivery_limit_and_reject_dead_letter_a_poison_message() {
+    POISON_CASES.iter().for_each(check_poison);
+}
+
+struct TtlCase {
+    name: &'static str,
+    ttl_us: Option<TimeUs>,
+    consumer: bool,
+    expired_at_us: Option<TimeUs>,
+}
+
+const TTL_CASES: &[TtlCase] = &[
+    TtlCase {
+        name: "x-message-ttl 10 s, nobody consuming: dead-lettered 10 s after enqueue",
+        ttl_us: Some(10 * SEC),
+        consumer: false,
+        expired_at_us: Some(11 * MS + 10 * SEC),
+    },
+    TtlCase {
+        name: "x-message-ttl 10 s, consumed in time",
+        ttl_us: Some(10 * SEC),
+        consumer: true,
+        expired_at_us: None,
+    },
+    TtlCase { name: "no TTL, nobody consuming: it waits", ttl_us: None, consumer: false, expired_at_us: None },
+];
+
+/// Order 1 published at 10 ms, enqueued at 11 ms.
+fn check_ttl(case: &TtlCase) {
+    let broker_config = MqBrokerConfig { message_ttl_us: case.ttl_us, ..MqBrokerConfig::default() };
+    let consumer_config = case.consumer.then(MqConsumerConfig::default);
+    let mut sim = mq_world(broker_config, consumer_config, &[(10 * MS, 1)], false);
+    if let Some(at_us) = case.expired_at_us {
+        sim.run_until(at_us - 1, BUDGET);
+        assert_eq!(broker(&sim, BROKER).depth(), 1, "{}: still waiting just before", case.name);
+    }
+    sim.run_until(10 * MINUTE_US, BUDGET);
+    let b = broker(&sim, BROKER);
+    let expired: Vec<(TimeUs, DeadLetterReason)> = b.dead_letters.iter().map(|d| (d.at_us, d.reason)).collect();
+    let expected: Vec<(TimeUs, DeadLetterReason)> =
+        case.expired_at_us.map(|t| (t, DeadLetterReason::Expired)).into_iter().collect();
+    assert_eq!(expired, expected, "{}: dead letters", case.name);
+    let waiting = !case.consumer && case.ttl_us.is_none();
+    assert_eq!(b.depth(), usize::from(waiting), "{}: depth", case.name);
+    assert!(check_confirmed_acked_or_dead_lettered(b).is_ok(), "{}", case.name);
+}
+
+#[test]
+fn mq_message_ttl_dead_letters_a_message_nobody_consumed() {
+    TTL_CASES.iter().for_each(check_ttl);
+}
+
+struct LedgerCase {
+    name: &'static str,
+    durable: bool,
+    holds: bool,
+}
+
+const LEDGER_CASES: &[LedgerCase] = &[
+    LedgerCase { name: "durable queue: a broker restart keeps every message", durable: true, holds: true },
+    LedgerCase { name: "non-durable queue: a broker restart loses confirmed messages", durable: false, holds: false },
+];
+
+/// 20 orders at 10 ms apart; orders 3 and 7 are rejected to the DLQ; prefetch
+/// 1; the consumer crashes at 55 ms (restarts at 1 s) and the broker at
+/// 150 ms (restarts at 2 s). After every event: confirmed = acked +
+/// dead-lettered + ready + unacked, unless the queue was not durable.
+fn check_ledger(case: &LedgerCase) {
+    let broker_config = MqBrokerConfig { durable: case.durable, ..MqBrokerConfig::default() };
+    let poison_orders = [3, 7].into_iter().collect();
+    let config = MqConsumerConfig { prefetch: 1, poison_orders, poison_requeue: false, ..MqConsumerConfig::default() };
+    let orders: Vec<(TimeUs, u32)> = (1..=20).map(|o| (10 * MS * TimeUs::from(o), o)).collect();
+    let mut sim = mq_world(broker_config, Some(config), &orders, false);
+    sim.schedule_fault(55 * MS, Fault::Crash { node: NOTIFIER });
+    sim.schedule_fault(SEC, Fault::Restart { node: NOTIFIER });
+    sim.schedule_fault(150 * MS, Fault::Crash { node: BROKER });
+    sim.schedule_fault(2 * SEC, Fault::Restart { node: BROKER });
+    let mut first_break = None;
+    while sim.now_us() < 5 * MINUTE_US && sim.step() {
+        if first_break.is_none() && check_confirmed_acked_or_dead_lettered(broker(&sim, BROKER)).is_err() {
+            first_break = Some(sim.now_us());
+        }
+    }
+    assert_eq!(first_break.is_none(), case.holds, "{}: broke at {first_break:?}", case.name);
+    let b = broker(&sim, BROKER);
+    if case.holds {
+        assert_eq!((b.acked, b.dead_letter_total(), b.depth(), b.unacked.len()), (18, 2, 0, 0), "{}", case.name);
+        assert!(b.confirmed >= 20, "{}: all 20 confirmed", case.name);
+        assert!((1..=20).filter(|o| ![3, 7].contains(o)).all(|o| notifications(&sim, o) == 1), "{}", case.name);
+    } else {
+        assert!(b.lost > 0, "{}: messages lost", case.name);
+    }
+}
+
+#[test]
+fn mq_confirmed_equals_acked_plus_dead_lettered_plus_in_queue() {
+    LEDGER_CASES.iter().for_each(check_ledger);
+}
