@@ -27,6 +27,25 @@ impl<N: Node> Sim<N> {
         self.check_properties();
     }
 
+    /// An operator's command to one node, carried out now: `act` runs with a
+    /// `Ctx` like any handler (so it may send, set timers, log), and the
+    /// command is traced under `label`. This is how a reader's switch or a
+    /// scenario's scheduled change reaches a node (e.g. "stop keepalived
+    /// gracefully", "this many shoppers are shopping").
+    pub fn command(
+        &mut self,
+        node: NodeId,
+        label: &'static str,
+        act: impl FnOnce(&mut N, &mut super::node::Ctx<'_, N::Msg>),
+    ) {
+        self.start();
+        self.trace.push(self.now_us, TraceKind::Fault, node, None, label, 0);
+        if self.lifecycles[node.index()].process == Process::Up {
+            self.call(node, act);
+        }
+        self.check_properties();
+    }
+
     pub(super) fn apply_fault(&mut self, fault: Fault) {
         let node = fault.node().unwrap_or(NodeId(0));
         self.trace.push(self.now_us, TraceKind::Fault, node, None, fault.label(), portable_hash(&fault));
