@@ -1,8 +1,10 @@
 //! A Tomcat-like application server with sessions kept in its own memory.
 //!
 //! Owns a bounded worker pool (`maxThreads`, default 200) with a bounded
-//! accept queue (`acceptCount`, default 100) — overload gives queueing delay
-//! and then 503s — and an in-memory session map with Tomcat's 30-minute
+//! accept queue (`acceptCount`, default 100), running on a machine with a few
+//! CPU cores: threads beyond the cores wait for a CPU, so a surge gives
+//! queueing delay, then browser timeouts, then 503s — not free parallelism.
+//! It also keeps an in-memory session map with Tomcat's 30-minute
 //! timeout. Sessions are volatile: a crash loses every one of them, and a
 //! shopper whose session lived here is sent back to the login page. The only
 //! durable field is the boot count, which is stamped into session ids so that
@@ -21,7 +23,9 @@ pub struct AppServerConfig {
     pub max_threads: u32,
     /// `acceptCount`: requests waiting for a thread before 503s.
     pub accept_count: u32,
-    /// Minimum service time of one request.
+    /// CPU cores of the machine: requests actually computing at once.
+    pub cpu_cores: u32,
+    /// Minimum CPU time of one request.
     pub service_min_us: TimeUs,
     /// Mean of the exponential part of the service time on top of the minimum.
     pub service_mean_extra_us: TimeUs,
@@ -34,6 +38,7 @@ impl Default for AppServerConfig {
         Self {
             max_threads: 200,
             accept_count: 100,
+            cpu_cores: 4,
             service_min_us: 4 * MS,
             service_mean_extra_us: 8 * MS,
             session_timeout_us: SESSION_TIMEOUT_US,
@@ -55,7 +60,11 @@ pub struct AppServer {
     pub boots: u32,
     // Volatile (lost on crash): sessions, work in progress, counters of this boot.
     pub sessions: SessionTable,
+    /// Requests computing on a core (at most `cpu_cores`).
     jobs: BTreeMap<TimerKey, Job>,
+    /// Requests holding a thread, waiting for a core.
+    ready: VecDeque<Job>,
+    /// Accepted connections waiting for a thread (at most `acceptCount`).
     queue: VecDeque<Job>,
     next_job: TimerKey,
     next_session: u32,
@@ -74,6 +83,7 @@ impl AppServer {
             boots: 0,
             sessions,
             jobs: BTreeMap::new(),
+            ready: VecDeque::new(),
             queue: VecDeque::new(),
             next_job: 0,
             next_session: 0,
@@ -83,8 +93,9 @@ impl AppServer {
         }
     }
 
+    /// Threads in use: computing or waiting for a core.
     pub fn busy_workers(&self) -> usize {
-        self.jobs.len()
+        self.jobs.len() + self.ready.len()
     }
 
     pub fn queued(&self) -> usize {
@@ -103,14 +114,23 @@ impl AppServer {
     pub fn on_message(&mut self, ctx: &mut Ctx<'_, Msg>, from: NodeId, msg: Msg) {
         let Msg::Request(request) = msg else { return };
         let job = Job { from, request };
-        if self.jobs.len() < self.config.max_threads as usize {
-            self.begin(ctx, job);
+        if self.busy_workers() < self.config.max_threads as usize {
+            self.take_thread(ctx, job);
         } else if self.queue.len() < self.config.accept_count as usize {
             self.queue.push_back(job);
         } else {
             self.rejected += 1;
             let reply = failure(request, Status::Unavailable, ctx.me, FailCause::Overloaded);
             ctx.send(from, Msg::Response(reply));
+        }
+    }
+
+    /// A thread takes the request: it computes at once if a core is free.
+    fn take_thread(&mut self, ctx: &mut Ctx<'_, Msg>, job: Job) {
+        if self.jobs.len() < self.config.cpu_cores as usize {
+            self.begin(ctx, job);
+        } else {
+            self.ready.push_back(job);
         }
     }
 
@@ -122,14 +142,18 @@ impl AppServer {
         self.jobs.insert(key, job);
     }
 
-    /// A worker finished: answer, then take the next queued request.
+    /// A request finished computing: answer; its core goes to the next
+    /// waiting thread, and its thread to the next accepted connection.
     pub fn on_timer(&mut self, ctx: &mut Ctx<'_, Msg>, key: TimerKey) {
         let Some(job) = self.jobs.remove(&key) else { return };
         let reply = self.serve(ctx, job.request);
         self.served += 1;
         ctx.send(job.from, Msg::Response(reply));
-        if let Some(next) = self.queue.pop_front() {
+        if let Some(next) = self.ready.pop_front() {
             self.begin(ctx, next);
+        }
+        if let Some(next) = self.queue.pop_front() {
+            self.take_thread(ctx, next);
         }
     }
 

@@ -4,8 +4,10 @@
 //! request they have outstanding, and a short record of recent failures with
 //! their reasons. A shopper logs in before the first page that needs a
 //! session, and is thrown back to the login page when a server no longer
-//! knows their session. Never decides where a request goes: it always sends
-//! to the balancer's address.
+//! knows their session. Only the first `active` shoppers shop; raising it is
+//! a surge (Double 11), lowering it sends the extra shoppers home after their
+//! current page. Never decides where a request goes: it always sends to the
+//! balancer's address.
 
 use super::message::{FailCause, HttpRequest, HttpResponse, Msg, Page, SessionCookie, Status};
 use super::metrics::ShopMetrics;
@@ -17,6 +19,7 @@ const RECENT_FAILURES: usize = 64;
 /// How a pool of shoppers behaves.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ShopperConfig {
+    /// How many shoppers the pool can hold (its size).
     pub shoppers: u16,
     /// Mean pause between one page and the next (exponential).
     pub think_mean_us: TimeUs,
@@ -75,6 +78,8 @@ pub struct ShopperPool {
     /// Browser state is the shoppers' own; a crash of this node (the shoppers'
     /// side) forgets it all: everything here is volatile.
     pub shoppers: Vec<Shopper>,
+    /// How many of `shoppers` are shopping now (the rest stay home).
+    pub active: u16,
     pub recent_failures: VecDeque<FailureRecord>,
 }
 
@@ -89,14 +94,29 @@ fn timeout_key(shopper: usize) -> TimerKey {
 impl ShopperPool {
     pub fn new(config: ShopperConfig, entry: NodeId, metrics: ShopMetrics) -> Self {
         let shoppers = vec![Shopper::default(); usize::from(config.shoppers)];
-        Self { config, entry, metrics, shoppers, recent_failures: VecDeque::new() }
+        let active = config.shoppers;
+        Self { config, entry, metrics, shoppers, active, recent_failures: VecDeque::new() }
     }
 
     pub fn on_start(&mut self, ctx: &mut Ctx<'_, Msg>) {
-        for i in 0..self.shoppers.len() {
+        for i in 0..usize::from(self.active) {
             let first_visit_us = ctx.rng.exp_us(self.config.think_mean_us);
             ctx.set_timer(think_key(i), first_visit_us);
         }
+    }
+
+    /// Change how many shoppers are shopping (a reader's or a scenario's
+    /// command). New ones arrive over the next think time; shoppers beyond the
+    /// new count leave after their current page.
+    pub fn set_active(&mut self, ctx: &mut Ctx<'_, Msg>, active: u16) {
+        let active = active.min(self.config.shoppers);
+        for i in usize::from(self.active)..usize::from(active) {
+            if self.shoppers[i].outstanding.is_none() {
+                let arrival_us = ctx.rng.exp_us(self.config.think_mean_us);
+                ctx.set_timer(think_key(i), arrival_us);
+            }
+        }
+        self.active = active;
     }
 
     pub fn on_crash(&mut self) {
@@ -110,7 +130,9 @@ impl ShopperPool {
             return;
         }
         if key & 1 == 0 {
-            self.visit(ctx, shopper);
+            if shopper < usize::from(self.active) {
+                self.visit(ctx, shopper);
+            }
         } else if let Some(out) = self.shoppers[shopper].outstanding.take() {
             self.fail(ctx, shopper, out, self.entry, FailCause::TimedOut);
         }
