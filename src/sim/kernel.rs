@@ -70,6 +70,9 @@ pub struct Sim<N: Node> {
     pub(super) processed: u64,
     /// Timers cancelled or replaced but still in the queue (see `compact`).
     pub(super) stale_timers: u64,
+    /// Per directed link, the latest arrival scheduled so far: links are FIFO,
+    /// as a TCP connection is, so jitter delays messages but never reorders them.
+    pub(super) link_last_arrival_us: Vec<Vec<TimeUs>>,
 }
 
 impl<N: Node> Sim<N> {
@@ -95,6 +98,7 @@ impl<N: Node> Sim<N> {
             scratch: Vec::new(),
             processed: 0,
             stale_timers: 0,
+            link_last_arrival_us: Vec::new(),
         }
     }
 
@@ -107,6 +111,10 @@ impl<N: Node> Sim<N> {
         self.rngs.push(SimRng::new(self.seed, u64::from(id.0)));
         self.timers.push(BTreeMap::new());
         self.held.push(Vec::new());
+        for row in &mut self.link_last_arrival_us {
+            row.push(0);
+        }
+        self.link_last_arrival_us.push(vec![0; self.nodes.len()]);
         id
     }
 
@@ -257,6 +265,7 @@ impl<N: Node> Sim<N> {
                     self.call(node, |n, ctx| n.on_timer(ctx, key));
                 }
             }
+            Event::Depart { from, to, msg } => self.transmit(from, to, msg),
             Event::Fault(fault) => self.apply_fault(fault),
         }
     }
@@ -265,6 +274,7 @@ impl<N: Node> Sim<N> {
         let (label, from) = match &scheduled.event {
             Event::Deliver { msg, from, .. } => (msg.label(), Some(*from)),
             Event::Refused { msg, peer, .. } => (msg.label(), Some(*peer)),
+            Event::Depart { msg, to, .. } => (msg.label(), Some(*to)),
             _ => ("timer", None),
         };
         self.trace.push(self.now_us, TraceKind::Held, node, from, label, 0);
@@ -333,24 +343,41 @@ impl<N: Node> Sim<N> {
         self.log.push_back(LogLine { at_us: self.now_us, node, text });
     }
 
+    /// The arrival time on `from → to` no earlier than anything sent before.
+    fn fifo_arrival(&mut self, from: NodeId, to: NodeId, earliest_us: TimeUs) -> TimeUs {
+        let last = &mut self.link_last_arrival_us[from.index()][to.index()];
+        *last = (*last).max(earliest_us);
+        *last
+    }
+
     fn send(&mut self, from: NodeId, to: NodeId, msg: N::Msg, delay_us: TimeUs) {
         let leaves_at_us = self.now_us + delay_us + self.lifecycles[from.index()].slow_extra_us;
         if from == to {
             self.queue.push(leaves_at_us, Event::Deliver { from, to, sent_at_us: leaves_at_us, msg });
-            return;
+        } else if leaves_at_us > self.now_us {
+            self.queue.push(leaves_at_us, Event::Depart { from, to, msg });
+        } else {
+            self.transmit(from, to, msg);
         }
+    }
+
+    /// Puts a message on the wire now: the network drops it or schedules its
+    /// arrival, never before anything that left earlier on the same link.
+    fn transmit(&mut self, from: NodeId, to: NodeId, msg: N::Msg) {
+        let leaves_at_us = self.now_us;
         match self.network.plan(from, to) {
             Transit::Dropped(cause) => {
                 let detail = portable_hash(&msg);
                 self.trace.push(self.now_us, TraceKind::Dropped(cause), to, Some(from), msg.label(), detail);
             }
             Transit::Arrives { latency_us, duplicate_latency_us } => {
+                let arrives_at_us = self.fifo_arrival(from, to, leaves_at_us + latency_us);
                 if let Some(dup_us) = duplicate_latency_us {
+                    let copy_at_us = self.fifo_arrival(from, to, leaves_at_us + dup_us);
                     let copy = Event::Deliver { from, to, sent_at_us: leaves_at_us, msg: msg.clone() };
-                    self.queue.push(leaves_at_us + dup_us, copy);
+                    self.queue.push(copy_at_us, copy);
                 }
-                let event = Event::Deliver { from, to, sent_at_us: leaves_at_us, msg };
-                self.queue.push(leaves_at_us + latency_us, event);
+                self.queue.push(arrives_at_us, Event::Deliver { from, to, sent_at_us: leaves_at_us, msg });
             }
         }
     }

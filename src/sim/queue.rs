@@ -15,6 +15,10 @@ use std::collections::BinaryHeap;
 pub enum Event<M> {
     /// `msg` from `from` reaches `to`.
     Deliver { from: NodeId, to: NodeId, sent_at_us: TimeUs, msg: M },
+    /// `msg` leaves `from` for `to` now, after local work or slowness: it
+    /// enters the network only at this moment, so links stay FIFO by the time
+    /// messages actually leave.
+    Depart { from: NodeId, to: NodeId, msg: M },
     /// `sender` learns that `peer` refused `msg` (its process was down).
     Refused { sender: NodeId, peer: NodeId, msg: M },
     /// Timer `key` of `node` fires, if `generation` is still the live one.
@@ -28,6 +32,7 @@ impl<M> Event<M> {
     pub fn target(&self) -> Option<NodeId> {
         match self {
             Self::Deliver { to, .. } => Some(*to),
+            Self::Depart { from, .. } => Some(*from),
             Self::Refused { sender, .. } => Some(*sender),
             Self::Timer { node, .. } => Some(*node),
             Self::Fault(_) => None,
