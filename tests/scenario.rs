@@ -96,3 +96,27 @@ proptest! {
         }
     }
 }
+
+const DOUBLE_11: &str = include_str!("../scenarios/double-11.json");
+
+#[test]
+fn double_11_overloads_two_tomcats_and_a_cluster_of_eight_absorbs_it() {
+    let two = scenario::parse(DOUBLE_11).unwrap();
+    let mut eight = two.clone();
+    eight.topology.app_servers = 8;
+    let (a, b) = (scenario::run(&two), scenario::run(&eight));
+    let failed = |r: &scenario::Report| r.metrics["requests-failed"];
+    let overloaded = a.metrics["failed-overloaded"] + a.metrics["failed-timed-out"];
+    assert!(overloaded > 1_000, "seed {}: the surge overloaded nothing on 2 servers: {:?}", two.seed, a.metrics);
+    assert_eq!(failed(&a), overloaded + a.metrics["failed-refused"], "seed {}: other causes on 2 servers", two.seed);
+    assert!(a.latency_ms.p50 > 500.0, "seed {}: p50 {} ms on 2 servers", two.seed, a.latency_ms.p50);
+    assert_eq!(failed(&b), 0, "seed {}: 8 servers still failed: {:?}", two.seed, b.metrics);
+    assert!(b.latency_ms.p50 < 100.0, "seed {}: p50 {} ms on 8 servers", two.seed, b.latency_ms.p50);
+}
+
+#[test]
+fn load_beyond_the_crowds_capacity_is_rejected() {
+    let text = DOUBLE_11.replace("\"shoppers\": 3000 }", "\"shoppers\": 5000 }");
+    let err = scenario::parse(&text).expect_err("5000 > capacity 3000").to_string();
+    assert!(err.contains("`load[0].shoppers`") && err.contains("surge_capacity"), "{err}");
+}

@@ -86,6 +86,27 @@ pub enum FailCause {
 }
 
 impl FailCause {
+    pub const ALL: [FailCause; 6] = [
+        Self::Refused,
+        Self::TimedOut,
+        Self::NoLiveUpstream,
+        Self::Overloaded,
+        Self::SessionNotFound,
+        Self::SessionExpired,
+    ];
+
+    /// The name of the counter of failures with this cause.
+    pub const fn metric_name(self) -> &'static str {
+        match self {
+            Self::Refused => "failed-refused",
+            Self::TimedOut => "failed-timed-out",
+            Self::NoLiveUpstream => "failed-no-live-upstream",
+            Self::Overloaded => "failed-overloaded",
+            Self::SessionNotFound => "failed-session-not-found",
+            Self::SessionExpired => "failed-session-expired",
+        }
+    }
+
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Refused => "connection refused",

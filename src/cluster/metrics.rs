@@ -3,6 +3,7 @@
 //! Owns the ids of the counters and histograms the UI shows under
 //! `data-metric` names. Never computes anything: nodes count, the kernel sums.
 
+use super::message::FailCause;
 use crate::sim::{CounterId, HistogramId, Metrics};
 
 /// Ids of the headline metrics, handed to every node that counts.
@@ -13,6 +14,8 @@ pub struct ShopMetrics {
     pub sessions_lost: CounterId,
     pub logins: CounterId,
     pub retries: CounterId,
+    /// Failed requests by cause, in `FailCause::ALL` order (`failed-<cause>`).
+    pub failed_by_cause: [CounterId; FailCause::ALL.len()],
     pub latency_us: HistogramId,
 }
 
@@ -24,7 +27,14 @@ impl ShopMetrics {
             sessions_lost: metrics.counter("sessions-lost"),
             logins: metrics.counter("logins"),
             retries: metrics.counter("retries"),
+            failed_by_cause: FailCause::ALL.map(|cause| metrics.counter(cause.metric_name())),
             latency_us: metrics.histogram("latency-us"),
         }
+    }
+
+    /// The counter of failures with `cause`.
+    pub fn failed(&self, cause: FailCause) -> CounterId {
+        let index = FailCause::ALL.iter().position(|&c| c == cause).unwrap_or(0);
+        self.failed_by_cause[index]
     }
 }

@@ -21,6 +21,8 @@ const RECENT_FAILURES: usize = 64;
 pub struct ShopperConfig {
     /// How many shoppers the pool can hold (its size).
     pub shoppers: u16,
+    /// How many of them shop from the start (the rest wait for a surge).
+    pub active_at_start: u16,
     /// Mean pause between one page and the next (exponential).
     pub think_mean_us: TimeUs,
     /// A browser gives up on a request after this long.
@@ -94,7 +96,7 @@ fn timeout_key(shopper: usize) -> TimerKey {
 impl ShopperPool {
     pub fn new(config: ShopperConfig, entry: NodeId, metrics: ShopMetrics) -> Self {
         let shoppers = vec![Shopper::default(); usize::from(config.shoppers)];
-        let active = config.shoppers;
+        let active = config.active_at_start.min(config.shoppers);
         Self { config, entry, metrics, shoppers, active, recent_failures: VecDeque::new() }
     }
 
@@ -192,6 +194,7 @@ impl ShopperPool {
 
     fn fail(&mut self, ctx: &mut Ctx<'_, Msg>, shopper: usize, out: Outstanding, node: NodeId, cause: FailCause) {
         ctx.count(self.metrics.requests_failed, 1);
+        ctx.count(self.metrics.failed(cause), 1);
         let s = &mut self.shoppers[shopper];
         if matches!(cause, FailCause::SessionNotFound | FailCause::SessionExpired) {
             // Thrown back to the login page: the next visit logs in again.

@@ -22,6 +22,9 @@ pub const WAN: LinkProfile = LinkProfile {
     duplicate_ppm: 0,
 };
 
+/// The node id of the crowd of shoppers.
+pub const CROWD: &str = "shoppers-south";
+
 /// A built cluster and the ids a driver needs.
 pub struct Cluster {
     pub sim: Sim<ClusterNode>,
@@ -34,14 +37,17 @@ pub struct Cluster {
 #[derive(Clone, Debug)]
 pub struct SliceOptions {
     pub seed: u64,
+    /// Shoppers in the crowd at the start.
     pub shoppers: u16,
+    /// Shoppers the crowd can grow to in a surge (Double 11: ten times as many).
+    pub surge_capacity: u16,
     pub app_servers: u16,
     pub sticky: bool,
 }
 
 impl Default for SliceOptions {
     fn default() -> Self {
-        Self { seed: 1, shoppers: 300, app_servers: 2, sticky: true }
+        Self { seed: 1, shoppers: 300, surge_capacity: 3000, app_servers: 2, sticky: true }
     }
 }
 
@@ -54,12 +60,13 @@ impl Cluster {
         // Ids are handed out in insertion order: shoppers 0-1, balancer 2, apps 3...
         let lb = NodeId(2);
         let apps: Vec<NodeId> = (0..options.app_servers).map(|i| NodeId(3 + i)).collect();
-        let pool = |shoppers, think_mean_us| {
-            let config = ShopperConfig { shoppers, think_mean_us, request_timeout_us: 15 * SEC };
+        let pool = |active_at_start: u16, capacity: u16, think_mean_us| {
+            let shoppers = capacity.max(active_at_start);
+            let config = ShopperConfig { shoppers, active_at_start, think_mean_us, request_timeout_us: 15 * SEC };
             ClusterNode::Shoppers(ShopperPool::new(config, lb, metrics))
         };
-        let xiaoming = sim.add_node("xiaoming", pool(1, 2 * SEC));
-        let crowd = sim.add_node("shoppers-south", pool(options.shoppers, 3 * SEC));
+        let xiaoming = sim.add_node("xiaoming", pool(1, 1, 2 * SEC));
+        let crowd = sim.add_node(CROWD, pool(options.shoppers, options.surge_capacity, 3 * SEC));
         let config = BalancerConfig { sticky: options.sticky, ..BalancerConfig::default() };
         let added_lb = sim.add_node("lb-south-1", ClusterNode::Balancer(Balancer::new(config, apps.clone(), metrics)));
         assert_eq!(added_lb, lb, "topology ids out of order");
@@ -105,6 +112,25 @@ impl Cluster {
     /// Advance the run to `target_us`, doing at most `max_events`.
     pub fn run_until(&mut self, target_us: TimeUs, max_events: u64) -> RunReport {
         self.sim.run_until(target_us, max_events)
+    }
+
+    /// How many shoppers of the crowd shop from now on (a surge when raised;
+    /// capped at the crowd's capacity). Traced like a reader's action.
+    pub fn set_shoppers(&mut self, shoppers: u16) {
+        let Some(crowd) = self.sim.id_of(CROWD) else { return };
+        self.sim.command(crowd, "set-shoppers", |node, ctx| {
+            if let ClusterNode::Shoppers(pool) = node {
+                pool.set_active(ctx, shoppers);
+            }
+        });
+    }
+
+    /// Shoppers of the crowd shopping now.
+    pub fn active_shoppers(&self) -> u16 {
+        match self.sim.id_of(CROWD).map(|id| self.sim.node(id)) {
+            Some(ClusterNode::Shoppers(pool)) => pool.active,
+            _ => 0,
+        }
     }
 
     /// The app server the followed shopper's session lives on, if any.

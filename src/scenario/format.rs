@@ -26,21 +26,34 @@ pub struct Scenario {
     pub switches: Switches,
     #[serde(default)]
     pub faults: Vec<ScheduledFault>,
+    /// Changes of load over the run (a Double-11 surge and its end).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub load: Vec<LoadChange>,
+}
+
+/// From `at_ms` on, this many shoppers of the crowd are shopping.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoadChange {
+    pub at_ms: u64,
+    pub shoppers: u16,
 }
 
 /// The shape of the cluster.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TopologySpec {
-    /// Shoppers in the crowd besides Xiaoming.
+    /// Shoppers in the crowd besides Xiaoming, at the start.
     pub shoppers: u16,
+    /// How many shoppers the crowd can grow to in a surge.
+    pub surge_capacity: u16,
     /// Tomcat-like application servers behind the balancer.
     pub app_servers: u16,
 }
 
 impl Default for TopologySpec {
     fn default() -> Self {
-        Self { shoppers: 300, app_servers: 2 }
+        Self { shoppers: 300, surge_capacity: 3000, app_servers: 2 }
     }
 }
 

@@ -69,6 +69,7 @@ pub fn build(scenario: &Scenario) -> Cluster {
     let options = SliceOptions {
         seed: scenario.seed,
         shoppers: scenario.topology.shoppers,
+        surge_capacity: scenario.topology.surge_capacity,
         app_servers: scenario.topology.app_servers,
         sticky: scenario.switches.sticky_sessions,
     };
@@ -85,9 +86,19 @@ pub fn build(scenario: &Scenario) -> Cluster {
 /// Runs a validated scenario to its end and reports.
 pub fn run(scenario: &Scenario) -> Report {
     let mut cluster = build(scenario);
-    let end_us: TimeUs = scenario.duration_ms * MS;
-    while !cluster.run_until(end_us, CHUNK_EVENTS).reached {}
+    // Load changes are commands at given times: run up to each, then apply it.
+    let mut changes = scenario.load.clone();
+    changes.sort_by_key(|c| c.at_ms);
+    for change in &changes {
+        run_to(&mut cluster, change.at_ms * MS);
+        cluster.set_shoppers(change.shoppers);
+    }
+    run_to(&mut cluster, scenario.duration_ms * MS);
     report(scenario, &cluster)
+}
+
+fn run_to(cluster: &mut Cluster, target_us: TimeUs) {
+    while !cluster.run_until(target_us, CHUNK_EVENTS).reached {}
 }
 
 fn report(scenario: &Scenario, cluster: &Cluster) -> Report {

@@ -87,6 +87,31 @@ fn out_of_range(field: &str, message: String) -> ScenarioError {
     ScenarioError::OutOfRange { field: field.to_string(), message }
 }
 
+fn check_load(s: &Scenario) -> Result<(), ScenarioError> {
+    if s.load.len() > MAX_FAULTS {
+        return Err(out_of_range("load", format!("may hold at most {MAX_FAULTS} entries")));
+    }
+    let capacity = s.topology.surge_capacity.max(s.topology.shoppers);
+    for (index, change) in s.load.iter().enumerate() {
+        if change.at_ms > s.duration_ms {
+            let field = format!("load[{index}].at_ms");
+            return Err(out_of_range(
+                &field,
+                format!("is {} ms, after the run ends at {} ms", change.at_ms, s.duration_ms),
+            ));
+        }
+        if change.shoppers > capacity {
+            let field = format!("load[{index}].shoppers");
+            let why = format!(
+                "is {}, more than the crowd can hold ({capacity}; raise topology.surge_capacity)",
+                change.shoppers
+            );
+            return Err(out_of_range(&field, why));
+        }
+    }
+    Ok(())
+}
+
 /// Checks a parsed scenario's values.
 pub fn check(s: &Scenario) -> Result<(), ScenarioError> {
     if s.version != FORMAT_VERSION {
@@ -101,6 +126,10 @@ pub fn check(s: &Scenario) -> Result<(), ScenarioError> {
     if !(1..=MAX_APP_SERVERS).contains(&s.topology.app_servers) {
         return Err(out_of_range("topology.app_servers", format!("must be from 1 to {MAX_APP_SERVERS}")));
     }
+    if s.topology.surge_capacity > MAX_SHOPPERS {
+        return Err(out_of_range("topology.surge_capacity", format!("must be at most {MAX_SHOPPERS}")));
+    }
+    check_load(s)?;
     if s.faults.len() > MAX_FAULTS {
         return Err(out_of_range("faults", format!("may hold at most {MAX_FAULTS} entries")));
     }
