@@ -33,7 +33,8 @@ const LINK_US: TimeUs = 500;
 #[test]
 fn messages_are_small_and_copy() {
     assert!(size_of::<VrrpMsg>() <= 32, "VrrpMsg is {} bytes", size_of::<VrrpMsg>());
-    assert!(size_of::<Msg>() <= 32, "Msg is {} bytes", size_of::<Msg>());
+    // The cluster's `Msg` wraps every mechanism's message (each ≤ 32 bytes) behind a tag.
+    assert!(size_of::<Msg>() <= 40, "Msg is {} bytes", size_of::<Msg>());
     fn is_copy<T: Copy>() {}
     is_copy::<VrrpMsg>();
     is_copy::<Msg>();

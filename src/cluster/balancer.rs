@@ -147,6 +147,8 @@ impl Balancer {
         match msg {
             Msg::Request(request) => self.on_request(ctx, from, request),
             Msg::Response(response) => self.on_response(ctx, response),
+            // Other protocols are for the mechanisms sharing this host.
+            _ => {}
         }
     }
 

@@ -4,6 +4,21 @@
 //! session cookies, statuses, and the cause a failed request carries so that a
 //! reader can always see why it failed. Never holds behaviour.
 
+use super::cdn::CdnMsg;
+use super::dns::DnsMsg;
+use super::gateway::GatewayMsg;
+use super::http_cache::HttpCacheMsg;
+use super::inventory::InventoryMsg;
+use super::mq::MqMsg;
+use super::mycat::MycatMsg;
+use super::product_cache::CacheMsg;
+use super::redis::RedisMsg;
+use super::registry::RegistryMsg;
+use super::replication::MysqlMsg;
+use super::rpc::RpcMsg;
+use super::two_phase::TpcMsg;
+use super::vrrp::VrrpMsg;
+use super::zk_lock::ZkMsg;
 use crate::sim::{Message, NodeId};
 use serde::{Deserialize, Serialize};
 
@@ -158,15 +173,74 @@ pub struct HttpResponse {
     pub failure: Option<(NodeId, FailCause)>,
 }
 
-/// Every message in the model.
+/// Every message in the model: the shopper's HTTP journey, and each
+/// mechanism's own protocol, wrapped so that one kernel carries them all.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Msg {
     Request(HttpRequest),
     Response(HttpResponse),
+    HttpCache(HttpCacheMsg),
+    Cdn(CdnMsg),
+    Dns(DnsMsg),
+    Vrrp(VrrpMsg),
+    Gateway(GatewayMsg),
+    Rpc(RpcMsg),
+    Registry(RegistryMsg),
+    Cache(CacheMsg),
+    Zk(ZkMsg),
+    Inventory(InventoryMsg),
+    Tpc(TpcMsg),
+    Mq(MqMsg),
+    Mysql(MysqlMsg),
+    Mycat(MycatMsg),
+    Redis(RedisMsg),
 }
+
+/// `From<XMsg> for Msg` for every mechanism's message type, so their
+/// handlers (generic over `M: From<XMsg>`) run inside the whole cluster.
+macro_rules! wrap_messages {
+    ($($variant:ident($ty:ty)),* $(,)?) => {
+        $(impl From<$ty> for Msg {
+            fn from(m: $ty) -> Self {
+                Msg::$variant(m)
+            }
+        })*
+
+        impl Msg {
+            /// The label of a mechanism's message (None for the journey's HTTP).
+            fn mechanism_label(&self) -> Option<&'static str> {
+                match self {
+                    $(Msg::$variant(m) => Some(m.label()),)*
+                    Msg::Request(_) | Msg::Response(_) => None,
+                }
+            }
+        }
+    };
+}
+
+wrap_messages!(
+    HttpCache(HttpCacheMsg),
+    Cdn(CdnMsg),
+    Dns(DnsMsg),
+    Vrrp(VrrpMsg),
+    Gateway(GatewayMsg),
+    Rpc(RpcMsg),
+    Registry(RegistryMsg),
+    Cache(CacheMsg),
+    Zk(ZkMsg),
+    Inventory(InventoryMsg),
+    Tpc(TpcMsg),
+    Mq(MqMsg),
+    Mysql(MysqlMsg),
+    Mycat(MycatMsg),
+    Redis(RedisMsg),
+);
 
 impl Message for Msg {
     fn label(&self) -> &'static str {
+        if let Some(label) = self.mechanism_label() {
+            return label;
+        }
         match self {
             Msg::Request(r) => r.page.as_str(),
             Msg::Response(r) => match r.status {
@@ -176,6 +250,7 @@ impl Message for Msg {
                 Status::Unavailable => "503",
                 Status::GatewayTimeout => "504",
             },
+            _ => "message",
         }
     }
 }
@@ -191,6 +266,8 @@ pub enum DotClass {
     Ok,
     Rejected,
     Error,
+    /// Heartbeats, replication, elections: the cluster talking to itself.
+    Control,
 }
 
 impl Msg {
@@ -208,6 +285,8 @@ impl Msg {
                 Status::LoginRedirect => DotClass::Rejected,
                 _ => DotClass::Error,
             },
+            // Protocol traffic between servers (heartbeats, replication, …).
+            _ => DotClass::Control,
         }
     }
 
@@ -215,7 +294,7 @@ impl Msg {
     pub fn request_page(&self) -> Option<Page> {
         match self {
             Msg::Request(r) => Some(r.page),
-            Msg::Response(_) => None,
+            _ => None,
         }
     }
 }

@@ -72,6 +72,7 @@ fn detail_line(cluster: &Cluster, id: NodeId) -> String {
             let sessions = app.sessions.len();
             format!("{sessions} session{} · {} busy", if sessions == 1 { "" } else { "s" }, app.busy_workers())
         }
+        other => format!("{:?}", other.kind()).to_lowercase(),
     }
 }
 

@@ -21,10 +21,11 @@ pub const fn colour(class: DotClass) -> &'static str {
         DotClass::Ok => "#2ebd6b",
         DotClass::Rejected => "#f5b700",
         DotClass::Error => "#e5383b",
+        DotClass::Control => "#8a94a6",
     }
 }
 
-const CLASSES: [DotClass; 8] = [
+const CLASSES: [DotClass; 9] = [
     DotClass::Browse,
     DotClass::Cart,
     DotClass::Order,
@@ -33,6 +34,7 @@ const CLASSES: [DotClass; 8] = [
     DotClass::Ok,
     DotClass::Rejected,
     DotClass::Error,
+    DotClass::Control,
 ];
 
 fn class_index(class: DotClass) -> usize {
@@ -40,8 +42,8 @@ fn class_index(class: DotClass) -> usize {
 }
 
 /// Where every in-flight message is now, in view-box units, by colour class.
-pub fn positions(cluster: &Cluster, places: &[Place]) -> [Vec<(f64, f64)>; 8] {
-    let mut out: [Vec<(f64, f64)>; 8] = Default::default();
+pub fn positions(cluster: &Cluster, places: &[Place]) -> [Vec<(f64, f64)>; 9] {
+    let mut out: [Vec<(f64, f64)>; 9] = Default::default();
     let now = cluster.sim.now_us();
     for m in cluster.sim.in_flight() {
         let (Some(a), Some(b)) = (places.get(m.from.index()), places.get(m.to.index())) else { continue };

@@ -82,9 +82,9 @@ pub struct Place {
 /// The band a kind of node belongs to.
 fn band_of(kind: NodeKind) -> usize {
     match kind {
-        NodeKind::Shoppers => 0,
-        NodeKind::Balancer => 1,
-        NodeKind::App => 2,
+        NodeKind::Shoppers | NodeKind::Edge => 0,
+        NodeKind::Balancer | NodeKind::Vip => 1,
+        NodeKind::App | NodeKind::Service | NodeKind::Coordination | NodeKind::Storage => 2,
     }
 }
 
@@ -123,7 +123,7 @@ pub fn edges(cluster: &Cluster) -> Vec<(NodeId, NodeId)> {
         match node {
             ClusterNode::Shoppers(pool) => out.push((from, pool.entry)),
             ClusterNode::Balancer(lb) => out.extend(lb.upstreams.iter().map(|&u| (from, u))),
-            ClusterNode::App(_) => {}
+            _ => {}
         }
     }
     out

@@ -69,6 +69,7 @@ pub fn facts(cluster: &Cluster, id: NodeId) -> Vec<String> {
             ));
             out.push(format!("served {} · rejected {}", app.served, app.rejected));
         }
+        _ => {}
     }
     out
 }
