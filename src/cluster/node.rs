@@ -13,9 +13,10 @@ use super::cdn::CdnEdge;
 use super::dns::{Authoritative, Resolver};
 use super::gateway::Gateway;
 use super::http_cache::Origin;
+use super::inventory::InventoryService;
 use super::inventory::InventoryStore;
 use super::message::Msg;
-use super::mq::{MqBroker, MqConsumer};
+use super::mq::{MqBroker, MqConsumer, MqPublisher};
 use super::mycat::Mycat;
 use super::product_cache::CacheStore;
 use super::redis::{RedisServer, Sentinel};
@@ -35,11 +36,24 @@ pub struct KeepalivedLb {
     pub router: VrrpRouter,
 }
 
-/// A microservice instance: registers itself with the registry and heartbeats.
+/// A microservice instance: it registers with the registry and heartbeats,
+/// and runs the client side of the mechanisms its service uses — a 2PC
+/// participant (order, inventory), the inventory purchase with its ZooKeeper
+/// lock client, the MQ publisher (payment) or consumer (notification).
 #[derive(Clone, Debug)]
 pub struct ServiceHost {
     pub kind: ServiceKind,
     pub registry: RegistryClient,
+    pub participant: Option<TpcParticipant>,
+    pub inventory: Option<InventoryService>,
+    pub publisher: Option<MqPublisher>,
+    pub consumer: Option<MqConsumer>,
+}
+
+impl ServiceHost {
+    pub fn new(kind: ServiceKind, registry: RegistryClient) -> Self {
+        Self { kind, registry, participant: None, inventory: None, publisher: None, consumer: None }
+    }
 }
 
 /// Every kind of node in the model.
@@ -126,7 +140,7 @@ impl Node for ClusterNode {
             Self::Vip(n) => n.on_start(ctx),
             Self::App(n) => n.on_start(ctx),
             Self::Registry(n) => n.on_start(ctx),
-            Self::Service(s) => s.registry.on_start(ctx),
+            Self::Service(s) => s.on_start(ctx),
             Self::Zk(n) => n.on_start(ctx),
             Self::TpcCoordinator(n) => n.on_start(ctx),
             Self::TpcParticipant(n) => n.on_start(ctx),
@@ -174,7 +188,7 @@ impl Node for ClusterNode {
             Self::Origin(n) => n.on_crash(),
             Self::Gateway(n) => n.on_crash(),
             Self::Registry(n) => n.on_crash(),
-            Self::Service(s) => s.registry.on_crash(),
+            Self::Service(s) => s.on_crash(),
             Self::ProductCache(n) => n.on_crash(),
             Self::Zk(n) => n.on_crash(),
             Self::TpcCoordinator(n) => n.on_crash(),
@@ -187,6 +201,28 @@ impl Node for ClusterNode {
             Self::Sentinel(n) => n.on_crash(),
             // The stock table is durable: a crash loses nothing of it.
             Self::InventoryStore(_) => {}
+        }
+    }
+}
+
+impl ServiceHost {
+    fn on_start(&mut self, ctx: &mut Ctx<'_, Msg>) {
+        self.registry.on_start(ctx);
+        if let Some(p) = &mut self.participant {
+            p.on_start(ctx);
+        }
+        if let Some(c) = &mut self.consumer {
+            c.on_start(ctx);
+        }
+    }
+
+    fn on_crash(&mut self) {
+        self.registry.on_crash();
+        self.participant.iter_mut().for_each(TpcParticipant::on_crash);
+        self.inventory.iter_mut().for_each(InventoryService::on_crash);
+        self.consumer.iter_mut().for_each(MqConsumer::on_crash);
+        if let Some(p) = &mut self.publisher {
+            p.on_crash();
         }
     }
 }

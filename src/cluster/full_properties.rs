@@ -1,0 +1,129 @@
+//! The invariants of fidelity.md, over the whole cluster, checked after every
+//! event: each is one mechanism's own check applied to the nodes that run it.
+//!
+//! Owns which nodes each check looks at (by the node kinds present, so the
+//! same list works on any topology). Never changes a node.
+
+use super::ClusterNode;
+use super::balancer::{check_connections_match_pending, check_pending_bounded};
+use super::inventory::{check_no_oversell, check_tokens_monotonic};
+use super::mq::{check_confirmed_acked_or_dead_lettered, check_notified_once};
+use super::product_cache::check_never_served_expired;
+use super::replication::{MysqlNode, check_no_acked_write_lost, check_single_writer};
+use super::two_phase::check_atomicity;
+use super::vrrp::{VrrpRouter, check_one_vip_owner_per_epoch};
+use crate::sim::invariant::Properties;
+use crate::sim::{NodeId, View};
+
+pub const NO_OVERSOLD_STOCK: &str = "no-oversold-stock";
+pub const LOCK_TOKENS_MONOTONIC: &str = "lock-tokens-never-go-back";
+pub const TWO_PC_ATOMIC: &str = "2pc-atomicity";
+pub const NO_ACKED_WRITE_LOST: &str = "no-acked-write-lost";
+pub const ONE_WRITABLE_MASTER: &str = "one-writable-master";
+pub const ONE_VIP_OWNER: &str = "one-vip-owner-per-epoch";
+pub const MQ_CONFIRMED_ACCOUNTED: &str = "confirmed-acked-or-dead-lettered";
+pub const NOTIFIED_ONCE: &str = "each-order-notified-once";
+pub const NO_EXPIRED_CACHE_SERVED: &str = "cache-never-serves-expired";
+pub const BALANCER_BOOKKEEPING: &str = "balancer-bookkeeping";
+pub const REDIS_NO_ACKED_WRITE_LOST: &str = "redis-no-acked-write-lost";
+
+pub fn register(p: &mut Properties<ClusterNode>) {
+    p.always(NO_OVERSOLD_STOCK, |v| {
+        each(v, |n| if let ClusterNode::InventoryStore(s) = n { check_no_oversell(s) } else { Ok(()) })
+    });
+    p.always(LOCK_TOKENS_MONOTONIC, |v| {
+        each(v, |n| if let ClusterNode::InventoryStore(s) = n { check_tokens_monotonic(s) } else { Ok(()) })
+    });
+    p.always(TWO_PC_ATOMIC, two_pc_atomic);
+    p.always(NO_ACKED_WRITE_LOST, |v| mysql_groups(v, check_no_acked_write_lost));
+    p.always(ONE_WRITABLE_MASTER, |v| mysql_groups(v, check_single_writer));
+    p.always(ONE_VIP_OWNER, one_vip_owner);
+    p.always(MQ_CONFIRMED_ACCOUNTED, |v| {
+        each(v, |n| if let ClusterNode::MqBroker(b) = n { check_confirmed_acked_or_dead_lettered(b) } else { Ok(()) })
+    });
+    p.always(NOTIFIED_ONCE, notified_once);
+    p.always(NO_EXPIRED_CACHE_SERVED, |v| {
+        each(v, |n| if let ClusterNode::ProductCache(c) = n { check_never_served_expired(c) } else { Ok(()) })
+    });
+    p.always(BALANCER_BOOKKEEPING, |v| {
+        each(v, |n| match n.balancer() {
+            Some(lb) => check_pending_bounded(lb).and_then(|()| check_connections_match_pending(lb)),
+            None => Ok(()),
+        })
+    });
+    p.always(REDIS_NO_ACKED_WRITE_LOST, |v| {
+        let servers: Vec<_> =
+            v.nodes.iter().filter_map(|n| if let ClusterNode::Redis(r) = n { Some(&**r) } else { None }).collect();
+        if servers.is_empty() { Ok(()) } else { super::redis::check_no_acked_write_lost(&servers) }
+    });
+}
+
+/// Applies a per-node check to every node, naming the first that fails.
+fn each(view: &View<'_, ClusterNode>, check: impl Fn(&ClusterNode) -> Result<(), String>) -> Result<(), String> {
+    for (i, node) in view.nodes.iter().enumerate() {
+        check(node).map_err(|why| format!("node #{i}: {why}"))?;
+    }
+    Ok(())
+}
+
+fn two_pc_atomic(view: &View<'_, ClusterNode>) -> Result<(), String> {
+    let participants: Vec<_> = view
+        .nodes
+        .iter()
+        .filter_map(|n| match n {
+            ClusterNode::TpcParticipant(p) => Some(&**p),
+            ClusterNode::Service(s) => s.participant.as_ref(),
+            _ => None,
+        })
+        .collect();
+    each(view, |n| if let ClusterNode::TpcCoordinator(c) = n { check_atomicity(c, &participants) } else { Ok(()) })
+}
+
+fn notified_once(view: &View<'_, ClusterNode>) -> Result<(), String> {
+    let consumers: Vec<_> = view
+        .nodes
+        .iter()
+        .filter_map(|n| match n {
+            ClusterNode::MqConsumer(c) => Some(&**c),
+            ClusterNode::Service(s) => s.consumer.as_ref(),
+            _ => None,
+        })
+        .collect();
+    if consumers.is_empty() { Ok(()) } else { check_notified_once(&consumers) }
+}
+
+/// Each MyCat's data hosts form replication groups; a check runs per group.
+fn mysql_groups(view: &View<'_, ClusterNode>, check: fn(&[&MysqlNode]) -> Result<(), String>) -> Result<(), String> {
+    for node in view.nodes {
+        let ClusterNode::Mycat(mycat) = node else { continue };
+        for host in &mycat.data_hosts {
+            let group: Vec<&MysqlNode> = host
+                .hosts
+                .iter()
+                .filter_map(|h| match view.nodes.get(h.index()) {
+                    Some(ClusterNode::Mysql(m)) => Some(&**m),
+                    _ => None,
+                })
+                .collect();
+            check(&group)?;
+        }
+    }
+    Ok(())
+}
+
+/// Routers are grouped by the virtual IP table they announce to.
+fn one_vip_owner(view: &View<'_, ClusterNode>) -> Result<(), String> {
+    for node in view.nodes {
+        let ClusterNode::Vip(table) = node else { continue };
+        let routers: Vec<(NodeId, &VrrpRouter)> = table
+            .routers
+            .iter()
+            .filter_map(|&id| match view.nodes.get(id.index()) {
+                Some(ClusterNode::KeepalivedLb(h)) => Some((id, &h.router)),
+                _ => None,
+            })
+            .collect();
+        check_one_vip_owner_per_epoch(&routers, view.now_us)?;
+    }
+    Ok(())
+}

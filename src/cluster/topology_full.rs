@@ -1,0 +1,247 @@
+//! The default topology of the brief: every layer, both regions, every
+//! mechanism, wired together.
+//!
+//! Owns the node list of the whole shop (ids by name, in layer order) and the
+//! wiring of each mechanism to its peers: keepalived pairs per region with
+//! their virtual IPs, the registry and the services that register with it,
+//! ZooKeeper and the inventory services' lock clients, the 2PC coordinator
+//! and its participants, the payment → notification queue, MyCat over two
+//! replicated shards, Redis, DNS and a CDN edge per region. Shoppers reach the
+//! shop through `lb-south-1` as in the first slice; routing every request via
+//! DNS, the VIP, the gateway and the services is the next step (see the
+//! README's roadmap), so today the back-end layers run their own protocols —
+//! heartbeats, adverts, replication, sessions — and their invariants are
+//! checked on every event.
+
+use super::app_server::{AppServer, AppServerConfig};
+use super::balancer::{Balancer, BalancerConfig};
+use super::cdn::{CdnConfig, CdnEdge};
+use super::dns::{ARecord, Authoritative, AuthoritativeConfig, NameId, Region, Resolver, ResolverConfig};
+use super::gateway::{Gateway, GatewayConfig};
+use super::http_cache::{Origin, OriginConfig};
+use super::inventory::{InventoryService, InventoryServiceConfig, InventoryStore, InventoryStoreConfig};
+use super::metrics::ShopMetrics;
+use super::mq::{MqBroker, MqBrokerConfig, MqConsumer, MqConsumerConfig, MqPublisher, MqPublisherConfig};
+use super::mycat::{Mycat, MycatConfig};
+use super::node::{ClusterNode, KeepalivedLb, ServiceHost};
+use super::product_cache::CacheStore;
+use super::redis::{RedisConfig, RedisServer};
+use super::registry::{Registry, RegistryClient, RegistryConfig, ServiceKind};
+use super::replication::{MysqlNode, ReplicationConfig};
+use super::shopper::{ShopperConfig, ShopperPool};
+use super::topology::{Cluster, SliceOptions, WAN};
+use super::two_phase::{Resource, TpcCoordinator, TpcCoordinatorConfig, TpcParticipant, TpcParticipantConfig};
+use super::vrrp::{InitialState, VipTable, VrrpConfig, VrrpRouter};
+use super::zk_lock::{LockClient, LockClientConfig, ZkConfig, ZkServer};
+use super::{full_properties, properties};
+use crate::sim::{LinkProfile, NodeId, SEC, Sim};
+
+/// Every node of the default topology, in layer order. Ids are positions here.
+pub const FULL_NODES: [&str; 38] = [
+    // clients
+    "xiaoming",
+    "shoppers-south",
+    "shoppers-central",
+    // edge
+    "dns",
+    "resolver-south",
+    "resolver-central",
+    "origin",
+    "cdn-south",
+    "cdn-central",
+    // access
+    "vip-south",
+    "lb-south-1",
+    "lb-south-2",
+    "vip-central",
+    "lb-central-1",
+    "lb-central-2",
+    // application
+    "app-1",
+    "app-2",
+    "gateway",
+    "registry",
+    "product-1",
+    "product-2",
+    "order",
+    "payment",
+    "inventory-1",
+    "inventory-2",
+    "notification",
+    "product-cache",
+    "mq",
+    "zk",
+    "tpc",
+    "inventory-db",
+    // storage
+    "mycat",
+    "db-shard1-master",
+    "db-shard1-replica",
+    "db-shard2-master",
+    "db-shard2-replica",
+    "redis",
+    "redis-replica",
+];
+
+/// The id of a node of the default topology (panics on a name not in the list:
+/// a programming error in this file, caught by its tests).
+pub fn id(name: &str) -> NodeId {
+    let index = FULL_NODES.iter().position(|&n| n == name).unwrap_or_else(|| panic!("no node {name} in FULL_NODES"));
+    NodeId(index as u16)
+}
+
+/// The shop's name in DNS.
+pub const SHOP_NAME: NameId = NameId(1);
+pub const SOUTH: Region = Region(0);
+pub const CENTRAL: Region = Region(1);
+
+impl Cluster {
+    /// The whole shop of the brief, both regions, every mechanism.
+    pub fn full(options: &SliceOptions) -> Self {
+        let mut sim: Sim<ClusterNode> = Sim::new(options.seed, LinkProfile::LAN);
+        let metrics = ShopMetrics::register(sim.metrics_mut());
+        for name in FULL_NODES {
+            let node = build_node(name, options, metrics);
+            sim.add_node(name, node);
+        }
+        for client in ["xiaoming", "shoppers-south", "shoppers-central"] {
+            for lb in ["lb-south-1", "lb-south-2", "lb-central-1", "lb-central-2", "vip-south", "vip-central"] {
+                sim.network_mut().set_link(id(client), id(lb), WAN);
+                sim.network_mut().set_link(id(lb), id(client), WAN);
+            }
+        }
+        properties::register(sim.properties_mut());
+        full_properties::register(sim.properties_mut());
+        sim.start();
+        Self { sim, metrics, xiaoming: id("xiaoming") }
+    }
+}
+
+fn shoppers(active: u16, capacity: u16, think_s: u64, entry: &str, metrics: ShopMetrics) -> ClusterNode {
+    let config = ShopperConfig {
+        shoppers: capacity.max(active),
+        active_at_start: active,
+        think_mean_us: think_s * SEC,
+        request_timeout_us: 15 * SEC,
+    };
+    ClusterNode::Shoppers(ShopperPool::new(config, id(entry), metrics))
+}
+
+fn keepalived(vip: &str, peer: &str, master: bool, metrics: ShopMetrics) -> ClusterNode {
+    let config = VrrpConfig {
+        priority: if master { 100 } else { 90 },
+        initial_state: if master { InitialState::Master } else { InitialState::Backup },
+        ..VrrpConfig::default()
+    };
+    let router = VrrpRouter::new(config, vec![id(peer)], vec![id(vip)]);
+    let proxy = Balancer::new(BalancerConfig::default(), vec![id("app-1"), id("app-2")], metrics);
+    ClusterNode::KeepalivedLb(Box::new(KeepalivedLb { proxy, router }))
+}
+
+fn service(kind: ServiceKind, subscribes: &[ServiceKind]) -> ServiceHost {
+    ServiceHost::new(kind, RegistryClient::new(RegistryConfig::default(), id("registry"), &[kind], subscribes))
+}
+
+fn mysql(source: Option<&str>) -> ClusterNode {
+    let config = ReplicationConfig::default();
+    let node = match source {
+        None => MysqlNode::source(config),
+        Some(s) => MysqlNode::replica(config, id(s)),
+    };
+    ClusterNode::Mysql(Box::new(node))
+}
+
+fn build_node(name: &str, options: &SliceOptions, metrics: ShopMetrics) -> ClusterNode {
+    if let Some(node) = build_edge_or_access(name, options, metrics) {
+        return node;
+    }
+    build_application_or_storage(name)
+}
+
+fn build_edge_or_access(name: &str, options: &SliceOptions, metrics: ShopMetrics) -> Option<ClusterNode> {
+    let node = match name {
+        "xiaoming" => shoppers(1, 1, 2, "lb-south-1", metrics),
+        "shoppers-south" => shoppers(options.shoppers, options.surge_capacity, 3, "lb-south-1", metrics),
+        "shoppers-central" => shoppers(options.shoppers / 2, options.surge_capacity / 2, 3, "lb-central-1", metrics),
+        "dns" => {
+            let mut dns = Authoritative::new(AuthoritativeConfig::default());
+            dns.add_record(SHOP_NAME, ARecord { ip: id("vip-south"), region: SOUTH });
+            dns.add_record(SHOP_NAME, ARecord { ip: id("vip-central"), region: CENTRAL });
+            ClusterNode::Dns(dns)
+        }
+        "resolver-south" | "resolver-central" => {
+            ClusterNode::Resolver(Resolver::new(ResolverConfig::default(), id("dns")))
+        }
+        "origin" => ClusterNode::Origin(Origin::new(OriginConfig::default())),
+        "cdn-south" | "cdn-central" => ClusterNode::Cdn(Box::new(CdnEdge::new(CdnConfig::default(), id("origin")))),
+        "vip-south" => ClusterNode::Vip(VipTable::new(vec![id("lb-south-1"), id("lb-south-2")])),
+        "vip-central" => ClusterNode::Vip(VipTable::new(vec![id("lb-central-1"), id("lb-central-2")])),
+        "lb-south-1" => keepalived("vip-south", "lb-south-2", true, metrics),
+        "lb-south-2" => keepalived("vip-south", "lb-south-1", false, metrics),
+        "lb-central-1" => keepalived("vip-central", "lb-central-2", true, metrics),
+        "lb-central-2" => keepalived("vip-central", "lb-central-1", false, metrics),
+        "app-1" | "app-2" => ClusterNode::App(AppServer::new(AppServerConfig::default())),
+        _ => return None,
+    };
+    Some(node)
+}
+
+fn build_application_or_storage(name: &str) -> ClusterNode {
+    use ServiceKind as S;
+    match name {
+        "gateway" => ClusterNode::Gateway(Box::new(Gateway::new(GatewayConfig::default()))),
+        "registry" => ClusterNode::Registry(Box::new(Registry::new(RegistryConfig::default()))),
+        "product-1" | "product-2" => ClusterNode::Service(Box::new(service(S::Product, &[]))),
+        "order" => {
+            let mut host = service(S::Order, &[S::Inventory, S::Payment]);
+            let config = TpcParticipantConfig::default();
+            host.participant = Some(TpcParticipant::new(config, Resource::Orders, id("tpc")));
+            ClusterNode::Service(Box::new(host))
+        }
+        "payment" => {
+            let mut host = service(S::Payment, &[]);
+            host.publisher = Some(MqPublisher::new(MqPublisherConfig::default(), id("mq"), 0));
+            ClusterNode::Service(Box::new(host))
+        }
+        "inventory-1" | "inventory-2" => {
+            let mut host = service(S::Inventory, &[]);
+            let guid = if name == "inventory-1" { 1 } else { 2 };
+            let lock = LockClient::new(LockClientConfig::default(), id("zk"), guid);
+            let config = InventoryServiceConfig::default();
+            host.inventory = Some(InventoryService::new(config, id("inventory-db"), lock));
+            let participant = TpcParticipant::new(TpcParticipantConfig::default(), Resource::Stock, id("tpc"));
+            host.participant = Some(participant);
+            ClusterNode::Service(Box::new(host))
+        }
+        "notification" => {
+            let mut host = service(S::Notification, &[]);
+            host.consumer = Some(MqConsumer::new(MqConsumerConfig::default(), id("mq")));
+            ClusterNode::Service(Box::new(host))
+        }
+        "product-cache" => ClusterNode::ProductCache(CacheStore::default()),
+        "mq" => ClusterNode::MqBroker(Box::new(MqBroker::new(MqBrokerConfig::default()))),
+        "zk" => ClusterNode::Zk(Box::new(ZkServer::new(ZkConfig::default()))),
+        "tpc" => {
+            let participants = vec![id("order"), id("inventory-1")];
+            ClusterNode::TpcCoordinator(Box::new(TpcCoordinator::new(TpcCoordinatorConfig::default(), participants)))
+        }
+        "inventory-db" => {
+            let mut store = InventoryStore::new(InventoryStoreConfig::default());
+            (1..=1000).for_each(|product| store.add_stock(product, 100));
+            ClusterNode::InventoryStore(store)
+        }
+        "mycat" => {
+            let groups = vec![
+                vec![id("db-shard1-master"), id("db-shard1-replica")],
+                vec![id("db-shard2-master"), id("db-shard2-replica")],
+            ];
+            ClusterNode::Mycat(Box::new(Mycat::new(MycatConfig::default(), groups)))
+        }
+        "db-shard1-master" | "db-shard2-master" => mysql(None),
+        "db-shard1-replica" => mysql(Some("db-shard1-master")),
+        "db-shard2-replica" => mysql(Some("db-shard2-master")),
+        "redis" => ClusterNode::Redis(Box::new(RedisServer::master(RedisConfig::default()))),
+        "redis-replica" => ClusterNode::Redis(Box::new(RedisServer::replica_of(RedisConfig::default(), id("redis")))),
+        other => panic!("FULL_NODES names {other}, which build_node does not know"),
+    }
+}
