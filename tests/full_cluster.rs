@@ -92,3 +92,35 @@ fn the_whole_shop_is_deterministic() {
     assert_eq!(run(5), run(5), "seed 5");
     assert_ne!(run(5), run(6), "seeds 5 and 6");
 }
+
+#[test]
+fn shoppers_reach_the_shop_through_the_vip_and_survive_a_balancer_failover() {
+    let mut c = full(11);
+    c.run_until(20 * SEC, BUDGET);
+    assert_eq!(c.metric("requests-failed"), 0, "seed 11: failures before any fault");
+    c.inject(Fault::Crash { node: id("lb-south-1") });
+    c.run_until(26 * SEC, BUDGET);
+    // Until the backup's gratuitous ARP, the router still sends to the dead
+    // master and the shoppers' connections are reset.
+    assert!(c.metric("failed-refused") > 0, "seed 11: nobody noticed the master's crash");
+    let ok_at_26s = c.metric("requests-ok");
+    let refused_at_26s = c.metric("failed-refused");
+    c.run_until(40 * SEC, BUDGET);
+    assert!(c.metric("requests-ok") > ok_at_26s + 200, "seed 11: traffic did not resume through lb-south-2");
+    assert_eq!(c.metric("failed-refused"), refused_at_26s, "seed 11: resets after the takeover");
+    assert_eq!(broken(&c), Vec::<String>::new(), "seed 11");
+}
+
+#[test]
+fn cutting_the_keepalived_pair_apart_gives_split_brain() {
+    let mut c = full(13);
+    c.run_until(10 * SEC, BUDGET);
+    c.inject(Fault::Cut { from: id("lb-south-1"), to: id("lb-south-2"), both_ways: true });
+    c.run_until(20 * SEC, BUDGET);
+    assert_eq!(vip_holders(&c, ["lb-south-1", "lb-south-2"]), vec!["lb-south-1", "lb-south-2"], "seed 13");
+    let verdict = c.sim.properties().verdict("one-vip-owner-per-epoch").unwrap();
+    assert!(!verdict.holds, "seed 13: split brain went unnoticed");
+    c.inject(Fault::Heal { a: id("lb-south-1"), b: id("lb-south-2") });
+    c.run_until(30 * SEC, BUDGET);
+    assert_eq!(vip_holders(&c, ["lb-south-1", "lb-south-2"]), vec!["lb-south-1"], "seed 13: not healed");
+}

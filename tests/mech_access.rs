@@ -354,7 +354,7 @@ impl Node for Host {
             Host::Client(c) => {
                 let s = c.script[key as usize];
                 let session = s.cookie_route.map(|r| SessionCookie { id: 1, route: c.servers[r] });
-                let request = HttpRequest { id: key as u32, page: s.page, session, shopper: s.shopper };
+                let request = HttpRequest { id: key as u32, page: s.page, session, shopper: s.shopper, client: ctx.me };
                 ctx.send(c.lb, Msg::Request(request));
             }
             Host::Lb(lb) => lb.on_timer(ctx, key),

@@ -154,7 +154,9 @@ impl Balancer {
 
     /// A client's request: shed it, or send it to an upstream.
     pub fn on_request<M: From<Msg>>(&mut self, ctx: &mut Ctx<'_, M>, from: NodeId, request: HttpRequest) {
-        let addr = self.client_addr(from, request.shopper);
+        // The client's own address, not the last hop's: a router in front
+        // (the VIP's) forwards without rewriting the source.
+        let addr = self.client_addr(request.client, request.shopper);
         let proxied =
             Proxied { client: from, client_request: request.id, request, addr, upstream: 0, tried: Tried::default() };
         if self.config.max_pending > 0 && self.pending.len() >= self.config.max_pending as usize {
@@ -354,7 +356,7 @@ impl Balancer {
             }
             self.health[i].probe_outstanding = true;
             let id = PROBE_ID_BASE + i as u32;
-            let probe = HttpRequest { id, page: Page::Home, session: None, shopper: u16::MAX };
+            let probe = HttpRequest { id, page: Page::Home, session: None, shopper: u16::MAX, client: ctx.me };
             ctx.send(self.upstreams[i], M::from(Msg::Request(probe)));
             ctx.set_timer(timer_of(id), check.probe_timeout_us);
         }

@@ -114,8 +114,9 @@ fn mysql_groups(view: &View<'_, ClusterNode>, check: fn(&[&MysqlNode]) -> Result
 /// Routers are grouped by the virtual IP table they announce to.
 fn one_vip_owner(view: &View<'_, ClusterNode>) -> Result<(), String> {
     for node in view.nodes {
-        let ClusterNode::Vip(table) = node else { continue };
-        let routers: Vec<(NodeId, &VrrpRouter)> = table
+        let ClusterNode::Vip(router) = node else { continue };
+        let routers: Vec<(NodeId, &VrrpRouter)> = router
+            .arp
             .routers
             .iter()
             .filter_map(|&id| match view.nodes.get(id.index()) {

@@ -80,6 +80,9 @@ pub struct HttpRequest {
     pub session: Option<SessionCookie>,
     /// Which shopper of the sending pool (for following one shopper).
     pub shopper: u16,
+    /// The shopper pool that sent it: the client's address, which routers on
+    /// the way preserve (what ip_hash and source persistence key on).
+    pub client: NodeId,
 }
 
 /// Why a request did not succeed. Every failure names a node and a cause.

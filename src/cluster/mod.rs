@@ -33,6 +33,7 @@ pub mod timer_tag;
 pub mod topology;
 pub mod topology_full;
 pub mod two_phase;
+pub mod vip_router;
 pub mod vrrp;
 pub mod zk_lock;
 

@@ -25,7 +25,8 @@ use super::replication::MysqlNode;
 use super::shopper::ShopperPool;
 use super::timer_tag;
 use super::two_phase::{TpcCoordinator, TpcParticipant};
-use super::vrrp::{VipTable, VrrpRouter};
+use super::vip_router::VipRouter;
+use super::vrrp::VrrpRouter;
 use super::zk_lock::ZkServer;
 use crate::sim::{Ctx, Node, NodeId, TimerKey};
 
@@ -62,7 +63,7 @@ pub enum ClusterNode {
     Shoppers(ShopperPool),
     Balancer(Balancer),
     KeepalivedLb(Box<KeepalivedLb>),
-    Vip(VipTable),
+    Vip(Box<VipRouter>),
     App(AppServer),
     Dns(Authoritative),
     Resolver(Resolver),

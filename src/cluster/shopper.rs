@@ -147,7 +147,7 @@ impl ShopperPool {
         let id = (u32::from(s.requests_sent) << 16) | shopper as u32;
         s.requests_sent = s.requests_sent.wrapping_add(1);
         s.outstanding = Some(Outstanding { id, page, sent_at_us: ctx.now_us });
-        let request = HttpRequest { id, page, session: s.session, shopper: shopper as u16 };
+        let request = HttpRequest { id, page, session: s.session, shopper: shopper as u16, client: ctx.me };
         ctx.send(self.entry, Msg::Request(request));
         ctx.set_timer(timeout_key(shopper), self.config.request_timeout_us);
     }

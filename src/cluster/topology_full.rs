@@ -31,7 +31,8 @@ use super::replication::{MysqlNode, ReplicationConfig};
 use super::shopper::{ShopperConfig, ShopperPool};
 use super::topology::{Cluster, SliceOptions, WAN};
 use super::two_phase::{Resource, TpcCoordinator, TpcCoordinatorConfig, TpcParticipant, TpcParticipantConfig};
-use super::vrrp::{InitialState, VipTable, VrrpConfig, VrrpRouter};
+use super::vip_router::VipRouter;
+use super::vrrp::{InitialState, VipEntry, VipTable, VrrpConfig, VrrpRouter};
 use super::zk_lock::{LockClient, LockClientConfig, ZkConfig, ZkServer};
 use super::{full_properties, properties};
 use crate::sim::{LinkProfile, NodeId, SEC, Sim};
@@ -138,6 +139,15 @@ fn keepalived(vip: &str, peer: &str, master: bool, metrics: ShopMetrics) -> Clus
     ClusterNode::KeepalivedLb(Box::new(KeepalivedLb { proxy, router }))
 }
 
+/// The router in front of a keepalived pair. The shop was running before the
+/// simulation starts, so its ARP cache already points at the master.
+fn vip_router(master: &str, backup: &str) -> ClusterNode {
+    let vrid = VrrpConfig::default().vrid;
+    let mut arp = VipTable::new(vec![id(master), id(backup)]);
+    arp.entries.insert(vrid, VipEntry { holder: id(master), epoch: 0, since_us: 0 });
+    ClusterNode::Vip(Box::new(VipRouter::new(arp, vrid)))
+}
+
 fn service(kind: ServiceKind, subscribes: &[ServiceKind]) -> ServiceHost {
     ServiceHost::new(kind, RegistryClient::new(RegistryConfig::default(), id("registry"), &[kind], subscribes))
 }
@@ -160,9 +170,9 @@ fn build_node(name: &str, options: &SliceOptions, metrics: ShopMetrics) -> Clust
 
 fn build_edge_or_access(name: &str, options: &SliceOptions, metrics: ShopMetrics) -> Option<ClusterNode> {
     let node = match name {
-        "xiaoming" => shoppers(1, 1, 2, "lb-south-1", metrics),
-        "shoppers-south" => shoppers(options.shoppers, options.surge_capacity, 3, "lb-south-1", metrics),
-        "shoppers-central" => shoppers(options.shoppers / 2, options.surge_capacity / 2, 3, "lb-central-1", metrics),
+        "xiaoming" => shoppers(1, 1, 2, "vip-south", metrics),
+        "shoppers-south" => shoppers(options.shoppers, options.surge_capacity, 3, "vip-south", metrics),
+        "shoppers-central" => shoppers(options.shoppers / 2, options.surge_capacity / 2, 3, "vip-central", metrics),
         "dns" => {
             let mut dns = Authoritative::new(AuthoritativeConfig::default());
             dns.add_record(SHOP_NAME, ARecord { ip: id("vip-south"), region: SOUTH });
@@ -174,8 +184,8 @@ fn build_edge_or_access(name: &str, options: &SliceOptions, metrics: ShopMetrics
         }
         "origin" => ClusterNode::Origin(Origin::new(OriginConfig::default())),
         "cdn-south" | "cdn-central" => ClusterNode::Cdn(Box::new(CdnEdge::new(CdnConfig::default(), id("origin")))),
-        "vip-south" => ClusterNode::Vip(VipTable::new(vec![id("lb-south-1"), id("lb-south-2")])),
-        "vip-central" => ClusterNode::Vip(VipTable::new(vec![id("lb-central-1"), id("lb-central-2")])),
+        "vip-south" => vip_router("lb-south-1", "lb-south-2"),
+        "vip-central" => vip_router("lb-central-1", "lb-central-2"),
         "lb-south-1" => keepalived("vip-south", "lb-south-2", true, metrics),
         "lb-south-2" => keepalived("vip-south", "lb-south-1", false, metrics),
         "lb-central-1" => keepalived("vip-central", "lb-central-2", true, metrics),
