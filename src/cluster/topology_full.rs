@@ -6,11 +6,12 @@
 //! their virtual IPs, the registry and the services that register with it,
 //! ZooKeeper and the inventory services' lock clients, the 2PC coordinator
 //! and its participants, the payment → notification queue, MyCat over two
-//! replicated shards, Redis, DNS and a CDN edge per region. Shoppers reach the
-//! shop through `lb-south-1` as in the first slice; routing every request via
-//! DNS, the VIP, the gateway and the services is the next step (see the
-//! README's roadmap), so today the back-end layers run their own protocols —
-//! heartbeats, adverts, replication, sessions — and their invariants are
+//! replicated shards, Redis, DNS and a CDN edge per region. Shoppers reach
+//! their region's virtual IP through its router, so keepalived failovers and
+//! split brain reach every request. Resolving the VIP through DNS and the
+//! hops beyond the Tomcats (gateway, services, cache, MyCat) are the next
+//! step; today those layers run their own protocols — heartbeats, adverts,
+//! replication, sessions — beside the traffic, and their invariants are
 //! checked on every event.
 
 use super::app_server::{AppServer, AppServerConfig};
