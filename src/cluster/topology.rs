@@ -125,6 +125,14 @@ impl Cluster {
         });
     }
 
+    /// How many shoppers the crowd can grow to.
+    pub fn crowd_capacity(&self) -> u16 {
+        match self.sim.id_of(CROWD).map(|id| self.sim.node(id)) {
+            Some(ClusterNode::Shoppers(pool)) => pool.config.shoppers,
+            _ => 0,
+        }
+    }
+
     /// Shoppers of the crowd shopping now.
     pub fn active_shoppers(&self) -> u16 {
         match self.sim.id_of(CROWD).map(|id| self.sim.node(id)) {

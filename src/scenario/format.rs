@@ -4,6 +4,7 @@
 //! scheduled faults by node name and virtual time, and how long to run.
 //! Unknown fields are rejected, so a typo is an error, not a silent default.
 
+use crate::cluster::command::NodeAction;
 use serde::{Deserialize, Serialize};
 
 /// The only format version this build reads and writes.
@@ -71,25 +72,12 @@ impl Default for Switches {
     }
 }
 
-/// What a scheduled fault does to its node.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum FaultAction {
-    Crash,
-    Restart,
-    Pause,
-    Resume,
-    Slow,
-    Partition,
-    Heal,
-}
-
 /// One fault at one virtual time.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScheduledFault {
     pub at_ms: u64,
-    pub action: FaultAction,
+    pub action: NodeAction,
     /// The node's id as on the diagram, e.g. `app-2`.
     pub node: String,
     /// For `slow`: the added latency (default 200 ms).

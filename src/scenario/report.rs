@@ -4,10 +4,11 @@
 //! its faults scheduled, the run itself (in bounded chunks), and the report:
 //! metrics, latency percentiles, every property's verdict, the trace hash.
 
-use super::format::{FaultAction, Scenario};
+use super::format::Scenario;
 use crate::cluster::Cluster;
+use crate::cluster::command::DEFAULT_SLOW_US;
 use crate::cluster::topology::SliceOptions;
-use crate::sim::{Fault, MS, PropertyKind, TimeUs};
+use crate::sim::{MS, PropertyKind, TimeUs};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -51,19 +52,6 @@ pub struct InvariantReport {
     pub reason: Option<String>,
 }
 
-/// The kernel fault for a scheduled action on `node`.
-fn fault_of(action: FaultAction, node: crate::sim::NodeId, extra_ms: Option<u64>) -> Fault {
-    match action {
-        FaultAction::Crash => Fault::Crash { node },
-        FaultAction::Restart => Fault::Restart { node },
-        FaultAction::Pause => Fault::Pause { node },
-        FaultAction::Resume => Fault::Resume { node },
-        FaultAction::Slow => Fault::Slow { node, extra_us: extra_ms.unwrap_or(200) * MS },
-        FaultAction::Partition => Fault::Isolate { node },
-        FaultAction::Heal => Fault::Rejoin { node },
-    }
-}
-
 /// Builds the cluster a scenario describes, with its faults scheduled.
 pub fn build(scenario: &Scenario) -> Cluster {
     let options = SliceOptions {
@@ -77,7 +65,9 @@ pub fn build(scenario: &Scenario) -> Cluster {
     for f in &scenario.faults {
         // Validation guarantees the node exists; a missing one is skipped, not a panic.
         if let Some(node) = cluster.sim.id_of(&f.node) {
-            cluster.sim.schedule_fault(f.at_ms * MS, fault_of(f.action, node, f.extra_ms));
+            cluster
+                .sim
+                .schedule_fault(f.at_ms * MS, f.action.fault(node, f.extra_ms.map_or(DEFAULT_SLOW_US, |ms| ms * MS)));
         }
     }
     cluster

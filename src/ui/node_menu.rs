@@ -4,8 +4,8 @@
 //! a plain group of buttons; Escape closes it). Offers only the actions that
 //! make sense in the node's current state.
 
-use super::playground::NodeAction;
 use super::state::Action;
+use crate::cluster::command::NodeAction;
 use crate::cluster::{Cluster, ClusterNode};
 use crate::sim::{NodeId, Process};
 use yew::prelude::*;

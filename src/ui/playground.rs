@@ -7,8 +7,9 @@
 
 use super::layout::Orientation;
 use crate::cluster::Cluster;
+use crate::cluster::command::{DEFAULT_SLOW_US, NodeAction};
 use crate::cluster::topology::SliceOptions;
-use crate::sim::{Fault, NodeId, SEC, TimeUs};
+use crate::sim::{NodeId, SEC, TimeUs};
 
 /// Most events one animation frame may process, so a tab never spins.
 pub const MAX_EVENTS_PER_FRAME: u64 = 40_000;
@@ -19,57 +20,6 @@ pub const MAX_SPEED: f64 = 1000.0;
 /// Requests cross a data centre in milliseconds: at a fifth of real speed a
 /// reader can follow a dot from the browser to the server and back.
 pub const DEFAULT_SPEED: f64 = 0.2;
-
-/// What a reader can do to a node.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum NodeAction {
-    Crash,
-    Restart,
-    Pause,
-    Resume,
-    Slow,
-    Partition,
-    Heal,
-}
-
-impl NodeAction {
-    pub const ALL: [NodeAction; 7] = [
-        NodeAction::Crash,
-        NodeAction::Restart,
-        NodeAction::Pause,
-        NodeAction::Resume,
-        NodeAction::Slow,
-        NodeAction::Partition,
-        NodeAction::Heal,
-    ];
-
-    /// The value of the `data-action` hook.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Crash => "crash",
-            Self::Restart => "restart",
-            Self::Pause => "pause",
-            Self::Resume => "resume",
-            Self::Slow => "slow",
-            Self::Partition => "partition",
-            Self::Heal => "heal",
-        }
-    }
-
-    /// The kernel fault this action inflicts on `node`.
-    pub const fn fault(self, node: NodeId) -> Fault {
-        match self {
-            Self::Crash => Fault::Crash { node },
-            Self::Restart => Fault::Restart { node },
-            Self::Pause => Fault::Pause { node },
-            Self::Resume => Fault::Resume { node },
-            // A badly tuned GC or a noisy neighbour: 200 ms on every reply.
-            Self::Slow => Fault::Slow { node, extra_us: 200_000 },
-            Self::Partition => Fault::Isolate { node },
-            Self::Heal => Fault::Rejoin { node },
-        }
-    }
-}
 
 /// A running model and the reader's control of time.
 pub struct Playground {
@@ -137,7 +87,7 @@ impl Playground {
     }
 
     pub fn act(&mut self, node: NodeId, action: NodeAction) {
-        self.cluster.inject(action.fault(node));
+        self.cluster.inject(action.fault(node, DEFAULT_SLOW_US));
     }
 
     /// Run `span_us` of virtual time at once (console API, tests).

@@ -5,7 +5,8 @@
 //! Components dispatch actions; only `reduce` touches the model.
 
 use super::layout::Orientation;
-use super::playground::{NodeAction, Playground};
+use super::playground::Playground;
+use crate::cluster::command::NodeAction;
 use crate::sim::NodeId;
 use std::cell::RefCell;
 use std::rc::Rc;
