@@ -124,3 +124,21 @@ fn cutting_the_keepalived_pair_apart_gives_split_brain() {
     c.run_until(30 * SEC, BUDGET);
     assert_eq!(vip_holders(&c, ["lb-south-1", "lb-south-2"]), vec!["lb-south-1"], "seed 13: not healed");
 }
+
+#[test]
+fn the_snapshot_shows_every_node_with_its_inspector_details() {
+    let mut c = full(17);
+    c.run_until(30 * SEC, BUDGET);
+    let snap = c.snapshot();
+    assert_eq!(snap.nodes.len(), FULL_NODES.len());
+    assert!(snap.nodes.iter().all(|n| n.state == "up"), "seed 17: {:?}", snap.nodes);
+    let json = serde_json::to_value(&snap).unwrap();
+    let node = |name: &str| json["nodes"].as_array().unwrap().iter().find(|n| n["id"] == name).unwrap().clone();
+    assert_eq!(node("vip-south")["detail"]["holder"], "lb-south-1");
+    assert_eq!(node("lb-south-1")["detail"]["vip"]["holdsVip"], true);
+    assert_eq!(node("db-shard1-master")["detail"]["role"], "source");
+    assert_eq!(node("mycat")["detail"]["writeHosts"][1], "db-shard2-master");
+    assert_eq!(node("app-1")["detail"]["kind"], "app-server");
+    assert!(json["invariants"].as_array().unwrap().len() >= 10);
+    assert_eq!(json["traceHash"].as_str().unwrap().len(), 16);
+}

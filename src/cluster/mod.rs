@@ -30,6 +30,7 @@ pub mod replication;
 pub mod rpc;
 pub mod session_store;
 pub mod shopper;
+pub mod snapshot;
 pub mod timer_tag;
 pub mod topology;
 pub mod topology_full;

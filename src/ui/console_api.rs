@@ -16,25 +16,9 @@ use wasm_bindgen::JsValue;
 use wasm_bindgen::closure::Closure;
 use yew::UseReducerDispatcher;
 
-/// A plain-data summary of the run, as JSON.
+/// The model's plain-data snapshot, as JSON.
 pub fn snapshot_json(cluster: &Cluster) -> String {
-    let sim = &cluster.sim;
-    let nodes: Vec<serde_json::Value> = cluster
-        .node_ids()
-        .map(|id| serde_json::json!({ "id": sim.name(id), "state": cluster.visible_state(id).as_str() }))
-        .collect();
-    let metrics: serde_json::Map<String, serde_json::Value> =
-        sim.metrics().counters().map(|(name, value)| (name.to_string(), value.into())).collect();
-    serde_json::json!({
-        "seed": sim.seed(),
-        "nowUs": sim.now_us(),
-        "events": sim.events_processed(),
-        "inFlight": sim.in_flight().count(),
-        "traceHash": format!("{:016x}", sim.trace_hash()),
-        "nodes": nodes,
-        "metrics": metrics,
-    })
-    .to_string()
+    serde_json::to_string(&cluster.snapshot()).unwrap_or_else(|_| "null".to_string())
 }
 
 fn set_fn(target: &js_sys::Object, name: &str, f: JsValue) {

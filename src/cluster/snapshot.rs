@@ -1,0 +1,182 @@
+//! The model's face to the UI: a plain-data picture of the cluster now.
+//!
+//! Owns `Snapshot` — every node with its visible state and the details its
+//! inspector shows (sessions, the lock queue, replication lag, the VIP holder,
+//! queue depths, …), the headline metrics and every invariant's verdict — and
+//! its construction from a running `Cluster`. Plain data with public fields,
+//! serialisable, so the UI, the console API and tests read the same thing.
+//! Never changes the model.
+
+use super::ClusterNode;
+use super::topology::Cluster;
+use super::zk_lock::node_name;
+use crate::sim::{NodeId, PropertyKind, TimeUs};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// The whole cluster at one moment (JSON field names in camelCase, as the
+/// console API gives them).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Snapshot {
+    pub now_us: TimeUs,
+    pub seed: u64,
+    pub events: u64,
+    /// Messages on the wire now.
+    pub in_flight: usize,
+    pub trace_hash: String,
+    pub nodes: Vec<NodeSnapshot>,
+    pub metrics: BTreeMap<String, u64>,
+    pub invariants: Vec<InvariantSnapshot>,
+}
+
+/// One node: its id on the diagram, its state, and what its inspector shows.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NodeSnapshot {
+    pub id: String,
+    /// `up`, `crashed`, `paused`, `slow` or `partitioned` (the `data-state` hook).
+    pub state: &'static str,
+    pub detail: NodeDetail,
+}
+
+/// What an inspector shows, per kind of node.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", rename_all_fields = "camelCase")]
+pub enum NodeDetail {
+    Shoppers { active: u16, logged_in: usize, journeys: u32, sent_to_login: u32 },
+    Balancer { pending: usize, retries: u64, vip: Option<VipSide> },
+    VipRouter { holder: Option<String>, moves: u64, forwarded: u64, dropped_no_holder: u64 },
+    AppServer { sessions: usize, busy_workers: usize, queued: usize, served: u64, rejected: u64 },
+    Registry { instances: usize },
+    LockService { queue: Vec<String>, holder: Option<String>, sessions: usize, sessions_expired: u64 },
+    Stock { units_sold: u64, units_oversold: u64, highest_token_accepted: Option<u32> },
+    Queue { depth: usize, unacked: usize, redeliveries: u64, dead_letters: u64, confirmed: u64, acked: u64 },
+    Mysql { role: String, binlog: u32, applied: u32, lag_us: Option<TimeUs>, semi_sync: bool },
+    Mycat { write_hosts: Vec<String>, switches: Vec<u32> },
+    Other { node_kind: String },
+}
+
+/// A keepalived router's view of itself.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VipSide {
+    pub state: String,
+    pub holds_vip: bool,
+    pub epoch: u32,
+}
+
+/// One invariant's verdict (`data-invariant`, `data-holds`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InvariantSnapshot {
+    pub name: &'static str,
+    pub always: bool,
+    pub holds: bool,
+    pub broke_at_us: Option<TimeUs>,
+    pub reason: Option<String>,
+}
+
+impl Cluster {
+    /// A plain-data picture of the cluster now.
+    pub fn snapshot(&self) -> Snapshot {
+        let sim = &self.sim;
+        let nodes = self
+            .node_ids()
+            .map(|id| NodeSnapshot {
+                id: sim.name(id).to_string(),
+                state: self.visible_state(id).as_str(),
+                detail: detail(self, id),
+            })
+            .collect();
+        let invariants = sim
+            .properties()
+            .verdicts()
+            .iter()
+            .map(|v| InvariantSnapshot {
+                name: v.name,
+                always: v.kind == PropertyKind::Always,
+                holds: v.holds,
+                broke_at_us: v.first_violation.as_ref().map(|x| x.at_us),
+                reason: v.first_violation.as_ref().map(|x| x.reason.clone()),
+            })
+            .collect();
+        Snapshot {
+            now_us: sim.now_us(),
+            seed: sim.seed(),
+            events: sim.events_processed(),
+            in_flight: sim.in_flight().count(),
+            trace_hash: format!("{:016x}", sim.trace_hash()),
+            nodes,
+            metrics: sim.metrics().counters().map(|(k, v)| (k.to_string(), v)).collect(),
+            invariants,
+        }
+    }
+}
+
+fn detail(cluster: &Cluster, id: NodeId) -> NodeDetail {
+    let sim = &cluster.sim;
+    let name = |n: NodeId| sim.name(n).to_string();
+    match sim.node(id) {
+        ClusterNode::Shoppers(p) => NodeDetail::Shoppers {
+            active: p.active,
+            logged_in: p.shoppers.iter().filter(|s| s.session.is_some()).count(),
+            journeys: p.shoppers.iter().map(|s| s.journeys_completed).sum(),
+            sent_to_login: p.shoppers.iter().map(|s| s.login_redirects).sum(),
+        },
+        ClusterNode::Balancer(b) => NodeDetail::Balancer { pending: b.pending(), retries: b.retries, vip: None },
+        ClusterNode::KeepalivedLb(h) => NodeDetail::Balancer {
+            pending: h.proxy.pending(),
+            retries: h.proxy.retries,
+            vip: Some(VipSide {
+                state: format!("{:?}", h.router.state).to_uppercase(),
+                holds_vip: h.router.holds_vip(),
+                epoch: h.router.epoch,
+            }),
+        },
+        ClusterNode::Vip(v) => NodeDetail::VipRouter {
+            holder: v.holder().map(name),
+            moves: v.arp.moves,
+            forwarded: v.forwarded,
+            dropped_no_holder: v.dropped_no_holder,
+        },
+        ClusterNode::App(a) => NodeDetail::AppServer {
+            sessions: a.sessions.len(),
+            busy_workers: a.busy_workers(),
+            queued: a.queued(),
+            served: a.served,
+            rejected: a.rejected,
+        },
+        ClusterNode::Registry(r) => NodeDetail::Registry { instances: r.instances.len() },
+        ClusterNode::Zk(z) => NodeDetail::LockService {
+            queue: z.children.keys().map(|&seq| node_name(seq)).collect(),
+            holder: z.holder().map(|(seq, _)| node_name(seq)),
+            sessions: z.sessions.len(),
+            sessions_expired: z.sessions_expired,
+        },
+        ClusterNode::InventoryStore(s) => NodeDetail::Stock {
+            units_sold: s.units_sold(),
+            units_oversold: s.units_oversold(),
+            highest_token_accepted: s.highest_token_accepted,
+        },
+        ClusterNode::MqBroker(b) => NodeDetail::Queue {
+            depth: b.depth(),
+            unacked: b.unacked.len(),
+            redeliveries: b.redeliveries,
+            dead_letters: b.dead_letter_total(),
+            confirmed: b.confirmed,
+            acked: b.acked,
+        },
+        ClusterNode::Mysql(m) => NodeDetail::Mysql {
+            role: format!("{:?}", m.role).to_lowercase(),
+            binlog: m.binlog_len(),
+            applied: m.applied_pos,
+            lag_us: m.lag_us(sim.now_us()),
+            semi_sync: m.semi_sync_on,
+        },
+        ClusterNode::Mycat(m) => NodeDetail::Mycat {
+            write_hosts: m.data_hosts.iter().map(|h| name(h.write_host())).collect(),
+            switches: m.data_hosts.iter().map(|h| h.switches).collect(),
+        },
+        other => NodeDetail::Other { node_kind: format!("{:?}", other.kind()).to_lowercase() },
+    }
+}
