@@ -9,6 +9,7 @@ pub mod app_server;
 pub mod balancer;
 pub mod cdn;
 pub mod command;
+pub mod design;
 pub mod dns;
 pub mod full_properties;
 pub mod gateway;

@@ -7,8 +7,10 @@
 use super::ClusterNode;
 use super::app_server::{AppServer, AppServerConfig};
 use super::balancer::{Balancer, BalancerConfig};
+use super::design::Design;
 use super::metrics::ShopMetrics;
 use super::properties;
+use super::session_store::SessionStoreKind;
 use super::shopper::{ShopperConfig, ShopperPool};
 use crate::sim::{Fault, LinkProfile, NodeId, RunReport, SEC, Sim, TimeUs, VisibleState, ms};
 
@@ -42,12 +44,13 @@ pub struct SliceOptions {
     /// Shoppers the crowd can grow to in a surge (Double 11: ten times as many).
     pub surge_capacity: u16,
     pub app_servers: u16,
-    pub sticky: bool,
+    /// The design switches the cluster is built with.
+    pub design: Design,
 }
 
 impl Default for SliceOptions {
     fn default() -> Self {
-        Self { seed: 1, shoppers: 300, surge_capacity: 3000, app_servers: 2, sticky: true }
+        Self { seed: 1, shoppers: 300, surge_capacity: 3000, app_servers: 2, design: Design::default() }
     }
 }
 
@@ -67,7 +70,10 @@ impl Cluster {
         };
         let xiaoming = sim.add_node("xiaoming", pool(1, 1, 2 * SEC));
         let crowd = sim.add_node(CROWD, pool(options.shoppers, options.surge_capacity, 3 * SEC));
-        let config = BalancerConfig { sticky: options.sticky, ..BalancerConfig::default() };
+        let config = BalancerConfig {
+            sticky: options.design.session_store == SessionStoreKind::Sticky,
+            ..BalancerConfig::default()
+        };
         let added_lb = sim.add_node("lb-south-1", ClusterNode::Balancer(Balancer::new(config, apps.clone(), metrics)));
         assert_eq!(added_lb, lb, "topology ids out of order");
         for (i, &app) in apps.iter().enumerate() {

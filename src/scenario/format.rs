@@ -5,6 +5,7 @@
 //! Unknown fields are rejected, so a typo is an error, not a silent default.
 
 use crate::cluster::command::NodeAction;
+use crate::cluster::design::Design;
 use serde::{Deserialize, Serialize};
 
 /// The only format version this build reads and writes.
@@ -24,7 +25,7 @@ pub struct Scenario {
     #[serde(default)]
     pub topology: TopologySpec,
     #[serde(default)]
-    pub switches: Switches,
+    pub switches: Design,
     #[serde(default)]
     pub faults: Vec<ScheduledFault>,
     /// Changes of load over the run (a Double-11 surge and its end).
@@ -55,20 +56,6 @@ pub struct TopologySpec {
 impl Default for TopologySpec {
     fn default() -> Self {
         Self { shoppers: 300, surge_capacity: 3000, app_servers: 2 }
-    }
-}
-
-/// Design switches a reader can flip.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default, rename_all = "kebab-case")]
-pub struct Switches {
-    /// Route requests with a session cookie to the server that made it.
-    pub sticky_sessions: bool,
-}
-
-impl Default for Switches {
-    fn default() -> Self {
-        Self { sticky_sessions: true }
     }
 }
 

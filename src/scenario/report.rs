@@ -59,7 +59,7 @@ pub fn build(scenario: &Scenario) -> Cluster {
         shoppers: scenario.topology.shoppers,
         surge_capacity: scenario.topology.surge_capacity,
         app_servers: scenario.topology.app_servers,
-        sticky: scenario.switches.sticky_sessions,
+        design: scenario.switches,
     };
     let mut cluster = Cluster::slice(&options);
     for f in &scenario.faults {
