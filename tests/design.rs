@@ -57,3 +57,67 @@ fn scenario_json_names_switches_as_the_ui_does() {
     assert!(!design.two_phase);
     assert!(serde_json::from_str::<Design>(r#"{"sticky-sessions":true}"#).is_err(), "unknown switches are errors");
 }
+
+mod live {
+    use clusterlab::cluster::command::{Command, CommandError, NodeAction};
+    use clusterlab::cluster::lb_algorithm::Algorithm;
+    use clusterlab::cluster::mycat::SwitchType;
+    use clusterlab::cluster::node::ClusterNode;
+    use clusterlab::cluster::replication::SyncMode;
+    use clusterlab::cluster::topology::{Cluster, SliceOptions};
+    use clusterlab::cluster::topology_full::id;
+    use clusterlab::sim::SEC;
+
+    fn running(seed: u64) -> Cluster {
+        let mut c = Cluster::full(&SliceOptions { seed, shoppers: 20, surge_capacity: 40, ..SliceOptions::default() });
+        c.run_until(5 * SEC, u64::MAX);
+        c
+    }
+
+    fn switch(c: &mut Cluster, switch: &str, value: &str) -> Result<(), CommandError> {
+        c.apply(&Command::SetSwitch { switch: switch.into(), value: value.into() })
+    }
+
+    #[test]
+    fn switches_reach_every_node_they_govern_while_it_runs() {
+        for seed in [1, 7] {
+            let mut c = running(seed);
+            switch(&mut c, "lb-algorithm", "least-conn").unwrap();
+            switch(&mut c, "replication", "semi-sync").unwrap();
+            switch(&mut c, "switch-type", "when-in-sync").unwrap();
+            for lb in ["lb-south-1", "lb-south-2", "lb-central-1", "lb-central-2"] {
+                let proxy = c.sim.node(id(lb)).balancer().expect("a balancer");
+                assert_eq!(proxy.config.algorithm, Algorithm::LeastConn, "seed {seed}: {lb}");
+            }
+            for master in ["db-shard1-master", "db-shard2-master"] {
+                let ClusterNode::Mysql(m) = c.sim.node(id(master)) else { panic!("{master} is MySQL") };
+                assert_eq!(m.config.mode, SyncMode::SemiSync, "seed {seed}: {master}");
+                assert!(m.semi_sync_on, "seed {seed}: {master} waits for acks from now on");
+            }
+            let ClusterNode::Mycat(m) = c.sim.node(id("mycat")) else { panic!("mycat") };
+            assert_eq!(m.config.switch_type, SwitchType::WhenInSync, "seed {seed}");
+            c.run_until(20 * SEC, u64::MAX);
+            let broken = c.sim.properties().first_broken().map(|v| (v.name, v.first_violation.clone()));
+            assert!(broken.is_none(), "seed {seed}: a live switch broke {broken:?}");
+        }
+    }
+
+    #[test]
+    fn a_crashed_node_takes_the_new_settings_when_it_restarts() {
+        let mut c = running(3);
+        c.apply(&Command::Node { node: "db-shard1-master".into(), action: NodeAction::Crash }).ok();
+        switch(&mut c, "replication", "semi-sync").unwrap();
+        let ClusterNode::Mysql(m) = c.sim.node(id("db-shard1-master")) else { panic!() };
+        assert_eq!(m.config.mode, SyncMode::SemiSync, "the config file changed");
+        assert!(!m.semi_sync_on, "but a dead process waits for nothing");
+    }
+
+    #[test]
+    fn a_bad_switch_changes_nothing() {
+        let mut c = running(5);
+        let (design, hash) = (c.design, c.sim.trace_hash());
+        let err = switch(&mut c, "replication", "sync").unwrap_err();
+        assert!(err.to_string().contains("it can be async, semi-sync"), "{err}");
+        assert_eq!((c.design, c.sim.trace_hash()), (design, hash), "refused, and nothing happened");
+    }
+}

@@ -6,6 +6,7 @@
 //! topology and carries it out — or says, in words, why it cannot. A command
 //! that fails changes nothing.
 
+use super::design::SwitchError;
 use super::topology::Cluster;
 use crate::sim::{Fault, MS, NodeId, TimeUs};
 use serde::{Deserialize, Serialize};
@@ -76,6 +77,8 @@ pub enum Command {
     SetShoppers { shoppers: u16 },
     /// Heal every link and rejoin every isolated node.
     HealNetwork,
+    /// Flip a design switch (`data-switch` name and value) while it runs.
+    SetSwitch { switch: String, value: String },
 }
 
 /// Why a command was not carried out.
@@ -83,6 +86,7 @@ pub enum Command {
 pub enum CommandError {
     UnknownNode { node: String },
     TooManyShoppers { asked: u16, capacity: u16 },
+    Switch(SwitchError),
 }
 
 impl fmt::Display for CommandError {
@@ -92,6 +96,7 @@ impl fmt::Display for CommandError {
             Self::TooManyShoppers { asked, capacity } => {
                 write!(f, "{asked} shoppers is more than the crowd can hold ({capacity})")
             }
+            Self::Switch(e) => e.fmt(f),
         }
     }
 }
@@ -114,6 +119,7 @@ impl Cluster {
                 self.set_shoppers(*shoppers);
             }
             Command::HealNetwork => self.inject(Fault::HealAll),
+            Command::SetSwitch { switch, value } => self.set_switch(switch, value).map_err(CommandError::Switch)?,
         }
         Ok(())
     }

@@ -7,9 +7,9 @@
 //! tokens, whether order and stock commit through 2PC, async or semi-sync
 //! replication, MyCat's `switchType`, the gateway's rate limiter and elastic
 //! scaling. Each switch has a closed set of values with a kebab-case name
-//! (the `data-switch` values of the UI) and its real-world default. Designs
-//! are build-time: changing one rebuilds the cluster from the same seed, as a
-//! redeploy would. Never builds nodes itself: `topology_full` reads it.
+//! (the `data-switch` values of the UI) and its real-world default. A switch
+//! can be flipped while the shop runs (`design_apply`). Never touches a node
+//! itself.
 
 use super::lb_algorithm::Algorithm as LbAlgorithm;
 use super::session_store::SessionStoreKind;

@@ -10,6 +10,7 @@ pub mod balancer;
 pub mod cdn;
 pub mod command;
 pub mod design;
+pub mod design_apply;
 pub mod dns;
 pub mod full_properties;
 pub mod gateway;

@@ -33,6 +33,8 @@ pub struct Cluster {
     pub metrics: ShopMetrics,
     /// The shopper the reader can follow (小明).
     pub xiaoming: NodeId,
+    /// The design the cluster runs with now (switches can change it live).
+    pub design: Design,
 }
 
 /// Options of the first slice: shoppers → one balancer → two app servers.
@@ -86,8 +88,9 @@ impl Cluster {
             sim.network_mut().set_link(lb, shopper, WAN);
         }
         properties::register(sim.properties_mut());
+        super::design_apply::configure(&mut sim, &options.design);
         sim.start();
-        Self { sim, metrics, xiaoming }
+        Self { sim, metrics, xiaoming, design: options.design }
     }
 
     pub fn node_ids(&self) -> impl Iterator<Item = NodeId> + use<> {

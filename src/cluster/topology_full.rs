@@ -114,8 +114,9 @@ impl Cluster {
         }
         properties::register(sim.properties_mut());
         full_properties::register(sim.properties_mut());
+        super::design_apply::configure(&mut sim, &options.design);
         sim.start();
-        Self { sim, metrics, xiaoming: id("xiaoming") }
+        Self { sim, metrics, xiaoming: id("xiaoming"), design: options.design }
     }
 }
 

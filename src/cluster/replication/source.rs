@@ -107,6 +107,29 @@ impl MysqlNode {
         }
     }
 
+    /// `SET GLOBAL rpl_semi_sync_source_enabled`: takes effect at once. Turned
+    /// off, the source stops waiting and releases every waiting commit, as the
+    /// real plugin does; turned on, later commits wait for an ack.
+    pub fn set_sync_mode<M: From<MysqlMsg>>(&mut self, ctx: Option<&mut Ctx<'_, M>>, mode: SyncMode) {
+        self.config.mode = mode;
+        // A process that is not running only has its config file changed.
+        let Some(ctx) = ctx else { return };
+        let on = mode == SyncMode::SemiSync && self.is_source();
+        if self.semi_sync_on == on {
+            return;
+        }
+        self.semi_sync_on = on;
+        if on {
+            return;
+        }
+        ctx.cancel_timer(timer(SEMI_SYNC_WAIT));
+        while let Some(waiter) = self.waiting.pop_front() {
+            self.apply_through(waiter.pos);
+            let gtid = self.binlog[waiter.pos as usize - 1].gtid;
+            self.ack_client(ctx, waiter.client, waiter.req, gtid, 0);
+        }
+    }
+
     pub(super) fn on_heartbeat_timer<M: From<MysqlMsg>>(&mut self, ctx: &mut Ctx<'_, M>) {
         if !self.is_source() {
             return;

@@ -1,0 +1,88 @@
+//! Putting a design into effect: on every node at build time, and live when a reader flips a switch.
+//!
+//! Owns the mapping from each switch to the settings of the mechanisms it
+//! governs — the balancers' algorithm and stickiness, MySQL's semi-sync
+//! plugin, MyCat's `switchType` — and `Cluster::set_switch`, the live path:
+//! the new design is checked first (a bad switch or value changes nothing),
+//! then every node is reconfigured as an operator would (an nginx reload, `SET
+//! GLOBAL`, a MyCat config reload). A node that is down gets the new settings
+//! in its configuration and uses them when it starts. Never decides anything
+//! a mechanism decides: it only sets what their configuration files would.
+
+use super::design::{Design, ReplicationDesign, SwitchDesign, SwitchError};
+use super::message::Msg;
+use super::mycat::SwitchType;
+use super::node::ClusterNode;
+use super::replication::SyncMode;
+use super::session_store::SessionStoreKind;
+use super::topology::Cluster;
+use crate::sim::{Ctx, NodeId, Process, Sim};
+
+impl ClusterNode {
+    /// Reconfigure this node for `design`. `ctx` is `None` for a node that is
+    /// not running (or not started yet): only its configuration changes.
+    pub fn apply_design(&mut self, ctx: Option<&mut Ctx<'_, Msg>>, design: &Design) {
+        match self {
+            Self::Balancer(b) => {
+                b.config.sticky = design.session_store == SessionStoreKind::Sticky;
+                if b.config.algorithm != design.lb_algorithm {
+                    b.set_algorithm(design.lb_algorithm);
+                }
+            }
+            Self::KeepalivedLb(h) => {
+                h.proxy.config.sticky = design.session_store == SessionStoreKind::Sticky;
+                if h.proxy.config.algorithm != design.lb_algorithm {
+                    h.proxy.set_algorithm(design.lb_algorithm);
+                }
+            }
+            Self::Mysql(m) => m.set_sync_mode(ctx, sync_mode(design.replication)),
+            Self::Mycat(m) => m.config.switch_type = switch_type(design.switch_type),
+            _ => {}
+        }
+    }
+}
+
+fn sync_mode(replication: ReplicationDesign) -> SyncMode {
+    match replication {
+        ReplicationDesign::Async => SyncMode::Async,
+        ReplicationDesign::SemiSync => SyncMode::SemiSync,
+    }
+}
+
+fn switch_type(switch: SwitchDesign) -> SwitchType {
+    match switch {
+        SwitchDesign::Never => SwitchType::Never,
+        SwitchDesign::Automatic => SwitchType::Automatic,
+        SwitchDesign::WhenInSync => SwitchType::WhenInSync,
+    }
+}
+
+impl Cluster {
+    /// Flip one design switch while the cluster runs. An unknown switch or
+    /// value is refused and nothing changes.
+    pub fn set_switch(&mut self, switch: &str, value: &str) -> Result<(), SwitchError> {
+        let design = self.design.with(switch, value)?;
+        self.set_design(design);
+        Ok(())
+    }
+
+    /// Put a whole design into effect on every node, now.
+    pub fn set_design(&mut self, design: Design) {
+        self.design = design;
+        for index in 0..self.sim.nodes().len() {
+            let id = NodeId(index as u16);
+            if self.sim.lifecycle(id).process == Process::Up {
+                self.sim.command(id, "design", |node, ctx| node.apply_design(Some(ctx), &design));
+            } else {
+                self.sim.node_mut(id).apply_design(None, &design);
+            }
+        }
+    }
+}
+
+/// Configure freshly built nodes before the run starts.
+pub(super) fn configure(sim: &mut Sim<ClusterNode>, design: &Design) {
+    for index in 0..sim.nodes().len() {
+        sim.node_mut(NodeId(index as u16)).apply_design(None, design);
+    }
+}
