@@ -11,6 +11,7 @@
 //! a session from before a crash is recognised as lost, not unknown.
 //! Never talks to shoppers directly: it answers whoever sent the request.
 
+use super::autoscaler::Power;
 use super::message::{FailCause, HttpRequest, HttpResponse, Msg, Page, SessionCookie, Status};
 use super::session_store::{Lookup, SESSION_TIMEOUT_US, Session, SessionTable};
 use crate::sim::{Ctx, MS, NodeId, TimeUs, TimerKey};
@@ -73,6 +74,11 @@ pub struct AppServer {
     /// Sessions asked for that this server should have had but did not. Must
     /// stay 0: a session only goes missing through a crash or a failover.
     pub unexplained_misses: u64,
+    /// Whether the machine runs at all (the autoscaler powers it on and off).
+    pub power: Power,
+    /// CPU time handed to requests since this process started: the load the
+    /// autoscaler reads.
+    pub busy_core_us: u64,
 }
 
 impl AppServer {
@@ -90,6 +96,8 @@ impl AppServer {
             served: 0,
             rejected: 0,
             unexplained_misses: 0,
+            power: Power::On,
+            busy_core_us: 0,
         }
     }
 
@@ -107,12 +115,18 @@ impl AppServer {
     }
 
     pub fn on_crash(&mut self) {
-        let boots = self.boots;
-        *self = Self { boots, ..Self::new(self.config.clone()) };
+        let (boots, power) = (self.boots, self.power);
+        // A boot in progress is lost with the machine's process; an
+        // autoscaler will power it on again.
+        let power = if power == Power::On { Power::On } else { Power::Off };
+        *self = Self { boots, power, ..Self::new(self.config.clone()) };
     }
 
     pub fn on_message(&mut self, ctx: &mut Ctx<'_, Msg>, from: NodeId, msg: Msg) {
         let Msg::Request(request) = msg else { return };
+        if self.power != Power::On {
+            return;
+        }
         let job = Job { from, request };
         if self.busy_workers() < self.config.max_threads as usize {
             self.take_thread(ctx, job);
@@ -139,6 +153,7 @@ impl AppServer {
         self.next_job += 1;
         let service_us = self.config.service_min_us + ctx.rng.exp_us(self.config.service_mean_extra_us);
         ctx.set_timer(key, service_us);
+        self.busy_core_us += service_us;
         self.jobs.insert(key, job);
     }
 

@@ -212,7 +212,8 @@ impl Balancer {
                 _ => return None,
             },
         };
-        (!proxied.tried.contains(i) && !self.peers[i].down).then_some(i)
+        let in_rotation = self.peers[i].weight > 0;
+        (!proxied.tried.contains(i) && !self.peers[i].down && in_rotation).then_some(i)
     }
 
     fn remember_source(&mut self, addr: ClientAddr, upstream: usize, now_us: TimeUs) {

@@ -37,6 +37,7 @@ impl ClusterNode {
             }
             Self::Mysql(m) => m.set_sync_mode(ctx, sync_mode(design.replication)),
             Self::Mycat(m) => m.config.switch_type = switch_type(design.switch_type),
+            Self::Autoscaler(a) => a.config.enabled = design.autoscaling,
             _ => {}
         }
     }

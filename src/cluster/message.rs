@@ -4,6 +4,7 @@
 //! session cookies, statuses, and the cause a failed request carries so that a
 //! reader can always see why it failed. Never holds behaviour.
 
+use super::autoscaler::AutoscaleMsg;
 use super::cdn::CdnMsg;
 use super::dns::DnsMsg;
 use super::gateway::GatewayMsg;
@@ -197,6 +198,7 @@ pub enum Msg {
     Mysql(MysqlMsg),
     Mycat(MycatMsg),
     Redis(RedisMsg),
+    Autoscale(AutoscaleMsg),
 }
 
 /// `From<XMsg> for Msg` for every mechanism's message type, so their
@@ -237,6 +239,7 @@ wrap_messages!(
     Mysql(MysqlMsg),
     Mycat(MycatMsg),
     Redis(RedisMsg),
+    Autoscale(AutoscaleMsg),
 );
 
 impl Message for Msg {

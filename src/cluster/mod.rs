@@ -6,6 +6,7 @@
 //! a clock, never draws randomness except from the stream the kernel hands in.
 
 pub mod app_server;
+pub mod autoscaler;
 pub mod balancer;
 pub mod cdn;
 pub mod command;

@@ -8,6 +8,7 @@
 //! are ignored, as a closed port would. Never holds behaviour of its own.
 
 use super::app_server::AppServer;
+use super::autoscaler::Autoscaler;
 use super::balancer::Balancer;
 use super::cdn::CdnEdge;
 use super::dns::{Authoritative, Resolver};
@@ -83,6 +84,7 @@ pub enum ClusterNode {
     Mysql(Box<MysqlNode>),
     Redis(Box<RedisServer>),
     Sentinel(Box<Sentinel>),
+    Autoscaler(Box<Autoscaler>),
 }
 
 /// The kind of a node, for drawing and inspectors.
@@ -106,7 +108,9 @@ impl ClusterNode {
             Self::Vip(_) => NodeKind::Vip,
             Self::App(_) => NodeKind::App,
             Self::Dns(_) | Self::Resolver(_) | Self::Cdn(_) | Self::Origin(_) => NodeKind::Edge,
-            Self::Gateway(_) | Self::Registry(_) | Self::Service(_) | Self::ProductCache(_) => NodeKind::Service,
+            Self::Gateway(_) | Self::Registry(_) | Self::Service(_) | Self::ProductCache(_) | Self::Autoscaler(_) => {
+                NodeKind::Service
+            }
             Self::Zk(_)
             | Self::InventoryStore(_)
             | Self::TpcCoordinator(_)
@@ -151,6 +155,7 @@ impl Node for ClusterNode {
             Self::Mysql(n) => n.on_start(ctx),
             Self::Redis(n) => n.on_start(ctx),
             Self::Sentinel(n) => n.on_start(ctx),
+            Self::Autoscaler(n) => n.on_start(ctx),
             Self::Dns(_)
             | Self::Resolver(_)
             | Self::Cdn(_)
@@ -200,6 +205,7 @@ impl Node for ClusterNode {
             Self::Mysql(n) => n.on_crash(),
             Self::Redis(n) => n.on_crash(),
             Self::Sentinel(n) => n.on_crash(),
+            Self::Autoscaler(n) => n.on_crash(),
             // The stock table is durable: a crash loses nothing of it.
             Self::InventoryStore(_) => {}
         }

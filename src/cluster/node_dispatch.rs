@@ -5,6 +5,7 @@
 //! protocol the node does not speak is dropped here, as a closed port drops a
 //! packet; nothing else is decided.
 
+use super::autoscaler::AutoscaleMsg;
 use super::message::Msg;
 use super::node::{ClusterNode, ServiceHost, is_vrrp_timer};
 use super::timer_tag;
@@ -16,11 +17,17 @@ pub(super) fn deliver(node: &mut ClusterNode, ctx: C<'_, '_>, from: NodeId, msg:
     use ClusterNode as N;
     match (node, msg) {
         (N::Shoppers(n), m) => n.on_message(ctx, m),
+        (N::Balancer(n), Msg::Autoscale(AutoscaleMsg::Rotation { server, on })) => n.set_in_rotation(server, on),
         (N::Balancer(n), m) => n.on_message(ctx, from, m),
         (N::KeepalivedLb(h), Msg::Vrrp(m)) => h.router.on_message(ctx, from, m),
+        (N::KeepalivedLb(h), Msg::Autoscale(AutoscaleMsg::Rotation { server, on })) => {
+            h.proxy.set_in_rotation(server, on)
+        }
         (N::KeepalivedLb(h), m) => h.proxy.on_message(ctx, from, m),
         (N::Vip(n), m) => n.on_message(ctx, from, m),
+        (N::App(n), Msg::Autoscale(m)) => n.on_autoscale(ctx, from, m),
         (N::App(n), m) => n.on_message(ctx, from, m),
+        (N::Autoscaler(n), Msg::Autoscale(m)) => n.on_message(ctx, from, m),
         (N::Dns(n), Msg::Dns(m)) => n.on_message(ctx, from, m),
         (N::Resolver(n), Msg::Dns(m)) => n.on_message(ctx, from, m),
         (N::Cdn(n), Msg::HttpCache(m)) => n.on_message(ctx, from, m),
@@ -94,7 +101,9 @@ pub(super) fn timer(node: &mut ClusterNode, ctx: C<'_, '_>, key: TimerKey) {
         N::KeepalivedLb(h) if is_vrrp_timer(key) => h.router.on_timer(ctx, key),
         N::KeepalivedLb(h) => h.proxy.on_timer(ctx, key),
         N::Vip(n) => n.on_timer(ctx, key),
+        N::App(n) if timer_tag::tag_of(key) == timer_tag::AUTOSCALER => n.on_power_timer(ctx),
         N::App(n) => n.on_timer(ctx, key),
+        N::Autoscaler(n) => n.on_timer(ctx, key),
         N::Resolver(n) => n.on_timer(ctx, key),
         N::Cdn(n) => n.on_timer(ctx, key),
         N::Gateway(n) => n.on_timer(ctx, key),

@@ -15,6 +15,7 @@
 //! checked on every event.
 
 use super::app_server::{AppServer, AppServerConfig};
+use super::autoscaler::{Autoscaler, AutoscalerConfig, Power};
 use super::balancer::{Balancer, BalancerConfig};
 use super::cdn::{CdnConfig, CdnEdge};
 use super::dns::{ARecord, Authoritative, AuthoritativeConfig, NameId, Region, Resolver, ResolverConfig};
@@ -39,7 +40,7 @@ use super::{full_properties, properties};
 use crate::sim::{LinkProfile, NodeId, SEC, Sim};
 
 /// Every node of the default topology, in layer order. Ids are positions here.
-pub const FULL_NODES: [&str; 38] = [
+pub const FULL_NODES: [&str; 43] = [
     // clients
     "xiaoming",
     "shoppers-south",
@@ -61,6 +62,11 @@ pub const FULL_NODES: [&str; 38] = [
     // application
     "app-1",
     "app-2",
+    "app-3",
+    "app-4",
+    "app-5",
+    "app-6",
+    "autoscaler",
     "gateway",
     "registry",
     "product-1",
@@ -91,6 +97,11 @@ pub fn id(name: &str) -> NodeId {
     let index = FULL_NODES.iter().position(|&n| n == name).unwrap_or_else(|| panic!("no node {name} in FULL_NODES"));
     NodeId(index as u16)
 }
+
+/// The Tomcat machines, in the order the autoscaler powers them on.
+pub const APP_POOL: [&str; 6] = ["app-1", "app-2", "app-3", "app-4", "app-5", "app-6"];
+/// Tomcats running when the shop opens; the rest wait, powered off.
+pub const IN_SERVICE_AT_START: usize = 2;
 
 /// The shop's name in DNS.
 pub const SHOP_NAME: NameId = NameId(1);
@@ -137,7 +148,9 @@ fn keepalived(vip: &str, peer: &str, master: bool, metrics: ShopMetrics) -> Clus
         ..VrrpConfig::default()
     };
     let router = VrrpRouter::new(config, vec![id(peer)], vec![id(vip)]);
-    let proxy = Balancer::new(BalancerConfig::default(), vec![id("app-1"), id("app-2")], metrics);
+    let mut proxy = Balancer::new(BalancerConfig::default(), APP_POOL.iter().map(|&a| id(a)).collect(), metrics);
+    // Machines beyond the first two are powered off until the autoscaler needs them.
+    APP_POOL[IN_SERVICE_AT_START..].iter().for_each(|&a| proxy.set_in_rotation(id(a), false));
     ClusterNode::KeepalivedLb(Box::new(KeepalivedLb { proxy, router }))
 }
 
@@ -192,7 +205,19 @@ fn build_edge_or_access(name: &str, options: &SliceOptions, metrics: ShopMetrics
         "lb-south-2" => keepalived("vip-south", "lb-south-1", false, metrics),
         "lb-central-1" => keepalived("vip-central", "lb-central-2", true, metrics),
         "lb-central-2" => keepalived("vip-central", "lb-central-1", false, metrics),
-        "app-1" | "app-2" => ClusterNode::App(AppServer::new(AppServerConfig::default())),
+        "app-1" | "app-2" | "app-3" | "app-4" | "app-5" | "app-6" => {
+            let mut app = AppServer::new(AppServerConfig::default());
+            if !APP_POOL[..IN_SERVICE_AT_START].contains(&name) {
+                app.power = Power::Off;
+            }
+            ClusterNode::App(app)
+        }
+        "autoscaler" => {
+            let servers = APP_POOL.iter().map(|&a| id(a)).collect();
+            let balancers = ["lb-south-1", "lb-south-2", "lb-central-1", "lb-central-2"].map(id).to_vec();
+            let config = AutoscalerConfig::default();
+            ClusterNode::Autoscaler(Box::new(Autoscaler::new(config, servers, balancers, IN_SERVICE_AT_START)))
+        }
         _ => return None,
     };
     Some(node)
