@@ -120,3 +120,37 @@ fn load_beyond_the_crowds_capacity_is_rejected() {
     let err = scenario::parse(&text).expect_err("5000 > capacity 3000").to_string();
     assert!(err.contains("`load[0].shoppers`") && err.contains("surge_capacity"), "{err}");
 }
+
+const CENTRE_FAILS: &str = include_str!("../scenarios/centre-fails.json");
+
+#[test]
+fn data_centre_events_are_checked_against_the_topology() {
+    let in_slice = CENTRE_FAILS.replace("\"kind\": \"sites\", ", "");
+    let cases: Vec<(&str, String, &str)> = vec![
+        ("centre in a slice", in_slice, "only the `sites` topology has data centres"),
+        (
+            "unknown centre",
+            CENTRE_FAILS.replacen("\"centre\": \"gz-a\"", "\"centre\": \"sh\"", 1),
+            "they are: gz-a, gz-b, wh",
+        ),
+        ("centre after end", CENTRE_FAILS.replace("\"at_ms\": 240000", "\"at_ms\": 400000"), "`centres[1].at_ms`"),
+        ("unknown kind", CENTRE_FAILS.replace("\"sites\"", "\"mesh\""), "unknown variant `mesh`"),
+        ("bad centre action", CENTRE_FAILS.replace("\"restore\"", "\"reboot\""), "unknown variant `reboot`"),
+    ];
+    for (what, text, expected) in cases {
+        let err = scenario::parse(&text).expect_err(what).to_string();
+        assert!(err.contains(expected), "{what}: got `{err}`, expected it to mention `{expected}`");
+    }
+}
+
+#[test]
+fn a_centre_that_fails_is_replaced_by_its_twin_without_losing_an_order() {
+    let s = scenario::parse(CENTRE_FAILS).expect("the example parses");
+    let r = scenario::run(&s);
+    let dr = r.disaster_recovery.unwrap_or_else(|| panic!("seed {}: no failover reported", s.seed));
+    assert_eq!(dr.failover.map(|f| f.to), Some(1), "seed {}: gz-b takes over", s.seed);
+    assert_eq!((dr.lost_acked_writes, dr.rpo_us), (0, 0), "seed {}: RPO 0 with semi-sync", s.seed);
+    assert!(dr.rto_us.is_some_and(|rto| rto < 150 * 1_000_000), "seed {}: RTO {:?}", s.seed, dr.rto_us);
+    let broken: Vec<_> = r.invariants.iter().filter(|i| i.kind == "always" && !i.holds).map(|i| &i.name).collect();
+    assert!(broken.is_empty(), "seed {}: {broken:?}", s.seed);
+}

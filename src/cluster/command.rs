@@ -67,6 +67,14 @@ impl NodeAction {
     }
 }
 
+/// What can happen to a whole data centre.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CentreAction {
+    Fail,
+    Restore,
+}
+
 /// Everything that can be asked of a running cluster.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "command", rename_all = "kebab-case")]
@@ -77,6 +85,10 @@ pub enum Command {
     SetShoppers { shoppers: u16 },
     /// Heal every link and rejoin every isolated node.
     HealNetwork,
+    /// A whole data centre (two sites, three centres): `fail` cuts its
+    /// network and stops every machine in it, as a power or fibre loss does;
+    /// `restore` brings them back.
+    Centre { centre: String, action: CentreAction },
     /// Flip a design switch (`data-switch` name and value) while it runs.
     SetSwitch { switch: String, value: String },
 }
@@ -87,6 +99,7 @@ pub enum CommandError {
     UnknownNode { node: String },
     TooManyShoppers { asked: u16, capacity: u16 },
     Switch(SwitchError),
+    UnknownCentre { centre: String },
 }
 
 impl fmt::Display for CommandError {
@@ -97,6 +110,7 @@ impl fmt::Display for CommandError {
                 write!(f, "{asked} shoppers is more than the crowd can hold ({capacity})")
             }
             Self::Switch(e) => e.fmt(f),
+            Self::UnknownCentre { centre } => write!(f, "there is no data centre `{centre}` in this cluster"),
         }
     }
 }
@@ -119,6 +133,22 @@ impl Cluster {
                 self.set_shoppers(*shoppers);
             }
             Command::HealNetwork => self.inject(Fault::HealAll),
+            Command::Centre { centre, action } => {
+                let nodes =
+                    self.centre_nodes(centre).ok_or_else(|| CommandError::UnknownCentre { centre: centre.clone() })?;
+                for node in nodes {
+                    match action {
+                        CentreAction::Fail => {
+                            self.inject(Fault::Isolate { node });
+                            self.inject(Fault::Crash { node });
+                        }
+                        CentreAction::Restore => {
+                            self.inject(Fault::Rejoin { node });
+                            self.inject(Fault::Restart { node });
+                        }
+                    }
+                }
+            }
             Command::SetSwitch { switch, value } => self.set_switch(switch, value).map_err(CommandError::Switch)?,
         }
         Ok(())

@@ -94,18 +94,22 @@ fn notified_once(view: &View<'_, ClusterNode>) -> Result<(), String> {
 
 /// Each MyCat's data hosts form replication groups; a check runs per group.
 fn mysql_groups(view: &View<'_, ClusterNode>, check: fn(&[&MysqlNode]) -> Result<(), String>) -> Result<(), String> {
+    let server = |h: &NodeId| match view.nodes.get(h.index()) {
+        Some(ClusterNode::Mysql(m)) => Some(&**m),
+        _ => None,
+    };
     for node in view.nodes {
-        let ClusterNode::Mycat(mycat) = node else { continue };
-        for host in &mycat.data_hosts {
-            let group: Vec<&MysqlNode> = host
-                .hosts
-                .iter()
-                .filter_map(|h| match view.nodes.get(h.index()) {
-                    Some(ClusterNode::Mysql(m)) => Some(&**m),
-                    _ => None,
-                })
-                .collect();
-            check(&group)?;
+        match node {
+            ClusterNode::Mycat(mycat) => {
+                for host in &mycat.data_hosts {
+                    check(&host.hosts.iter().filter_map(server).collect::<Vec<_>>())?;
+                }
+            }
+            // The centres of two sites, three centres: one replication group.
+            ClusterNode::DrController(dr) => {
+                check(&dr.centres.iter().map(|c| c.db).filter_map(|h| server(&h)).collect::<Vec<_>>())?;
+            }
+            _ => {}
         }
     }
     Ok(())

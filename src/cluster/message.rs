@@ -7,6 +7,7 @@
 use super::autoscaler::AutoscaleMsg;
 use super::cdn::CdnMsg;
 use super::dns::DnsMsg;
+use super::dr::DrMsg;
 use super::gateway::GatewayMsg;
 use super::http_cache::HttpCacheMsg;
 use super::inventory::InventoryMsg;
@@ -102,16 +103,25 @@ pub enum FailCause {
     SessionNotFound,
     /// The session existed but had timed out.
     SessionExpired,
+    /// The shop's name did not resolve (resolver down, SERVFAIL, no record).
+    DnsLookupFailed,
+    /// A write reached a database that is read-only (a replica).
+    DatabaseReadOnly,
+    /// The database's host refused the connection.
+    DatabaseDown,
 }
 
 impl FailCause {
-    pub const ALL: [FailCause; 6] = [
+    pub const ALL: [FailCause; 9] = [
         Self::Refused,
         Self::TimedOut,
         Self::NoLiveUpstream,
         Self::Overloaded,
         Self::SessionNotFound,
         Self::SessionExpired,
+        Self::DnsLookupFailed,
+        Self::DatabaseReadOnly,
+        Self::DatabaseDown,
     ];
 
     /// The name of the counter of failures with this cause.
@@ -123,6 +133,9 @@ impl FailCause {
             Self::Overloaded => "failed-overloaded",
             Self::SessionNotFound => "failed-session-not-found",
             Self::SessionExpired => "failed-session-expired",
+            Self::DnsLookupFailed => "failed-dns-lookup",
+            Self::DatabaseReadOnly => "failed-database-read-only",
+            Self::DatabaseDown => "failed-database-down",
         }
     }
 
@@ -134,6 +147,9 @@ impl FailCause {
             Self::Overloaded => "server overloaded",
             Self::SessionNotFound => "session not found",
             Self::SessionExpired => "session expired",
+            Self::DnsLookupFailed => "DNS lookup failed",
+            Self::DatabaseReadOnly => "database is read-only",
+            Self::DatabaseDown => "database down",
         }
     }
 }
@@ -199,6 +215,7 @@ pub enum Msg {
     Mycat(MycatMsg),
     Redis(RedisMsg),
     Autoscale(AutoscaleMsg),
+    Dr(DrMsg),
 }
 
 /// `From<XMsg> for Msg` for every mechanism's message type, so their
@@ -240,6 +257,7 @@ wrap_messages!(
     Mycat(MycatMsg),
     Redis(RedisMsg),
     Autoscale(AutoscaleMsg),
+    Dr(DrMsg),
 );
 
 impl Message for Msg {

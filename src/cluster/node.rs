@@ -12,6 +12,8 @@ use super::autoscaler::Autoscaler;
 use super::balancer::Balancer;
 use super::cdn::CdnEdge;
 use super::dns::{Authoritative, Resolver};
+use super::dns_entry::DnsEntry;
+use super::dr::DrController;
 use super::gateway::Gateway;
 use super::http_cache::Origin;
 use super::inventory::InventoryService;
@@ -24,6 +26,7 @@ use super::redis::{RedisServer, Sentinel};
 use super::registry::{Registry, RegistryClient, ServiceKind};
 use super::replication::MysqlNode;
 use super::shopper::ShopperPool;
+use super::site_front::SiteFront;
 use super::timer_tag;
 use super::two_phase::{TpcCoordinator, TpcParticipant};
 use super::vip_router::VipRouter;
@@ -85,6 +88,9 @@ pub enum ClusterNode {
     Redis(Box<RedisServer>),
     Sentinel(Box<Sentinel>),
     Autoscaler(Box<Autoscaler>),
+    DnsEntry(Box<DnsEntry>),
+    SiteFront(Box<SiteFront>),
+    DrController(Box<DrController>),
 }
 
 /// The kind of a node, for drawing and inspectors.
@@ -107,7 +113,13 @@ impl ClusterNode {
             Self::Balancer(_) | Self::KeepalivedLb(_) => NodeKind::Balancer,
             Self::Vip(_) => NodeKind::Vip,
             Self::App(_) => NodeKind::App,
-            Self::Dns(_) | Self::Resolver(_) | Self::Cdn(_) | Self::Origin(_) => NodeKind::Edge,
+            Self::Dns(_)
+            | Self::Resolver(_)
+            | Self::Cdn(_)
+            | Self::Origin(_)
+            | Self::DnsEntry(_)
+            | Self::DrController(_) => NodeKind::Edge,
+            Self::SiteFront(_) => NodeKind::App,
             Self::Gateway(_) | Self::Registry(_) | Self::Service(_) | Self::ProductCache(_) | Self::Autoscaler(_) => {
                 NodeKind::Service
             }
@@ -156,6 +168,8 @@ impl Node for ClusterNode {
             Self::Redis(n) => n.on_start(ctx),
             Self::Sentinel(n) => n.on_start(ctx),
             Self::Autoscaler(n) => n.on_start(ctx),
+            Self::DrController(n) => n.on_start(ctx),
+            Self::DnsEntry(_) | Self::SiteFront(_) => {}
             Self::Dns(_)
             | Self::Resolver(_)
             | Self::Cdn(_)
@@ -206,6 +220,9 @@ impl Node for ClusterNode {
             Self::Redis(n) => n.on_crash(),
             Self::Sentinel(n) => n.on_crash(),
             Self::Autoscaler(n) => n.on_crash(),
+            Self::DnsEntry(n) => n.on_crash(),
+            Self::SiteFront(n) => n.on_crash(),
+            Self::DrController(n) => n.on_crash(),
             // The stock table is durable: a crash loses nothing of it.
             Self::InventoryStore(_) => {}
         }

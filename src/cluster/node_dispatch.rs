@@ -28,6 +28,9 @@ pub(super) fn deliver(node: &mut ClusterNode, ctx: C<'_, '_>, from: NodeId, msg:
         (N::App(n), Msg::Autoscale(m)) => n.on_autoscale(ctx, from, m),
         (N::App(n), m) => n.on_message(ctx, from, m),
         (N::Autoscaler(n), Msg::Autoscale(m)) => n.on_message(ctx, from, m),
+        (N::DnsEntry(n), m) => n.on_message(ctx, from, m),
+        (N::SiteFront(n), m) => n.on_message(ctx, from, m),
+        (N::DrController(n), m) => n.on_message(ctx, from, m),
         (N::Dns(n), Msg::Dns(m)) => n.on_message(ctx, from, m),
         (N::Resolver(n), Msg::Dns(m)) => n.on_message(ctx, from, m),
         (N::Cdn(n), Msg::HttpCache(m)) => n.on_message(ctx, from, m),
@@ -104,6 +107,9 @@ pub(super) fn timer(node: &mut ClusterNode, ctx: C<'_, '_>, key: TimerKey) {
         N::App(n) if timer_tag::tag_of(key) == timer_tag::AUTOSCALER => n.on_power_timer(ctx),
         N::App(n) => n.on_timer(ctx, key),
         N::Autoscaler(n) => n.on_timer(ctx, key),
+        N::DnsEntry(n) => n.on_timer(ctx, key),
+        N::SiteFront(n) => n.on_timer(ctx, key),
+        N::DrController(n) => n.on_timer(ctx, key),
         N::Resolver(n) => n.on_timer(ctx, key),
         N::Cdn(n) => n.on_timer(ctx, key),
         N::Gateway(n) => n.on_timer(ctx, key),
@@ -143,6 +149,8 @@ pub(super) fn refused(node: &mut ClusterNode, ctx: C<'_, '_>, to: NodeId, msg: M
         (N::Mycat(n), Msg::Mysql(m)) => n.on_refused(ctx, to, m),
         (N::Mysql(n), Msg::Mysql(m)) => n.on_refused(ctx, to, m),
         (N::Redis(n), Msg::Redis(m)) => n.on_refused(ctx, to, m),
+        (N::DnsEntry(n), m) => n.on_refused(ctx, to, m),
+        (N::SiteFront(n), m) => n.on_refused(ctx, to, m),
         // A shopper whose balancer is down waits for its own timeout, as a
         // browser whose connection failed shows an error page.
         _ => {}

@@ -4,7 +4,7 @@
 //! scheduled faults by node name and virtual time, and how long to run.
 //! Unknown fields are rejected, so a typo is an error, not a silent default.
 
-use crate::cluster::command::NodeAction;
+use crate::cluster::command::{CentreAction, NodeAction};
 use crate::cluster::design::Design;
 use serde::{Deserialize, Serialize};
 
@@ -31,6 +31,18 @@ pub struct Scenario {
     /// Changes of load over the run (a Double-11 surge and its end).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub load: Vec<LoadChange>,
+    /// Whole data centres failing and coming back (`sites` topology only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub centres: Vec<ScheduledCentre>,
+}
+
+/// A whole data centre fails or is restored at `at_ms`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduledCentre {
+    pub at_ms: u64,
+    pub centre: String,
+    pub action: CentreAction,
 }
 
 /// From `at_ms` on, this many shoppers of the crowd are shopping.
@@ -41,10 +53,24 @@ pub struct LoadChange {
     pub shoppers: u16,
 }
 
+/// Which cluster to build.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TopologyKind {
+    /// Shoppers → one balancer → `app_servers` Tomcats.
+    #[default]
+    Slice,
+    /// The whole shop of the brief, both regions, every mechanism.
+    Full,
+    /// Two sites, three centres: a GSLB and three data centres.
+    Sites,
+}
+
 /// The shape of the cluster.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TopologySpec {
+    pub kind: TopologyKind,
     /// Shoppers in the crowd besides Xiaoming, at the start.
     pub shoppers: u16,
     /// How many shoppers the crowd can grow to in a surge.
@@ -55,7 +81,7 @@ pub struct TopologySpec {
 
 impl Default for TopologySpec {
     fn default() -> Self {
-        Self { shoppers: 300, surge_capacity: 3000, app_servers: 2 }
+        Self { kind: TopologyKind::Slice, shoppers: 300, surge_capacity: 3000, app_servers: 2 }
     }
 }
 

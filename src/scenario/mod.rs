@@ -10,6 +10,6 @@ pub mod format;
 pub mod report;
 pub mod validate;
 
-pub use format::{LoadChange, Scenario, ScheduledFault, TopologySpec};
+pub use format::{LoadChange, Scenario, ScheduledCentre, ScheduledFault, TopologyKind, TopologySpec};
 pub use report::{Report, run};
 pub use validate::{ScenarioError, parse};

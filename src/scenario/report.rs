@@ -4,9 +4,12 @@
 //! its faults scheduled, the run itself (in bounded chunks), and the report:
 //! metrics, latency percentiles, every property's verdict, the trace hash.
 
-use super::format::Scenario;
+use super::format::{Scenario, TopologyKind};
 use crate::cluster::Cluster;
+use crate::cluster::command::Command;
 use crate::cluster::command::DEFAULT_SLOW_US;
+use crate::cluster::dr::measure::{DrReport, measure};
+use crate::cluster::node::ClusterNode;
 use crate::cluster::topology::SliceOptions;
 use crate::sim::{MS, PropertyKind, TimeUs};
 use serde::Serialize;
@@ -27,6 +30,9 @@ pub struct Report {
     pub metrics: BTreeMap<String, u64>,
     pub latency_ms: Latency,
     pub invariants: Vec<InvariantReport>,
+    /// For the `sites` topology after a failover: what the outage cost.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disaster_recovery: Option<DrReport>,
 }
 
 /// Latency of successful requests, in milliseconds.
@@ -61,7 +67,11 @@ pub fn build(scenario: &Scenario) -> Cluster {
         app_servers: scenario.topology.app_servers,
         design: scenario.switches,
     };
-    let mut cluster = Cluster::slice(&options);
+    let mut cluster = match scenario.topology.kind {
+        TopologyKind::Slice => Cluster::slice(&options),
+        TopologyKind::Full => Cluster::full(&options),
+        TopologyKind::Sites => Cluster::sites(&options),
+    };
     for f in &scenario.faults {
         // Validation guarantees the node exists; a missing one is skipped, not a panic.
         if let Some(node) = cluster.sim.id_of(&f.node) {
@@ -77,11 +87,21 @@ pub fn build(scenario: &Scenario) -> Cluster {
 pub fn run(scenario: &Scenario) -> Report {
     let mut cluster = build(scenario);
     // Load changes are commands at given times: run up to each, then apply it.
-    let mut changes = scenario.load.clone();
-    changes.sort_by_key(|c| c.at_ms);
-    for change in &changes {
-        run_to(&mut cluster, change.at_ms * MS);
-        cluster.set_shoppers(change.shoppers);
+    // Load changes and data-centre events are commands at given times: run
+    // up to each, then apply it (a stable sort keeps the file's order on ties).
+    let mut commands: Vec<(u64, Command)> = scenario
+        .load
+        .iter()
+        .map(|c| (c.at_ms, Command::SetShoppers { shoppers: c.shoppers }))
+        .chain(
+            scenario.centres.iter().map(|c| (c.at_ms, Command::Centre { centre: c.centre.clone(), action: c.action })),
+        )
+        .collect();
+    commands.sort_by_key(|(at_ms, _)| *at_ms);
+    for (at_ms, command) in &commands {
+        run_to(&mut cluster, at_ms * MS);
+        // Validation checked every name; a refusal would change nothing.
+        let _ = cluster.apply(command);
     }
     run_to(&mut cluster, scenario.duration_ms * MS);
     report(scenario, &cluster)
@@ -117,5 +137,13 @@ fn report(scenario: &Scenario, cluster: &Cluster) -> Report {
         metrics: sim.metrics().counters().map(|(k, v)| (k.to_string(), v)).collect(),
         latency_ms: Latency { p50: ms(latency.quantile(500)), p99: ms(latency.quantile(990)), max: ms(latency.max()) },
         invariants,
+        disaster_recovery: dr_report(cluster),
     }
+}
+
+/// The disaster-recovery figures, if this cluster has a GSLB that failed over.
+fn dr_report(cluster: &Cluster) -> Option<DrReport> {
+    let sim = &cluster.sim;
+    let gslb = sim.nodes().iter().position(|n| matches!(n, ClusterNode::DrController(_)))?;
+    measure(sim.nodes(), sim.lifecycles(), crate::sim::NodeId(gslb as u16))
 }

@@ -4,7 +4,9 @@
 //! says what would be accepted — and the limits that keep a hostile file from
 //! exhausting memory or time. A scenario that passes `parse` can be run.
 
-use super::format::{FORMAT_VERSION, Scenario};
+use super::format::{FORMAT_VERSION, Scenario, TopologyKind, TopologySpec};
+use crate::cluster::topology_full::FULL_NODES;
+use crate::cluster::topology_sites::{CENTRES, SITE_NODES};
 use std::fmt;
 
 /// Largest scenario text accepted, in bytes.
@@ -25,6 +27,7 @@ pub enum ScenarioError {
     WrongVersion { found: u32 },
     OutOfRange { field: String, message: String },
     UnknownNode { index: usize, node: String, known: Vec<String> },
+    UnknownCentre { index: usize, centre: String, known: Vec<String> },
 }
 
 impl fmt::Display for ScenarioError {
@@ -48,13 +51,33 @@ impl fmt::Display for ScenarioError {
                 index + 1,
                 known.join(", ")
             ),
+            Self::UnknownCentre { index, centre, known } if known.is_empty() => write!(
+                f,
+                "centre event #{} names `{centre}`, but only the `sites` topology has data centres",
+                index + 1
+            ),
+            Self::UnknownCentre { index, centre, known } => write!(
+                f,
+                "centre event #{} names `{centre}`, which is not a data centre here (they are: {})",
+                index + 1,
+                known.join(", ")
+            ),
         }
     }
 }
 
 impl std::error::Error for ScenarioError {}
 
-/// The node ids a topology with `app_servers` servers has.
+/// The node ids a scenario's topology has.
+pub fn topology_node_names(topology: &TopologySpec) -> Vec<String> {
+    match topology.kind {
+        TopologyKind::Slice => node_names(topology.app_servers),
+        TopologyKind::Full => FULL_NODES.iter().map(|s| s.to_string()).collect(),
+        TopologyKind::Sites => SITE_NODES.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+/// The node ids a slice with `app_servers` servers has.
 pub fn node_names(app_servers: u16) -> Vec<String> {
     let mut names: Vec<String> = FIXED_NODES.iter().map(|s| s.to_string()).collect();
     names.extend((1..=app_servers).map(|i| format!("app-{i}")));
@@ -85,6 +108,26 @@ pub fn parse(text: &str) -> Result<Scenario, ScenarioError> {
 
 fn out_of_range(field: &str, message: String) -> ScenarioError {
     ScenarioError::OutOfRange { field: field.to_string(), message }
+}
+
+fn check_centres(s: &Scenario) -> Result<(), ScenarioError> {
+    if s.centres.len() > MAX_FAULTS {
+        return Err(out_of_range("centres", format!("may hold at most {MAX_FAULTS} entries")));
+    }
+    let known: Vec<String> = match s.topology.kind {
+        TopologyKind::Sites => CENTRES.iter().map(|c| c.0.to_string()).collect(),
+        _ => Vec::new(),
+    };
+    for (index, event) in s.centres.iter().enumerate() {
+        if !known.contains(&event.centre) {
+            return Err(ScenarioError::UnknownCentre { index, centre: event.centre.clone(), known });
+        }
+        if event.at_ms > s.duration_ms {
+            let why = format!("is {} ms, after the run ends at {} ms", event.at_ms, s.duration_ms);
+            return Err(out_of_range(&format!("centres[{index}].at_ms"), why));
+        }
+    }
+    Ok(())
 }
 
 fn check_load(s: &Scenario) -> Result<(), ScenarioError> {
@@ -133,7 +176,8 @@ pub fn check(s: &Scenario) -> Result<(), ScenarioError> {
     if s.faults.len() > MAX_FAULTS {
         return Err(out_of_range("faults", format!("may hold at most {MAX_FAULTS} entries")));
     }
-    let known = node_names(s.topology.app_servers);
+    check_centres(s)?;
+    let known = topology_node_names(&s.topology);
     for (index, fault) in s.faults.iter().enumerate() {
         if !known.contains(&fault.node) {
             return Err(ScenarioError::UnknownNode { index, node: fault.node.clone(), known });

@@ -41,6 +41,10 @@ impl<N: Node> Sim<N> {
     pub fn lifecycle(&self, id: NodeId) -> &Lifecycle {
         &self.lifecycles[id.index()]
     }
+    pub fn lifecycles(&self) -> &[Lifecycle] {
+        &self.lifecycles
+    }
+
     pub fn network(&self) -> &Network {
         &self.network
     }

@@ -92,6 +92,7 @@ impl<N: Node> Sim<N> {
         life.process = Process::Crashed;
         life.crashes += 1;
         life.since_us = self.now_us;
+        life.last_crash_us = Some(self.now_us);
         self.nodes[node.index()].on_crash();
         let dead = self.timers[node.index()].len() as u64;
         self.timers[node.index()].clear();

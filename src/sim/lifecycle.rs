@@ -53,11 +53,13 @@ pub struct Lifecycle {
     /// When the process last changed state.
     pub since_us: TimeUs,
     pub crashes: u32,
+    /// When the process last crashed (kept through restarts): outages are measured from it.
+    pub last_crash_us: Option<TimeUs>,
 }
 
 impl Default for Lifecycle {
     fn default() -> Self {
-        Self { process: Process::Up, slow_extra_us: 0, incarnation: 1, since_us: 0, crashes: 0 }
+        Self { process: Process::Up, slow_extra_us: 0, incarnation: 1, since_us: 0, crashes: 0, last_crash_us: None }
     }
 }
 
