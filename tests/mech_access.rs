@@ -737,6 +737,73 @@ fn ip_hash_through_the_balancer_uses_the_client_address_table() {
     }
 }
 
+struct LateCase {
+    name: &'static str,
+    /// Server a's service time (just beyond nginx's 60 s proxy timeout), b's 5 ms.
+    services: &'static [Option<TimeUs>],
+    /// When the client gets its answer to a GET sent at 1 s.
+    answered_at_us: TimeUs,
+}
+
+const LATE_CASES: &[LateCase] = &[
+    LateCase {
+        name: "a answers 3 ms after the timeout, before b: a's late answer is dropped, b's completes the retry",
+        services: &[Some(60 * SEC + 3 * MS), Some(5 * MS)],
+        answered_at_us: NGINX_504 + 2 * LINK_US + 5 * MS,
+    },
+    LateCase {
+        name: "a answers 10 ms after the timeout, after b: b's answer, as before",
+        services: &[Some(60 * SEC + 10 * MS), Some(5 * MS)],
+        answered_at_us: NGINX_504 + 2 * LINK_US + 5 * MS,
+    },
+];
+
+#[test]
+fn a_late_answer_from_an_abandoned_attempt_never_completes_the_retry() {
+    for case in LATE_CASES {
+        let cfg = BalancerConfig { active_check: None, ..config(BalancerKind::Nginx, Algorithm::RoundRobin, false) };
+        let mut sim = lb_world(cfg, case.services, vec![get(SEC, 0)]);
+        sim.run_until(100 * SEC, FOREVER);
+        let answers: Vec<(TimeUs, Status)> = got(&sim).iter().map(|&(t, r)| (t, r.status)).collect();
+        assert_eq!(answers, vec![(case.answered_at_us, Status::Ok)], "{}: one answer, b's", case.name);
+        assert_eq!(lb(&sim).retries, 1, "{}: the GET was retried once", case.name);
+        assert_eq!(served(&sim, 1).len(), 1, "{}: b served the retry", case.name);
+        assert!(lb(&sim).peers.iter().all(|p| p.active == 0), "{}: connections leaked", case.name);
+        assert_eq!(lb(&sim).pending(), 0, "{}", case.name);
+        assert_lb_invariants(&sim, case.name);
+    }
+}
+
+struct SlowProbeCase {
+    name: &'static str,
+    /// Server a answers everything after this (BIG-IP probes every 5 s, 5 s timeout, fall 3).
+    service_us: TimeUs,
+    /// Whether a is out of rotation at 40 s.
+    down: bool,
+}
+
+const SLOW_PROBE_CASES: &[SlowProbeCase] = &[
+    SlowProbeCase {
+        name: "answers in 7 s: every probe times out (the late answer belongs to a closed probe)",
+        service_us: 7 * SEC,
+        down: true,
+    },
+    SlowProbeCase { name: "answers in 3 s: every probe passes", service_us: 3 * SEC, down: false },
+];
+
+#[test]
+fn a_late_answer_to_a_timed_out_probe_does_not_pass_the_next_probe() {
+    for case in SLOW_PROBE_CASES {
+        let cfg = config(BalancerKind::F5, Algorithm::RoundRobin, false);
+        let mut sim = lb_world(cfg, &[Some(case.service_us), Some(5 * MS)], Vec::new());
+        sim.run_until(40 * SEC, FOREVER);
+        let now = sim.now_us();
+        assert_eq!(!lb(&sim).is_available(0, now), case.down, "{}: a out of rotation", case.name);
+        assert!(lb(&sim).is_available(1, now), "{}: b stays in", case.name);
+        assert_lb_invariants(&sim, case.name);
+    }
+}
+
 // ---- keepalived / VRRP --------------------------------------------------------------
 
 /// One keepalived instance of a test pair.

@@ -9,13 +9,17 @@
 //! of proxied requests with their retries. nginx retries a refused connection
 //! on the next server whatever the method (nothing was sent) and a timeout
 //! only for idempotent requests, because a POST may already have taken effect.
+//! Each attempt on an upstream (and each health-check probe) has its own id:
+//! when an attempt is abandoned (timed out, refused) nginx closes that
+//! upstream connection, so a late answer on it is dropped and can never
+//! complete the retry, nor pass a later probe.
 //! What differs by kind is in `BalancerKind::capabilities`: LVS works at layer
 //! 4 and so cannot read cookies, retry, or answer with an error page.
 //!
 //! Volatile (lost by `on_crash`): health, connections, the picker, pending
 //! requests, the persistence table. Kept (observability only): `retries` and
-//! `failures`. Timers: tag `SHOP`; a proxied request's timer is its plain
-//! proxy id (compatible with the slice), probes use ids from `PROBE_ID_BASE`.
+//! `failures`. Timers: tag `SHOP`; an attempt's timer is its plain proxy id
+//! (compatible with the slice), probes use ids from `PROBE_ID_BASE` up.
 //!
 //! Client addresses (for `ip_hash` and source-IP persistence) are not carried
 //! by the request: the balancer derives them from the sending node and the
@@ -69,6 +73,8 @@ pub struct Balancer {
     pending: BTreeMap<u32, Proxied>,
     persistence: BTreeMap<ClientAddr, (usize, TimeUs)>,
     next_proxy_id: u32,
+    /// The next probe's id, less `PROBE_ID_BASE`.
+    next_probe_seq: u32,
     // Kept across crashes, for inspectors and properties.
     pub retries: u64,
     pub failures: BTreeMap<ProxyFailure, u64>,
@@ -93,6 +99,7 @@ impl Balancer {
             pending: BTreeMap::new(),
             persistence: BTreeMap::new(),
             next_proxy_id: 0,
+            next_probe_seq: 0,
             retries: 0,
             failures: BTreeMap::new(),
         }
@@ -163,16 +170,23 @@ impl Balancer {
             self.fail(ctx, proxied, ProxyFailure::Shed);
             return;
         }
-        let proxy_id = self.next_proxy_id;
-        self.next_proxy_id = (self.next_proxy_id + 1) % PROBE_ID_BASE;
-        self.forward(ctx, proxy_id, proxied);
+        self.forward(ctx, proxied);
     }
 
-    fn forward<M: From<Msg>>(&mut self, ctx: &mut Ctx<'_, M>, proxy_id: u32, mut proxied: Proxied) {
+    /// A fresh id for one attempt on an upstream (its own connection).
+    fn next_attempt_id(&mut self) -> u32 {
+        let id = self.next_proxy_id;
+        self.next_proxy_id = (self.next_proxy_id + 1) % PROBE_ID_BASE;
+        id
+    }
+
+    /// One attempt: a new connection to the chosen upstream, with its own id.
+    fn forward<M: From<Msg>>(&mut self, ctx: &mut Ctx<'_, M>, mut proxied: Proxied) {
         let Some(upstream) = self.choose(ctx, &proxied) else {
             self.fail(ctx, proxied, ProxyFailure::NoLiveUpstream);
             return;
         };
+        let proxy_id = self.next_attempt_id();
         proxied.upstream = upstream;
         proxied.tried = proxied.tried.with(upstream);
         self.health[upstream].requests += 1;
@@ -233,9 +247,10 @@ impl Balancer {
 
     pub fn on_response<M: From<Msg>>(&mut self, ctx: &mut Ctx<'_, M>, response: HttpResponse) {
         if response.id >= PROBE_ID_BASE {
-            self.probe_result(ctx, (response.id - PROBE_ID_BASE) as usize, true);
+            self.probe_result(ctx, response.id, true);
             return;
         }
+        // An abandoned attempt's late answer finds no entry: its connection was closed.
         let Some(proxied) = self.finish(ctx, response.id) else { return };
         if response.status == Status::Ok {
             self.health[proxied.upstream].fails = 0;
@@ -249,13 +264,13 @@ impl Balancer {
     pub fn on_refused<M: From<Msg>>(&mut self, ctx: &mut Ctx<'_, M>, _to: NodeId, msg: Msg) {
         let Msg::Request(request) = msg else { return };
         if request.id >= PROBE_ID_BASE {
-            self.probe_result(ctx, (request.id - PROBE_ID_BASE) as usize, false);
+            self.probe_result(ctx, request.id, false);
             return;
         }
         let Some(proxied) = self.finish(ctx, request.id) else { return };
         self.note_failure(ctx, proxied.upstream);
         let may_retry = self.capabilities().retry_refused;
-        self.retry_or_fail(ctx, request.id, proxied, ProxyFailure::Refused, may_retry);
+        self.retry_or_fail(ctx, proxied, ProxyFailure::Refused, may_retry);
     }
 
     /// A proxy timeout, a probe's deadline or the next probe round.
@@ -265,10 +280,7 @@ impl Balancer {
         }
         match timer_tag::local_of(key) {
             PROBE_TICK => self.probe_round(ctx),
-            local if local >= u64::from(PROBE_ID_BASE) => {
-                let upstream = (local - u64::from(PROBE_ID_BASE)) as usize;
-                self.probe_result(ctx, upstream, false);
-            }
+            local if local >= u64::from(PROBE_ID_BASE) => self.probe_result(ctx, local as u32, false),
             local => self.on_proxy_timeout(ctx, local as u32),
         }
     }
@@ -288,13 +300,13 @@ impl Balancer {
             ProxyFailure::TimedOut
         };
         let may_retry = caps.retry_timeout_idempotent && idempotent;
-        self.retry_or_fail(ctx, proxy_id, proxied, reason, may_retry);
+        self.retry_or_fail(ctx, proxied, reason, may_retry);
     }
 
+    /// A retry is a new attempt with a new id: the abandoned one's late answer is dropped.
     fn retry_or_fail<M: From<Msg>>(
         &mut self,
         ctx: &mut Ctx<'_, M>,
-        proxy_id: u32,
         proxied: Proxied,
         reason: ProxyFailure,
         may_retry: bool,
@@ -302,7 +314,7 @@ impl Balancer {
         if may_retry && !proxied.tried.covers(self.upstreams.len()) {
             self.retries += 1;
             ctx.count(self.metrics.retries, 1);
-            self.forward(ctx, proxy_id, proxied);
+            self.forward(ctx, proxied);
             return;
         }
         self.fail(ctx, proxied, reason);
@@ -347,15 +359,18 @@ impl Balancer {
 
     // ---- active health checks ------------------------------------------------
 
-    /// Probe every upstream that has no probe outstanding, then re-arm.
+    /// Probe every upstream that has no probe outstanding, then re-arm. Each
+    /// probe has its own id, so an answer to an earlier, timed-out probe
+    /// cannot pass this one.
     fn probe_round<M: From<Msg>>(&mut self, ctx: &mut Ctx<'_, M>) {
         let Some(check) = self.config.active_check else { return };
         for i in 0..self.upstreams.len() {
-            if self.health[i].probe_outstanding {
+            if self.health[i].probe_outstanding.is_some() {
                 continue;
             }
-            self.health[i].probe_outstanding = true;
-            let id = PROBE_ID_BASE + i as u32;
+            let id = PROBE_ID_BASE + self.next_probe_seq;
+            self.next_probe_seq = self.next_probe_seq.wrapping_add(1) % (u32::MAX - PROBE_ID_BASE + 1);
+            self.health[i].probe_outstanding = Some(id);
             let probe = HttpRequest { id, page: Page::Home, session: None, shopper: u16::MAX, client: ctx.me };
             ctx.send(self.upstreams[i], M::from(Msg::Request(probe)));
             ctx.set_timer(timer_of(id), check.probe_timeout_us);
@@ -363,15 +378,15 @@ impl Balancer {
         ctx.set_timer(timer_tag::key(SHOP, PROBE_TICK), check.interval_us);
     }
 
-    fn probe_result<M>(&mut self, ctx: &mut Ctx<'_, M>, upstream: usize, ok: bool) {
+    /// The outcome of probe `probe_id`; one no upstream is waiting for (it
+    /// timed out, its connection closed) is ignored.
+    fn probe_result<M>(&mut self, ctx: &mut Ctx<'_, M>, probe_id: u32, ok: bool) {
         let Some(check) = self.config.active_check else { return };
-        if upstream >= self.upstreams.len() || !self.health[upstream].probe_outstanding {
-            return;
-        }
-        ctx.cancel_timer(timer_of(PROBE_ID_BASE + upstream as u32));
+        let Some(upstream) = self.health.iter().position(|h| h.probe_outstanding == Some(probe_id)) else { return };
+        ctx.cancel_timer(timer_of(probe_id));
         let node = self.upstreams[upstream];
         let h = &mut self.health[upstream];
-        h.probe_outstanding = false;
+        h.probe_outstanding = None;
         if ok {
             if h.probe_down {
                 ctx.log(format!("health check: upstream #{} passes again, back in rotation", node.0));
