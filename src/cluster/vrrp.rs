@@ -27,7 +27,11 @@
 //!
 //! Epochs are a model-only annotation (real VRRP carries none), for the
 //! invariant "at most one VIP owner per epoch": a router that becomes master
-//! claims epoch = highest epoch it has heard + 1; adverts carry it. Durable
+//! claims epoch = highest epoch it has heard + 1; adverts carry it. An owner
+//! is a master that can act on its belief: one frozen with its whole host (a
+//! stalled VM, the simulator's pause) answers no ARP and owns nothing until it
+//! resumes, while one whose keepalived alone is frozen (SIGSTOP) still owns
+//! the address through its kernel — see `Freeze`. Durable
 //! (kept by a crash, like a term on disk): config, epochs, counters, the
 //! transition log. Volatile: state, timers, the learned advert interval.
 //! Never routes traffic or looks at the network: it only sends messages.
