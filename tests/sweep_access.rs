@@ -366,7 +366,10 @@ const ROUTER_PARTITIONS: FaultMenu = FaultMenu {
     isolate: &[LB1, LB2],
     slow_max_us: 800 * MS,
 };
-/// Only pauses (and resumes) of the routers.
+/// Only pauses (and resumes) of the routers. Safe as the simulator's pause
+/// means it (the whole host frozen: `process-faults` covers it); unsafe when
+/// a pause stands for keepalived alone frozen (SIGSTOP), whose kernel keeps
+/// answering for the VIP while the backup takes over.
 const ROUTER_PAUSES: FaultMenu = FaultMenu { crash: &[], pause: &[LB1, LB2], links: &[], isolate: &[], slow_max_us: 0 };
 /// Everything, to every node but the shopper; slowdowns beyond the 3 s proxy timeout.
 const LB_FAULTS: FaultMenu = FaultMenu {
