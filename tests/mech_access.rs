@@ -19,7 +19,7 @@ use clusterlab::cluster::lb_algorithm::{Algorithm, BalancerKind, ClientAddr, Pee
 use clusterlab::cluster::message::{FailCause, HttpRequest, HttpResponse, Msg, Page, SessionCookie, Status};
 use clusterlab::cluster::metrics::ShopMetrics;
 use clusterlab::cluster::vrrp::{
-    InitialState, TransitionReason, VipTable, VrrpConfig, VrrpMsg, VrrpRouter, VrrpState,
+    Freeze, InitialState, TransitionReason, VipTable, VrrpConfig, VrrpMsg, VrrpRouter, VrrpState,
     check_one_vip_owner_per_epoch, master_down_interval_us, skew_us, vip_holders,
 };
 use clusterlab::sim::invariant::View;
@@ -737,6 +737,73 @@ fn ip_hash_through_the_balancer_uses_the_client_address_table() {
     }
 }
 
+struct LateCase {
+    name: &'static str,
+    /// Server a's service time (just beyond nginx's 60 s proxy timeout), b's 5 ms.
+    services: &'static [Option<TimeUs>],
+    /// When the client gets its answer to a GET sent at 1 s.
+    answered_at_us: TimeUs,
+}
+
+const LATE_CASES: &[LateCase] = &[
+    LateCase {
+        name: "a answers 3 ms after the timeout, before b: a's late answer is dropped, b's completes the retry",
+        services: &[Some(60 * SEC + 3 * MS), Some(5 * MS)],
+        answered_at_us: NGINX_504 + 2 * LINK_US + 5 * MS,
+    },
+    LateCase {
+        name: "a answers 10 ms after the timeout, after b: b's answer, as before",
+        services: &[Some(60 * SEC + 10 * MS), Some(5 * MS)],
+        answered_at_us: NGINX_504 + 2 * LINK_US + 5 * MS,
+    },
+];
+
+#[test]
+fn a_late_answer_from_an_abandoned_attempt_never_completes_the_retry() {
+    for case in LATE_CASES {
+        let cfg = BalancerConfig { active_check: None, ..config(BalancerKind::Nginx, Algorithm::RoundRobin, false) };
+        let mut sim = lb_world(cfg, case.services, vec![get(SEC, 0)]);
+        sim.run_until(100 * SEC, FOREVER);
+        let answers: Vec<(TimeUs, Status)> = got(&sim).iter().map(|&(t, r)| (t, r.status)).collect();
+        assert_eq!(answers, vec![(case.answered_at_us, Status::Ok)], "{}: one answer, b's", case.name);
+        assert_eq!(lb(&sim).retries, 1, "{}: the GET was retried once", case.name);
+        assert_eq!(served(&sim, 1).len(), 1, "{}: b served the retry", case.name);
+        assert!(lb(&sim).peers.iter().all(|p| p.active == 0), "{}: connections leaked", case.name);
+        assert_eq!(lb(&sim).pending(), 0, "{}", case.name);
+        assert_lb_invariants(&sim, case.name);
+    }
+}
+
+struct SlowProbeCase {
+    name: &'static str,
+    /// Server a answers everything after this (BIG-IP probes every 5 s, 5 s timeout, fall 3).
+    service_us: TimeUs,
+    /// Whether a is out of rotation at 40 s.
+    down: bool,
+}
+
+const SLOW_PROBE_CASES: &[SlowProbeCase] = &[
+    SlowProbeCase {
+        name: "answers in 7 s: every probe times out (the late answer belongs to a closed probe)",
+        service_us: 7 * SEC,
+        down: true,
+    },
+    SlowProbeCase { name: "answers in 3 s: every probe passes", service_us: 3 * SEC, down: false },
+];
+
+#[test]
+fn a_late_answer_to_a_timed_out_probe_does_not_pass_the_next_probe() {
+    for case in SLOW_PROBE_CASES {
+        let cfg = config(BalancerKind::F5, Algorithm::RoundRobin, false);
+        let mut sim = lb_world(cfg, &[Some(case.service_us), Some(5 * MS)], Vec::new());
+        sim.run_until(40 * SEC, FOREVER);
+        let now = sim.now_us();
+        assert_eq!(!lb(&sim).is_available(0, now), case.down, "{}: a out of rotation", case.name);
+        assert!(lb(&sim).is_available(1, now), "{}: b stays in", case.name);
+        assert_lb_invariants(&sim, case.name);
+    }
+}
+
 // ---- keepalived / VRRP --------------------------------------------------------------
 
 /// One keepalived instance of a test pair.
@@ -761,14 +828,24 @@ struct RouterHost {
     heard: Vec<(TimeUs, VrrpMsg)>,
 }
 
+/// A host that sends to the VIP every second through its own ARP cache,
+/// noting where each packet went (`None`: no entry, dropped).
+#[derive(Clone, Debug)]
+struct Sender {
+    arp: VipTable,
+    pings: Vec<(TimeUs, Option<NodeId>)>,
+}
+
 #[derive(Clone, Debug)]
 enum VHost {
     Router(RouterHost),
     Switch(VipTable),
+    Sender(Sender),
 }
 
 /// The test's own timer (tag SHOP, never a VRRP key).
 const STOP: TimerKey = 7;
+const PING: TimerKey = 8;
 const LB1: NodeId = NodeId(0);
 const LB2: NodeId = NodeId(1);
 const SWITCH: NodeId = NodeId(2);
@@ -786,6 +863,10 @@ impl Node for VHost {
                 }
             }
             VHost::Switch(t) => t.on_start(ctx),
+            VHost::Sender(s) => {
+                s.arp.on_start(ctx);
+                ctx.set_timer(PING, SEC);
+            }
         }
     }
 
@@ -796,6 +877,7 @@ impl Node for VHost {
                 h.router.on_message(ctx, from, msg);
             }
             VHost::Switch(t) => t.on_message(ctx, from, msg),
+            VHost::Sender(s) => s.arp.on_message(ctx, from, msg),
         }
     }
 
@@ -804,6 +886,12 @@ impl Node for VHost {
             VHost::Router(h) if key == STOP => h.router.admin_stop(ctx),
             VHost::Router(h) => h.router.on_timer(ctx, key),
             VHost::Switch(t) => t.on_timer(ctx, key),
+            VHost::Sender(s) if key == PING => {
+                let to = s.arp.lookup(ctx, VrrpConfig::default().vrid);
+                s.pings.push((ctx.now_us, to));
+                ctx.set_timer(PING, SEC);
+            }
+            VHost::Sender(s) => s.arp.on_timer(ctx, key),
         }
     }
 
@@ -811,6 +899,7 @@ impl Node for VHost {
         match self {
             VHost::Router(h) => h.router.on_crash(),
             VHost::Switch(t) => t.on_crash(),
+            VHost::Sender(s) => s.arp.on_crash(),
         }
     }
 }
@@ -826,11 +915,16 @@ fn routers_of(nodes: &[VHost]) -> Vec<(NodeId, &VrrpRouter)> {
 }
 
 fn one_owner_per_epoch(view: &View<'_, VHost>) -> Result<(), String> {
-    check_one_vip_owner_per_epoch(&routers_of(view.nodes), view.now_us)
+    check_one_vip_owner_per_epoch(&routers_of(view.nodes), view.lifecycles, Freeze::WholeHost, view.now_us)
 }
 
 /// lb-1 and lb-2 advertise to each other and announce the VIP to the switch.
 fn vrrp_world(specs: [RouterSpec; 2]) -> Sim<VHost> {
+    vrrp_world_with(specs, VHost::Switch(VipTable::new(vec![LB1, LB2])), true)
+}
+
+/// The pair and node #2, which hears their gratuitous ARPs if `listens`.
+fn vrrp_world_with(specs: [RouterSpec; 2], third: VHost, listens: bool) -> Sim<VHost> {
     let mut sim = Sim::new(3, LinkProfile::fixed(LINK_US));
     for (i, s) in specs.into_iter().enumerate() {
         let config = VrrpConfig {
@@ -840,11 +934,12 @@ fn vrrp_world(specs: [RouterSpec; 2]) -> Sim<VHost> {
             advert_int_us: s.advert_int_us,
             ..VrrpConfig::default()
         };
-        let router = VrrpRouter::new(config, vec![[LB2, LB1][i]], vec![SWITCH]);
+        let listeners = if listens { vec![SWITCH] } else { Vec::new() };
+        let router = VrrpRouter::new(config, vec![[LB2, LB1][i]], listeners);
         let host = RouterHost { router, stop_at_us: s.stop_at_us, heard: Vec::new() };
         sim.add_node(format!("lb-{}", i + 1), VHost::Router(host));
     }
-    sim.add_node("switch", VHost::Switch(VipTable::new(vec![LB1, LB2])));
+    sim.add_node("switch", third);
     sim.properties_mut().always(ONE_OWNER, one_owner_per_epoch);
     sim
 }
@@ -852,14 +947,14 @@ fn vrrp_world(specs: [RouterSpec; 2]) -> Sim<VHost> {
 fn host(sim: &Sim<VHost>, id: NodeId) -> &RouterHost {
     match sim.node(id) {
         VHost::Router(h) => h,
-        VHost::Switch(_) => unreachable!(),
+        VHost::Switch(_) | VHost::Sender(_) => unreachable!(),
     }
 }
 
 fn vip_at(sim: &Sim<VHost>) -> Option<NodeId> {
     match sim.node(SWITCH) {
         VHost::Switch(t) => t.resolve(VrrpConfig::default().vrid),
-        VHost::Router(_) => unreachable!(),
+        VHost::Router(_) | VHost::Sender(_) => unreachable!(),
     }
 }
 
@@ -1114,7 +1209,7 @@ fn blocked_adverts_give_split_brain_that_heals_to_the_higher_priority() {
         }
         let moves = match sim.node(SWITCH) {
             VHost::Switch(t) => t.moves,
-            VHost::Router(_) => unreachable!(),
+            VHost::Router(_) | VHost::Sender(_) => unreachable!(),
         };
         assert!(moves >= case.min_moves, "{}: the VIP moved {moves} times", case.name);
         sim.run_until(59 * SEC, FOREVER);
@@ -1144,4 +1239,121 @@ fn after_a_two_way_split_heals_the_switch_keeps_sending_to_the_old_backup_until_
     assert_eq!(vip_at(&sim), Some(LB2), "the stale ARP entry should still name lb-2");
     sim.run_until(61 * SEC, FOREVER);
     assert_eq!(vip_at(&sim), Some(LB1), "the refresh at 60 s finds the real master");
+}
+
+struct ArpCase {
+    name: &'static str,
+    /// Does the sender hear the routers' gratuitous ARPs?
+    listens: bool,
+    /// The sender crashes at 20.5 s and restarts at 21 s.
+    crashes: bool,
+    /// lb-1 (priority 200, state MASTER) is master from 1.0039 s. Pings
+    /// (every second from 1 s) in these windows [from, to) find no entry; every other
+    /// goes to lb-1.
+    misses: &'static [(TimeUs, TimeUs)],
+    /// "Who has the VIP?" broadcasts the sender made.
+    requests: u64,
+}
+
+const ARP_CASES: &[ArpCase] = &[
+    ArpCase {
+        name: "hears the gratuitous ARP: the 1 s miss asks (nobody is master yet), the GARP fills the entry",
+        listens: true,
+        crashes: false,
+        misses: &[(SEC, 2 * SEC)],
+        requests: 1,
+    },
+    ArpCase {
+        name: "hears no gratuitous ARP: asks at 1 s (unanswered), again at 2 s (retrans_time 1 s), lb-1 answers",
+        listens: false,
+        crashes: false,
+        misses: &[(SEC, 3 * SEC)],
+        requests: 2,
+    },
+    ArpCase {
+        name: "crashed after the GARPs: its entry is gone; the first ping after the restart asks, lb-1 answers",
+        listens: true,
+        crashes: true,
+        misses: &[(SEC, 2 * SEC), (21 * SEC, 23 * SEC)],
+        requests: 2,
+    },
+];
+
+#[test]
+fn an_arp_cache_without_an_entry_asks_who_has_the_vip_and_the_master_answers() {
+    for case in ARP_CASES {
+        let sender = Sender { arp: VipTable::new(vec![LB1, LB2]), pings: Vec::new() };
+        let specs = [spec(200, InitialState::Master), spec(100, InitialState::Backup)];
+        let mut sim = vrrp_world_with(specs, VHost::Sender(sender), case.listens);
+        if case.crashes {
+            sim.schedule_fault(20_500 * MS, Fault::Crash { node: SWITCH });
+            sim.schedule_fault(21 * SEC, Fault::Restart { node: SWITCH });
+        }
+        sim.run_until(40 * SEC, FOREVER);
+        let VHost::Sender(s) = sim.node(SWITCH) else { unreachable!() };
+        assert!(s.pings.len() >= 38, "{}: pings {:?}", case.name, s.pings);
+        for &(at_us, to) in &s.pings {
+            let want = if case.misses.iter().any(|&(from, to)| (from..to).contains(&at_us)) { None } else { Some(LB1) };
+            assert_eq!(to, want, "{}: the ping at {at_us} µs", case.name);
+        }
+        assert_eq!(s.arp.arp_requests_sent, case.requests, "{}: ARP requests", case.name);
+        assert!(owner_rule_holds(&sim), "{}", case.name);
+    }
+}
+
+fn owners_keepalived_frozen(view: &View<'_, VHost>) -> Result<(), String> {
+    check_one_vip_owner_per_epoch(&routers_of(view.nodes), view.lifecycles, Freeze::KeepalivedOnly, view.now_us)
+}
+
+const KEEPALIVED_FROZEN: &str = "one-vip-owner-per-epoch (keepalived-only freeze)";
+
+struct FreezeCase {
+    name: &'static str,
+    /// lb-1 (the master, priority 200) is frozen from 10.5 s for this long.
+    pause_us: TimeUs,
+    /// lb-2 took over while lb-1 was frozen.
+    took_over: bool,
+    /// The invariant for a whole-host freeze (the simulator's pause) holds.
+    whole_host_holds: bool,
+    /// The invariant read as a keepalived-only freeze (SIGSTOP) holds.
+    keepalived_only_holds: bool,
+}
+
+const FREEZE_CASES: &[FreezeCase] = &[
+    FreezeCase {
+        name: "frozen 10 s: lb-2 takes over at ~14.1 s; lb-1 resumes at 20.5 s and wins within one advert",
+        pause_us: 10 * SEC,
+        took_over: true,
+        whole_host_holds: true,
+        keepalived_only_holds: false,
+    },
+    FreezeCase {
+        name: "frozen 2 s, under Master_Down_Interval (3.61 s): nobody takes over",
+        pause_us: 2 * SEC,
+        took_over: false,
+        whole_host_holds: true,
+        keepalived_only_holds: true,
+    },
+];
+
+#[test]
+fn a_master_frozen_with_its_host_owns_nothing_until_it_resumes() {
+    for case in FREEZE_CASES {
+        let mut sim = vrrp_world([spec(200, InitialState::Master), spec(100, InitialState::Backup)]);
+        sim.properties_mut().always(KEEPALIVED_FROZEN, owners_keepalived_frozen);
+        sim.schedule_fault(10 * SEC + 500 * MS, Fault::Pause { node: LB1 });
+        sim.schedule_fault(10 * SEC + 500 * MS + case.pause_us, Fault::Resume { node: LB1 });
+        sim.run_until(40 * SEC, FOREVER);
+        let took_over = last_became(&sim, LB2, VrrpState::Master).is_some();
+        assert_eq!(took_over, case.took_over, "{}: lb-2 took over", case.name);
+        assert_eq!(owner_rule_holds(&sim), case.whole_host_holds, "{}: whole-host freeze", case.name);
+        let frozen = sim.properties().verdict(KEEPALIVED_FROZEN).expect("registered").holds;
+        assert_eq!(frozen, case.keepalived_only_holds, "{}: keepalived-only freeze", case.name);
+        assert_eq!(
+            vip_holders(&routers_of(sim.nodes()), 51),
+            vec![LB1],
+            "{}: lb-1 (200) holds it at the end",
+            case.name
+        );
+    }
 }

@@ -434,12 +434,10 @@ const DESIGNS: &[Design] = &[
         store: Store::Redis(RedisSpec { sentinels: true, ..REDIS_AOF_ALWAYS }),
         safe: false,
         why: "replication is asynchronous: a promoted replica lacks what the master acknowledged but had not \
-              sent, and the old master discards what it took alone when it resyncs from the new one. The \
-              target is the data oracle: the server's own counter also fires, spuriously, when a restarted \
-              master (new replication id) resyncs writes the new master does hold",
+              sent, and the old master discards what it took alone when it resyncs from the new one",
         always: &[REDIS_ACKED, REDIS_ORACLE],
         sometimes: &[SENTINEL_FAILOVER],
-        breaks: Some(ACKED_WRITES_SURVIVE),
+        breaks: Some(REDIS_NO_ACKED_WRITE_LOST),
     },
     Design {
         name: "redis RDB only (default save rules) + replica, no failover",

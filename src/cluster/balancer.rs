@@ -9,13 +9,17 @@
 //! of proxied requests with their retries. nginx retries a refused connection
 //! on the next server whatever the method (nothing was sent) and a timeout
 //! only for idempotent requests, because a POST may already have taken effect.
+//! Each attempt on an upstream (and each health-check probe) has its own id:
+//! when an attempt is abandoned (timed out, refused) nginx closes that
+//! upstream connection, so a late answer on it is dropped and can never
+//! complete the retry, nor pass a later probe.
 //! What differs by kind is in `BalancerKind::capabilities`: LVS works at layer
 //! 4 and so cannot read cookies, retry, or answer with an error page.
 //!
 //! Volatile (lost by `on_crash`): health, connections, the picker, pending
 //! requests, the persistence table. Kept (observability only): `retries` and
-//! `failures`. Timers: tag `SHOP`; a proxied request's timer is its plain
-//! proxy id (compatible with the slice), probes use ids from `PROBE_ID_BASE`.
+//! `failures`. Timers: tag `SHOP`; an attempt's timer is its plain proxy id
+//! (compatible with the slice), probes use ids from `PROBE_ID_BASE` up.
 //!
 //! Client addresses (for `ip_hash` and source-IP persistence) are not carried
 //! by the request: the balancer derives them from the sending node and the
@@ -25,7 +29,7 @@
 //! refusals and silence, as a real proxy does.
 
 use super::lb_algorithm::{Algorithm, Capabilities, ClientAddr, Peer, Persistence, Picker, Tried};
-use super::message::{HttpRequest, HttpResponse, Msg, Page, Status};
+use super::message::{HttpRequest, HttpResponse, Msg, Status};
 use super::metrics::ShopMetrics;
 use super::timer_tag::{self, SHOP};
 use crate::sim::{Ctx, NodeId, TimeUs, TimerKey};
@@ -37,6 +41,8 @@ mod config;
 pub use config::{
     BalancerConfig, ProxyFailure, UpstreamHealth, check_connections_match_pending, check_pending_bounded,
 };
+#[path = "balancer_health.rs"]
+mod health;
 
 /// Proxy ids stay below this; ids from here up name health-check probes.
 pub const PROBE_ID_BASE: u32 = 0xFFFF_0000;
@@ -69,6 +75,8 @@ pub struct Balancer {
     pending: BTreeMap<u32, Proxied>,
     persistence: BTreeMap<ClientAddr, (usize, TimeUs)>,
     next_proxy_id: u32,
+    /// The next probe's id, less `PROBE_ID_BASE`.
+    next_probe_seq: u32,
     // Kept across crashes, for inspectors and properties.
     pub retries: u64,
     pub failures: BTreeMap<ProxyFailure, u64>,
@@ -93,6 +101,7 @@ impl Balancer {
             pending: BTreeMap::new(),
             persistence: BTreeMap::new(),
             next_proxy_id: 0,
+            next_probe_seq: 0,
             retries: 0,
             failures: BTreeMap::new(),
         }
@@ -163,16 +172,23 @@ impl Balancer {
             self.fail(ctx, proxied, ProxyFailure::Shed);
             return;
         }
-        let proxy_id = self.next_proxy_id;
-        self.next_proxy_id = (self.next_proxy_id + 1) % PROBE_ID_BASE;
-        self.forward(ctx, proxy_id, proxied);
+        self.forward(ctx, proxied);
     }
 
-    fn forward<M: From<Msg>>(&mut self, ctx: &mut Ctx<'_, M>, proxy_id: u32, mut proxied: Proxied) {
+    /// A fresh id for one attempt on an upstream (its own connection).
+    fn next_attempt_id(&mut self) -> u32 {
+        let id = self.next_proxy_id;
+        self.next_proxy_id = (self.next_proxy_id + 1) % PROBE_ID_BASE;
+        id
+    }
+
+    /// One attempt: a new connection to the chosen upstream, with its own id.
+    fn forward<M: From<Msg>>(&mut self, ctx: &mut Ctx<'_, M>, mut proxied: Proxied) {
         let Some(upstream) = self.choose(ctx, &proxied) else {
             self.fail(ctx, proxied, ProxyFailure::NoLiveUpstream);
             return;
         };
+        let proxy_id = self.next_attempt_id();
         proxied.upstream = upstream;
         proxied.tried = proxied.tried.with(upstream);
         self.health[upstream].requests += 1;
@@ -234,9 +250,10 @@ impl Balancer {
 
     pub fn on_response<M: From<Msg>>(&mut self, ctx: &mut Ctx<'_, M>, response: HttpResponse) {
         if response.id >= PROBE_ID_BASE {
-            self.probe_result(ctx, (response.id - PROBE_ID_BASE) as usize, true);
+            self.probe_result(ctx, response.id, true);
             return;
         }
+        // An abandoned attempt's late answer finds no entry: its connection was closed.
         let Some(proxied) = self.finish(ctx, response.id) else { return };
         if response.status == Status::Ok {
             self.health[proxied.upstream].fails = 0;
@@ -250,13 +267,13 @@ impl Balancer {
     pub fn on_refused<M: From<Msg>>(&mut self, ctx: &mut Ctx<'_, M>, _to: NodeId, msg: Msg) {
         let Msg::Request(request) = msg else { return };
         if request.id >= PROBE_ID_BASE {
-            self.probe_result(ctx, (request.id - PROBE_ID_BASE) as usize, false);
+            self.probe_result(ctx, request.id, false);
             return;
         }
         let Some(proxied) = self.finish(ctx, request.id) else { return };
         self.note_failure(ctx, proxied.upstream);
         let may_retry = self.capabilities().retry_refused;
-        self.retry_or_fail(ctx, request.id, proxied, ProxyFailure::Refused, may_retry);
+        self.retry_or_fail(ctx, proxied, ProxyFailure::Refused, may_retry);
     }
 
     /// A proxy timeout, a probe's deadline or the next probe round.
@@ -266,10 +283,7 @@ impl Balancer {
         }
         match timer_tag::local_of(key) {
             PROBE_TICK => self.probe_round(ctx),
-            local if local >= u64::from(PROBE_ID_BASE) => {
-                let upstream = (local - u64::from(PROBE_ID_BASE)) as usize;
-                self.probe_result(ctx, upstream, false);
-            }
+            local if local >= u64::from(PROBE_ID_BASE) => self.probe_result(ctx, local as u32, false),
             local => self.on_proxy_timeout(ctx, local as u32),
         }
     }
@@ -289,13 +303,13 @@ impl Balancer {
             ProxyFailure::TimedOut
         };
         let may_retry = caps.retry_timeout_idempotent && idempotent;
-        self.retry_or_fail(ctx, proxy_id, proxied, reason, may_retry);
+        self.retry_or_fail(ctx, proxied, reason, may_retry);
     }
 
+    /// A retry is a new attempt with a new id: the abandoned one's late answer is dropped.
     fn retry_or_fail<M: From<Msg>>(
         &mut self,
         ctx: &mut Ctx<'_, M>,
-        proxy_id: u32,
         proxied: Proxied,
         reason: ProxyFailure,
         may_retry: bool,
@@ -303,7 +317,7 @@ impl Balancer {
         if may_retry && !proxied.tried.covers(self.upstreams.len()) {
             self.retries += 1;
             ctx.count(self.metrics.retries, 1);
-            self.forward(ctx, proxy_id, proxied);
+            self.forward(ctx, proxied);
             return;
         }
         self.fail(ctx, proxied, reason);
@@ -344,47 +358,5 @@ impl Balancer {
             failure: Some((node, reason.cause())),
         };
         ctx.send(proxied.client, M::from(Msg::Response(reply)));
-    }
-
-    // ---- active health checks ------------------------------------------------
-
-    /// Probe every upstream that has no probe outstanding, then re-arm.
-    fn probe_round<M: From<Msg>>(&mut self, ctx: &mut Ctx<'_, M>) {
-        let Some(check) = self.config.active_check else { return };
-        for i in 0..self.upstreams.len() {
-            if self.health[i].probe_outstanding {
-                continue;
-            }
-            self.health[i].probe_outstanding = true;
-            let id = PROBE_ID_BASE + i as u32;
-            let probe = HttpRequest { id, page: Page::Home, session: None, shopper: u16::MAX, client: ctx.me };
-            ctx.send(self.upstreams[i], M::from(Msg::Request(probe)));
-            ctx.set_timer(timer_of(id), check.probe_timeout_us);
-        }
-        ctx.set_timer(timer_tag::key(SHOP, PROBE_TICK), check.interval_us);
-    }
-
-    fn probe_result<M>(&mut self, ctx: &mut Ctx<'_, M>, upstream: usize, ok: bool) {
-        let Some(check) = self.config.active_check else { return };
-        if upstream >= self.upstreams.len() || !self.health[upstream].probe_outstanding {
-            return;
-        }
-        ctx.cancel_timer(timer_of(PROBE_ID_BASE + upstream as u32));
-        let node = self.upstreams[upstream];
-        let h = &mut self.health[upstream];
-        h.probe_outstanding = false;
-        if ok {
-            if h.probe_down {
-                ctx.log(format!("health check: upstream #{} passes again, back in rotation", node.0));
-            }
-            h.probe_fails = 0;
-            h.probe_down = false;
-            return;
-        }
-        h.probe_fails += 1;
-        if h.probe_fails >= check.fall && !h.probe_down {
-            h.probe_down = true;
-            ctx.log(format!("health check: upstream #{} failed {} probe(s), taken out", node.0, h.probe_fails));
-        }
     }
 }

@@ -91,7 +91,8 @@ pub struct UpstreamHealth {
     /// Active check: probes failed in a row, and whether that took it out.
     pub probe_fails: u32,
     pub probe_down: bool,
-    pub probe_outstanding: bool,
+    /// The id of the probe awaited, if any.
+    pub probe_outstanding: Option<u32>,
 }
 
 /// Why the balancer itself answered a request with a failure.

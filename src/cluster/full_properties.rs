@@ -11,7 +11,7 @@ use super::mq::{check_confirmed_acked_or_dead_lettered, check_notified_once};
 use super::product_cache::check_never_served_expired;
 use super::replication::{MysqlNode, check_no_acked_write_lost, check_single_writer};
 use super::two_phase::check_atomicity;
-use super::vrrp::{VrrpRouter, check_one_vip_owner_per_epoch};
+use super::vrrp::{Freeze, VrrpRouter, check_one_vip_owner_per_epoch};
 use crate::sim::invariant::Properties;
 use crate::sim::{NodeId, View};
 
@@ -128,7 +128,7 @@ fn one_vip_owner(view: &View<'_, ClusterNode>) -> Result<(), String> {
                 _ => None,
             })
             .collect();
-        check_one_vip_owner_per_epoch(&routers, view.now_us)?;
+        check_one_vip_owner_per_epoch(&routers, view.lifecycles, Freeze::WholeHost, view.now_us)?;
     }
     Ok(())
 }

@@ -7,14 +7,17 @@
 //! replica lacks what the master acknowledged but had not sent, and an old master that rejoins
 //! as a replica throws away what it took meanwhile; `min-replicas-to-write` bounds that loss by
 //! refusing writes when no replica acked within `min-replicas-max-lag`. Persistence lives in
-//! `persistence`, replication in `replica`, the Sentinel failover in `sentinel`. Never decides
+//! `persistence`, replication in `replica`, the lineage of datasets and the no-acked-write-lost
+//! check in `lineage`, the Sentinel failover in `sentinel`. Never decides
 //! its own role: a sentinel (or a test) sends `REPLICAOF`.
 
+mod lineage;
 mod persistence;
 mod replica;
 pub mod sentinel;
 mod wire;
 
+pub use lineage::{History, check_no_acked_write_lost};
 pub use replica::ReplicaState;
 pub use sentinel::{Sentinel, SentinelConfig};
 pub use wire::{
@@ -45,11 +48,12 @@ impl Entry {
     }
 }
 
-/// A dataset as a file holds it: the keys, the replication offset and how many client writes
-/// it includes.
+/// A dataset as a file holds it: the keys, the replication history and offset it is at (the
+/// RDB's `repl-id` / `repl-offset` aux fields), and how many client writes it includes.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Snapshot {
     pub data: BTreeMap<u32, Entry>,
+    pub replid: u32,
     pub offset: u32,
     pub client_writes: u64,
     pub taken_at_us: TimeUs,
@@ -59,8 +63,10 @@ pub struct Snapshot {
 ///
 /// Durable (disk): `role` (CONFIG REWRITE after REPLICAOF), `rdb` (the last completed
 /// snapshot), `aof` (what replaying the AOF gives: the state at the last fsync), replication ids.
-/// History (never lost): `writes_lost_in_crashes`, `writes_discarded_on_resync`, `rdb_saves`,
-/// `refused_writes`. Volatile (memory): the dataset and everything else. A crash is taken as
+/// History (never lost, the model's bookkeeping, not Redis's): `histories` (each replication id
+/// this server started, and where it forked from), `acked` (the last client write acknowledged
+/// in each history), `writes_lost_in_crashes`, `rdb_saves`, `refused_writes`. Volatile
+/// (memory): the dataset (with its offset) and everything else. A crash is taken as
 /// the host going down (power, kernel panic): what was written to the AOF but not fsynced is
 /// lost with the page cache, the case Redis's "everysec loses up to a second" describes.
 #[derive(Clone, Debug)]
@@ -74,10 +80,13 @@ pub struct RedisServer {
     replid2: u32,
     second_offset: u32,
     boots: u32,
-    /// Client writes acknowledged but gone after a restart (not persisted in time).
+    /// Every history this server started (at a master's start or a promotion).
+    pub histories: Vec<History>,
+    /// Per history, the offset of the last client write this server acknowledged in it.
+    pub acked: Vec<(u32, u32)>,
+    /// Client writes this server acknowledged and its crashes took from memory before they
+    /// were persisted (a replica may still hold them: `check_no_acked_write_lost` decides).
     pub writes_lost_in_crashes: u64,
-    /// Commands an old master had taken that its new master never had, dropped at resync.
-    pub writes_discarded_on_resync: u64,
     pub rdb_saves: u64,
     /// Writes refused with `-NOREPLICAS`.
     pub refused_writes: u64,
@@ -89,7 +98,8 @@ pub struct RedisServer {
     /// Writes since the last successful save.
     pub dirty: u64,
     lastsave_us: TimeUs,
-    bgsave: Option<(Snapshot, TimeUs, u64)>,
+    /// A BGSAVE in progress: the dataset at fork time, when it completes, `dirty` at fork.
+    bgsave: Option<Box<(Snapshot, TimeUs, u64)>>,
     aof_pending: Vec<(WriteOp, bool)>,
     last_fsync_us: TimeUs,
     /// Master side: connected replicas.
@@ -99,8 +109,7 @@ pub struct RedisServer {
     pub link_up: bool,
     last_master_io_us: TimeUs,
     early: BTreeMap<u32, WriteOp>,
-    sync: Option<replica::SyncProgress>,
-    demoted_offset: Option<u32>,
+    sync: Option<Box<replica::SyncProgress>>,
 }
 
 impl RedisServer {
@@ -114,8 +123,9 @@ impl RedisServer {
             replid2: 0,
             second_offset: 0,
             boots: 0,
+            histories: Vec::new(),
+            acked: Vec::new(),
             writes_lost_in_crashes: 0,
-            writes_discarded_on_resync: 0,
             rdb_saves: 0,
             refused_writes: 0,
             data: BTreeMap::new(),
@@ -132,7 +142,6 @@ impl RedisServer {
             last_master_io_us: 0,
             early: BTreeMap::new(),
             sync: None,
-            demoted_offset: None,
         }
     }
 
@@ -153,17 +162,22 @@ impl RedisServer {
         self.data.get(&key).filter(|e| e.is_live(now_us)).map(|e| e.value)
     }
 
-    /// A fresh replication id for a new history (a master's boot or a promotion).
+    /// Start a new history (a master's boot or a promotion) from the dataset held now.
     fn fresh_replid(&mut self, me: NodeId) -> u32 {
         self.boots += 1;
-        (u32::from(me.0) << 16) | (self.boots & 0xffff)
+        let replid = (u32::from(me.0) << 16) | (self.boots & 0xffff);
+        self.histories.push(History { replid, parent: self.replid, fork_offset: self.offset });
+        replid
     }
 
+    /// The process starts: it loads its files (a replica keeps their replication id and offset,
+    /// so it may continue partially, as Redis ≥ 4 does); a master starts a new history after
+    /// them, so its replicas, asking for the old one, get a full resync.
     pub fn on_start<M: From<RedisMsg>>(&mut self, ctx: &mut Ctx<'_, M>) {
         self.load(ctx.now_us);
         if self.is_master() {
-            // A master never trusts the replication id of its files: it starts a new history.
             self.replid = self.fresh_replid(ctx.me);
+            self.replid2 = 0;
         }
         ctx.set_timer(timer(CRON), self.config.cron_us);
         if let RedisRole::Replica { master } = self.role {
@@ -176,6 +190,7 @@ impl RedisServer {
     pub fn on_crash(&mut self) {
         self.writes_lost_in_crashes += self.unpersisted_writes();
         self.data.clear();
+        self.offset = 0;
         self.bgsave = None;
         self.aof_pending.clear();
         self.replicas.clear();
@@ -226,7 +241,7 @@ impl RedisServer {
     /// A peer's host refused a connection: a replica (or master) process is down.
     pub fn on_refused<M: From<RedisMsg>>(&mut self, _ctx: &mut Ctx<'_, M>, to: NodeId, msg: RedisMsg) {
         match msg {
-            RedisMsg::Repl { .. } | RedisMsg::SyncKey { .. } | RedisMsg::FullSync { .. } => {
+            RedisMsg::Repl { .. } | RedisMsg::SyncKey { .. } | RedisMsg::FullSync { .. } | RedisMsg::LinkReset => {
                 self.replicas.remove(&to);
             }
             RedisMsg::Psync { .. } | RedisMsg::ReplAck { .. } => self.link_up = false,
@@ -283,6 +298,10 @@ impl RedisServer {
             return RedisReply::Error(RedisError::NoReplicas);
         }
         self.write(ctx, op, true);
+        match self.acked.last_mut() {
+            Some((replid, offset)) if *replid == self.replid => *offset = self.offset,
+            _ => self.acked.push((self.replid, self.offset)),
+        }
         ok
     }
 
@@ -318,19 +337,4 @@ pub fn apply(data: &mut BTreeMap<u32, Entry>, op: WriteOp) {
             data.remove(&key);
         }
     }
-}
-
-/// `always`: no write a Redis server acknowledged is gone — neither lost in a crash (not
-/// persisted in time) nor thrown away when an old master re-synced from a new one. Breaks with
-/// `appendfsync everysec`/RDB and a crash, and with any failover under async replication.
-pub fn check_no_acked_write_lost(servers: &[&RedisServer]) -> Result<(), String> {
-    for (i, s) in servers.iter().enumerate() {
-        if s.writes_lost_in_crashes > 0 || s.writes_discarded_on_resync > 0 {
-            return Err(format!(
-                "server {i}: {} acknowledged writes lost in crashes, {} discarded at resync",
-                s.writes_lost_in_crashes, s.writes_discarded_on_resync
-            ));
-        }
-    }
-    Ok(())
 }

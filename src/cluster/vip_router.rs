@@ -6,8 +6,10 @@
 //! through it and go to the client that asked. Its ARP entry follows
 //! gratuitous ARPs, so after a keepalived failover traffic moves to the backup
 //! the moment it announces itself — and under split brain it flaps between
-//! the two masters. With no known holder the packet is dropped and the
-//! browser times out. Never looks at the routers' state directly.
+//! the two masters. With no known holder (never learned, or forgotten in a
+//! crash) it broadcasts an ARP request, the master answers, and traffic flows
+//! again; the packets that met the miss are dropped and the browser retries
+//! or times out. Never looks at the routers' state directly.
 
 use super::message::{FailCause, HttpRequest, HttpResponse, Msg, Status};
 use super::vrrp::VipTable;
@@ -64,7 +66,7 @@ impl VipRouter {
     }
 
     fn forward(&mut self, ctx: &mut Ctx<'_, Msg>, from: NodeId, request: HttpRequest) {
-        let Some(holder) = self.holder() else {
+        let Some(holder) = self.arp.lookup(ctx, self.vrid) else {
             self.dropped_no_holder += 1;
             return;
         };

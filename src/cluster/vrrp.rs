@@ -19,14 +19,19 @@
 //!
 //! Routing "to the VIP" is the `VipTable`'s job: whoever hosts it (the node
 //! that sends to the VIP, or a switch node in front of the pair) asks
-//! `resolve(vrid)`; like a real ARP cache it follows the latest gratuitous ARP
-//! or ARP reply, so under split brain it flaps, and it re-resolves every 30 s
+//! `lookup(vrid)`; like a real ARP cache it follows the latest gratuitous ARP
+//! or ARP reply, so under split brain it flaps, it asks "who has the VIP?"
+//! when it has no entry (the master answers), and it re-resolves every 30 s
 //! (until then it may keep sending to a router that dropped to BACKUP). The
 //! pure function `vip_holders` says who believes it holds the VIP.
 //!
 //! Epochs are a model-only annotation (real VRRP carries none), for the
 //! invariant "at most one VIP owner per epoch": a router that becomes master
-//! claims epoch = highest epoch it has heard + 1; adverts carry it. Durable
+//! claims epoch = highest epoch it has heard + 1; adverts carry it. An owner
+//! is a master that can act on its belief: one frozen with its whole host (a
+//! stalled VM, the simulator's pause) answers no ARP and owns nothing until it
+//! resumes, while one whose keepalived alone is frozen (SIGSTOP) still owns
+//! the address through its kernel — see `Freeze`. Durable
 //! (kept by a crash, like a term on disk): config, epochs, counters, the
 //! transition log. Volatile: state, timers, the learned advert interval.
 //! Never routes traffic or looks at the network: it only sends messages.
@@ -39,7 +44,7 @@ use std::collections::VecDeque;
 // Settings, the VIP table and the checks live in their own files.
 #[path = "vrrp_vip.rs"]
 mod vip;
-pub use vip::{VipEntry, VipTable, check_one_vip_owner_per_epoch, vip_holders};
+pub use vip::{Freeze, VipEntry, VipTable, check_one_vip_owner_per_epoch, vip_holders};
 #[path = "vrrp_config.rs"]
 mod config;
 pub use config::{

@@ -25,10 +25,12 @@ impl RedisServer {
         self.client_writes.saturating_sub(durable)
     }
 
-    /// Read the AOF (if enabled) or the RDB file back into memory, dropping expired keys.
+    /// Read the AOF (if enabled) or the RDB file back into memory, dropping expired keys; the
+    /// dataset is at the file's replication id and offset.
     pub(super) fn load(&mut self, now_us: TimeUs) {
         let loaded = self.durable();
         self.data = loaded.data.into_iter().filter(|(_, e)| e.is_live(now_us)).collect();
+        self.replid = loaded.replid;
         self.offset = loaded.offset;
         self.client_writes = loaded.client_writes;
         self.dirty = 0;
@@ -67,15 +69,16 @@ impl RedisServer {
             self.aof.offset += 1;
             self.aof.client_writes += u64::from(from_client);
         }
+        self.aof.replid = self.replid;
         self.aof.taken_at_us = now_us;
         self.last_fsync_us = now_us;
     }
 
     fn check_save_rules<M: From<RedisMsg>>(&mut self, ctx: &mut Ctx<'_, M>) {
         let now = ctx.now_us;
-        if let Some((_, done_at_us, _)) = &self.bgsave {
+        if let Some((_, done_at_us, _)) = self.bgsave.as_deref() {
             if now >= *done_at_us {
-                let (snapshot, _, dirty_at_fork) = self.bgsave.take().unwrap_or_default();
+                let (snapshot, _, dirty_at_fork) = self.bgsave.take().map(|b| *b).unwrap_or_default();
                 ctx.log(format!("RDB saved: {} keys as of {} µs", snapshot.data.len(), snapshot.taken_at_us));
                 self.rdb = Some(snapshot);
                 self.rdb_saves += 1;
@@ -90,11 +93,12 @@ impl RedisServer {
             // fork(): the child writes the dataset as it is now; later writes are not in it.
             let snapshot = Snapshot {
                 data: self.data.clone(),
+                replid: self.replid,
                 offset: self.offset,
                 client_writes: self.client_writes,
                 taken_at_us: now,
             };
-            self.bgsave = Some((snapshot, now + self.config.bgsave_us, self.dirty));
+            self.bgsave = Some(Box::new((snapshot, now + self.config.bgsave_us, self.dirty)));
         }
     }
 }

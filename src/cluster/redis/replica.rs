@@ -3,12 +3,19 @@
 //! Owns both ends of asynchronous replication: a master propagates every write to its replicas
 //! and keeps a backlog; a replica asks `PSYNC replid offset` and gets either `+CONTINUE` (the
 //! backlog covers it, also across a promotion thanks to the second replication id) or a full
-//! resync that replaces its whole dataset — which is where an old master loses what it took
-//! after its replica was promoted. Replicas ack their offset every second, which is what
-//! `min-replicas-max-lag` measures. Never decides who is master: `REPLICAOF` does.
+//! resync whose snapshot replaces its whole dataset once it has all arrived (until then it
+//! keeps serving the old one) — which is where an old master loses what it took after its
+//! replica was promoted, and where a replica of a master that restarted without its last
+//! writes loses them too. Replicas ack their offset every second, which is what
+//! `min-replicas-max-lag` measures. When the master process dies its connections die with it:
+//! the replica's next ack is refused (the master is down) or reset (it is back, as a new
+//! process with a new replication id), and the replica reconnects with `PSYNC` of the history
+//! it has, so a restarted master answers `+FULLRESYNC`. Never decides who is master:
+//! `REPLICAOF` does.
 
-use super::{REPLICA_ACK, RedisMsg, RedisRole, RedisServer, Snapshot, WriteOp, timer};
+use super::{Entry, REPLICA_ACK, RedisMsg, RedisRole, RedisServer, Snapshot, WriteOp, timer};
 use crate::sim::{Ctx, NodeId, TimeUs};
+use std::collections::BTreeMap;
 
 /// What a master knows of one replica.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -17,9 +24,12 @@ pub struct ReplicaState {
     pub last_ack_us: TimeUs,
 }
 
-/// A full resync in progress on a replica.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// A full resync in progress on a replica: the master's snapshot as it arrives.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(super) struct SyncProgress {
+    replid: u32,
+    offset: u32,
+    staged: BTreeMap<u32, Entry>,
     expected: Option<u32>,
     received: u32,
 }
@@ -57,8 +67,11 @@ impl RedisServer {
             return self.on_psync(ctx, from, replid, offset);
         }
         if let RedisMsg::ReplAck { offset } = msg {
-            if let Some(r) = self.replicas.get_mut(&from) {
-                *r = ReplicaState { ack_offset: offset, last_ack_us: ctx.now_us };
+            let master = self.is_master();
+            match self.replicas.get_mut(&from) {
+                Some(r) if master => *r = ReplicaState { ack_offset: offset, last_ack_us: ctx.now_us },
+                // No such connection here (this process restarted, or was demoted): reset.
+                _ => ctx.send(from, RedisMsg::LinkReset.into()),
             }
             return;
         }
@@ -70,16 +83,16 @@ impl RedisServer {
             RedisMsg::Continue { replid } => {
                 self.replid = replid;
                 self.link_up = true;
-                self.demoted_offset = None;
             }
-            RedisMsg::FullSync { replid, offset, kept } => self.begin_full_sync(ctx, replid, offset, kept),
+            RedisMsg::FullSync { replid, offset } => self.begin_full_sync(replid, offset),
             RedisMsg::SyncKey { key, value, expire_at_us } => {
                 if let Some(sync) = &mut self.sync {
-                    self.data.insert(key, super::Entry { value, expire_at_us });
+                    sync.staged.insert(key, Entry { value, expire_at_us });
                     sync.received += 1;
                     self.maybe_finish_sync(ctx);
                 }
             }
+            RedisMsg::LinkReset => self.master_link_lost(ctx, "reset: the master process restarted"),
             RedisMsg::SyncEnd { keys } => {
                 if let Some(sync) = &mut self.sync {
                     sync.expected = Some(keys);
@@ -104,15 +117,8 @@ impl RedisServer {
                 ctx.send(from, RedisMsg::Repl { offset: o, op }.into());
             }
         } else {
-            let kept = if self.replid2 != 0 && replid == self.replid2 {
-                offset.min(self.second_offset)
-            } else if replid == self.replid {
-                offset.min(self.offset)
-            } else {
-                0
-            };
-            ctx.send(from, RedisMsg::FullSync { replid: self.replid, offset: self.offset, kept }.into());
-            let live: Vec<(u32, super::Entry)> =
+            ctx.send(from, RedisMsg::FullSync { replid: self.replid, offset: self.offset }.into());
+            let live: Vec<(u32, Entry)> =
                 self.data.iter().filter(|(_, e)| e.is_live(ctx.now_us)).map(|(&k, &e)| (k, e)).collect();
             for &(key, e) in &live {
                 ctx.send(from, RedisMsg::SyncKey { key, value: e.value, expire_at_us: e.expire_at_us }.into());
@@ -122,33 +128,26 @@ impl RedisServer {
         self.replicas.insert(from, ReplicaState { ack_offset: offset, last_ack_us: ctx.now_us });
     }
 
-    /// `+FULLRESYNC`: everything this server held goes; what it took as a master after its
-    /// history forked from the new master's is lost for good.
-    fn begin_full_sync<M: From<RedisMsg>>(&mut self, ctx: &mut Ctx<'_, M>, replid: u32, offset: u32, kept: u32) {
-        if let Some(demoted_at) = self.demoted_offset.take()
-            && demoted_at > kept
-        {
-            let lost = u64::from(demoted_at - kept);
-            self.writes_discarded_on_resync += lost;
-            ctx.log(format!("full resync: {lost} writes taken as master are discarded"));
-        }
-        self.data.clear();
+    /// `+FULLRESYNC`: the snapshot follows; the old dataset stays until it has all arrived.
+    fn begin_full_sync(&mut self, replid: u32, offset: u32) {
         self.early.clear();
-        self.replid = replid;
-        self.offset = offset;
-        self.sync = Some(SyncProgress::default());
+        self.sync = Some(Box::new(SyncProgress { replid, offset, ..SyncProgress::default() }));
     }
 
+    /// The whole snapshot arrived: it replaces the dataset (flush and load), and what this
+    /// server held that the master's history lacks is gone for good.
     fn maybe_finish_sync<M: From<RedisMsg>>(&mut self, ctx: &mut Ctx<'_, M>) {
-        let Some(sync) = self.sync else { return };
-        if sync.expected != Some(sync.received) {
-            return;
-        }
-        self.sync = None;
+        let Some(sync) = self.sync.take_if(|s| s.expected == Some(s.received)) else { return };
+        let sync = *sync;
+        ctx.log(format!("full resync: dataset at offset {} replaced by the master's at {}", self.offset, sync.offset));
+        self.data = sync.staged;
+        self.replid = sync.replid;
+        self.offset = sync.offset;
         self.link_up = true;
         // The replica saves the received RDB, and rewrites its AOF from it.
         let snapshot = Snapshot {
             data: self.data.clone(),
+            replid: self.replid,
             offset: self.offset,
             client_writes: self.client_writes,
             taken_at_us: ctx.now_us,
@@ -157,6 +156,16 @@ impl RedisServer {
         self.aof = snapshot;
         self.aof_pending.clear();
         self.drain_early(ctx);
+    }
+
+    /// The connection to the master is gone: reconnect (`PSYNC`) on the next replication tick.
+    fn master_link_lost<M>(&mut self, ctx: &mut Ctx<'_, M>, why: &str) {
+        if self.link_up || self.sync.is_some() {
+            ctx.log(format!("master link lost ({why})"));
+        }
+        self.link_up = false;
+        self.sync = None;
+        self.early.clear();
     }
 
     fn on_stream<M: From<RedisMsg>>(&mut self, ctx: &mut Ctx<'_, M>, offset: u32, op: WriteOp) {
@@ -181,9 +190,8 @@ impl RedisServer {
     pub(super) fn on_replica_ack_timer<M: From<RedisMsg>>(&mut self, ctx: &mut Ctx<'_, M>) {
         let Some(master) = self.my_master() else { return };
         let silent_us = ctx.now_us.saturating_sub(self.last_master_io_us);
-        if silent_us > self.config.repl_timeout_us {
-            self.link_up = false;
-            self.sync = None;
+        if silent_us > self.config.repl_timeout_us && (self.link_up || self.sync.is_some()) {
+            self.master_link_lost(ctx, "repl-timeout");
         }
         if self.link_up {
             ctx.send(master, RedisMsg::ReplAck { offset: self.offset }.into());
@@ -211,9 +219,6 @@ impl RedisServer {
                 ctx.log(format!("promoted to master at offset {}", self.offset));
             }
             Some(m) if self.role != (RedisRole::Replica { master: m }) && m != ctx.me => {
-                if self.is_master() {
-                    self.demoted_offset = Some(self.offset);
-                }
                 self.role = RedisRole::Replica { master: m };
                 self.replicas.clear();
                 self.link_up = false;

@@ -162,13 +162,15 @@ pub enum RedisMsg {
     Continue {
         replid: u32,
     },
-    /// Master → replica: `+FULLRESYNC`: drop your data; the first `kept` commands of your
-    /// history are also in mine.
+    /// Master → replica: `+FULLRESYNC replid offset`: my snapshot follows; it replaces your
+    /// dataset once it has all arrived.
     FullSync {
         replid: u32,
         offset: u32,
-        kept: u32,
     },
+    /// The peer's kernel resets the connection: a replica's `REPLCONF ACK` reached a master
+    /// process that has no such connection (it restarted, or was demoted and closed it).
+    LinkReset,
     /// One key of the snapshot a full resync sends.
     SyncKey {
         key: u32,
@@ -237,6 +239,7 @@ impl Message for RedisMsg {
             Self::Psync { .. } => "redis-psync",
             Self::Continue { .. } => "redis-continue",
             Self::FullSync { .. } => "redis-fullresync",
+            Self::LinkReset => "redis-link-reset",
             Self::SyncKey { .. } => "redis-sync-key",
             Self::SyncEnd { .. } => "redis-sync-end",
             Self::Repl { .. } => "redis-repl",
