@@ -7,7 +7,14 @@
 //! serialisable, so the UI, the console API and tests read the same thing.
 //! Never changes the model.
 
+mod inspect;
+
+pub use inspect::{
+    AccessRow, CacheRow, CachedList, CentreRow, InstanceRow, LimiterRow, MachineRow, RecordRow, TimelineRow, TxnView,
+};
+
 use super::ClusterNode;
+use super::dr::Failover;
 use super::topology::Cluster;
 use super::zk_lock::node_name;
 use crate::sim::{NodeId, PropertyKind, TimeUs};
@@ -43,17 +50,128 @@ pub struct NodeSnapshot {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case", rename_all_fields = "camelCase")]
 pub enum NodeDetail {
-    Shoppers { active: u16, logged_in: usize, journeys: u32, sent_to_login: u32 },
-    Balancer { pending: usize, retries: u64, vip: Option<VipSide> },
-    VipRouter { holder: Option<String>, moves: u64, forwarded: u64, dropped_no_holder: u64 },
-    AppServer { sessions: usize, busy_workers: usize, queued: usize, served: u64, rejected: u64 },
-    Registry { instances: usize },
-    LockService { queue: Vec<String>, holder: Option<String>, sessions: usize, sessions_expired: u64 },
-    Stock { units_sold: u64, units_oversold: u64, highest_token_accepted: Option<u32> },
-    Queue { depth: usize, unacked: usize, redeliveries: u64, dead_letters: u64, confirmed: u64, acked: u64 },
-    Mysql { role: String, binlog: u32, applied: u32, lag_us: Option<TimeUs>, semi_sync: bool },
-    Mycat { write_hosts: Vec<String>, switches: Vec<u32> },
-    Other { node_kind: String },
+    Shoppers {
+        active: u16,
+        logged_in: usize,
+        journeys: u32,
+        sent_to_login: u32,
+    },
+    Balancer {
+        pending: usize,
+        retries: u64,
+        vip: Option<VipSide>,
+    },
+    VipRouter {
+        holder: Option<String>,
+        moves: u64,
+        forwarded: u64,
+        dropped_no_holder: u64,
+    },
+    AppServer {
+        sessions: usize,
+        busy_workers: usize,
+        queued: usize,
+        served: u64,
+        rejected: u64,
+        /// Who is logged in here (shopper numbers, the first 24).
+        logged_in: Vec<u16>,
+        /// `on`, `off` or `booting` (the autoscaler's machines).
+        power: String,
+    },
+    Registry {
+        instances: Vec<InstanceRow>,
+        self_preserving: bool,
+    },
+    Service {
+        service: &'static str,
+        cached: Vec<CachedList>,
+    },
+    TwoPhase {
+        two_phase: bool,
+        active: Vec<TxnView>,
+        outcomes: Vec<(u32, String)>,
+        timeline: Vec<TimelineRow>,
+    },
+    Gateway {
+        limiters: Vec<LimiterRow>,
+        access_log: Vec<AccessRow>,
+        http_to_rpc: u64,
+        rpc_to_http: u64,
+    },
+    ProductCache {
+        entries: Vec<CacheRow>,
+        hits: u64,
+        misses: u64,
+        hit_ratio_permille: u64,
+    },
+    Dns {
+        records: Vec<RecordRow>,
+        queries: u64,
+    },
+    Resolver {
+        cached: Vec<RecordRow>,
+    },
+    Redis {
+        role: String,
+        keys: usize,
+        replid: u32,
+    },
+    Autoscaler {
+        enabled: bool,
+        machines: Vec<MachineRow>,
+        bill_server_s: u64,
+        decisions: Vec<(TimeUs, u32, u32)>,
+    },
+    Gslb {
+        epoch: u32,
+        centres: Vec<CentreRow>,
+        dns_points_to: Vec<String>,
+        failovers: Vec<Failover>,
+    },
+    SiteFront {
+        primary_db: String,
+        writes_ok: u64,
+        writes_failed: u64,
+    },
+    Browsers {
+        cached_address: Option<String>,
+        sent_to: Vec<(String, u64)>,
+        lookups: u64,
+        cache_hits: u64,
+    },
+    LockService {
+        queue: Vec<String>,
+        holder: Option<String>,
+        sessions: usize,
+        sessions_expired: u64,
+    },
+    Stock {
+        units_sold: u64,
+        units_oversold: u64,
+        highest_token_accepted: Option<u32>,
+    },
+    Queue {
+        depth: usize,
+        unacked: usize,
+        redeliveries: u64,
+        dead_letters: u64,
+        confirmed: u64,
+        acked: u64,
+    },
+    Mysql {
+        role: String,
+        binlog: u32,
+        applied: u32,
+        lag_us: Option<TimeUs>,
+        semi_sync: bool,
+    },
+    Mycat {
+        write_hosts: Vec<String>,
+        switches: Vec<u32>,
+    },
+    Other {
+        node_kind: String,
+    },
 }
 
 /// A keepalived router's view of itself.
@@ -115,6 +233,9 @@ impl Cluster {
 
 fn detail(cluster: &Cluster, id: NodeId) -> NodeDetail {
     let sim = &cluster.sim;
+    if let Some(detail) = inspect::detail(sim, id) {
+        return detail;
+    }
     let name = |n: NodeId| sim.name(n).to_string();
     match sim.node(id) {
         ClusterNode::Shoppers(p) => NodeDetail::Shoppers {
@@ -143,10 +264,11 @@ fn detail(cluster: &Cluster, id: NodeId) -> NodeDetail {
             sessions: a.sessions.len(),
             busy_workers: a.busy_workers(),
             queued: a.queued(),
+            logged_in: a.sessions.iter().map(|(_, s)| s.shopper).take(24).collect(),
+            power: format!("{:?}", a.power).to_lowercase(),
             served: a.served,
             rejected: a.rejected,
         },
-        ClusterNode::Registry(r) => NodeDetail::Registry { instances: r.instances.len() },
         ClusterNode::Zk(z) => NodeDetail::LockService {
             queue: z.children.keys().map(|&seq| node_name(seq)).collect(),
             holder: z.holder().map(|(seq, _)| node_name(seq)),
