@@ -16,6 +16,7 @@ use super::redis::RedisMsg;
 use super::registry::RegistryMsg;
 use super::replication::MysqlMsg;
 use super::rpc::RpcMsg;
+use super::session_store::SessionMsg;
 use super::two_phase::TpcMsg;
 use super::vrrp::VrrpMsg;
 use super::zk_lock::ZkMsg;
@@ -101,16 +102,20 @@ pub enum FailCause {
     SessionNotFound,
     /// The session existed but had timed out.
     SessionExpired,
+    /// The central session store (Redis) refused, failed or did not answer in
+    /// time: the page needs a session and none could be read or written.
+    SessionStoreUnavailable,
 }
 
 impl FailCause {
-    pub const ALL: [FailCause; 6] = [
+    pub const ALL: [FailCause; 7] = [
         Self::Refused,
         Self::TimedOut,
         Self::NoLiveUpstream,
         Self::Overloaded,
         Self::SessionNotFound,
         Self::SessionExpired,
+        Self::SessionStoreUnavailable,
     ];
 
     /// The name of the counter of failures with this cause.
@@ -122,6 +127,7 @@ impl FailCause {
             Self::Overloaded => "failed-overloaded",
             Self::SessionNotFound => "failed-session-not-found",
             Self::SessionExpired => "failed-session-expired",
+            Self::SessionStoreUnavailable => "failed-session-store-unavailable",
         }
     }
 
@@ -133,6 +139,7 @@ impl FailCause {
             Self::Overloaded => "server overloaded",
             Self::SessionNotFound => "session not found",
             Self::SessionExpired => "session expired",
+            Self::SessionStoreUnavailable => "session store unavailable",
         }
     }
 }
@@ -144,6 +151,8 @@ pub enum Status {
     Ok,
     /// 302 to the login page: no usable session.
     LoginRedirect,
+    /// 500: the server failed while handling it (e.g. its session store).
+    InternalError,
     /// 502 bad gateway: the balancer could not get an answer.
     BadGateway,
     /// 503: overloaded, try later.
@@ -157,6 +166,7 @@ impl Status {
         match self {
             Self::Ok => 200,
             Self::LoginRedirect => 302,
+            Self::InternalError => 500,
             Self::BadGateway => 502,
             Self::Unavailable => 503,
             Self::GatewayTimeout => 504,
@@ -197,6 +207,7 @@ pub enum Msg {
     Mysql(MysqlMsg),
     Mycat(MycatMsg),
     Redis(RedisMsg),
+    Session(SessionMsg),
 }
 
 /// `From<XMsg> for Msg` for every mechanism's message type, so their
@@ -237,6 +248,7 @@ wrap_messages!(
     Mysql(MysqlMsg),
     Mycat(MycatMsg),
     Redis(RedisMsg),
+    Session(SessionMsg),
 );
 
 impl Message for Msg {
@@ -249,6 +261,7 @@ impl Message for Msg {
             Msg::Response(r) => match r.status {
                 Status::Ok => "200",
                 Status::LoginRedirect => "302-login",
+                Status::InternalError => "500",
                 Status::BadGateway => "502",
                 Status::Unavailable => "503",
                 Status::GatewayTimeout => "504",

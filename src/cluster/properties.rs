@@ -25,9 +25,10 @@ pub fn register(properties: &mut Properties<ClusterNode>) {
 fn sessions_lost_only_by_failover(view: &View<'_, ClusterNode>) -> Result<(), String> {
     for (i, node) in view.nodes.iter().enumerate() {
         if let ClusterNode::App(app) = node
-            && app.unexplained_misses > 0
+            && app.sessions.counts.unexplained_misses > 0
         {
-            return Err(format!("node #{i} lost {} session(s) of its current boot", app.unexplained_misses));
+            let misses = app.sessions.counts.unexplained_misses;
+            return Err(format!("node #{i} lost {misses} session(s) of its current boot"));
         }
     }
     Ok(())
