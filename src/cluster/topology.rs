@@ -5,11 +5,12 @@
 //! contains behaviour of its own: each node's behaviour lives in its file.
 
 use super::ClusterNode;
-use super::app_server::{AppServer, AppServerConfig};
+use super::app_server::{AppServer, AppServerConfig, SessionConfig};
 use super::balancer::{Balancer, BalancerConfig};
 use super::design::Design;
 use super::metrics::ShopMetrics;
 use super::properties;
+use super::redis::{RedisConfig, RedisServer};
 use super::session_store::SessionStoreKind;
 use super::shopper::{ShopperConfig, ShopperPool};
 use crate::sim::{Fault, LinkProfile, NodeId, RunReport, SEC, Sim, TimeUs, VisibleState, ms};
@@ -54,9 +55,21 @@ impl Default for SliceOptions {
     }
 }
 
+/// The session manager of app server `me` among `apps`: DeltaManager's
+/// members are the other servers; Spring Session's store is `redis`.
+pub fn session_config(store: SessionStoreKind, apps: &[NodeId], me: NodeId, redis: Option<NodeId>) -> SessionConfig {
+    let peers = match store {
+        SessionStoreKind::Replicated => apps.iter().copied().filter(|&a| a != me).collect(),
+        _ => Vec::new(),
+    };
+    SessionConfig { store, peers, redis, ..SessionConfig::default() }
+}
+
 impl Cluster {
     /// The first slice: shoppers and Xiaoming → `lb-south-1` (round robin,
-    /// sticky by session route) → `app-1`, `app-2` with in-memory sessions.
+    /// sticky by session route when the design is) → `app-1`, `app-2`, whose
+    /// sessions live where `design.session_store` says (plus a `redis` node
+    /// after the apps for the Redis store).
     pub fn slice(options: &SliceOptions) -> Self {
         let mut sim: Sim<ClusterNode> = Sim::new(options.seed, LinkProfile::LAN);
         let metrics = ShopMetrics::register(sim.metrics_mut());
@@ -70,16 +83,22 @@ impl Cluster {
         };
         let xiaoming = sim.add_node("xiaoming", pool(1, 1, 2 * SEC));
         let crowd = sim.add_node(CROWD, pool(options.shoppers, options.surge_capacity, 3 * SEC));
-        let config = BalancerConfig {
-            sticky: options.design.session_store == SessionStoreKind::Sticky,
-            ..BalancerConfig::default()
-        };
+        let store = options.design.session_store;
+        let config = BalancerConfig { sticky: store.sticky(), ..BalancerConfig::default() };
         let added_lb = sim.add_node("lb-south-1", ClusterNode::Balancer(Balancer::new(config, apps.clone(), metrics)));
         assert_eq!(added_lb, lb, "topology ids out of order");
+        // With Spring Session the sessions live in one Redis, after the apps.
+        let redis = (store == SessionStoreKind::Redis).then_some(NodeId(3 + options.app_servers));
         for (i, &app) in apps.iter().enumerate() {
-            let added =
-                sim.add_node(format!("app-{}", i + 1), ClusterNode::App(AppServer::new(AppServerConfig::default())));
+            let sessions = session_config(store, &apps, app, redis);
+            let server = AppServer::new(AppServerConfig::default()).with_sessions(sessions, metrics);
+            let added = sim.add_node(format!("app-{}", i + 1), ClusterNode::App(server));
             assert_eq!(added, app, "topology ids out of order");
+        }
+        if let Some(redis) = redis {
+            let added =
+                sim.add_node("redis", ClusterNode::Redis(Box::new(RedisServer::master(RedisConfig::default()))));
+            assert_eq!(added, redis, "topology ids out of order");
         }
         for shopper in [xiaoming, crowd] {
             sim.network_mut().set_link(shopper, lb, WAN);

@@ -29,8 +29,9 @@ use super::product_cache::CacheStore;
 use super::redis::{RedisConfig, RedisServer};
 use super::registry::{Registry, RegistryClient, RegistryConfig, ServiceKind};
 use super::replication::{MysqlNode, ReplicationConfig};
+use super::session_store::SessionStoreKind;
 use super::shopper::{ShopperConfig, ShopperPool};
-use super::topology::{Cluster, SliceOptions, WAN};
+use super::topology::{Cluster, SliceOptions, WAN, session_config};
 use super::two_phase::{Resource, TpcCoordinator, TpcCoordinatorConfig, TpcParticipant, TpcParticipantConfig};
 use super::vip_router::VipRouter;
 use super::vrrp::{InitialState, VipEntry, VipTable, VrrpConfig, VrrpRouter};
@@ -85,6 +86,9 @@ pub const FULL_NODES: [&str; 38] = [
     "redis-replica",
 ];
 
+/// The Tomcats every balancer proxies to (DeltaManager's cluster members).
+const APPS: [&str; 2] = ["app-1", "app-2"];
+
 /// The id of a node of the default topology (panics on a name not in the list:
 /// a programming error in this file, caught by its tests).
 pub fn id(name: &str) -> NodeId {
@@ -129,14 +133,15 @@ fn shoppers(active: u16, capacity: u16, think_s: u64, entry: &str, metrics: Shop
     ClusterNode::Shoppers(ShopperPool::new(config, id(entry), metrics))
 }
 
-fn keepalived(vip: &str, peer: &str, master: bool, metrics: ShopMetrics) -> ClusterNode {
+fn keepalived(vip: &str, peer: &str, master: bool, options: &SliceOptions, metrics: ShopMetrics) -> ClusterNode {
     let config = VrrpConfig {
         priority: if master { 100 } else { 90 },
         initial_state: if master { InitialState::Master } else { InitialState::Backup },
         ..VrrpConfig::default()
     };
     let router = VrrpRouter::new(config, vec![id(peer)], vec![id(vip)]);
-    let proxy = Balancer::new(BalancerConfig::default(), vec![id("app-1"), id("app-2")], metrics);
+    let sticky = options.design.session_store.sticky();
+    let proxy = Balancer::new(BalancerConfig { sticky, ..BalancerConfig::default() }, APPS.map(id).to_vec(), metrics);
     ClusterNode::KeepalivedLb(Box::new(KeepalivedLb { proxy, router }))
 }
 
@@ -187,11 +192,16 @@ fn build_edge_or_access(name: &str, options: &SliceOptions, metrics: ShopMetrics
         "cdn-south" | "cdn-central" => ClusterNode::Cdn(Box::new(CdnEdge::new(CdnConfig::default(), id("origin")))),
         "vip-south" => vip_router("lb-south-1", "lb-south-2"),
         "vip-central" => vip_router("lb-central-1", "lb-central-2"),
-        "lb-south-1" => keepalived("vip-south", "lb-south-2", true, metrics),
-        "lb-south-2" => keepalived("vip-south", "lb-south-1", false, metrics),
-        "lb-central-1" => keepalived("vip-central", "lb-central-2", true, metrics),
-        "lb-central-2" => keepalived("vip-central", "lb-central-1", false, metrics),
-        "app-1" | "app-2" => ClusterNode::App(AppServer::new(AppServerConfig::default())),
+        "lb-south-1" => keepalived("vip-south", "lb-south-2", true, options, metrics),
+        "lb-south-2" => keepalived("vip-south", "lb-south-1", false, options, metrics),
+        "lb-central-1" => keepalived("vip-central", "lb-central-2", true, options, metrics),
+        "lb-central-2" => keepalived("vip-central", "lb-central-1", false, options, metrics),
+        "app-1" | "app-2" => {
+            let store = options.design.session_store;
+            let redis = (store == SessionStoreKind::Redis).then(|| id("redis"));
+            let sessions = session_config(store, &APPS.map(id), id(name), redis);
+            ClusterNode::App(AppServer::new(AppServerConfig::default()).with_sessions(sessions, metrics))
+        }
         _ => return None,
     };
     Some(node)
