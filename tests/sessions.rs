@@ -24,7 +24,7 @@ use clusterlab::cluster::properties::{
 };
 use clusterlab::cluster::session_store::SessionStoreKind as Kind;
 use clusterlab::cluster::topology::SliceOptions;
-use clusterlab::cluster::{Cluster, ClusterNode};
+use clusterlab::cluster::{Cluster, ClusterNode, FailCause};
 use clusterlab::sim::{Fault, NodeId, Process, SEC, SimRng, TimeUs};
 
 const BUDGET: u64 = 10_000_000;
@@ -191,4 +191,258 @@ fn replication_lag_a_session_created_just_before_the_crash_is_lost() {
         assert!(holds(&c, SOME_SESSION_LOST_TO_CRASH), "{ctx}: the loss was not blamed on the crash");
         assert_always_hold(&c, &ctx);
     }
+}
+
+/// A fault on a node, by its id.
+type Inflict = fn(NodeId) -> Fault;
+
+/// Redis down: pages that need a session fail with `SessionStoreUnavailable`
+/// at an app server, none is served, nobody is sent to login; public pages
+/// go on. Back up: a paused Redis lost nothing; a crashed one restarts from
+/// a snapshot it never took, so its sessions are gone — and the invariant
+/// excuses exactly that, because the store lost acknowledged writes.
+#[test]
+fn redis_down_fails_session_pages_visibly_and_serves_none_of_them() {
+    let faults: [(&str, Inflict, Inflict); 2] = [
+        ("crash", |node| Fault::Crash { node }, |node| Fault::Restart { node }),
+        ("pause", |node| Fault::Pause { node }, |node| Fault::Resume { node }),
+    ];
+    for (name, down, up) in faults {
+        for seed in SEEDS {
+            let ctx = format!("redis {name}, seed {seed}");
+            let mut c = Cluster::slice(&options(seed, Kind::Redis));
+            let redis = c.sim.id_of("redis").expect("the Redis design adds a redis node");
+            c.run_until(20 * SEC, BUDGET);
+            c.inject(down(redis));
+            // Requests whose session was read before the fault may finish.
+            c.run_until(21 * SEC, BUDGET);
+            let (pages_before, ok_before) = (session_pages_served(&c), c.metric("requests-ok"));
+            c.run_until(40 * SEC, BUDGET);
+            assert!(c.metric("failed-session-store-unavailable") > 0, "{ctx}: no failure says the store is down");
+            assert_eq!(session_pages_served(&c), pages_before, "{ctx}: session pages served with no session store");
+            assert!(c.metric("requests-ok") > ok_before + 100, "{ctx}: public pages stopped too");
+            assert_eq!(c.metric("sessions-lost"), 0, "{ctx}: shoppers sent to login while the store was down");
+            let crowd = shoppers(&c, "shoppers-south");
+            let seen = crowd.recent_failures.iter().find(|f| f.cause == FailCause::SessionStoreUnavailable);
+            let at = seen.unwrap_or_else(|| panic!("{ctx}: no shopper saw the cause")).node;
+            assert!(
+                c.sim.name(at).starts_with("app-"),
+                "{ctx}: the failure names {}, not an app server",
+                c.sim.name(at)
+            );
+            c.inject(up(redis));
+            c.run_until(80 * SEC, BUDGET);
+            assert!(session_pages_served(&c) > pages_before + 100, "{ctx}: session pages never came back");
+            let lost_data = match c.sim.node(redis) {
+                ClusterNode::Redis(r) => r.writes_lost_in_crashes,
+                other => panic!("{ctx}: redis is {other:?}"),
+            };
+            assert_eq!(lost_data > 0, name == "crash", "{ctx}: {lost_data} acknowledged writes lost");
+            assert_eq!(c.metric("sessions-lost") > 0, name == "crash", "{ctx}: sessions lost after coming back");
+            assert_always_hold(&c, &ctx);
+        }
+    }
+}
+
+fn session_pages_served(c: &Cluster) -> u64 {
+    apps(c).map(|a| a.sessions.counts.session_pages_served).sum()
+}
+
+fn shoppers<'c>(c: &'c Cluster, name: &str) -> &'c clusterlab::cluster::shopper::ShopperPool {
+    match c.sim.id_of(name).map(|id| c.sim.node(id)) {
+        Some(ClusterNode::Shoppers(pool)) => pool,
+        _ => panic!("no shopper pool {name}"),
+    }
+}
+
+/// The whole shop is built from the same switch: both keepalived balancers
+/// of each region are sticky exactly when the design is, and both Tomcats
+/// run its manager; Xiaoming's server crashing costs sessions with sticky,
+/// none with Redis.
+#[test]
+fn the_whole_shop_is_built_from_the_same_switch() {
+    for case in &CASES {
+        let seed = 11;
+        let ctx = format!("full shop, design {:?}, seed {seed}", case.kind);
+        let mut c = Cluster::full(&SliceOptions { shoppers: 100, surge_capacity: 100, ..options(seed, case.kind) });
+        for id in c.node_ids() {
+            match c.sim.node(id) {
+                ClusterNode::KeepalivedLb(h) => assert_eq!(h.proxy.config.sticky, case.sticky, "{ctx}: #{}", id.0),
+                ClusterNode::App(a) => {
+                    assert_eq!(a.sessions.store(), case.kind, "{ctx}: #{}", id.0);
+                    let peers = if case.kind == Kind::Replicated { 1 } else { 0 };
+                    assert_eq!(a.sessions.config.peers.len(), peers, "{ctx}: #{} members", id.0);
+                    assert_eq!(a.sessions.config.redis.is_some(), case.kind == Kind::Redis, "{ctx}: #{}", id.0);
+                }
+                _ => {}
+            }
+        }
+        if matches!(case.kind, Kind::Sticky | Kind::Redis) {
+            c.run_until(CRASH_AT_US, BUDGET);
+            let home = xiaomings_server(&mut c, &ctx);
+            c.inject(Fault::Crash { node: home });
+            c.run_until(60 * SEC, BUDGET);
+            let lost = c.metric("sessions-lost");
+            println!("{ctx}: {lost} sessions lost after crashing {}", c.sim.name(home));
+            assert_eq!(lost > 0, case.kind == Kind::Sticky, "{ctx}: {lost} sessions lost");
+            assert_always_hold(&c, &ctx);
+        }
+    }
+}
+
+// ---- the seed sweep ----------------------------------------------------------------
+
+/// Seeds of the sweep per design (override with `SWEEP_SEEDS`).
+const SWEEP_SEEDS: u64 = 1_000;
+/// A sweep run: a small crowd for a short while, faults within the first part.
+const SWEEP_SHOPPERS: u16 = 20;
+const SWEEP_END_US: TimeUs = 30 * SEC;
+const FAULTS_UNTIL_US: TimeUs = 25 * SEC;
+const MAX_EPISODES: u64 = 4;
+/// The schedule's own random stream (nodes use their index, the network `u64::MAX`).
+const SCHEDULE_STREAM: u64 = 0x5E55_1011;
+/// Every witness must be reached in at least this share of the sweep's seeds.
+const WITNESS_MIN_PERCENT: u64 = 5;
+
+/// Random crash / restart, crash for good, and pause / resume episodes of
+/// the two app servers, drawn from the seed.
+fn schedule(seed: u64) -> Vec<(TimeUs, Fault)> {
+    let mut rng = SimRng::new(seed, SCHEDULE_STREAM);
+    let mut faults = Vec::new();
+    for _ in 0..rng.between(1, MAX_EPISODES) {
+        // Node ids of the slice: app-1 is #3, app-2 #4.
+        let node = NodeId(3 + rng.below(2) as u16);
+        let at_us = rng.between(2 * SEC, FAULTS_UNTIL_US);
+        let back_us = at_us + rng.between(SEC / 2, 8 * SEC);
+        match rng.below(3) {
+            0 => faults.extend([(at_us, Fault::Crash { node }), (back_us, Fault::Restart { node })]),
+            1 => faults.push((at_us, Fault::Crash { node })),
+            _ => faults.extend([(at_us, Fault::Pause { node }), (back_us, Fault::Resume { node })]),
+        }
+    }
+    faults
+}
+
+/// One sweep run: the slice with `kind`, its schedule, to the end.
+fn sweep_run(seed: u64, kind: Kind) -> Cluster {
+    let options = SliceOptions { shoppers: SWEEP_SHOPPERS, surge_capacity: SWEEP_SHOPPERS, ..options(seed, kind) };
+    let mut c = Cluster::slice(&options);
+    for (at_us, fault) in schedule(seed) {
+        c.sim.schedule_fault(at_us, fault);
+    }
+    let reached = c.run_until(SWEEP_END_US, BUDGET).reached;
+    assert!(reached, "design {kind:?}: budget ran out; reproduce: seed={seed} schedule={:?}", schedule(seed));
+    c
+}
+
+/// Shoppers sent to login for a session used within the timeout, all pools.
+fn fresh_sessions_lost(c: &Cluster) -> u64 {
+    c.node_ids()
+        .filter_map(|id| match c.sim.node(id) {
+            ClusterNode::Shoppers(pool) => Some(pool.fresh_sessions_lost),
+            _ => None,
+        })
+        .sum()
+}
+
+fn sweep_seeds() -> u64 {
+    std::env::var("SWEEP_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(SWEEP_SEEDS)
+}
+
+/// What a design must show over the sweep.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Rule {
+    /// No shopper is ever sent to login for a session in use.
+    NeverLoses,
+    /// Only sessions created so shortly before a crash that their delta was
+    /// unsent, or sessions whose every copy died (both servers down at once).
+    LosesOnlyUnsentOrAllCopies,
+    /// Crashes lose sessions: the sweep must find a seed, print it, replay it.
+    LosesToCrashes,
+}
+
+const SWEEP: [(Kind, Rule); 3] = [
+    (Kind::Redis, Rule::NeverLoses),
+    (Kind::Replicated, Rule::LosesOnlyUnsentOrAllCopies),
+    (Kind::Sticky, Rule::LosesToCrashes),
+];
+
+#[test]
+fn sweep_redis_never_loses_a_session_replicated_only_by_the_real_rule_sticky_does() {
+    let seeds = sweep_seeds();
+    for (kind, rule) in SWEEP {
+        let (mut losing_seeds, mut lost_total, mut elsewhere, mut to_crash, mut first) = (0, 0, 0, 0, None);
+        for seed in 1..=seeds {
+            let c = sweep_run(seed, kind);
+            let ctx = format!("design {kind:?}; reproduce: seed={seed} schedule={:?}", schedule(seed));
+            assert_always_hold(&c, &ctx);
+            let lost = fresh_sessions_lost(&c);
+            let unsent: u64 = apps(&c).map(|a| a.sessions.counts.creations_lost_in_crash).sum();
+            match rule {
+                Rule::NeverLoses => assert_eq!(c.metric("sessions-lost"), 0, "{ctx}: shoppers sent to login"),
+                Rule::LosesOnlyUnsentOrAllCopies if !both_down(seed) => {
+                    assert!(lost <= unsent, "{ctx}: {lost} sessions lost, {unsent} creations unsent at crashes");
+                }
+                _ => {}
+            }
+            losing_seeds += u64::from(lost > 0);
+            lost_total += lost;
+            elsewhere += u64::from(holds(&c, SOME_SESSION_SERVED_ELSEWHERE));
+            to_crash += u64::from(holds(&c, SOME_SESSION_LOST_TO_CRASH));
+            if lost > 0 && first.is_none() {
+                first = Some((seed, lost, c.sim.trace_hash()));
+            }
+        }
+        println!(
+            "{kind:?}: {seeds} seeds, {losing_seeds} lost sessions ({lost_total} in all); witnesses: served by \
+             another server in {elsewhere}, lost to a crash in {to_crash}"
+        );
+        if kind != Kind::Sticky {
+            let share = elsewhere * 100 / seeds.max(1);
+            assert!(share >= WITNESS_MIN_PERCENT, "{kind:?}: a session served elsewhere in only {share} % of seeds");
+        }
+        if rule == Rule::LosesToCrashes {
+            let (seed, lost, hash) = first.unwrap_or_else(|| panic!("{kind:?}: no loss in {seeds} seeds"));
+            println!("{kind:?} loses {lost} session(s): reproduce: seed={seed} schedule={:?}", schedule(seed));
+            assert!(to_crash * 100 / seeds.max(1) >= WITNESS_MIN_PERCENT, "{kind:?}: losses not blamed on crashes");
+            let again = sweep_run(seed, kind);
+            assert_eq!(
+                (fresh_sessions_lost(&again), again.sim.trace_hash()),
+                (lost, hash),
+                "seed {seed}: replay differs"
+            );
+        }
+    }
+}
+
+fn apps(c: &Cluster) -> impl Iterator<Item = &clusterlab::cluster::app_server::AppServer> {
+    c.node_ids().filter_map(|id| match c.sim.node(id) {
+        ClusterNode::App(a) => Some(a),
+        _ => None,
+    })
+}
+
+/// Whether both app servers were ever down at the same time (a restart of a
+/// running server is a reboot: down for an instant).
+fn both_down(seed: u64) -> bool {
+    let mut faults = schedule(seed);
+    faults.sort_by_key(|&(at_us, _)| at_us);
+    let mut down = [false; 2];
+    for (_, fault) in faults {
+        match fault {
+            Fault::Crash { node } => down[usize::from(node.0 - 3)] = true,
+            Fault::Restart { node } => {
+                let i = usize::from(node.0 - 3);
+                if down[1 - i] {
+                    return true;
+                }
+                down[i] = false;
+            }
+            _ => {}
+        }
+        if down == [true, true] {
+            return true;
+        }
+    }
+    false
 }
