@@ -34,7 +34,8 @@ fn apps<'v>(view: &'v View<'_, ClusterNode>) -> impl Iterator<Item = (usize, &'v
 }
 
 /// Fidelity invariant 6: with the Redis store, while Redis keeps its data
-/// (no acknowledged write lost in a crash or thrown away at a resync), no
+/// (no acknowledged write lost in a crash or thrown away at a resync, and no
+/// failover to a replica that may lack the last writes), no
 /// shopper is sent to login for a session used within the timeout — every
 /// session a shopper holds was acknowledged by the store before the login
 /// answered. A Tomcat crash must not matter.
@@ -42,9 +43,11 @@ fn no_session_lost_with_redis(view: &View<'_, ClusterNode>) -> Result<(), String
     if !apps(view).any(|(_, a)| a.sessions.store() == SessionStoreKind::Redis) {
         return Ok(());
     }
-    let store_lost_data = view.nodes.iter().any(
-        |n| matches!(n, ClusterNode::Redis(r) if r.writes_lost_in_crashes > 0 || r.writes_discarded_on_resync > 0),
-    );
+    let store_lost_data = view.nodes.iter().any(|n| match n {
+        ClusterNode::Redis(r) => r.writes_lost_in_crashes > 0 || r.writes_discarded_on_resync > 0,
+        ClusterNode::Sentinel(s) => s.failovers > 0,
+        _ => false,
+    });
     if store_lost_data {
         return Ok(());
     }

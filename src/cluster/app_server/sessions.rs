@@ -35,8 +35,12 @@ pub struct SessionConfig {
     pub store: SessionStoreKind,
     /// The other Tomcats of the cluster (DeltaManager's members).
     pub peers: Vec<NodeId>,
-    /// The Redis server Spring Session uses.
+    /// The Redis server Spring Session uses (the master it starts with).
     pub redis: Option<NodeId>,
+    /// Redis Sentinels to ask for the master (none: always `redis`).
+    pub sentinels: Vec<NodeId>,
+    /// How often the master is asked of a sentinel: 1 s.
+    pub sentinel_refresh_us: TimeUs,
     /// `spring.data.redis.timeout`: 2 s, as shops set it (Lettuce's own
     /// default, 60 s, is longer than a browser or nginx waits, so the cause
     /// would never reach the shopper).
@@ -54,6 +58,8 @@ impl Default for SessionConfig {
             store: SessionStoreKind::default(),
             peers: Vec::new(),
             redis: None,
+            sentinels: Vec::new(),
+            sentinel_refresh_us: SEC,
             store_timeout_us: 2 * SEC,
             replication_send_us: MS,
             state_transfer_timeout_us: 60 * SEC,
@@ -163,8 +169,10 @@ impl Sessions {
     }
 
     pub(super) fn on_start(&mut self, ctx: &mut Ctx<'_, Msg>) {
-        if self.config.store == SessionStoreKind::Replicated {
-            self.start_transfer(ctx);
+        match self.config.store {
+            SessionStoreKind::Replicated => self.start_transfer(ctx),
+            SessionStoreKind::Redis => self.spring_start(ctx),
+            SessionStoreKind::Memory | SessionStoreKind::Sticky => {}
         }
     }
 
@@ -266,6 +274,10 @@ impl Sessions {
                 None
             }
             delta::TRANSFER_TIMEOUT => self.transfer_over(ctx, "no peer sent its sessions in time"),
+            spring::REFRESH => {
+                self.refresh_master(ctx);
+                None
+            }
             local => self.store_timed_out(ctx, local),
         }
     }

@@ -8,8 +8,12 @@
 //! is computed. Each call adds a round trip. A refused, failed or unanswered
 //! call (after `spring.data.redis.timeout`) fails the request with
 //! `SessionStoreUnavailable`: nothing is served without its session. A key
-//! the store does not have sends the shopper to login. Never keeps a session
-//! between requests.
+//! the store does not have sends the shopper to login. With Sentinel, the
+//! master is asked of the sentinels at start, every second (standing in for
+//! the `+switch-master` notice Lettuce subscribes to) and after any failed
+//! call, so a failover moves the sessions' reads and writes to the promoted
+//! replica — which lacks what the old master took and never sent it. Never
+//! keeps a session between requests.
 
 use super::{Resumed, Sessions, failure};
 use crate::cluster::app_server::Job;
@@ -17,11 +21,13 @@ use crate::cluster::message::{FailCause, Msg, Page, SessionCookie, Status};
 use crate::cluster::redis::{RedisMsg, RedisReply, SESSION_TTL_MS};
 use crate::cluster::session_store::Session;
 use crate::cluster::timer_tag::{self, SESSION};
-use crate::sim::{Ctx, TimerKey};
+use crate::sim::{Ctx, NodeId, TimerKey};
 use std::collections::BTreeMap;
 
-/// Local timer keys of calls start here (below are DeltaManager's).
+/// Local timer keys of calls start here (below are DeltaManager's and this).
 const CALL_BASE: u64 = 1 << 32;
+/// Local timer key of the next question to a sentinel.
+pub(super) const REFRESH: u64 = 3;
 
 fn call_timer(req: u32) -> TimerKey {
     timer_tag::key(SESSION, CALL_BASE + u64::from(req))
@@ -66,14 +72,47 @@ pub(super) struct Call {
     session: Session,
 }
 
-/// Volatile: calls waiting for Redis (each holds its request's thread).
+/// Volatile: calls waiting for Redis (each holds its request's thread), and
+/// the master as the sentinels last said.
 #[derive(Clone, Debug, Default)]
 pub(super) struct SpringState {
     pub(super) calls: BTreeMap<u32, Call>,
     next_req: u32,
+    master: Option<NodeId>,
+    next_sentinel: usize,
 }
 
 impl Sessions {
+    /// The Redis server sessions are read from and written to now.
+    pub fn session_store_node(&self) -> Option<NodeId> {
+        self.spring.master.or(self.config.redis)
+    }
+
+    pub(super) fn spring_start(&mut self, ctx: &mut Ctx<'_, Msg>) {
+        if !self.config.sentinels.is_empty() {
+            self.ask_sentinel(ctx);
+            ctx.set_timer(timer_tag::key(SESSION, REFRESH), self.config.sentinel_refresh_us);
+        }
+    }
+
+    pub(super) fn refresh_master(&mut self, ctx: &mut Ctx<'_, Msg>) {
+        self.ask_sentinel(ctx);
+        ctx.set_timer(timer_tag::key(SESSION, REFRESH), self.config.sentinel_refresh_us);
+    }
+
+    /// `SENTINEL get-master-addr-by-name`, to the same sentinel until its
+    /// host refuses (then to the next), as a client keeps its connection.
+    fn ask_sentinel(&mut self, ctx: &mut Ctx<'_, Msg>) {
+        let sentinels = &self.config.sentinels;
+        if sentinels.is_empty() {
+            return;
+        }
+        let sentinel = sentinels[self.spring.next_sentinel % sentinels.len()];
+        let req = self.spring.next_req;
+        self.spring.next_req = req.wrapping_add(1);
+        ctx.send(sentinel, Msg::Redis(RedisMsg::GetMaster { req }));
+    }
+
     pub(super) fn spring_before(&mut self, ctx: &mut Ctx<'_, Msg>, job: Job, boots: u32) -> Option<Resumed> {
         let page = job.request.page;
         let session = Session::new(job.request.shopper, ctx.now_us);
@@ -88,7 +127,7 @@ impl Sessions {
     }
 
     fn call(&mut self, ctx: &mut Ctx<'_, Msg>, call: Call) -> Option<Resumed> {
-        let Some(redis) = self.config.redis else { return Some(self.store_failed(ctx, call.job)) };
+        let Some(redis) = self.session_store_node() else { return Some(self.store_failed(ctx, call.job)) };
         let req = self.spring.next_req;
         self.spring.next_req = req.wrapping_add(1);
         let key = redis_key(call.cookie);
@@ -107,6 +146,13 @@ impl Sessions {
     }
 
     pub(super) fn on_store_reply(&mut self, ctx: &mut Ctx<'_, Msg>, msg: RedisMsg) -> Option<Resumed> {
+        if let RedisMsg::MasterIs { master, .. } = msg {
+            if self.spring.master != Some(master) && self.session_store_node() != Some(master) {
+                ctx.log(format!("spring session: the sentinels name #{} as master; sessions go there", master.0));
+            }
+            self.spring.master = Some(master);
+            return None;
+        }
         let RedisMsg::Reply { req, reply } = msg else { return None };
         let mut call = self.spring.calls.remove(&req)?;
         ctx.cancel_timer(call_timer(req));
@@ -145,6 +191,10 @@ impl Sessions {
     pub(super) fn store_refused(&mut self, ctx: &mut Ctx<'_, Msg>, msg: RedisMsg) -> Option<Resumed> {
         let req = match msg {
             RedisMsg::Get { req, .. } | RedisMsg::Set { req, .. } | RedisMsg::Expire { req, .. } => req,
+            RedisMsg::GetMaster { .. } => {
+                self.spring.next_sentinel = self.spring.next_sentinel.wrapping_add(1);
+                return None;
+            }
             _ => return None,
         };
         let call = self.spring.calls.remove(&req)?;
@@ -152,9 +202,11 @@ impl Sessions {
         Some(self.store_failed(ctx, call.job))
     }
 
-    /// The store could not be used: a 500 that says so, and nothing served.
+    /// The store could not be used: a 500 that says so, and nothing served;
+    /// with Sentinel, ask at once who the master is now.
     fn store_failed(&mut self, ctx: &mut Ctx<'_, Msg>, job: Job) -> Resumed {
         self.counts.store_failures += 1;
+        self.ask_sentinel(ctx);
         let reply = failure(job.request, Status::InternalError, ctx.me, FailCause::SessionStoreUnavailable);
         Resumed::Answer(job, reply)
     }
