@@ -491,3 +491,42 @@ fn redis_failover_loses_the_sessions_written_to_the_cut_off_master() {
         assert_always_hold(&c, &ctx);
     }
 }
+
+/// DeltaManager's state transfer: a restarted Tomcat asks its peer for every
+/// session before serving; while the peer cannot answer (paused) it serves
+/// nothing. Afterwards it holds the peer's sessions, its shoppers come back
+/// to it (sticky) and no session is lost.
+#[test]
+fn a_restarted_replicated_server_takes_the_full_state_before_serving() {
+    // (name, how long app-2 is paused around app-1's restart)
+    let rows: [(&str, TimeUs); 2] = [("peer up", 0), ("peer paused 5 s", 5 * SEC)];
+    for (name, pause_us) in rows {
+        for seed in SEEDS {
+            let ctx = format!("replicated restart, {name}, seed {seed}");
+            let mut c = Cluster::slice(&options(seed, Kind::Replicated));
+            let (app1, app2) = (c.sim.id_of("app-1").expect("app-1"), c.sim.id_of("app-2").expect("app-2"));
+            c.run_until(20 * SEC, BUDGET);
+            c.inject(Fault::Crash { node: app1 });
+            c.run_until(25 * SEC, BUDGET);
+            if pause_us > 0 {
+                c.inject(Fault::Pause { node: app2 });
+            }
+            c.inject(Fault::Restart { node: app1 });
+            c.run_until(25 * SEC + pause_us / 2 + SEC / 100, BUDGET);
+            assert_eq!(app(&c, app1).sessions.ready(), pause_us == 0, "{ctx}: ready too early or too late");
+            if pause_us > 0 {
+                assert_eq!(app(&c, app1).served, 0, "{ctx}: served before it had the sessions");
+                c.run_until(25 * SEC + pause_us, BUDGET);
+                c.inject(Fault::Resume { node: app2 });
+            }
+            c.run_until(c.sim.now_us() + SEC / 10, BUDGET);
+            let (mine, peers) = (app(&c, app1).sessions.len(), app(&c, app2).sessions.len());
+            assert!(app(&c, app1).sessions.ready(), "{ctx}: never ready");
+            assert!(mine > 50 && mine + 5 >= peers, "{ctx}: took {mine} sessions, the peer has {peers}");
+            c.run_until(90 * SEC, BUDGET);
+            assert!(app(&c, app1).served > 100, "{ctx}: the restarted server serves nobody");
+            assert_eq!(c.metric("sessions-lost"), 0, "{ctx}: sessions lost");
+            assert_always_hold(&c, &ctx);
+        }
+    }
+}

@@ -7,7 +7,10 @@
 //! their sessions (`EVT_GET_ALL_SESSIONS`) and queues requests until one
 //! answers, every peer refuses, or `stateTransferTimeout` (60 s) passes. What
 //! is still queued when the process dies never leaves: that change is lost
-//! (replication lag). Never decides where a request goes.
+//! (replication lag). Plain accesses are not sent: DeltaManager sends one
+//! only after a whole `maxInactiveInterval` without replicating the session,
+//! longer than the runs here, so a copy's idle clock runs from its last
+//! change. Never decides where a request goes.
 
 use super::{Resumed, Sessions};
 use crate::cluster::message::{Msg, SessionCookie};
