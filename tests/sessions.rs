@@ -25,6 +25,7 @@ use clusterlab::cluster::properties::{
 use clusterlab::cluster::session_store::SessionStoreKind as Kind;
 use clusterlab::cluster::topology::SliceOptions;
 use clusterlab::cluster::{Cluster, ClusterNode, FailCause};
+use clusterlab::scenario;
 use clusterlab::sim::{Fault, NodeId, Process, SEC, SimRng, TimeUs};
 
 const BUDGET: u64 = 10_000_000;
@@ -529,4 +530,22 @@ fn a_restarted_replicated_server_takes_the_full_state_before_serving() {
             assert_always_hold(&c, &ctx);
         }
     }
+}
+
+/// The scenario file of the Redis design: the Redis nodes are known to it
+/// (and only to it), a Tomcat crash loses nothing, Redis down is visible.
+#[test]
+fn the_redis_scenario_names_the_store_and_shows_it_failing() {
+    let text = include_str!("../scenarios/redis-session-store-down.json");
+    let parsed = scenario::parse(text).expect("the Redis scenario is valid");
+    let sticky = text.replace("\"session-store\": \"redis\"", "\"session-store\": \"sticky\"");
+    let err = scenario::parse(&sticky).expect_err("no redis node without the Redis store").to_string();
+    assert!(err.contains("names node `redis`"), "seed {}: got `{err}`", parsed.seed);
+    let mut c = scenario::report::build(&parsed);
+    c.run_until(59 * SEC, BUDGET);
+    assert_eq!(c.metric("sessions-lost"), 0, "seed {}: the Tomcat crash lost sessions", parsed.seed);
+    c.run_until(79 * SEC, BUDGET);
+    assert!(c.metric("failed-session-store-unavailable") > 0, "seed {}: Redis down went unseen", parsed.seed);
+    c.run_until(120 * SEC, BUDGET);
+    assert_always_hold(&c, &format!("redis scenario, seed {}", parsed.seed));
 }
