@@ -100,7 +100,7 @@ impl AppServer {
         self
     }
 
-    /// Threads in use: computing or waiting for a core.
+    /// Threads in use: computing, waiting for a core, or waiting for the session store.
     pub fn busy_workers(&self) -> usize {
         self.jobs.len() + self.ready.len() + self.sessions.parked()
     }
