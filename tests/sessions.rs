@@ -549,3 +549,27 @@ fn the_redis_scenario_names_the_store_and_shows_it_failing() {
     c.run_until(120 * SEC, BUDGET);
     assert_always_hold(&c, &format!("redis scenario, seed {}", parsed.seed));
 }
+
+/// The invariant has teeth: sessions that vanish from Redis without a crash,
+/// a resync or a failover to blame (an operator's `FLUSHALL` on the master)
+/// break `no-session-lost-with-redis`, naming the shoppers sent to login.
+#[test]
+fn sessions_vanishing_from_redis_without_a_cause_break_the_invariant() {
+    for seed in SEEDS {
+        let ctx = format!("redis flushall, seed {seed}");
+        let mut c = Cluster::slice(&options(seed, Kind::Redis));
+        let redis = c.sim.id_of("redis").expect("redis");
+        c.run_until(20 * SEC, BUDGET);
+        assert!(holds(&c, NO_SESSION_LOST_WITH_REDIS), "{ctx}: broken before the flush");
+        c.sim.command(redis, "flushall", |node, _ctx| {
+            if let ClusterNode::Redis(r) = node {
+                r.data.clear();
+            }
+        });
+        c.run_until(40 * SEC, BUDGET);
+        let verdict = c.sim.properties().verdict(NO_SESSION_LOST_WITH_REDIS).expect("registered");
+        let why = verdict.first_violation.as_ref().map(|v| v.reason.clone());
+        assert!(!verdict.holds, "{ctx}: {} sessions lost and the invariant held", c.metric("sessions-lost"));
+        assert!(why.is_some_and(|w| w.contains("sent to login")), "{ctx}: the violation does not say why");
+    }
+}
