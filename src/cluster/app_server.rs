@@ -1,20 +1,26 @@
-//! A Tomcat-like application server with sessions kept in its own memory.
+//! A Tomcat-like application server.
 //!
 //! Owns a bounded worker pool (`maxThreads`, default 200) with a bounded
 //! accept queue (`acceptCount`, default 100), running on a machine with a few
 //! CPU cores: threads beyond the cores wait for a CPU, so a surge gives
 //! queueing delay, then browser timeouts, then 503s — not free parallelism.
-//! It also keeps an in-memory session map with Tomcat's 30-minute
-//! timeout. Sessions are volatile: a crash loses every one of them, and a
-//! shopper whose session lived here is sent back to the login page. The only
+//! A request takes a thread, has its session resolved (`sessions`: in
+//! memory, replicated between servers, or fetched from Redis — the
+//! `session-store` design), computes on a core, and is answered. The only
 //! durable field is the boot count, which is stamped into session ids so that
 //! a session from before a crash is recognised as lost, not unknown.
 //! Never talks to shoppers directly: it answers whoever sent the request.
 
+mod sessions;
+
 use super::autoscaler::Power;
-use super::message::{FailCause, HttpRequest, HttpResponse, Msg, Page, SessionCookie, Status};
-use super::session_store::{Lookup, SESSION_TIMEOUT_US, Session, SessionTable};
+use super::message::{FailCause, HttpRequest, Msg, Status};
+use super::metrics::ShopMetrics;
+use super::session_store::SESSION_TIMEOUT_US;
+use super::timer_tag;
 use crate::sim::{Ctx, MS, NodeId, TimeUs, TimerKey};
+use sessions::{Resumed, failure};
+pub use sessions::{SessionConfig, SessionCounts, Sessions, redis_key, redis_value};
 use std::collections::{BTreeMap, VecDeque};
 
 /// Tomcat connector and manager settings; defaults are Tomcat's own.
@@ -59,8 +65,9 @@ pub struct AppServer {
     pub config: AppServerConfig,
     // Durable (survives a crash): how many times the process has booted.
     pub boots: u32,
-    // Volatile (lost on crash): sessions, work in progress, counters of this boot.
-    pub sessions: SessionTable,
+    /// The session manager (its memory is volatile, its counters kept).
+    pub sessions: Sessions,
+    // Volatile (lost on crash): work in progress, counters of this boot.
     /// Requests computing on a core (at most `cpu_cores`).
     jobs: BTreeMap<TimerKey, Job>,
     /// Requests holding a thread, waiting for a core.
@@ -68,12 +75,8 @@ pub struct AppServer {
     /// Accepted connections waiting for a thread (at most `acceptCount`).
     queue: VecDeque<Job>,
     next_job: TimerKey,
-    next_session: u32,
     pub served: u64,
     pub rejected: u64,
-    /// Sessions asked for that this server should have had but did not. Must
-    /// stay 0: a session only goes missing through a crash or a failover.
-    pub unexplained_misses: u64,
     /// Whether the machine runs at all (the autoscaler powers it on and off).
     pub power: Power,
     /// CPU time handed to requests since this process started: the load the
@@ -83,7 +86,7 @@ pub struct AppServer {
 
 impl AppServer {
     pub fn new(config: AppServerConfig) -> Self {
-        let sessions = SessionTable::new(config.session_timeout_us);
+        let sessions = Sessions::new(SessionConfig::default(), config.session_timeout_us, None);
         Self {
             config,
             boots: 0,
@@ -92,43 +95,53 @@ impl AppServer {
             ready: VecDeque::new(),
             queue: VecDeque::new(),
             next_job: 0,
-            next_session: 0,
             served: 0,
             rejected: 0,
-            unexplained_misses: 0,
             power: Power::On,
             busy_core_us: 0,
         }
     }
 
-    /// Threads in use: computing or waiting for a core.
+    /// This server with the session manager of the cluster's design.
+    pub fn with_sessions(mut self, config: SessionConfig, metrics: ShopMetrics) -> Self {
+        self.sessions = Sessions::new(config, self.config.session_timeout_us, Some(metrics));
+        self
+    }
+
+    /// Threads in use: computing, waiting for a core, or waiting for the session store.
     pub fn busy_workers(&self) -> usize {
-        self.jobs.len() + self.ready.len()
+        self.jobs.len() + self.ready.len() + self.sessions.parked()
     }
 
     pub fn queued(&self) -> usize {
         self.queue.len()
     }
 
-    pub fn on_start(&mut self, _ctx: &mut Ctx<'_, Msg>) {
+    pub fn on_start(&mut self, ctx: &mut Ctx<'_, Msg>) {
         self.boots += 1;
+        self.sessions.on_start(ctx);
     }
 
     pub fn on_crash(&mut self) {
-        let (boots, power) = (self.boots, self.power);
+        let (boots, sessions, power) = (self.boots, self.sessions.crashed(), self.power);
         // A boot in progress is lost with the machine's process; an
         // autoscaler will power it on again.
         let power = if power == Power::On { Power::On } else { Power::Off };
-        *self = Self { boots, power, ..Self::new(self.config.clone()) };
+        *self = Self { boots, sessions, power, ..Self::new(self.config.clone()) };
     }
 
     pub fn on_message(&mut self, ctx: &mut Ctx<'_, Msg>, from: NodeId, msg: Msg) {
-        let Msg::Request(request) = msg else { return };
+        // A machine that is off answers nothing: no process listens.
         if self.power != Power::On {
             return;
         }
+        let Msg::Request(request) = msg else {
+            let resumed = self.sessions.on_message(ctx, from, msg);
+            return self.resume(ctx, resumed);
+        };
         let job = Job { from, request };
-        if self.busy_workers() < self.config.max_threads as usize {
+        // A starting DeltaManager queues requests until it has the sessions.
+        if self.sessions.ready() && self.busy_workers() < self.config.max_threads as usize {
             self.take_thread(ctx, job);
         } else if self.queue.len() < self.config.accept_count as usize {
             self.queue.push_back(job);
@@ -139,13 +152,39 @@ impl AppServer {
         }
     }
 
-    /// A thread takes the request: it computes at once if a core is free.
+    /// A thread takes the request: its session is resolved (Redis: the
+    /// thread waits for the store), then it computes once a core is free.
     fn take_thread(&mut self, ctx: &mut Ctx<'_, Msg>, job: Job) {
-        if self.jobs.len() < self.config.cpu_cores as usize {
-            self.begin(ctx, job);
-        } else {
-            self.ready.push_back(job);
+        let resumed = self.sessions.before_work(ctx, job, self.boots);
+        self.resume(ctx, resumed);
+    }
+
+    /// The session manager is done with a job (or with its state transfer).
+    fn resume(&mut self, ctx: &mut Ctx<'_, Msg>, resumed: Option<Resumed>) {
+        match resumed {
+            None => {}
+            Some(Resumed::Go(job)) if self.jobs.len() < self.config.cpu_cores as usize => self.begin(ctx, job),
+            Some(Resumed::Go(job)) => self.ready.push_back(job),
+            Some(Resumed::Answer(job, reply)) => {
+                self.served += 1;
+                ctx.send(job.from, Msg::Response(reply));
+                if let Some(next) = self.queue.pop_front() {
+                    self.take_thread(ctx, next);
+                }
+            }
+            Some(Resumed::Ready) => {
+                while self.busy_workers() < self.config.max_threads as usize {
+                    let Some(next) = self.queue.pop_front() else { break };
+                    self.take_thread(ctx, next);
+                }
+            }
         }
+    }
+
+    /// A peer's or the session store's host refused a connection.
+    pub fn on_refused(&mut self, ctx: &mut Ctx<'_, Msg>, to: NodeId, msg: Msg) {
+        let resumed = self.sessions.on_refused(ctx, to, msg);
+        self.resume(ctx, resumed);
     }
 
     fn begin(&mut self, ctx: &mut Ctx<'_, Msg>, job: Job) {
@@ -160,8 +199,12 @@ impl AppServer {
     /// A request finished computing: answer; its core goes to the next
     /// waiting thread, and its thread to the next accepted connection.
     pub fn on_timer(&mut self, ctx: &mut Ctx<'_, Msg>, key: TimerKey) {
+        if timer_tag::tag_of(key) == timer_tag::SESSION {
+            let resumed = self.sessions.on_timer(ctx, key);
+            return self.resume(ctx, resumed);
+        }
         let Some(job) = self.jobs.remove(&key) else { return };
-        let reply = self.serve(ctx, job.request);
+        let reply = self.sessions.finish(ctx, job.request, self.boots);
         self.served += 1;
         ctx.send(job.from, Msg::Response(reply));
         if let Some(next) = self.ready.pop_front() {
@@ -171,42 +214,4 @@ impl AppServer {
             self.take_thread(ctx, next);
         }
     }
-
-    fn serve(&mut self, ctx: &mut Ctx<'_, Msg>, request: HttpRequest) -> HttpResponse {
-        let now_us = ctx.now_us;
-        if request.page == Page::Login {
-            let id = SessionTable::session_id(self.boots, self.next_session);
-            self.next_session += 1;
-            let cookie = SessionCookie { id, route: ctx.me };
-            let session = Session { shopper: request.shopper, created_us: now_us, last_access_us: now_us };
-            self.sessions.insert(cookie, session);
-            return HttpResponse { id: request.id, status: Status::Ok, session: Some(cookie), failure: None };
-        }
-        let ok = HttpResponse { id: request.id, status: Status::Ok, session: request.session, failure: None };
-        // Public pages are served whatever the cookie; a missing session is
-        // only noticed by a page that needs one.
-        let needs = request.page.needs_session();
-        let Some(cookie) = request.session else {
-            return if needs {
-                failure(request, Status::LoginRedirect, ctx.me, FailCause::SessionNotFound)
-            } else {
-                ok
-            };
-        };
-        match self.sessions.lookup(now_us, cookie) {
-            Lookup::Fresh => ok,
-            _ if !needs => ok,
-            Lookup::Expired => failure(request, Status::LoginRedirect, ctx.me, FailCause::SessionExpired),
-            Lookup::Missing => {
-                if cookie.route == ctx.me && SessionTable::boot_of(cookie) == self.boots {
-                    self.unexplained_misses += 1;
-                }
-                failure(request, Status::LoginRedirect, ctx.me, FailCause::SessionNotFound)
-            }
-        }
-    }
-}
-
-fn failure(request: HttpRequest, status: Status, node: NodeId, cause: FailCause) -> HttpResponse {
-    HttpResponse { id: request.id, status, session: request.session, failure: Some((node, cause)) }
 }

@@ -14,7 +14,6 @@ use super::message::Msg;
 use super::mycat::SwitchType;
 use super::node::ClusterNode;
 use super::replication::SyncMode;
-use super::session_store::SessionStoreKind;
 use super::topology::Cluster;
 use crate::sim::{Ctx, NodeId, Process, Sim};
 
@@ -24,13 +23,13 @@ impl ClusterNode {
     pub fn apply_design(&mut self, ctx: Option<&mut Ctx<'_, Msg>>, design: &Design) {
         match self {
             Self::Balancer(b) => {
-                b.config.sticky = design.session_store == SessionStoreKind::Sticky;
+                b.config.sticky = design.session_store.sticky();
                 if b.config.algorithm != design.lb_algorithm {
                     b.set_algorithm(design.lb_algorithm);
                 }
             }
             Self::KeepalivedLb(h) => {
-                h.proxy.config.sticky = design.session_store == SessionStoreKind::Sticky;
+                h.proxy.config.sticky = design.session_store.sticky();
                 if h.proxy.config.algorithm != design.lb_algorithm {
                     h.proxy.set_algorithm(design.lb_algorithm);
                 }

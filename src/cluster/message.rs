@@ -18,6 +18,7 @@ use super::redis::RedisMsg;
 use super::registry::RegistryMsg;
 use super::replication::MysqlMsg;
 use super::rpc::RpcMsg;
+use super::session_store::SessionMsg;
 use super::two_phase::TpcMsg;
 use super::vrrp::VrrpMsg;
 use super::zk_lock::ZkMsg;
@@ -109,10 +110,13 @@ pub enum FailCause {
     DatabaseReadOnly,
     /// The database's host refused the connection.
     DatabaseDown,
+    /// The central session store (Redis) refused, failed or did not answer in
+    /// time: the page needs a session and none could be read or written.
+    SessionStoreUnavailable,
 }
 
 impl FailCause {
-    pub const ALL: [FailCause; 9] = [
+    pub const ALL: [FailCause; 10] = [
         Self::Refused,
         Self::TimedOut,
         Self::NoLiveUpstream,
@@ -122,6 +126,7 @@ impl FailCause {
         Self::DnsLookupFailed,
         Self::DatabaseReadOnly,
         Self::DatabaseDown,
+        Self::SessionStoreUnavailable,
     ];
 
     /// The name of the counter of failures with this cause.
@@ -136,6 +141,7 @@ impl FailCause {
             Self::DnsLookupFailed => "failed-dns-lookup",
             Self::DatabaseReadOnly => "failed-database-read-only",
             Self::DatabaseDown => "failed-database-down",
+            Self::SessionStoreUnavailable => "failed-session-store-unavailable",
         }
     }
 
@@ -150,6 +156,7 @@ impl FailCause {
             Self::DnsLookupFailed => "DNS lookup failed",
             Self::DatabaseReadOnly => "database is read-only",
             Self::DatabaseDown => "database down",
+            Self::SessionStoreUnavailable => "session store unavailable",
         }
     }
 }
@@ -161,6 +168,8 @@ pub enum Status {
     Ok,
     /// 302 to the login page: no usable session.
     LoginRedirect,
+    /// 500: the server failed while handling it (e.g. its session store).
+    InternalError,
     /// 502 bad gateway: the balancer could not get an answer.
     BadGateway,
     /// 503: overloaded, try later.
@@ -174,6 +183,7 @@ impl Status {
         match self {
             Self::Ok => 200,
             Self::LoginRedirect => 302,
+            Self::InternalError => 500,
             Self::BadGateway => 502,
             Self::Unavailable => 503,
             Self::GatewayTimeout => 504,
@@ -216,6 +226,7 @@ pub enum Msg {
     Redis(RedisMsg),
     Autoscale(AutoscaleMsg),
     Dr(DrMsg),
+    Session(SessionMsg),
 }
 
 /// `From<XMsg> for Msg` for every mechanism's message type, so their
@@ -258,6 +269,7 @@ wrap_messages!(
     Redis(RedisMsg),
     Autoscale(AutoscaleMsg),
     Dr(DrMsg),
+    Session(SessionMsg),
 );
 
 impl Message for Msg {
@@ -270,6 +282,7 @@ impl Message for Msg {
             Msg::Response(r) => match r.status {
                 Status::Ok => "200",
                 Status::LoginRedirect => "302-login",
+                Status::InternalError => "500",
                 Status::BadGateway => "502",
                 Status::Unavailable => "503",
                 Status::GatewayTimeout => "504",

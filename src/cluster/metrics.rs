@@ -17,6 +17,10 @@ pub struct ShopMetrics {
     /// Failed requests by cause, in `FailCause::ALL` order (`failed-<cause>`).
     pub failed_by_cause: [CounterId; FailCause::ALL.len()],
     pub latency_us: HistogramId,
+    /// DeltaManager messages between app servers (deltas and state transfer): the cost of replication.
+    pub session_replication: CounterId,
+    /// Round trips from app servers to the central session store (Redis).
+    pub session_store_calls: CounterId,
 }
 
 impl ShopMetrics {
@@ -29,6 +33,8 @@ impl ShopMetrics {
             retries: metrics.counter("retries"),
             failed_by_cause: FailCause::ALL.map(|cause| metrics.counter(cause.metric_name())),
             latency_us: metrics.histogram("latency-us"),
+            session_replication: metrics.counter("session-replication-messages"),
+            session_store_calls: metrics.counter("session-store-calls"),
         }
     }
 

@@ -133,6 +133,7 @@ pub(super) fn refused(node: &mut ClusterNode, ctx: C<'_, '_>, to: NodeId, msg: M
     match (node, msg) {
         (N::Balancer(n), m) => n.on_refused(ctx, to, m),
         (N::KeepalivedLb(h), m) => h.proxy.on_refused(ctx, to, m),
+        (N::App(n), m) => n.on_refused(ctx, to, m),
         (N::Vip(n), m) => n.on_refused(ctx, to, m),
         (N::Resolver(n), Msg::Dns(m)) => n.on_refused(ctx, to, m),
         (N::Cdn(n), Msg::HttpCache(m)) => n.on_refused(ctx, to, m),

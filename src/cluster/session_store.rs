@@ -17,18 +17,23 @@ use std::collections::BTreeMap;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SessionStoreKind {
-    /// Each Tomcat keeps its own sessions in memory; the balancer pins a
-    /// client to a server by its address (ip_hash). A crash loses them.
+    /// Each Tomcat keeps its own sessions in memory and the balancer is not
+    /// sticky (its plain algorithm): a shopper who logged in on one server
+    /// and whose next request goes to the other is sent back to login, even
+    /// with no crash at all. A crash loses every session of the server too.
     #[default]
     Memory,
     /// In memory, with the balancer routing by the session cookie's route
     /// (jvmRoute). Still lost when that server dies: sticky is not HA.
     Sticky,
-    /// Tomcat's DeltaManager: every change is copied to every other server,
-    /// asynchronously; survives a crash, at the cost of traffic and lag.
+    /// Tomcat's DeltaManager, with sticky routing as Tomcat's cluster docs
+    /// advise: every create and change is copied to every other server,
+    /// asynchronously; survives a crash, at the cost of traffic, and a change
+    /// still in the send queue when its server dies is lost (lag).
     Replicated,
     /// Spring Session in Redis: servers keep nothing; a central store holds
-    /// every session (and becomes the thing that must not fail).
+    /// every session (and becomes the thing that must not fail). Not sticky:
+    /// any server can serve any shopper.
     Redis,
 }
 
@@ -48,6 +53,12 @@ impl SessionStoreKind {
     pub fn parse(text: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.as_str() == text)
     }
+
+    /// Whether the balancer keeps a shopper on the server named by the
+    /// cookie's route (jvmRoute).
+    pub const fn sticky(self) -> bool {
+        matches!(self, Self::Sticky | Self::Replicated)
+    }
 }
 
 /// Tomcat's default `session-timeout`: 30 minutes idle.
@@ -61,6 +72,45 @@ pub struct Session {
     pub shopper: u16,
     pub created_us: TimeUs,
     pub last_access_us: TimeUs,
+    /// Changes made since login (items put in the cart): what a replica
+    /// or the store must not lose.
+    pub changes: u32,
+}
+
+impl Session {
+    /// A session just made by a login at `now_us`.
+    pub const fn new(shopper: u16, now_us: TimeUs) -> Self {
+        Self { shopper, created_us: now_us, last_access_us: now_us, changes: 0 }
+    }
+
+    /// Whether this copy is at least as recent as `other`.
+    pub fn newer_or_same(&self, other: &Session) -> bool {
+        (self.changes, self.last_access_us) >= (other.changes, other.last_access_us)
+    }
+}
+
+/// Tomcat DeltaManager's cluster messages between app servers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SessionMsg {
+    /// `EVT_SESSION_CREATED` / `EVT_SESSION_DELTA`: the session as it is now.
+    Delta { cookie: SessionCookie, session: Session },
+    /// `EVT_GET_ALL_SESSIONS`: a starting server asks for the full state.
+    GetAll,
+    /// One session of the full state (`EVT_ALL_SESSION_DATA`).
+    State { cookie: SessionCookie, session: Session },
+    /// `EVT_ALL_SESSION_TRANSFERCOMPLETE`: the state had `sessions` sessions.
+    StateEnd { sessions: u32 },
+}
+
+impl crate::sim::Message for SessionMsg {
+    fn label(&self) -> &'static str {
+        match self {
+            Self::Delta { .. } => "session-delta",
+            Self::GetAll => "session-get-all",
+            Self::State { .. } => "session-state",
+            Self::StateEnd { .. } => "session-state-end",
+        }
+    }
 }
 
 /// The result of looking a cookie up.
@@ -155,7 +205,7 @@ mod tests {
     fn lookups_touch_expire_and_miss() {
         let mut t = SessionTable::new(SESSION_TIMEOUT_US);
         let c = cookie(SessionTable::session_id(1, 0), 3);
-        t.insert(c, Session { shopper: 7, created_us: 0, last_access_us: 0 });
+        t.insert(c, Session::new(7, 0));
         // Touched at 29 minutes, so still fresh at 58.
         assert_eq!(t.lookup(29 * MINUTE_US, c), Lookup::Fresh);
         assert_eq!(t.lookup(58 * MINUTE_US, c), Lookup::Fresh);
@@ -163,7 +213,7 @@ mod tests {
         assert_eq!(t.lookup(88 * MINUTE_US + 1, c), Lookup::Expired);
         assert_eq!(t.lookup(88 * MINUTE_US + 2, c), Lookup::Missing);
         // The same id from another server is another session.
-        t.insert(c, Session { shopper: 7, created_us: 0, last_access_us: 0 });
+        t.insert(c, Session::new(7, 0));
         assert_eq!(t.lookup(1, cookie(c.id, 4)), Lookup::Missing);
     }
 

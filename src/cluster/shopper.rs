@@ -11,7 +11,8 @@
 
 use super::message::{FailCause, HttpRequest, HttpResponse, Msg, Page, SessionCookie, Status};
 use super::metrics::ShopMetrics;
-use crate::sim::{Ctx, NodeId, TimeUs, TimerKey};
+use super::session_store::SESSION_TIMEOUT_US;
+use crate::sim::{Ctx, MINUTE_US, NodeId, TimeUs, TimerKey};
 use std::collections::VecDeque;
 
 const RECENT_FAILURES: usize = 64;
@@ -56,6 +57,8 @@ pub struct Shopper {
     pub journeys_completed: u32,
     pub login_redirects: u32,
     requests_sent: u16,
+    /// When the session last served a login or a page that needs it.
+    pub session_used_us: TimeUs,
 }
 
 impl Shopper {
@@ -83,6 +86,9 @@ pub struct ShopperPool {
     /// How many of `shoppers` are shopping now (the rest stay home).
     pub active: u16,
     pub recent_failures: VecDeque<FailureRecord>,
+    /// Sent to login although the session had been used within the timeout
+    /// (less a minute of slack): it was lost, not expired. Kept across crashes.
+    pub fresh_sessions_lost: u64,
 }
 
 // Two timers per shopper: when to act next, and when to give up waiting.
@@ -97,7 +103,7 @@ impl ShopperPool {
     pub fn new(config: ShopperConfig, entry: NodeId, metrics: ShopMetrics) -> Self {
         let shoppers = vec![Shopper::default(); usize::from(config.shoppers)];
         let active = config.active_at_start.min(config.shoppers);
-        Self { config, entry, metrics, shoppers, active, recent_failures: VecDeque::new() }
+        Self { config, entry, metrics, shoppers, active, recent_failures: VecDeque::new(), fresh_sessions_lost: 0 }
     }
 
     pub fn on_start(&mut self, ctx: &mut Ctx<'_, Msg>) {
@@ -178,6 +184,9 @@ impl ShopperPool {
         ctx.count(self.metrics.requests_ok, 1);
         ctx.observe(self.metrics.latency_us, ctx.now_us - out.sent_at_us);
         let s = &mut self.shoppers[shopper];
+        if out.page == Page::Login || out.page.needs_session() {
+            s.session_used_us = ctx.now_us;
+        }
         if out.page == Page::Login {
             s.session = response.session;
             ctx.count(self.metrics.logins, 1);
@@ -198,6 +207,10 @@ impl ShopperPool {
         let s = &mut self.shoppers[shopper];
         if matches!(cause, FailCause::SessionNotFound | FailCause::SessionExpired) {
             // Thrown back to the login page: the next visit logs in again.
+            let fresh_us = SESSION_TIMEOUT_US - MINUTE_US;
+            if cause == FailCause::SessionNotFound && ctx.now_us.saturating_sub(s.session_used_us) < fresh_us {
+                self.fresh_sessions_lost += 1;
+            }
             s.session = None;
             s.login_redirects += 1;
             ctx.count(self.metrics.sessions_lost, 1);

@@ -264,7 +264,7 @@ fn detail(cluster: &Cluster, id: NodeId) -> NodeDetail {
             sessions: a.sessions.len(),
             busy_workers: a.busy_workers(),
             queued: a.queued(),
-            logged_in: a.sessions.iter().map(|(_, s)| s.shopper).take(24).collect(),
+            logged_in: a.sessions.table.iter().map(|(_, s)| s.shopper).take(24).collect(),
             power: format!("{:?}", a.power).to_lowercase(),
             served: a.served,
             rejected: a.rejected,

@@ -5,11 +5,12 @@
 //! contains behaviour of its own: each node's behaviour lives in its file.
 
 use super::ClusterNode;
-use super::app_server::{AppServer, AppServerConfig};
+use super::app_server::{AppServer, AppServerConfig, SessionConfig};
 use super::balancer::{Balancer, BalancerConfig};
 use super::design::Design;
 use super::metrics::ShopMetrics;
 use super::properties;
+use super::redis::{RedisConfig, RedisServer, Sentinel, SentinelConfig};
 use super::session_store::SessionStoreKind;
 use super::shopper::{ShopperConfig, ShopperPool};
 use crate::sim::{Fault, LinkProfile, NodeId, RunReport, SEC, Sim, TimeUs, VisibleState, ms};
@@ -56,9 +57,37 @@ impl Default for SliceOptions {
     }
 }
 
+/// The session manager of app server `me` among `apps`: DeltaManager's
+/// members are the other servers; Spring Session's store is `redis`.
+pub fn session_config(store: SessionStoreKind, apps: &[NodeId], me: NodeId, redis: Option<NodeId>) -> SessionConfig {
+    let peers = match store {
+        SessionStoreKind::Replicated => apps.iter().copied().filter(|&a| a != me).collect(),
+        _ => Vec::new(),
+    };
+    SessionConfig { store, peers, redis, ..SessionConfig::default() }
+}
+
+/// `redis`, `redis-replica` (the next id) and the `sentinels` watching them.
+fn add_redis_with_sentinels(sim: &mut Sim<ClusterNode>, redis: NodeId, sentinels: &[NodeId]) {
+    let replica = NodeId(redis.0 + 1);
+    let config = RedisConfig::default();
+    let added = sim.add_node("redis", ClusterNode::Redis(Box::new(RedisServer::master(config.clone()))));
+    let added_replica =
+        sim.add_node("redis-replica", ClusterNode::Redis(Box::new(RedisServer::replica_of(config, redis))));
+    assert_eq!((added, added_replica), (redis, replica), "topology ids out of order");
+    for (i, &me) in sentinels.iter().enumerate() {
+        let peers = sentinels.iter().copied().filter(|&p| p != me).collect();
+        let sentinel = Sentinel::new(SentinelConfig::default(), peers, redis, &[replica]);
+        let added = sim.add_node(format!("sentinel-{}", i + 1), ClusterNode::Sentinel(Box::new(sentinel)));
+        assert_eq!(added, me, "topology ids out of order");
+    }
+}
+
 impl Cluster {
     /// The first slice: shoppers and Xiaoming → `lb-south-1` (round robin,
-    /// sticky by session route) → `app-1`, `app-2` with in-memory sessions.
+    /// sticky by session route when the design is) → `app-1`, `app-2`, whose
+    /// sessions live where `design.session_store` says (for the Redis store,
+    /// `redis`, `redis-replica` and `sentinel-1..3` follow the apps).
     pub fn slice(options: &SliceOptions) -> Self {
         let mut sim: Sim<ClusterNode> = Sim::new(options.seed, LinkProfile::LAN);
         let metrics = ShopMetrics::register(sim.metrics_mut());
@@ -72,16 +101,22 @@ impl Cluster {
         };
         let xiaoming = sim.add_node("xiaoming", pool(1, 1, 2 * SEC));
         let crowd = sim.add_node(CROWD, pool(options.shoppers, options.surge_capacity, 3 * SEC));
-        let config = BalancerConfig {
-            sticky: options.design.session_store == SessionStoreKind::Sticky,
-            ..BalancerConfig::default()
-        };
+        let store = options.design.session_store;
+        let config = BalancerConfig { sticky: store.sticky(), ..BalancerConfig::default() };
         let added_lb = sim.add_node("lb-south-1", ClusterNode::Balancer(Balancer::new(config, apps.clone(), metrics)));
         assert_eq!(added_lb, lb, "topology ids out of order");
+        // With Spring Session the sessions live in Redis (a master, its
+        // replica and three sentinels), after the apps.
+        let redis = (store == SessionStoreKind::Redis).then_some(NodeId(3 + options.app_servers));
+        let sentinels: Vec<NodeId> = redis.map_or(Vec::new(), |r| (2..5).map(|i| NodeId(r.0 + i)).collect());
         for (i, &app) in apps.iter().enumerate() {
-            let added =
-                sim.add_node(format!("app-{}", i + 1), ClusterNode::App(AppServer::new(AppServerConfig::default())));
+            let sessions = SessionConfig { sentinels: sentinels.clone(), ..session_config(store, &apps, app, redis) };
+            let server = AppServer::new(AppServerConfig::default()).with_sessions(sessions, metrics);
+            let added = sim.add_node(format!("app-{}", i + 1), ClusterNode::App(server));
             assert_eq!(added, app, "topology ids out of order");
+        }
+        if let Some(redis) = redis {
+            add_redis_with_sentinels(&mut sim, redis, &sentinels);
         }
         for shopper in [xiaoming, crowd] {
             sim.network_mut().set_link(shopper, lb, WAN);

@@ -30,8 +30,9 @@ use super::product_cache::CacheStore;
 use super::redis::{RedisConfig, RedisServer};
 use super::registry::{Registry, RegistryClient, RegistryConfig, ServiceKind};
 use super::replication::{MysqlNode, ReplicationConfig};
+use super::session_store::SessionStoreKind;
 use super::shopper::{ShopperConfig, ShopperPool};
-use super::topology::{Cluster, SliceOptions, WAN};
+use super::topology::{Cluster, SliceOptions, WAN, session_config};
 use super::two_phase::{Resource, TpcCoordinator, TpcCoordinatorConfig, TpcParticipant, TpcParticipantConfig};
 use super::vip_router::VipRouter;
 use super::vrrp::{InitialState, VipEntry, VipTable, VrrpConfig, VrrpRouter};
@@ -98,7 +99,8 @@ pub fn id(name: &str) -> NodeId {
     NodeId(index as u16)
 }
 
-/// The Tomcat machines, in the order the autoscaler powers them on.
+/// The Tomcat machines, in the order the autoscaler powers them on: every
+/// balancer proxies to them and they are DeltaManager's cluster members.
 pub const APP_POOL: [&str; 6] = ["app-1", "app-2", "app-3", "app-4", "app-5", "app-6"];
 /// Tomcats running when the shop opens; the rest wait, powered off.
 pub const IN_SERVICE_AT_START: usize = 2;
@@ -141,14 +143,16 @@ fn shoppers(active: u16, capacity: u16, think_s: u64, entry: &str, metrics: Shop
     ClusterNode::Shoppers(ShopperPool::new(config, id(entry), metrics))
 }
 
-fn keepalived(vip: &str, peer: &str, master: bool, metrics: ShopMetrics) -> ClusterNode {
+fn keepalived(vip: &str, peer: &str, master: bool, options: &SliceOptions, metrics: ShopMetrics) -> ClusterNode {
     let config = VrrpConfig {
         priority: if master { 100 } else { 90 },
         initial_state: if master { InitialState::Master } else { InitialState::Backup },
         ..VrrpConfig::default()
     };
     let router = VrrpRouter::new(config, vec![id(peer)], vec![id(vip)]);
-    let mut proxy = Balancer::new(BalancerConfig::default(), APP_POOL.iter().map(|&a| id(a)).collect(), metrics);
+    let sticky = options.design.session_store.sticky();
+    let config = BalancerConfig { sticky, ..BalancerConfig::default() };
+    let mut proxy = Balancer::new(config, APP_POOL.iter().map(|&a| id(a)).collect(), metrics);
     // Machines beyond the first two are powered off until the autoscaler needs them.
     APP_POOL[IN_SERVICE_AT_START..].iter().for_each(|&a| proxy.set_in_rotation(id(a), false));
     ClusterNode::KeepalivedLb(Box::new(KeepalivedLb { proxy, router }))
@@ -201,12 +205,15 @@ fn build_edge_or_access(name: &str, options: &SliceOptions, metrics: ShopMetrics
         "cdn-south" | "cdn-central" => ClusterNode::Cdn(Box::new(CdnEdge::new(CdnConfig::default(), id("origin")))),
         "vip-south" => vip_router("lb-south-1", "lb-south-2"),
         "vip-central" => vip_router("lb-central-1", "lb-central-2"),
-        "lb-south-1" => keepalived("vip-south", "lb-south-2", true, metrics),
-        "lb-south-2" => keepalived("vip-south", "lb-south-1", false, metrics),
-        "lb-central-1" => keepalived("vip-central", "lb-central-2", true, metrics),
-        "lb-central-2" => keepalived("vip-central", "lb-central-1", false, metrics),
+        "lb-south-1" => keepalived("vip-south", "lb-south-2", true, options, metrics),
+        "lb-south-2" => keepalived("vip-south", "lb-south-1", false, options, metrics),
+        "lb-central-1" => keepalived("vip-central", "lb-central-2", true, options, metrics),
+        "lb-central-2" => keepalived("vip-central", "lb-central-1", false, options, metrics),
         "app-1" | "app-2" | "app-3" | "app-4" | "app-5" | "app-6" => {
-            let mut app = AppServer::new(AppServerConfig::default());
+            let store = options.design.session_store;
+            let redis = (store == SessionStoreKind::Redis).then(|| id("redis"));
+            let sessions = session_config(store, &APP_POOL.map(id), id(name), redis);
+            let mut app = AppServer::new(AppServerConfig::default()).with_sessions(sessions, metrics);
             if !APP_POOL[..IN_SERVICE_AT_START].contains(&name) {
                 app.power = Power::Off;
             }

@@ -4,7 +4,8 @@
 //! says what would be accepted — and the limits that keep a hostile file from
 //! exhausting memory or time. A scenario that passes `parse` can be run.
 
-use super::format::{FORMAT_VERSION, Scenario, TopologyKind, TopologySpec};
+use super::format::{FORMAT_VERSION, Scenario, TopologyKind};
+use crate::cluster::session_store::SessionStoreKind;
 use crate::cluster::topology_full::FULL_NODES;
 use crate::cluster::topology_sites::{CENTRES, SITE_NODES};
 use std::fmt;
@@ -18,6 +19,7 @@ pub const MAX_APP_SERVERS: u16 = 12;
 pub const MAX_FAULTS: usize = 1_000;
 /// Node ids a scenario may name, besides `app-N` for each app server.
 const FIXED_NODES: [&str; 3] = ["xiaoming", "shoppers-south", "lb-south-1"];
+const REDIS_NODES: [&str; 5] = ["redis", "redis-replica", "sentinel-1", "sentinel-2", "sentinel-3"];
 
 /// Why a scenario cannot be run.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -69,18 +71,22 @@ impl fmt::Display for ScenarioError {
 impl std::error::Error for ScenarioError {}
 
 /// The node ids a scenario's topology has.
-pub fn topology_node_names(topology: &TopologySpec) -> Vec<String> {
-    match topology.kind {
-        TopologyKind::Slice => node_names(topology.app_servers),
+pub fn topology_node_names(s: &Scenario) -> Vec<String> {
+    match s.topology.kind {
+        TopologyKind::Slice => node_names(s.topology.app_servers, s.switches.session_store),
         TopologyKind::Full => FULL_NODES.iter().map(|s| s.to_string()).collect(),
         TopologyKind::Sites => SITE_NODES.iter().map(|s| s.to_string()).collect(),
     }
 }
 
-/// The node ids a slice with `app_servers` servers has.
-pub fn node_names(app_servers: u16) -> Vec<String> {
+/// The node ids a topology with `app_servers` servers has (with the Redis
+/// session store, also the Redis master, its replica and three sentinels).
+pub fn node_names(app_servers: u16, session_store: SessionStoreKind) -> Vec<String> {
     let mut names: Vec<String> = FIXED_NODES.iter().map(|s| s.to_string()).collect();
     names.extend((1..=app_servers).map(|i| format!("app-{i}")));
+    if session_store == SessionStoreKind::Redis {
+        names.extend(REDIS_NODES.iter().map(|s| s.to_string()));
+    }
     names
 }
 
@@ -177,7 +183,7 @@ pub fn check(s: &Scenario) -> Result<(), ScenarioError> {
         return Err(out_of_range("faults", format!("may hold at most {MAX_FAULTS} entries")));
     }
     check_centres(s)?;
-    let known = topology_node_names(&s.topology);
+    let known = topology_node_names(s);
     for (index, fault) in s.faults.iter().enumerate() {
         if !known.contains(&fault.node) {
             return Err(ScenarioError::UnknownNode { index, node: fault.node.clone(), known });

@@ -60,7 +60,7 @@ pub fn facts(cluster: &Cluster, id: NodeId) -> Vec<String> {
             }
         }
         ClusterNode::App(app) => {
-            out.push(format!("sessions in memory: {}", app.sessions.len()));
+            out.extend(session_facts(cluster, app));
             out.push(format!(
                 "workers busy: {}/{} · queued {}",
                 app.busy_workers(),
@@ -115,5 +115,30 @@ pub fn node_menu(props: &NodeMenuProps) -> Html {
             </div>
             <ul class="facts">{ for props.facts.iter().map(|f| html! { <li>{ f }</li> }) }</ul>
         </div>
+    }
+}
+
+/// What the reader should know of a Tomcat's session manager.
+fn session_facts(cluster: &Cluster, app: &crate::cluster::app_server::AppServer) -> Vec<String> {
+    use crate::cluster::session_store::SessionStoreKind as Kind;
+    let s = &app.sessions;
+    let c = s.counts;
+    match s.store() {
+        Kind::Memory | Kind::Sticky => vec![format!("sessions in memory: {}", s.len())],
+        Kind::Replicated => vec![
+            format!("sessions in memory (own and copies): {}", s.len()),
+            format!("deltas waiting to be sent: {}", s.unsent().0),
+            format!(
+                "lost in crashes: {} delta(s), {} new session(s)",
+                c.deltas_lost_in_crash, c.creations_lost_in_crash
+            ),
+        ],
+        Kind::Redis => {
+            let store = s.session_store_node().map_or("none".to_string(), |n| cluster.sim.name(n).to_string());
+            vec![
+                format!("sessions kept in {store}; none in memory"),
+                format!("store misses {} · store failures {}", c.store_misses, c.store_failures),
+            ]
+        }
     }
 }
