@@ -23,7 +23,8 @@ use clusterlab::cluster::two_phase::{
     TpcParticipantConfig, TpcPhase, TxnOutcome, check_atomicity,
 };
 use clusterlab::cluster::zk_lock::{
-    FencingToken, LockClient, LockClientConfig, LockEvent, LockPhase, ZkConfig, ZkMsg, ZkServer, node_name,
+    FencingToken, LockClient, LockClientConfig, LockEvent, LockPhase, ZkConfig, ZkMsg, ZkServer, attempt_guid,
+    node_name,
 };
 use clusterlab::sim::{
     Ctx, Fault, LinkProfile, MINUTE_US, MS, Message, Node, NodeId, SEC, Sim, TimeUs, TimerKey, TraceKind,
@@ -471,7 +472,8 @@ fn lock_guid_recovers_the_node_after_a_lost_create_reply() {
     sim.run_until(30 * SEC, BUDGET);
     let server = zk(&sim, zk_id);
     assert_eq!(server.children.len(), 1, "exactly one lock node");
-    assert_eq!(server.children.get(&1).map(|n| n.guid), Some(42), "DataNode1 carries the GUID");
+    let guid = Some(attempt_guid(42, 1));
+    assert_eq!(server.children.get(&1).map(|n| n.guid), guid, "DataNode1 carries the first attempt's GUID");
     let create_sent_us = 2 * LAT;
     let read_timeout_us = 10 * SEC * 2 / 3;
     assert_eq!(grants(&sim, a), vec![(create_sent_us + read_timeout_us + 2 * LAT, 1)]);

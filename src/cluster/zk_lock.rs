@@ -7,8 +7,9 @@
 //! one watcher of each is told), one-shot exists-watches, and the `zxid`
 //! counter. `LockClient` is the recipe a service runs: create → getChildren →
 //! lowest? hold : watch the next-lower node; after a lost reply it finds its
-//! own node again by GUID. The grant carries a fencing token: the node's
-//! sequence number (the parent's cversion at creation), which only grows.
+//! own node again by the GUID of its acquire attempt (fresh per attempt).
+//! The grant carries a fencing token: the node's sequence number (the
+//! parent's cversion at creation), which only grows.
 //! Never tells an expired client anything until it speaks again, and never
 //! checks a fencing token itself: the resource does (see `inventory`).
 
@@ -17,7 +18,7 @@ use crate::sim::{Ctx, Message, NodeId, SEC, TimeUs, TimerKey};
 use std::collections::BTreeMap;
 
 mod lock_client;
-pub use lock_client::{LockClient, LockClientConfig, LockEvent, LockPhase};
+pub use lock_client::{LockClient, LockClientConfig, LockEvent, LockPhase, attempt_guid};
 
 /// The lock's parent znode and the prefix of its children, as in the text.
 pub const LOCK_PATH: &str = "/locker";
@@ -48,12 +49,13 @@ pub enum ZkMsg {
     Ping { session: u32 },
     /// Reply to a ping.
     Pong,
-    /// create(`/locker/<guid>-lock-`, EPHEMERAL_SEQUENTIAL).
-    Create { session: u32, xid: u32, guid: u32 },
+    /// create(`/locker/_c_<guid>-lock-`, EPHEMERAL_SEQUENTIAL), the GUID
+    /// fresh for each acquire attempt (Curator's protected mode).
+    Create { session: u32, xid: u32, guid: u64 },
     /// The node `DataNode<seq>`, created by transaction `czxid`.
     Created { xid: u32, seq: u32, czxid: u64 },
     /// getChildren(`/locker`), no watch.
-    GetChildren { session: u32, xid: u32, guid: u32 },
+    GetChildren { session: u32, xid: u32, guid: u64 },
     /// What the recipe reads from the children (a reply carries no list):
     /// the lowest sequence, the caller's own node found by its GUID, and the
     /// next-lower node than the caller's.
@@ -128,7 +130,8 @@ pub struct ZkSession {
 /// One ephemeral sequential child of `/locker`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ZNode {
-    pub guid: u32,
+    /// The GUID of the acquire attempt that created it.
+    pub guid: u64,
     pub session: u32,
     pub czxid: u64,
 }
@@ -258,7 +261,7 @@ impl ZkServer {
         self.arm_tick(ctx);
     }
 
-    fn create(&mut self, session: u32, xid: u32, guid: u32) -> ZkMsg {
+    fn create(&mut self, session: u32, xid: u32, guid: u64) -> ZkMsg {
         self.zxid += 1;
         self.cversion += 1;
         let seq = self.cversion;
@@ -266,7 +269,7 @@ impl ZkServer {
         ZkMsg::Created { xid, seq, czxid: self.zxid }
     }
 
-    fn list(&self, xid: u32, guid: u32) -> ZkMsg {
+    fn list(&self, xid: u32, guid: u64) -> ZkMsg {
         let lowest = self.children.keys().next().copied();
         let mine = self.children.iter().find(|(_, n)| n.guid == guid).map(|(&seq, _)| seq);
         let below = mine.and_then(|m| self.children.range(..m).next_back().map(|(&seq, _)| seq));

@@ -2,11 +2,14 @@
 //!
 //! Owns one client's session (connect, pings every third of the negotiated
 //! timeout) and the recipe's steps: create an ephemeral sequential node
-//! carrying this client's GUID, list the children, hold the lock if its node
-//! is the lowest, else set an exists-watch on the next-lower node and wait
-//! for that one node's deletion. A request that gets no reply in time (the
-//! create's reply may be what was lost) is recovered by listing the children
-//! and finding its own node by GUID, creating it only if it is not there.
+//! carrying the GUID of this acquire attempt, list the children, hold the
+//! lock if its node is the lowest, else set an exists-watch on the
+//! next-lower node and wait for that one node's deletion. A request that
+//! gets no reply in time (the create's reply may be what was lost) is
+//! recovered by listing the children and finding its own node by GUID,
+//! creating it only if it is not there. As in Curator's protected mode
+//! (`_c_<uuid>-lock-`), the GUID is fresh for every acquire attempt, so a
+//! node left by an earlier attempt or session is never taken for this one's.
 //! Never learns that its session expired until the ensemble answers a later
 //! request: a paused holder wakes up still believing it holds the lock.
 
@@ -58,15 +61,27 @@ pub enum LockEvent {
 const PING: u64 = 1;
 const REQUEST: u64 = 2;
 
+/// The GUID of acquire attempt `attempt` of client `client_id`: unique
+/// across clients, attempts and restarts, as Curator's random UUID is.
+pub fn attempt_guid(client_id: u32, attempt: u32) -> u64 {
+    (u64::from(client_id) << 32) | u64::from(attempt)
+}
+
 /// One lock client. Everything is volatile (a crash forgets the session; the
 /// server keeps the session, and any lock node, until it expires), except the
-/// GUID and the counters.
+/// client id, the attempt counter (standing in for a UUID's uniqueness) and
+/// the other counters.
 #[derive(Clone, Debug)]
 pub struct LockClient {
     pub config: LockClientConfig,
     pub server: NodeId,
-    /// Unique per client: part of its node's name, to find it after a lost reply.
-    pub guid: u32,
+    /// Unique per client; with the attempt counter it makes each attempt's GUID.
+    pub client_id: u32,
+    /// Acquire attempts begun so far.
+    pub attempts: u32,
+    /// The current attempt's GUID: part of its node's name, to find the node
+    /// after a lost reply.
+    pub guid: u64,
     pub session: Option<u32>,
     pub negotiated_timeout_us: TimeUs,
     pub phase: LockPhase,
@@ -78,11 +93,13 @@ pub struct LockClient {
 }
 
 impl LockClient {
-    pub fn new(config: LockClientConfig, server: NodeId, guid: u32) -> Self {
+    pub fn new(config: LockClientConfig, server: NodeId, client_id: u32) -> Self {
         Self {
             config,
             server,
-            guid,
+            client_id,
+            attempts: 0,
+            guid: 0,
             session: None,
             negotiated_timeout_us: 0,
             phase: LockPhase::Idle,
@@ -106,13 +123,21 @@ impl LockClient {
     }
 
     pub fn on_crash(&mut self) {
-        let fresh = Self::new(self.config.clone(), self.server, self.guid);
-        *self = Self { grants: self.grants, expirations_seen: self.expirations_seen, ..fresh };
+        let fresh = Self::new(self.config.clone(), self.server, self.client_id);
+        *self = Self { attempts: self.attempts, grants: self.grants, expirations_seen: self.expirations_seen, ..fresh };
     }
 
-    /// Start queueing for the lock (connecting first if need be).
+    /// Start queueing for the lock (connecting first if need be): a new
+    /// attempt, with a GUID of its own.
     pub fn acquire<M: From<ZkMsg>>(&mut self, ctx: &mut Ctx<'_, M>) {
         self.wants_lock = true;
+        self.attempts += 1;
+        self.guid = attempt_guid(self.client_id, self.attempts);
+        self.begin(ctx);
+    }
+
+    /// Connect if need be, then create the attempt's node.
+    fn begin<M: From<ZkMsg>>(&mut self, ctx: &mut Ctx<'_, M>) {
         match self.session {
             None => {
                 self.phase = LockPhase::Connecting;
@@ -263,7 +288,7 @@ impl LockClient {
                 ctx.set_timer(key, self.negotiated_timeout_us / 3);
             }
             // Connection loss before the session was made: ask again.
-            (REQUEST, None) if self.wants_lock => self.acquire(ctx),
+            (REQUEST, None) if self.wants_lock => self.begin(ctx),
             // A lost reply: the children (and our GUID among them) tell us
             // where we stand, whichever request it was.
             (REQUEST, Some(session)) if self.wants_lock => self.list(ctx, session),
