@@ -558,15 +558,22 @@ fn inventory_without_the_lock_two_services_interleave_and_oversell() {
 struct PauseCase {
     name: &'static str,
     fencing: bool,
+    /// When the stale holder resumes and sends its write.
+    resume_us: TimeUs,
     paused_outcome: PurchaseOutcome,
     oversold: u64,
     tokens_monotonic: bool,
 }
 
+/// inventory-2's read reaches the store 1 ms after its grant (12.003 s) and
+/// its write 7 ms later: a holder resumed at 12.006 s writes in between.
+const BETWEEN_READ_AND_WRITE_US: TimeUs = 12 * SEC + 6 * MS;
+
 const PAUSE_CASES: &[PauseCase] = &[
     PauseCase {
         name: "fencing off: the stale holder's write lands, 2 sold of 1",
         fencing: false,
+        resume_us: 15 * SEC,
         paused_outcome: SOLD,
         oversold: 1,
         tokens_monotonic: false,
@@ -574,6 +581,23 @@ const PAUSE_CASES: &[PauseCase] = &[
     PauseCase {
         name: "fencing on: the store rejects token 1 after token 2",
         fencing: true,
+        resume_us: 15 * SEC,
+        paused_outcome: PurchaseOutcome::Failed(InventoryFailure::StaleFencingToken),
+        oversold: 0,
+        tokens_monotonic: true,
+    },
+    PauseCase {
+        name: "fencing off, stale write between the new holder's read and write: both land",
+        fencing: false,
+        resume_us: BETWEEN_READ_AND_WRITE_US,
+        paused_outcome: SOLD,
+        oversold: 1,
+        tokens_monotonic: true,
+    },
+    PauseCase {
+        name: "fencing on, stale write between the new holder's read and write: the read carried token 2",
+        fencing: true,
+        resume_us: BETWEEN_READ_AND_WRITE_US,
         paused_outcome: PurchaseOutcome::Failed(InventoryFailure::StaleFencingToken),
         oversold: 0,
         tokens_monotonic: true,
@@ -582,10 +606,11 @@ const PAUSE_CASES: &[PauseCase] = &[
 
 /// Kleppmann's scenario, 1 unit in stock, 10 s sessions. inventory-1 holds
 /// the lock (token 1) from 7 ms, has read 1 unit by 9 ms, and is paused at
-/// 10 ms, before its write (due at 14 ms), for 15 s. Its session was last
-/// heard at 6 ms, so it expires at the 12 s tick; inventory-2 (asked at 1 s)
-/// gets the lock with token 2, reads 1, sells it. inventory-1 resumes at 15 s
-/// and writes "0 left, 1 sold" with token 1 before it learns anything.
+/// 10 ms, before its write (due at 14 ms). Its session was last heard at
+/// 6 ms, so it expires at the 12 s tick; inventory-2 (asked at 1 s) gets the
+/// lock with token 2, reads 1 with token 2, sells it. inventory-1 resumes
+/// and writes "0 left, 1 sold" with token 1 before it learns anything —
+/// after inventory-2's write, or between its read and its write.
 fn check_pause(case: &PauseCase) {
     let mut sim = world();
     let zk_id = sim.add_node("zk", Actor::Zk(ZkServer::new(ZkConfig::default())));
@@ -596,14 +621,14 @@ fn check_pause(case: &PauseCase) {
     let script = vec![(0, s1, purchase(1)), (SEC, s2, purchase(2))];
     sim.add_node("shop", Actor::Driver(Driver { script, got: Vec::new() }));
     sim.schedule_fault(10 * MS, Fault::Pause { node: s1 });
-    sim.schedule_fault(15 * SEC, Fault::Resume { node: s1 });
+    sim.schedule_fault(case.resume_us, Fault::Resume { node: s1 });
     sim.run_until(12 * SEC - 1, BUDGET);
     assert_eq!(service(&sim, s1).lock.token(), Some(1), "{}: inventory-1 holds token 1", case.name);
     assert_eq!(zk(&sim, zk_id).sessions_expired, 0, "{}: not expired before the 12 s tick", case.name);
-    sim.run_until(15 * SEC - 1, BUDGET);
-    assert_eq!(outcome_of(&sim, s2, 2), Some(SOLD), "{}: inventory-2 sold with token 2", case.name);
+    sim.run_until(case.resume_us - 1, BUDGET);
     assert!(service(&sim, s1).lock.holds_lock(), "{}: the paused one still believes it holds", case.name);
     sim.run_until(20 * SEC, BUDGET);
+    assert_eq!(outcome_of(&sim, s2, 2), Some(SOLD), "{}: inventory-2 sold with token 2", case.name);
     assert_eq!(outcome_of(&sim, s1, 1), Some(case.paused_outcome), "{}: the paused one's purchase", case.name);
     assert_eq!(service(&sim, s1).lock.expirations_seen, 1, "{}: told of the expiry after resuming", case.name);
     let db = store(&sim, store_id);

@@ -44,7 +44,6 @@ use clusterlab::sim::invariant::{AlwaysCheck, SometimesCheck, Violation};
 use clusterlab::sim::{
     Ctx, Fault, LinkProfile, MS, Message, Node, NodeId, Process, SEC, Sim, SimRng, TimeUs, TimerKey, View,
 };
-use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 
 /// Faults are drawn over this much virtual time.
@@ -125,8 +124,8 @@ struct Driver {
 #[derive(Clone, Debug)]
 enum Actor {
     Zk(ZkServer),
-    /// The stock table, and what the test saw of its traffic.
-    Store(InventoryStore, Audit),
+    /// The stock table.
+    Store(InventoryStore),
     Service(InventoryService),
     Coordinator(TpcCoordinator),
     Participant(TpcParticipant),
@@ -163,18 +162,14 @@ impl Node for Actor {
             Self::Consumer(c) => c.on_start(ctx),
             Self::Publisher(_, script) => arm_script(ctx, script.iter().map(|s| s.0)),
             Self::Driver(d) => arm_script(ctx, d.script.iter().map(|s| s.0)),
-            Self::Store(..) | Self::Service(_) => {}
+            Self::Store(_) | Self::Service(_) => {}
         }
     }
 
     fn on_message(&mut self, ctx: &mut Ctx<'_, Wire>, from: NodeId, msg: Wire) {
         match (self, msg) {
             (Self::Zk(s), Wire::Zk(m)) => s.on_message(ctx, from, m),
-            (Self::Store(s, audit), Wire::Inv(m)) => {
-                let rejected = s.writes_rejected;
-                s.on_message(ctx, from, m);
-                audit.saw(from, m, s.writes_rejected == rejected);
-            }
+            (Self::Store(s), Wire::Inv(m)) => s.on_message(ctx, from, m),
             (Self::Service(s), Wire::Inv(m)) => s.on_message(ctx, from, m),
             (Self::Service(s), Wire::Zk(m)) => s.on_zk_message(ctx, m),
             (Self::Coordinator(c), Wire::Tpc(m)) => c.on_message(ctx, from, m),
@@ -223,57 +218,8 @@ impl Node for Actor {
             Self::Broker(b) => b.on_crash(),
             Self::Consumer(c) => c.on_crash(),
             Self::Publisher(p, _) => p.on_crash(),
-            Self::Store(..) | Self::Driver(_) => {}
+            Self::Store(_) | Self::Driver(_) => {}
         }
-    }
-}
-
-/// The store's traffic as the test sees it, to name the cause of a broken
-/// invariant: the token of each accepted write, and which accepted writes
-/// were computed from a read that another accepted write had made stale.
-#[derive(Clone, Debug, Default)]
-struct Audit {
-    /// The token of every accepted write, in order (the row's version is
-    /// how many there are).
-    accepted: Vec<Option<u32>>,
-    /// The version each node last read.
-    read_version: BTreeMap<NodeId, usize>,
-    /// Accepted writes computed from a stale read: their token, and the
-    /// tokens of the writes accepted between that read and them.
-    lost_updates: Vec<(Option<u32>, Vec<Option<u32>>)>,
-}
-
-impl Audit {
-    fn saw(&mut self, from: NodeId, msg: InventoryMsg, accepted: bool) {
-        match msg {
-            InventoryMsg::Read { .. } => {
-                self.read_version.insert(from, self.accepted.len());
-            }
-            InventoryMsg::Write { token, .. } if accepted => {
-                let read = self.read_version.get(&from).copied().unwrap_or(0);
-                if read < self.accepted.len() {
-                    self.lost_updates.push((token, self.accepted[read..].to_vec()));
-                }
-                self.accepted.push(token);
-            }
-            _ => {}
-        }
-    }
-
-    /// A fencing token accepted on two writes: it fenced two critical
-    /// sections, so a late write of the first passes the store's check.
-    fn token_reused(&self) -> Option<u32> {
-        let mut seen = BTreeSet::new();
-        self.accepted.iter().flatten().copied().find(|&t| !seen.insert(t))
-    }
-
-    /// A write computed from a stale read was accepted although a write with
-    /// a lower token made that read stale: the store fences writes, not reads.
-    fn unfenced_read(&self) -> Option<(u32, u32)> {
-        self.lost_updates.iter().find_map(|(token, between)| {
-            let t = (*token)?;
-            between.iter().flatten().find(|&&b| b < t).map(|&b| (t, b))
-        })
     }
 }
 
@@ -293,6 +239,7 @@ macro_rules! the {
     };
 }
 the!(zk_of, Zk, ZkServer);
+the!(store_of, Store, InventoryStore);
 the!(coordinator_of, Coordinator, TpcCoordinator);
 the!(broker_of, Broker, MqBroker);
 
@@ -310,20 +257,6 @@ macro_rules! all {
 all!(services_of, Service, InventoryService);
 all!(participants_of, Participant, TpcParticipant);
 all!(consumers_of, Consumer, MqConsumer);
-
-fn store_and_audit(nodes: &[Actor]) -> (&InventoryStore, &Audit) {
-    nodes
-        .iter()
-        .find_map(|n| match n {
-            Actor::Store(s, audit) => Some((s, audit)),
-            _ => None,
-        })
-        .expect("the world has a store")
-}
-
-fn store_of(nodes: &[Actor]) -> &InventoryStore {
-    store_and_audit(nodes).0
-}
 
 // ---- designs --------------------------------------------------------------------
 
@@ -409,12 +342,6 @@ const QUEUE_WITNESSES: &[Witness] = &[
 ];
 
 const INVENTORY_BUGS: &[KnownBug] = &[
-    KnownBug { name: "one fencing token accepted on two writes", breaks: Phase::Safety, detect: token_reused },
-    KnownBug {
-        name: "a lower-token write landed between a holder's read and its write",
-        breaks: Phase::Safety,
-        detect: unfenced_read,
-    },
     KnownBug { name: "an orphan lock node blocks the lock", breaks: Phase::Liveness, detect: orphan_lock_node },
     KnownBug { name: "a lost watch event left a waiter stuck", breaks: Phase::Liveness, detect: stuck_watcher },
 ];
@@ -544,16 +471,6 @@ fn duplicate_skipped(v: &View<'_, Actor>) -> bool {
 
 // ---- signatures of the known bugs -----------------------------------------------
 
-fn token_reused(sim: &Sim<Actor>) -> Option<String> {
-    let (_, audit) = store_and_audit(sim.nodes());
-    audit.token_reused().map(|t| format!("token {t} accepted on two writes"))
-}
-
-fn unfenced_read(sim: &Sim<Actor>) -> Option<String> {
-    let (_, audit) = store_and_audit(sim.nodes());
-    audit.unfenced_read().map(|(t, b)| format!("token {t} wrote over a read made stale by token {b}"))
-}
-
 /// A lock node of a live session that its client does not know it owns: no
 /// one will ever delete it, and every later node waits behind it.
 fn orphan_lock_node(sim: &Sim<Actor>) -> Option<String> {
@@ -626,7 +543,7 @@ fn inventory_world(seed: u64, use_lock: bool, fencing: bool) -> World {
     let zk = sim.add_node("zk", Actor::Zk(ZkServer::new(ZkConfig::default())));
     let mut store = InventoryStore::new(InventoryStoreConfig { fencing });
     store.add_stock(PRODUCT, UNITS);
-    let store_id = sim.add_node("stock-db", Actor::Store(store, Audit::default()));
+    let store_id = sim.add_node("stock-db", Actor::Store(store));
     let services: Vec<NodeId> = (0..SERVICES)
         .map(|k| {
             let config = InventoryServiceConfig { use_lock, ..InventoryServiceConfig::default() };
