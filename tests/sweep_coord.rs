@@ -39,7 +39,7 @@ use clusterlab::cluster::two_phase::{
     AbortReason, Resource, TpcCoordinator, TpcCoordinatorConfig, TpcMsg, TpcParticipant, TpcParticipantConfig,
     TpcPhase, TxnOutcome, check_atomicity,
 };
-use clusterlab::cluster::zk_lock::{LockClient, LockPhase, ZkConfig, ZkMsg, ZkServer};
+use clusterlab::cluster::zk_lock::{LockClient, ZkConfig, ZkMsg, ZkServer};
 use clusterlab::sim::invariant::{AlwaysCheck, SometimesCheck, Violation};
 use clusterlab::sim::{
     Ctx, Fault, LinkProfile, MS, Message, Node, NodeId, Process, SEC, Sim, SimRng, TimeUs, TimerKey, View,
@@ -341,10 +341,6 @@ const QUEUE_WITNESSES: &[Witness] = &[
     Witness { name: "a redelivered duplicate was recognised by its id", check: duplicate_skipped, min_percent: 10 },
 ];
 
-const INVENTORY_BUGS: &[KnownBug] = &[
-    KnownBug { name: "an orphan lock node blocks the lock", breaks: Phase::Liveness, detect: orphan_lock_node },
-    KnownBug { name: "a lost watch event left a waiter stuck", breaks: Phase::Liveness, detect: stuck_watcher },
-];
 const QUEUE_BUGS: &[KnownBug] = &[KnownBug {
     name: "a frame lost on a live channel is never redelivered",
     breaks: Phase::Liveness,
@@ -359,7 +355,7 @@ const DESIGNS: &[Design] = &[
         unsafe_for: &[],
         always: INVENTORY_ALWAYS,
         sometimes: INVENTORY_WITNESSES,
-        known_bugs: INVENTORY_BUGS,
+        known_bugs: &[],
     },
     Design {
         name: "inventory: no lock",
@@ -470,29 +466,6 @@ fn duplicate_skipped(v: &View<'_, Actor>) -> bool {
 }
 
 // ---- signatures of the known bugs -----------------------------------------------
-
-/// A lock node of a live session that its client does not know it owns: no
-/// one will ever delete it, and every later node waits behind it.
-fn orphan_lock_node(sim: &Sim<Actor>) -> Option<String> {
-    let zk = zk_of(sim.nodes());
-    zk.children.iter().find_map(|(&seq, node)| {
-        let live = zk.sessions.contains_key(&node.session);
-        let owned =
-            services_of(sim.nodes()).any(|(_, s)| s.lock.session == Some(node.session) && s.lock.my_seq == Some(seq));
-        (live && !owned).then(|| format!("DataNode{seq} of live session {} unknown to its client", node.session))
-    })
-}
-
-/// A waiter watching a node that is long gone: its watch event was lost.
-fn stuck_watcher(sim: &Sim<Actor>) -> Option<String> {
-    let zk = zk_of(sim.nodes());
-    services_of(sim.nodes()).find_map(|(id, s)| match s.lock.phase {
-        LockPhase::Watching { predecessor } if !zk.children.contains_key(&predecessor) => {
-            Some(format!("{} still watches DataNode{predecessor}, deleted long ago", sim.name(id)))
-        }
-        _ => None,
-    })
-}
 
 /// More messages unacked on a consumer's channel than the consumer is
 /// working on: a delivery or an ack was lost and the channel lives on.

@@ -47,8 +47,11 @@ pub enum ZkMsg {
     Connected { session: u32, timeout_ms: u32 },
     /// The client is alive (sent every third of the session timeout).
     Ping { session: u32 },
-    /// Reply to a ping.
-    Pong,
+    /// Reply to a ping, with how many frames the server has sent this
+    /// session, this one included. Over TCP no frame is lost on a live
+    /// connection, so a client that has heard fewer knows the connection
+    /// broke in between (the model's stand-in for TCP's sequence numbers).
+    Pong { frames: u32 },
     /// create(`/locker/_c_<guid>-lock-`, EPHEMERAL_SEQUENTIAL), the GUID
     /// fresh for each acquire attempt (Curator's protected mode).
     Create { session: u32, xid: u32, guid: u64 },
@@ -80,7 +83,7 @@ impl Message for ZkMsg {
             Self::Connect { .. } => "zk-connect",
             Self::Connected { .. } => "zk-connected",
             Self::Ping { .. } => "zk-ping",
-            Self::Pong => "zk-pong",
+            Self::Pong { .. } => "zk-pong",
             Self::Create { .. } => "zk-create",
             Self::Created { .. } => "zk-created",
             Self::GetChildren { .. } => "zk-get-children",
@@ -125,6 +128,10 @@ pub struct ZkSession {
     pub timeout_us: TimeUs,
     /// Expiry moment, rounded up to the next tick as ZooKeeper's ExpiryQueue does.
     pub expires_at_us: TimeUs,
+    /// Frames sent to the session's client (replies and watch events).
+    pub frames_sent: u32,
+    /// The highest request xid handled (pings aside).
+    pub last_xid: u32,
 }
 
 /// One ephemeral sequential child of `/locker`.
@@ -151,7 +158,8 @@ pub struct ZkServer {
     pub cversion: u32,
     pub children: BTreeMap<u32, ZNode>,
     pub sessions: BTreeMap<u32, ZkSession>,
-    /// One-shot exists-watches: watched node → sessions watching it.
+    /// One-shot exists-watches: watched node → sessions watching it (each
+    /// once, however often it asked).
     pub watches: BTreeMap<u32, Vec<u32>>,
     next_session: u32,
     pub sessions_expired: u64,
@@ -226,8 +234,18 @@ impl ZkServer {
             ctx.send(from, ZkMsg::Error { xid, error: ZkError::SessionExpired }.into());
             return;
         };
+        // A session's requests are handled in xid order, as they come over
+        // its one TCP connection. One older than a request already handled
+        // was sent on a connection since replaced (the model's links reorder
+        // when a slow node speeds up): a real server has closed that
+        // connection and never sees it.
+        if xid != PING_XID && xid <= s.last_xid {
+            return;
+        }
+        let last_xid = if xid == PING_XID { s.last_xid } else { xid };
         let expires_at_us = self.expiry_after(ctx.now_us, s.timeout_us);
-        self.sessions.insert(session, ZkSession { client: from, expires_at_us, ..s });
+        let frames_sent = s.frames_sent + 1; // the reply
+        self.sessions.insert(session, ZkSession { client: from, expires_at_us, frames_sent, last_xid, ..s });
         let reply = match msg {
             ZkMsg::Create { guid, .. } => self.create(session, xid, guid),
             ZkMsg::GetChildren { guid, .. } => self.list(xid, guid),
@@ -236,7 +254,10 @@ impl ZkServer {
                 // the recipe never needs that: it lists the children again.)
                 let exists = self.children.contains_key(&seq);
                 if exists {
-                    self.watches.entry(seq).or_default().push(session);
+                    let watchers = self.watches.entry(seq).or_default();
+                    if !watchers.contains(&session) {
+                        watchers.push(session);
+                    }
                 }
                 ZkMsg::Stat { xid, seq, exists }
             }
@@ -245,7 +266,7 @@ impl ZkServer {
                 ZkMsg::Deleted { xid, seq }
             }
             ZkMsg::Delete { .. } => ZkMsg::Error { xid, error: ZkError::NoNode },
-            _ => ZkMsg::Pong,
+            _ => ZkMsg::Pong { frames: frames_sent },
         };
         ctx.send(from, reply.into());
     }
@@ -256,7 +277,8 @@ impl ZkServer {
         self.next_session += 1;
         let session = self.next_session;
         let expires_at_us = self.expiry_after(ctx.now_us, timeout_us);
-        self.sessions.insert(session, ZkSession { client: from, timeout_us, expires_at_us });
+        self.sessions
+            .insert(session, ZkSession { client: from, timeout_us, expires_at_us, frames_sent: 1, last_xid: 0 });
         ctx.send(from, ZkMsg::Connected { session, timeout_ms: (timeout_us / 1_000) as u32 }.into());
         self.arm_tick(ctx);
     }
@@ -284,7 +306,8 @@ impl ZkServer {
         }
         self.zxid += 1;
         for session in self.watches.remove(&seq).unwrap_or_default() {
-            if let Some(s) = self.sessions.get(&session) {
+            if let Some(s) = self.sessions.get_mut(&session) {
+                s.frames_sent += 1;
                 ctx.send(s.client, ZkMsg::NodeDeleted { seq }.into());
                 self.watch_events_sent += 1;
             }

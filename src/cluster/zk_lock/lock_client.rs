@@ -10,12 +10,26 @@
 //! creating it only if it is not there. As in Curator's protected mode
 //! (`_c_<uuid>-lock-`), the GUID is fresh for every acquire attempt, so a
 //! node left by an earlier attempt or session is never taken for this one's.
+//! Releasing is Curator's guaranteed delete: the delete is sent again (after
+//! the read timeout, and at once on a reconnect) until the ensemble says the
+//! node is gone or the session ends, so a lost delete leaves no node behind.
+//! The session rides on one TCP connection, on which no frame is lost; a
+//! frame the model's network drops means that connection broke. The client
+//! learns it at the next pong (which counts the frames the server sent) and
+//! does what a reconnect does: pending deletes go again, and the recipe
+//! re-checks where it stands (getChildren, then exists on the predecessor,
+//! as Curator's lock loop does after any connection event and as the
+//! reconnect's setWatches would fire a watch whose node is gone), so a lost
+//! watch event never leaves a waiter stuck.
 //! Never learns that its session expired until the ensemble answers a later
 //! request: a paused holder wakes up still believing it holds the lock.
 
 use super::{FencingToken, ZkError, ZkMsg};
 use crate::cluster::timer_tag::{self, ZK};
 use crate::sim::{Ctx, NodeId, SEC, TimeUs, TimerKey};
+use std::collections::BTreeMap;
+
+mod recovery;
 
 /// Client settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -60,6 +74,7 @@ pub enum LockEvent {
 
 const PING: u64 = 1;
 const REQUEST: u64 = 2;
+const DELETE: u64 = 3;
 
 /// The GUID of acquire attempt `attempt` of client `client_id`: unique
 /// across clients, attempts and restarts, as Curator's random UUID is.
@@ -88,8 +103,20 @@ pub struct LockClient {
     pub my_seq: Option<u32>,
     wants_lock: bool,
     next_xid: u32,
+    /// The xid of the create, getChildren or exists the recipe waits on.
+    pending_xid: Option<u32>,
+    /// Guaranteed deletes not yet confirmed: node → xid of the last try.
+    pub deleting: BTreeMap<u32, u32>,
+    /// Frames heard from the server in this session.
+    frames_heard: u32,
+    /// Frames the server sent and we have not heard, as of the last pong.
+    frames_missing: u32,
     pub grants: u64,
     pub expirations_seen: u64,
+    /// Broken connections found by a pong (frames the server sent but we
+    /// never heard).
+    pub reconnects: u64,
+    pub deletes_retried: u64,
 }
 
 impl LockClient {
@@ -106,8 +133,14 @@ impl LockClient {
             my_seq: None,
             wants_lock: false,
             next_xid: 0,
+            pending_xid: None,
+            deleting: BTreeMap::new(),
+            frames_heard: 0,
+            frames_missing: 0,
             grants: 0,
             expirations_seen: 0,
+            reconnects: 0,
+            deletes_retried: 0,
         }
     }
 
@@ -124,7 +157,14 @@ impl LockClient {
 
     pub fn on_crash(&mut self) {
         let fresh = Self::new(self.config.clone(), self.server, self.client_id);
-        *self = Self { attempts: self.attempts, grants: self.grants, expirations_seen: self.expirations_seen, ..fresh };
+        *self = Self {
+            attempts: self.attempts,
+            grants: self.grants,
+            expirations_seen: self.expirations_seen,
+            reconnects: self.reconnects,
+            deletes_retried: self.deletes_retried,
+            ..fresh
+        };
     }
 
     /// Start queueing for the lock (connecting first if need be): a new
@@ -149,12 +189,11 @@ impl LockClient {
         }
     }
 
-    /// Leave the queue or give the lock up: delete our node.
+    /// Leave the queue or give the lock up: delete our node, guaranteed.
     pub fn release<M: From<ZkMsg>>(&mut self, ctx: &mut Ctx<'_, M>) {
         self.wants_lock = false;
         if let (Some(session), Some(seq)) = (self.session, self.my_seq) {
-            let xid = self.xid();
-            ctx.send(self.server, ZkMsg::Delete { session, xid, seq }.into());
+            self.send_delete(ctx, session, seq);
         }
         self.my_seq = None;
         self.phase = LockPhase::Idle;
@@ -166,26 +205,42 @@ impl LockClient {
         self.next_xid
     }
 
-    /// A reply is due; without one in ZooKeeper's read timeout (2/3 of the
-    /// session timeout) the request is treated as lost.
-    fn await_reply<M: From<ZkMsg>>(&self, ctx: &mut Ctx<'_, M>) {
+    /// ZooKeeper's read timeout: 2/3 of the session timeout.
+    fn read_timeout_us(&self) -> TimeUs {
         let timeout_us =
             if self.negotiated_timeout_us > 0 { self.negotiated_timeout_us } else { self.config.session_timeout_us };
-        ctx.set_timer(timer_tag::key(ZK, REQUEST), timeout_us * 2 / 3);
+        timeout_us * 2 / 3
+    }
+
+    /// A reply is due; without one in the read timeout the request is
+    /// treated as lost.
+    fn await_reply<M: From<ZkMsg>>(&self, ctx: &mut Ctx<'_, M>) {
+        ctx.set_timer(timer_tag::key(ZK, REQUEST), self.read_timeout_us());
+    }
+
+    /// Sends the recipe's next request; only the reply to it will count.
+    fn ask<M: From<ZkMsg>>(&mut self, ctx: &mut Ctx<'_, M>, phase: LockPhase, request: impl FnOnce(u32) -> ZkMsg) {
+        self.phase = phase;
+        let xid = self.xid();
+        self.pending_xid = Some(xid);
+        ctx.send(self.server, request(xid).into());
+        self.await_reply(ctx);
     }
 
     fn create<M: From<ZkMsg>>(&mut self, ctx: &mut Ctx<'_, M>, session: u32) {
-        self.phase = LockPhase::Creating;
-        let (xid, guid) = (self.xid(), self.guid);
-        ctx.send(self.server, ZkMsg::Create { session, xid, guid }.into());
-        self.await_reply(ctx);
+        let guid = self.guid;
+        self.ask(ctx, LockPhase::Creating, |xid| ZkMsg::Create { session, xid, guid });
     }
 
     fn list<M: From<ZkMsg>>(&mut self, ctx: &mut Ctx<'_, M>, session: u32) {
-        self.phase = LockPhase::Listing;
-        let (xid, guid) = (self.xid(), self.guid);
-        ctx.send(self.server, ZkMsg::GetChildren { session, xid, guid }.into());
-        self.await_reply(ctx);
+        let guid = self.guid;
+        self.ask(ctx, LockPhase::Listing, |xid| ZkMsg::GetChildren { session, xid, guid });
+    }
+
+    /// Whether `xid` is the request the recipe waits on (a reply to one it
+    /// gave up on, or to an earlier attempt's, says nothing about now).
+    fn awaited(&self, xid: u32) -> bool {
+        self.pending_xid == Some(xid)
     }
 
     pub fn on_message<M: From<ZkMsg>>(&mut self, ctx: &mut Ctx<'_, M>, msg: ZkMsg) -> Option<LockEvent> {
@@ -198,19 +253,27 @@ impl LockClient {
             return None;
         }
         let session = self.session?;
+        self.frames_heard = self.frames_heard.wrapping_add(1);
         match (msg, self.phase) {
-            (ZkMsg::Created { seq, .. }, LockPhase::Creating) => {
+            (ZkMsg::Pong { frames }, _) => self.pong(ctx, session, frames),
+            (ZkMsg::Deleted { seq, .. }, _) => self.deleted(ctx, |s, _| s == seq),
+            (ZkMsg::Error { xid, error: ZkError::NoNode }, _) => self.deleted(ctx, |_, x| x == xid),
+            (ZkMsg::Created { xid, seq, .. }, LockPhase::Creating) if self.awaited(xid) => {
                 self.my_seq = Some(seq);
                 self.list(ctx, session);
             }
-            (ZkMsg::Children { lowest, mine, below, .. }, LockPhase::Listing) => {
+            (ZkMsg::Children { xid, lowest, mine, below }, LockPhase::Listing) if self.awaited(xid) => {
+                self.pending_xid = None;
                 ctx.cancel_timer(timer_tag::key(ZK, REQUEST));
                 return self.on_children(ctx, session, lowest, mine, below);
             }
-            (ZkMsg::Stat { exists: false, seq, .. }, LockPhase::Watching { predecessor }) if seq == predecessor => {
+            (ZkMsg::Stat { xid, exists: false, .. }, LockPhase::Watching { .. }) if self.awaited(xid) => {
                 self.list(ctx, session);
             }
-            (ZkMsg::Stat { .. }, LockPhase::Watching { .. }) => ctx.cancel_timer(timer_tag::key(ZK, REQUEST)),
+            (ZkMsg::Stat { xid, .. }, LockPhase::Watching { .. }) if self.awaited(xid) => {
+                self.pending_xid = None;
+                ctx.cancel_timer(timer_tag::key(ZK, REQUEST));
+            }
             (ZkMsg::NodeDeleted { seq }, LockPhase::Watching { predecessor }) if seq == predecessor => {
                 self.list(ctx, session);
             }
@@ -224,6 +287,8 @@ impl LockClient {
             return;
         }
         self.session = Some(session);
+        self.frames_heard = 1;
+        self.frames_missing = 0;
         self.negotiated_timeout_us = TimeUs::from(timeout_ms) * 1_000;
         ctx.set_timer(timer_tag::key(ZK, PING), self.negotiated_timeout_us / 3);
         if self.wants_lock {
@@ -256,10 +321,8 @@ impl LockClient {
                 Some(LockEvent::Acquired { token: seq })
             }
             Some(predecessor) => {
-                self.phase = LockPhase::Watching { predecessor };
-                let xid = self.xid();
-                ctx.send(self.server, ZkMsg::Exists { session, xid, seq: predecessor }.into());
-                self.await_reply(ctx);
+                let watching = LockPhase::Watching { predecessor };
+                self.ask(ctx, watching, |xid| ZkMsg::Exists { session, xid, seq: predecessor });
                 None
             }
             None => {
@@ -276,8 +339,10 @@ impl LockClient {
         self.my_seq = None;
         self.phase = LockPhase::Idle;
         self.wants_lock = false;
+        self.deleting.clear(); // the ensemble deleted them with the session
         ctx.cancel_timer(timer_tag::key(ZK, PING));
         ctx.cancel_timer(timer_tag::key(ZK, REQUEST));
+        ctx.cancel_timer(timer_tag::key(ZK, DELETE));
         LockEvent::SessionExpired { was_holding }
     }
 
@@ -292,6 +357,7 @@ impl LockClient {
             // A lost reply: the children (and our GUID among them) tell us
             // where we stand, whichever request it was.
             (REQUEST, Some(session)) if self.wants_lock => self.list(ctx, session),
+            (DELETE, Some(session)) => self.retry_deletes(ctx, session),
             _ => {}
         }
     }
