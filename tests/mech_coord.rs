@@ -1224,6 +1224,96 @@ fn mq_consumer_crash_redelivers_and_only_dedupe_prevents_a_duplicate() {
     CRASH_CASES.iter().for_each(check_crash);
 }
 
+/// A frame lost on the way (the connection it rode on broke), and how the
+/// queue gets the message through anyway.
+struct FrameLossCase {
+    name: &'static str,
+    /// The one-way cut, from 10 ms to 100 ms.
+    cut: (NodeId, NodeId),
+    dedupe: bool,
+    redelivered_at_us: Option<TimeUs>,
+    /// Acks the broker counts in the end (a republished copy is one more).
+    acked: u64,
+    notified: u32,
+    skipped: u64,
+    /// Lost deliveries the consumer found at a broker heartbeat.
+    found_by_consumer: u64,
+}
+
+/// The broker's first heartbeat reaches the consumer at 30.002 s, the
+/// consumer's reaches the broker at 30.001 s; the consumer reconnects 5 s
+/// after it learns its connection broke, and the requeued message is
+/// delivered again 2 ms later.
+const RECONNECTED_REDELIVERY_US: TimeUs = 30 * SEC + 2 * LAT + 5 * SEC + 2 * LAT;
+
+const FRAME_LOSS_CASES: &[FrameLossCase] = &[
+    FrameLossCase {
+        name: "delivery lost: the broker's heartbeat shows it, the consumer reconnects, redelivered",
+        cut: (BROKER, NOTIFIER),
+        dedupe: true,
+        redelivered_at_us: Some(RECONNECTED_REDELIVERY_US),
+        acked: 1,
+        notified: 1,
+        skipped: 0,
+        found_by_consumer: 1,
+    },
+    FrameLossCase {
+        name: "ack lost: the consumer's heartbeat shows it, the broker closes the channel, dedupe skips the copy",
+        cut: (NOTIFIER, BROKER),
+        dedupe: true,
+        redelivered_at_us: Some(RECONNECTED_REDELIVERY_US),
+        acked: 1,
+        notified: 1,
+        skipped: 1,
+        found_by_consumer: 0,
+    },
+    FrameLossCase {
+        name: "ack lost, no dedupe: the redelivery notifies twice",
+        cut: (NOTIFIER, BROKER),
+        dedupe: false,
+        redelivered_at_us: Some(RECONNECTED_REDELIVERY_US),
+        acked: 1,
+        notified: 2,
+        skipped: 0,
+        found_by_consumer: 0,
+    },
+    FrameLossCase {
+        name: "confirm lost: the publisher republishes after 5 s, dedupe skips the copy",
+        cut: (BROKER, PAYMENT),
+        dedupe: true,
+        redelivered_at_us: None,
+        acked: 2,
+        notified: 1,
+        skipped: 1,
+        found_by_consumer: 0,
+    },
+];
+
+/// Order 1 published at 10 ms; delivered at 12 ms, side effect at 32 ms,
+/// ack sent at 37 ms; one link cut one way from 10 ms to 100 ms.
+fn check_frame_loss(case: &FrameLossCase) {
+    let config = MqConsumerConfig { dedupe: case.dedupe, ..MqConsumerConfig::default() };
+    let mut sim = mq_world(MqBrokerConfig::default(), Some(config), &[(10 * MS, 1)], false);
+    let (from, to) = case.cut;
+    sim.schedule_fault(10 * MS, Fault::Cut { from, to, both_ways: false });
+    sim.schedule_fault(100 * MS, Fault::Heal { a: from, b: to });
+    sim.run_until(2 * MINUTE_US, BUDGET);
+    let expected: Vec<TimeUs> = case.redelivered_at_us.into_iter().collect();
+    assert_eq!(redelivery_times(&sim), expected, "{}: redelivery", case.name);
+    let b = broker(&sim, BROKER);
+    assert_eq!((b.acked, b.depth(), b.unacked.len()), (case.acked, 0, 0), "{}: drained", case.name);
+    assert_eq!(notifications(&sim, 1), case.notified, "{}: notifications", case.name);
+    let c = consumer(&sim, NOTIFIER);
+    assert_eq!(c.duplicates_skipped, case.skipped, "{}: duplicates recognised by id", case.name);
+    assert_eq!(c.frames_lost_found, case.found_by_consumer, "{}: lost deliveries found", case.name);
+    assert!(check_confirmed_acked_or_dead_lettered(b).is_ok(), "{}", case.name);
+}
+
+#[test]
+fn mq_a_lost_frame_breaks_the_connection_and_the_message_still_gets_through() {
+    FRAME_LOSS_CASES.iter().for_each(check_frame_loss);
+}
+
 struct PoisonCase {
     name: &'static str,
     delivery_limit: u32,

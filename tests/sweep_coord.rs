@@ -19,11 +19,6 @@
 //! Safe designs must hold for every seed; for each unsafe design the sweep
 //! must find a violation, which replays identically from its seed. Failures
 //! print `reproduce: design=… seed=… schedule=[…]`.
-//!
-//! The sweep found mechanism bugs (the `known_bugs` of a design, each with
-//! the signature that recognises it in a run): a run that fails *and* shows
-//! one of them is counted and printed rather than failed, until the
-//! mechanism is fixed; any other failure fails the test.
 #![cfg(not(target_arch = "wasm32"))]
 
 use clusterlab::cluster::inventory::{
@@ -280,22 +275,6 @@ struct Witness {
     min_percent: u64,
 }
 
-/// Where a known bug shows: an `always` property breaks, or the system does
-/// not recover after the heal.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Phase {
-    Safety,
-    Liveness,
-}
-
-/// A mechanism bug the sweep found, and how to recognise it in a failed run.
-struct KnownBug {
-    name: &'static str,
-    breaks: Phase,
-    /// The evidence, if the finished run shows this bug's signature.
-    detect: fn(&Sim<Actor>) -> Option<String>,
-}
-
 /// One row of the sweep.
 struct Design {
     name: &'static str,
@@ -306,9 +285,6 @@ struct Design {
     unsafe_for: &'static [&'static str],
     always: &'static [(&'static str, AlwaysCheck<Actor>)],
     sometimes: &'static [Witness],
-    /// Reported mechanism bugs: a failed run showing one's signature is
-    /// counted and printed instead of failing the test, until it is fixed.
-    known_bugs: &'static [KnownBug],
 }
 
 const INVENTORY_ALWAYS: &[(&str, AlwaysCheck<Actor>)] = &[
@@ -341,12 +317,6 @@ const QUEUE_WITNESSES: &[Witness] = &[
     Witness { name: "a redelivered duplicate was recognised by its id", check: duplicate_skipped, min_percent: 10 },
 ];
 
-const QUEUE_BUGS: &[KnownBug] = &[KnownBug {
-    name: "a frame lost on a live channel is never redelivered",
-    breaks: Phase::Liveness,
-    detect: lost_frame,
-}];
-
 const DESIGNS: &[Design] = &[
     Design {
         name: "inventory: lock + fencing",
@@ -355,7 +325,6 @@ const DESIGNS: &[Design] = &[
         unsafe_for: &[],
         always: INVENTORY_ALWAYS,
         sometimes: INVENTORY_WITNESSES,
-        known_bugs: &[],
     },
     Design {
         name: "inventory: no lock",
@@ -364,7 +333,6 @@ const DESIGNS: &[Design] = &[
         unsafe_for: &["no-oversell"],
         always: INVENTORY_ALWAYS,
         sometimes: &[],
-        known_bugs: &[],
     },
     Design {
         name: "inventory: lock without fencing",
@@ -373,7 +341,6 @@ const DESIGNS: &[Design] = &[
         unsafe_for: &["no-oversell", "tokens-monotonic"],
         always: INVENTORY_ALWAYS,
         sometimes: &[],
-        known_bugs: &[],
     },
     Design {
         name: "two-phase commit",
@@ -382,7 +349,6 @@ const DESIGNS: &[Design] = &[
         unsafe_for: &[],
         always: TWO_PHASE_ALWAYS,
         sometimes: TWO_PHASE_WITNESSES,
-        known_bugs: &[],
     },
     Design {
         name: "local commits (2PC off)",
@@ -391,7 +357,6 @@ const DESIGNS: &[Design] = &[
         unsafe_for: &["2pc-atomicity"],
         always: TWO_PHASE_ALWAYS,
         sometimes: &[],
-        known_bugs: &[],
     },
     Design {
         name: "queue: acks + dedupe",
@@ -400,7 +365,6 @@ const DESIGNS: &[Design] = &[
         unsafe_for: &[],
         always: QUEUE_ALWAYS,
         sometimes: QUEUE_WITNESSES,
-        known_bugs: QUEUE_BUGS,
     },
     Design {
         name: "queue: acks, no dedupe",
@@ -409,7 +373,6 @@ const DESIGNS: &[Design] = &[
         unsafe_for: &["notified-once"],
         always: QUEUE_ALWAYS,
         sometimes: &[],
-        known_bugs: &[],
     },
 ];
 
@@ -463,20 +426,6 @@ fn redelivered(v: &View<'_, Actor>) -> bool {
 
 fn duplicate_skipped(v: &View<'_, Actor>) -> bool {
     consumers_of(v.nodes).any(|(_, c)| c.duplicates_skipped > 0)
-}
-
-// ---- signatures of the known bugs -----------------------------------------------
-
-/// More messages unacked on a consumer's channel than the consumer is
-/// working on: a delivery or an ack was lost and the channel lives on.
-fn lost_frame(sim: &Sim<Actor>) -> Option<String> {
-    let b = broker_of(sim.nodes());
-    consumers_of(sim.nodes()).find_map(|(id, c)| {
-        let unacked = b.unacked.values().filter(|(to, _)| *to == id).count();
-        (unacked > c.in_progress()).then(|| {
-            format!("{unacked} unacked on {}'s live channel, {} in progress there", sim.name(id), c.in_progress())
-        })
-    })
 }
 
 // ---- worlds ---------------------------------------------------------------------
@@ -721,8 +670,6 @@ struct Run {
     witnessed: Vec<bool>,
     /// The liveness phase's verdict (`Ok` if it was not run).
     liveness: Result<(), String>,
-    /// If the run failed: the known bug whose signature it shows, and the evidence.
-    known_bug: Option<(&'static str, String)>,
     trace_hash: u64,
 }
 
@@ -775,38 +722,20 @@ fn run(design: &Design, seed: u64, liveness: bool) -> Run {
     }
     let witnessed =
         design.sometimes.iter().map(|w| sim.properties().verdict(w.name).is_some_and(|v| v.holds)).collect();
-    let failed = match (&violation, &verdict) {
-        (Some(_), _) => Some(Phase::Safety),
-        (None, Err(_)) => Some(Phase::Liveness),
-        (None, Ok(())) => None,
-    };
-    let known_bug = design
-        .known_bugs
-        .iter()
-        .filter(|b| failed == Some(b.breaks))
-        .find_map(|b| (b.detect)(&sim).map(|evidence| (b.name, evidence)));
-    Run { seed, schedule, violation, witnessed, liveness: verdict, known_bug, trace_hash: sim.trace_hash() }
+    Run { seed, schedule, violation, witnessed, liveness: verdict, trace_hash: sim.trace_hash() }
 }
 
 // ---- the sweeps -----------------------------------------------------------------
 
 /// A safe design: every `always` holds after every event of every seed, the
-/// system recovers after the heal, each witness is reached often enough —
-/// except runs showing a known (reported) bug, which are counted and printed.
+/// system recovers after the heal, each witness is reached often enough.
 fn sweep_safe(design: &Design) {
     assert!(design.safe && design.unsafe_for.is_empty(), "{} is not a safe design", design.name);
     let mut reached = vec![0u64; design.sometimes.len()];
-    let mut known: Vec<(u64, Option<Run>)> = design.known_bugs.iter().map(|_| (0, None)).collect();
     for seed in 0..SAFE_SEEDS {
         let run = run(design, seed, true);
         for (count, &seen) in reached.iter_mut().zip(&run.witnessed) {
             *count += u64::from(seen);
-        }
-        if let Some((name, _)) = &run.known_bug {
-            let i = design.known_bugs.iter().position(|b| b.name == *name).expect("a known bug");
-            known[i].0 += 1;
-            known[i].1.get_or_insert(run);
-            continue;
         }
         if let Some((name, v)) = &run.violation {
             panic!(
@@ -820,20 +749,6 @@ fn sweep_safe(design: &Design) {
         }
         if let Err(why) = &run.liveness {
             panic!("design {:?}: no recovery after the heal: {why}\n{}", design.name, run.reproduce(design));
-        }
-    }
-    for (bug, (count, first)) in design.known_bugs.iter().zip(&known) {
-        eprintln!("{}: KNOWN BUG {:?} in {count} of {SAFE_SEEDS} seeds", design.name, bug.name);
-        if let Some(run) = first {
-            let (_, evidence) = run.known_bug.as_ref().expect("a known bug");
-            let failure = match (&run.violation, &run.liveness) {
-                (Some((name, v)), _) => {
-                    format!("{name} broke at {} us, event {}: {}", v.at_us, v.event_index, v.reason)
-                }
-                (None, Err(why)) => format!("no recovery: {why}"),
-                (None, Ok(())) => unreachable!("a known bug in a run that did not fail"),
-            };
-            eprintln!("  first: {failure} [{evidence}]\n  {}", run.reproduce(design));
         }
     }
     for (w, &count) in design.sometimes.iter().zip(&reached) {
