@@ -765,6 +765,52 @@ fn inventory_gc_paused_holder_oversells_without_fencing_and_is_rejected_with_it(
     PAUSE_CASES.iter().for_each(check_pause);
 }
 
+struct LateAnswerCase {
+    name: &'static str,
+    fencing: bool,
+    reads_rejected: u64,
+}
+
+const LATE_ANSWER_CASES: &[LateAnswerCase] = &[
+    LateAnswerCase { name: "fencing on: the stale read is refused, late", fencing: true, reads_rejected: 1 },
+    LateAnswerCase { name: "fencing off: the stale read is answered, late", fencing: false, reads_rejected: 0 },
+];
+
+/// inventory-1 holds the lock (token 1) from 7 ms and sends its read at
+/// 7 ms, but it was slowed by 3 s at 6.5 ms (back to speed at 0.9 s), so
+/// the read leaves at 3.007 s. Its purchase 1 times out at 1.007 s and it
+/// queues again for purchase 3. inventory-2 gets the lock (token 2) at
+/// 1.011 s, reads, and is paused from 1.0125 s to 5 s, holding the lock. The
+/// store answers inventory-1's stale read at 3.008 s: that answer belongs to
+/// purchase 1 and must not touch purchase 3, which is still queueing and
+/// sells once inventory-2 is done.
+fn check_late_answer(case: &LateAnswerCase) {
+    let mut sim = world();
+    let zk_id = sim.add_node("zk", Actor::Zk(ZkServer::new(ZkConfig::default())));
+    let store_id = sim.add_node("stock-db", stock_of_7(3, case.fencing));
+    let s1 = sim.add_node("inventory-1", inventory_service(true, store_id, zk_id, 1));
+    let s2 = sim.add_node("inventory-2", inventory_service(true, store_id, zk_id, 2));
+    let purchase = |order| Wire::Inv(InventoryMsg::Purchase { order, product: 7, qty: 1 });
+    let script = vec![(0, s1, purchase(1)), (10 * MS, s2, purchase(2)), (20 * MS, s1, purchase(3))];
+    sim.add_node("shop", Actor::Driver(Driver { script, got: Vec::new() }));
+    sim.schedule_fault(6 * MS + MS / 2, Fault::Slow { node: s1, extra_us: 3 * SEC });
+    sim.schedule_fault(900 * MS, Fault::Slow { node: s1, extra_us: 0 });
+    sim.schedule_fault(1_012 * MS + MS / 2, Fault::Pause { node: s2 });
+    sim.schedule_fault(5 * SEC, Fault::Resume { node: s2 });
+    sim.run_until(10 * SEC, BUDGET);
+    let timed_out = PurchaseOutcome::Failed(InventoryFailure::StoreTimeout);
+    let got = [outcome_of(&sim, s1, 1), outcome_of(&sim, s2, 2), outcome_of(&sim, s1, 3)];
+    assert_eq!(got, [Some(timed_out), Some(SOLD), Some(SOLD)], "{}: outcomes", case.name);
+    let db = store(&sim, store_id);
+    assert_eq!((db.stock[&7].units, db.reads_rejected), (1, case.reads_rejected), "{}: the store", case.name);
+    assert_eq!(db.highest_token_accepted, Some(3), "{}: purchase 3 held token 3", case.name);
+}
+
+#[test]
+fn inventory_a_late_answer_to_an_abandoned_read_leaves_the_next_purchase_alone() {
+    LATE_ANSWER_CASES.iter().for_each(check_late_answer);
+}
+
 // ---- two-phase commit ---------------------------------------------------------
 
 const COORD: NodeId = NodeId(0);

@@ -9,7 +9,10 @@
 //! lowest? hold : watch the next-lower node; after a lost reply it finds its
 //! own node again by the GUID of its acquire attempt (fresh per attempt).
 //! The grant carries a fencing token: the node's sequence number (the
-//! parent's cversion at creation), which only grows.
+//! parent's cversion at creation), which only grows. A session's requests
+//! are handled in xid order (one overtaken by a later one is dropped), and
+//! each pong says how many frames the session has been sent, so a client
+//! can tell that one was lost.
 //! Never tells an expired client anything until it speaks again, and never
 //! checks a fencing token itself: the resource does (see `inventory`).
 

@@ -146,7 +146,11 @@ impl InventoryService {
             (InventoryMsg::WriteOk { req }, PurchaseStep::Writing) if req == self.next_req => {
                 self.finish(ctx, PurchaseOutcome::Sold);
             }
-            (InventoryMsg::Rejected { req, reason }, _) if req == self.next_req => {
+            // (Only while waiting on the store: a late answer to an earlier
+            // purchase's request says nothing about one still queueing.)
+            (InventoryMsg::Rejected { req, reason }, PurchaseStep::Reading | PurchaseStep::Writing)
+                if req == self.next_req =>
+            {
                 self.finish(ctx, PurchaseOutcome::Failed(reason));
             }
             _ => {}

@@ -7,7 +7,8 @@
 //! next-lower node and wait for that one node's deletion. A request that
 //! gets no reply in time (the create's reply may be what was lost) is
 //! recovered by listing the children and finding its own node by GUID,
-//! creating it only if it is not there. As in Curator's protected mode
+//! creating it only if it is not there; only the reply to the request it
+//! waits on (by xid) moves it on. As in Curator's protected mode
 //! (`_c_<uuid>-lock-`), the GUID is fresh for every acquire attempt, so a
 //! node left by an earlier attempt or session is never taken for this one's.
 //! Releasing is Curator's guaranteed delete: the delete is sent again (after
