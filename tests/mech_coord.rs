@@ -83,6 +83,8 @@ struct Locker {
     client: LockClient,
     acquire_at_us: TimeUs,
     hold_us: Option<TimeUs>,
+    /// Gives up (releases) at this moment, granted or not.
+    gives_up_at_us: Option<TimeUs>,
     events: Vec<(TimeUs, LockEvent)>,
 }
 
@@ -119,7 +121,12 @@ impl Node for Actor {
     fn on_start(&mut self, ctx: &mut Ctx<'_, Wire>) {
         match self {
             Self::Zk(s) => s.on_start(ctx),
-            Self::Locker(l) => ctx.set_timer(script_key(0), l.acquire_at_us),
+            Self::Locker(l) => {
+                ctx.set_timer(script_key(0), l.acquire_at_us);
+                if let Some(at_us) = l.gives_up_at_us {
+                    ctx.set_timer(script_key(1), at_us);
+                }
+            }
             Self::Coordinator(c) => c.on_start(ctx),
             Self::Participant(p) => p.on_start(ctx),
             Self::Broker(b) => b.on_start(ctx),
@@ -281,7 +288,8 @@ fn every_message_is_small_and_copy() {
 /// A lock user that asks at `acquire_at_us` and holds for `hold_us`.
 fn new_locker(zk_id: NodeId, guid: u32, timeout_us: TimeUs, acquire_at_us: TimeUs, hold_us: Option<TimeUs>) -> Actor {
     let config = LockClientConfig { session_timeout_us: timeout_us };
-    Actor::Locker(Locker { client: LockClient::new(config, zk_id, guid), acquire_at_us, hold_us, events: Vec::new() })
+    let client = LockClient::new(config, zk_id, guid);
+    Actor::Locker(Locker { client, acquire_at_us, hold_us, gives_up_at_us: None, events: Vec::new() })
 }
 
 fn grants(sim: &Sim<Actor>, id: NodeId) -> Vec<(TimeUs, FencingToken)> {
@@ -469,6 +477,8 @@ struct LostFrameCase {
     name: &'static str,
     /// Client A (id 1) asks at 0 and holds this long (forever if `None`).
     a_hold_us: Option<TimeUs>,
+    /// A gives up at this moment, granted or not.
+    a_gives_up_at_us: Option<TimeUs>,
     /// Client B (id 2) asks at 10 ms and holds forever.
     waiter: bool,
     faults: &'static [(TimeUs, Fault)],
@@ -489,6 +499,7 @@ const LOST_FRAME_CASES: &[LostFrameCase] = &[
     LostFrameCase {
         name: "create reply lost: the pong shows a frame missing, the GUID finds the node",
         a_hold_us: None,
+        a_gives_up_at_us: None,
         waiter: false,
         faults: &[
             (3 * LAT + LAT / 2, Fault::Cut { from: ZK_NODE, to: CLIENT_A, both_ways: false }),
@@ -507,6 +518,7 @@ const LOST_FRAME_CASES: &[LostFrameCase] = &[
         // 12 s tick) and waits for DataNode1 to go.
         name: "crash, restart, create reply lost: the old session's node is not taken for ours",
         a_hold_us: None,
+        a_gives_up_at_us: None,
         waiter: false,
         faults: &[
             (SEC, Fault::Crash { node: CLIENT_A }),
@@ -521,12 +533,32 @@ const LOST_FRAME_CASES: &[LostFrameCase] = &[
         nodes_left: &[(2, 1, 2)],
     },
     LostFrameCase {
+        // A's create reply is lost and A gives up at 1 s, not knowing its
+        // node: it lists the children for the attempt's GUID (reply at
+        // 1.002 s) and deletes DataNode1 (gone at 1.003 s); B is told at
+        // 1.004 s and holds 2 ms later. A's pong still counts the lost frame.
+        name: "gives up while its create is unanswered: the node is found by GUID and deleted",
+        a_hold_us: None,
+        a_gives_up_at_us: Some(SEC),
+        waiter: true,
+        faults: &[
+            (3 * LAT + LAT / 2, Fault::Cut { from: ZK_NODE, to: CLIENT_A, both_ways: false }),
+            (100 * MS, Fault::Heal { a: ZK_NODE, b: CLIENT_A }),
+        ],
+        grants_a: &[],
+        grants_b: &[(SEC + 6 * LAT, 2)],
+        reconnects: (1, 0),
+        deletes_retried: 0,
+        nodes_left: &[(2, 2, 1)],
+    },
+    LostFrameCase {
         // A is slowed by 10 s just before its create (sent at 2 ms, so it
         // leaves at 10.002 s) and back to speed at 3 s. After the read
         // timeout it lists (not there), creates again and holds; the first
         // create, overtaken, comes in last with an older xid and is dropped.
         name: "create overtaken by a later request: the ensemble drops it, no second node",
         a_hold_us: None,
+        a_gives_up_at_us: None,
         waiter: false,
         faults: &[
             (3 * LAT / 2, Fault::Slow { node: CLIENT_A, extra_us: 10 * SEC }),
@@ -543,6 +575,7 @@ const LOST_FRAME_CASES: &[LostFrameCase] = &[
         // read timeout (2/3 of 10 s); B is told 1 ms later and holds 2 ms after.
         name: "delete lost: guaranteed delete sends it again, the waiter holds",
         a_hold_us: Some(SEC),
+        a_gives_up_at_us: None,
         waiter: true,
         faults: &[
             (SEC, Fault::Cut { from: CLIENT_A, to: ZK_NODE, both_ways: false }),
@@ -559,6 +592,7 @@ const LOST_FRAME_CASES: &[LostFrameCase] = &[
         // watch event; B lists again and holds.
         name: "watch event lost: the waiter's next pong shows it, the waiter re-checks and holds",
         a_hold_us: Some(SEC),
+        a_gives_up_at_us: None,
         waiter: true,
         faults: &[
             (SEC, Fault::Cut { from: ZK_NODE, to: CLIENT_B, both_ways: false }),
@@ -575,7 +609,11 @@ const LOST_FRAME_CASES: &[LostFrameCase] = &[
 fn check_lost_frame(case: &LostFrameCase) {
     let mut sim = world();
     let zk_id = sim.add_node("zk", Actor::Zk(ZkServer::new(ZkConfig::default())));
-    let a = sim.add_node("client-a", new_locker(zk_id, 1, 10 * SEC, 0, case.a_hold_us));
+    let mut client_a = new_locker(zk_id, 1, 10 * SEC, 0, case.a_hold_us);
+    if let Actor::Locker(l) = &mut client_a {
+        l.gives_up_at_us = case.a_gives_up_at_us;
+    }
+    let a = sim.add_node("client-a", client_a);
     assert_eq!((zk_id, a), (ZK_NODE, CLIENT_A));
     if case.waiter {
         assert_eq!(sim.add_node("client-b", new_locker(zk_id, 2, 10 * SEC, 10 * MS, None)), CLIENT_B);

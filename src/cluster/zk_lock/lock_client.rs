@@ -108,6 +108,9 @@ pub struct LockClient {
     pending_xid: Option<u32>,
     /// Guaranteed deletes not yet confirmed: node → xid of the last try.
     pub deleting: BTreeMap<u32, u32>,
+    /// Attempts given up before their node was known: GUID → xid of the
+    /// last getChildren that looks for the node to delete it.
+    pub abandoned: BTreeMap<u64, u32>,
     /// Frames heard from the server in this session.
     frames_heard: u32,
     /// Frames the server sent and we have not heard, as of the last pong.
@@ -136,6 +139,7 @@ impl LockClient {
             next_xid: 0,
             pending_xid: None,
             deleting: BTreeMap::new(),
+            abandoned: BTreeMap::new(),
             frames_heard: 0,
             frames_missing: 0,
             grants: 0,
@@ -190,11 +194,15 @@ impl LockClient {
         }
     }
 
-    /// Leave the queue or give the lock up: delete our node, guaranteed.
+    /// Leave the queue or give the lock up: delete our node, guaranteed (if
+    /// its create is still unanswered, find it by GUID first).
     pub fn release<M: From<ZkMsg>>(&mut self, ctx: &mut Ctx<'_, M>) {
         self.wants_lock = false;
-        if let (Some(session), Some(seq)) = (self.session, self.my_seq) {
-            self.send_delete(ctx, session, seq);
+        let creating = matches!(self.phase, LockPhase::Creating | LockPhase::Listing);
+        match (self.session, self.my_seq) {
+            (Some(session), Some(seq)) => self.send_delete(ctx, session, seq),
+            (Some(session), None) if creating => self.find_and_delete(ctx, session, self.guid),
+            _ => {}
         }
         self.my_seq = None;
         self.phase = LockPhase::Idle;
@@ -259,6 +267,9 @@ impl LockClient {
             (ZkMsg::Pong { frames }, _) => self.pong(ctx, session, frames),
             (ZkMsg::Deleted { seq, .. }, _) => self.deleted(ctx, |s, _| s == seq),
             (ZkMsg::Error { xid, error: ZkError::NoNode }, _) => self.deleted(ctx, |_, x| x == xid),
+            (ZkMsg::Children { xid, mine, .. }, _) if self.abandoned.values().any(|&x| x == xid) => {
+                self.found_abandoned(ctx, session, xid, mine);
+            }
             (ZkMsg::Created { xid, seq, .. }, LockPhase::Creating) if self.awaited(xid) => {
                 self.my_seq = Some(seq);
                 self.list(ctx, session);
@@ -341,6 +352,7 @@ impl LockClient {
         self.phase = LockPhase::Idle;
         self.wants_lock = false;
         self.deleting.clear(); // the ensemble deleted them with the session
+        self.abandoned.clear();
         ctx.cancel_timer(timer_tag::key(ZK, PING));
         ctx.cancel_timer(timer_tag::key(ZK, REQUEST));
         ctx.cancel_timer(timer_tag::key(ZK, DELETE));
