@@ -10,9 +10,13 @@
 //! own node again by the GUID of its acquire attempt (fresh per attempt).
 //! The grant carries a fencing token: the node's sequence number (the
 //! parent's cversion at creation), which only grows. A session's requests
-//! are handled in xid order (one overtaken by a later one is dropped), and
-//! each pong says how many frames the session has been sent, so a client
-//! can tell that one was lost.
+//! are handled in xid order (one overtaken by a later one is dropped). A
+//! session rides on a TCP connection, where no frame is lost while it lives;
+//! a frame the model's network drops stands for a connection that broke,
+//! after which a real client reconnects and re-registers its watches
+//! (setWatches), and the server fires at once any whose node is gone. The
+//! model's client names its watch on every ping, and the server answers it
+//! as setWatches does, so a lost watch event is fired again within a ping.
 //! Never tells an expired client anything until it speaks again, and never
 //! checks a fencing token itself: the resource does (see `inventory`).
 
@@ -48,13 +52,12 @@ pub enum ZkMsg {
     Connect { timeout_ms: u32 },
     /// The session and the timeout the server negotiated.
     Connected { session: u32, timeout_ms: u32 },
-    /// The client is alive (sent every third of the session timeout).
-    Ping { session: u32 },
-    /// Reply to a ping, with how many frames the server has sent this
-    /// session, this one included. Over TCP no frame is lost on a live
-    /// connection, so a client that has heard fewer knows the connection
-    /// broke in between (the model's stand-in for TCP's sequence numbers).
-    Pong { frames: u32 },
+    /// The client is alive (sent every third of the session timeout), with
+    /// the node it holds an exists-watch on, if any: what setWatches would
+    /// carry on a reconnect.
+    Ping { session: u32, watching: Option<u32> },
+    /// Reply to a ping.
+    Pong,
     /// create(`/locker/_c_<guid>-lock-`, EPHEMERAL_SEQUENTIAL), the GUID
     /// fresh for each acquire attempt (Curator's protected mode).
     Create { session: u32, xid: u32, guid: u64 },
@@ -86,7 +89,7 @@ impl Message for ZkMsg {
             Self::Connect { .. } => "zk-connect",
             Self::Connected { .. } => "zk-connected",
             Self::Ping { .. } => "zk-ping",
-            Self::Pong { .. } => "zk-pong",
+            Self::Pong => "zk-pong",
             Self::Create { .. } => "zk-create",
             Self::Created { .. } => "zk-created",
             Self::GetChildren { .. } => "zk-get-children",
@@ -131,8 +134,6 @@ pub struct ZkSession {
     pub timeout_us: TimeUs,
     /// Expiry moment, rounded up to the next tick as ZooKeeper's ExpiryQueue does.
     pub expires_at_us: TimeUs,
-    /// Frames sent to the session's client (replies and watch events).
-    pub frames_sent: u32,
     /// The highest request xid handled (pings aside).
     pub last_xid: u32,
 }
@@ -167,6 +168,9 @@ pub struct ZkServer {
     next_session: u32,
     pub sessions_expired: u64,
     pub watch_events_sent: u64,
+    /// Watch events fired again because a ping named a watch on a node
+    /// already gone (the first event was lost).
+    pub watch_events_refired: u64,
     tick_armed: bool,
 }
 
@@ -182,6 +186,7 @@ impl ZkServer {
             next_session: 0,
             sessions_expired: 0,
             watch_events_sent: 0,
+            watch_events_refired: 0,
             tick_armed: false,
         }
     }
@@ -224,7 +229,7 @@ impl ZkServer {
     pub fn on_message<M: From<ZkMsg>>(&mut self, ctx: &mut Ctx<'_, M>, from: NodeId, msg: ZkMsg) {
         let (session, xid) = match msg {
             ZkMsg::Connect { timeout_ms } => return self.connect(ctx, from, timeout_ms),
-            ZkMsg::Ping { session } => (session, PING_XID),
+            ZkMsg::Ping { session, .. } => (session, PING_XID),
             ZkMsg::Create { session, xid, .. }
             | ZkMsg::GetChildren { session, xid, .. }
             | ZkMsg::Exists { session, xid, .. }
@@ -247,21 +252,14 @@ impl ZkServer {
         }
         let last_xid = if xid == PING_XID { s.last_xid } else { xid };
         let expires_at_us = self.expiry_after(ctx.now_us, s.timeout_us);
-        let frames_sent = s.frames_sent + 1; // the reply
-        self.sessions.insert(session, ZkSession { client: from, expires_at_us, frames_sent, last_xid, ..s });
+        self.sessions.insert(session, ZkSession { client: from, expires_at_us, last_xid, ..s });
         let reply = match msg {
             ZkMsg::Create { guid, .. } => self.create(session, xid, guid),
             ZkMsg::GetChildren { guid, .. } => self.list(xid, guid),
             ZkMsg::Exists { seq, .. } => {
                 // (ZooKeeper would also watch a missing node for its creation;
                 // the recipe never needs that: it lists the children again.)
-                let exists = self.children.contains_key(&seq);
-                if exists {
-                    let watchers = self.watches.entry(seq).or_default();
-                    if !watchers.contains(&session) {
-                        watchers.push(session);
-                    }
-                }
+                let exists = self.watch(session, seq);
                 ZkMsg::Stat { xid, seq, exists }
             }
             ZkMsg::Delete { seq, .. } if self.children.contains_key(&seq) => {
@@ -269,9 +267,28 @@ impl ZkServer {
                 ZkMsg::Deleted { xid, seq }
             }
             ZkMsg::Delete { .. } => ZkMsg::Error { xid, error: ZkError::NoNode },
-            _ => ZkMsg::Pong { frames: frames_sent },
+            ZkMsg::Ping { watching: Some(seq), .. } if !self.watch(session, seq) => {
+                // setWatches on a node already gone: its NodeDeleted was lost.
+                ctx.send(from, ZkMsg::NodeDeleted { seq }.into());
+                self.watch_events_refired += 1;
+                ZkMsg::Pong
+            }
+            _ => ZkMsg::Pong,
         };
         ctx.send(from, reply.into());
+    }
+
+    /// Sets the session's exists-watch on `seq` (once) if the node exists;
+    /// returns whether it does.
+    fn watch(&mut self, session: u32, seq: u32) -> bool {
+        let exists = self.children.contains_key(&seq);
+        if exists {
+            let watchers = self.watches.entry(seq).or_default();
+            if !watchers.contains(&session) {
+                watchers.push(session);
+            }
+        }
+        exists
     }
 
     fn connect<M: From<ZkMsg>>(&mut self, ctx: &mut Ctx<'_, M>, from: NodeId, timeout_ms: u32) {
@@ -280,8 +297,7 @@ impl ZkServer {
         self.next_session += 1;
         let session = self.next_session;
         let expires_at_us = self.expiry_after(ctx.now_us, timeout_us);
-        self.sessions
-            .insert(session, ZkSession { client: from, timeout_us, expires_at_us, frames_sent: 1, last_xid: 0 });
+        self.sessions.insert(session, ZkSession { client: from, timeout_us, expires_at_us, last_xid: 0 });
         ctx.send(from, ZkMsg::Connected { session, timeout_ms: (timeout_us / 1_000) as u32 }.into());
         self.arm_tick(ctx);
     }
@@ -309,8 +325,7 @@ impl ZkServer {
         }
         self.zxid += 1;
         for session in self.watches.remove(&seq).unwrap_or_default() {
-            if let Some(s) = self.sessions.get_mut(&session) {
-                s.frames_sent += 1;
+            if let Some(s) = self.sessions.get(&session) {
                 ctx.send(s.client, ZkMsg::NodeDeleted { seq }.into());
                 self.watch_events_sent += 1;
             }

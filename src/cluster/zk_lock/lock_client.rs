@@ -11,17 +11,16 @@
 //! waits on (by xid) moves it on. As in Curator's protected mode
 //! (`_c_<uuid>-lock-`), the GUID is fresh for every acquire attempt, so a
 //! node left by an earlier attempt or session is never taken for this one's.
-//! Releasing is Curator's guaranteed delete: the delete is sent again (after
-//! the read timeout, and at once on a reconnect) until the ensemble says the
-//! node is gone or the session ends, so a lost delete leaves no node behind.
+//! Releasing is Curator's guaranteed delete: the delete is sent again
+//! (after the read timeout) until the ensemble says the node is gone or the
+//! session ends, so a lost delete leaves no node behind; an attempt given up
+//! before its node was known has the node found by GUID and deleted.
 //! The session rides on one TCP connection, on which no frame is lost; a
-//! frame the model's network drops means that connection broke. The client
-//! learns it at the next pong (which counts the frames the server sent) and
-//! does what a reconnect does: pending deletes go again, and the recipe
-//! re-checks where it stands (getChildren, then exists on the predecessor,
-//! as Curator's lock loop does after any connection event and as the
-//! reconnect's setWatches would fire a watch whose node is gone), so a lost
-//! watch event never leaves a waiter stuck.
+//! frame the model's network drops stands for a connection that broke, and
+//! a real client would reconnect and re-register its watch (setWatches),
+//! which fires at once if the node is gone. The model's client names its
+//! watch on every ping to the same effect, so a lost watch event is fired
+//! again within a ping and never leaves a waiter stuck.
 //! Never learns that its session expired until the ensemble answers a later
 //! request: a paused holder wakes up still believing it holds the lock.
 
@@ -111,15 +110,8 @@ pub struct LockClient {
     /// Attempts given up before their node was known: GUID → xid of the
     /// last getChildren that looks for the node to delete it.
     pub abandoned: BTreeMap<u64, u32>,
-    /// Frames heard from the server in this session.
-    frames_heard: u32,
-    /// Frames the server sent and we have not heard, as of the last pong.
-    frames_missing: u32,
     pub grants: u64,
     pub expirations_seen: u64,
-    /// Broken connections found by a pong (frames the server sent but we
-    /// never heard).
-    pub reconnects: u64,
     pub deletes_retried: u64,
 }
 
@@ -140,11 +132,8 @@ impl LockClient {
             pending_xid: None,
             deleting: BTreeMap::new(),
             abandoned: BTreeMap::new(),
-            frames_heard: 0,
-            frames_missing: 0,
             grants: 0,
             expirations_seen: 0,
-            reconnects: 0,
             deletes_retried: 0,
         }
     }
@@ -166,7 +155,6 @@ impl LockClient {
             attempts: self.attempts,
             grants: self.grants,
             expirations_seen: self.expirations_seen,
-            reconnects: self.reconnects,
             deletes_retried: self.deletes_retried,
             ..fresh
         };
@@ -262,9 +250,7 @@ impl LockClient {
             return None;
         }
         let session = self.session?;
-        self.frames_heard = self.frames_heard.wrapping_add(1);
         match (msg, self.phase) {
-            (ZkMsg::Pong { frames }, _) => self.pong(ctx, session, frames),
             (ZkMsg::Deleted { seq, .. }, _) => self.deleted(ctx, |s, _| s == seq),
             (ZkMsg::Error { xid, error: ZkError::NoNode }, _) => self.deleted(ctx, |_, x| x == xid),
             (ZkMsg::Children { xid, mine, .. }, _) if self.abandoned.values().any(|&x| x == xid) => {
@@ -299,8 +285,6 @@ impl LockClient {
             return;
         }
         self.session = Some(session);
-        self.frames_heard = 1;
-        self.frames_missing = 0;
         self.negotiated_timeout_us = TimeUs::from(timeout_ms) * 1_000;
         ctx.set_timer(timer_tag::key(ZK, PING), self.negotiated_timeout_us / 3);
         if self.wants_lock {
@@ -362,7 +346,11 @@ impl LockClient {
     pub fn on_timer<M: From<ZkMsg>>(&mut self, ctx: &mut Ctx<'_, M>, key: TimerKey) {
         match (timer_tag::local_of(key), self.session) {
             (PING, Some(session)) => {
-                ctx.send(self.server, ZkMsg::Ping { session }.into());
+                let watching = match self.phase {
+                    LockPhase::Watching { predecessor } => Some(predecessor),
+                    _ => None,
+                };
+                ctx.send(self.server, ZkMsg::Ping { session, watching }.into());
                 ctx.set_timer(key, self.negotiated_timeout_us / 3);
             }
             // Connection loss before the session was made: ask again.

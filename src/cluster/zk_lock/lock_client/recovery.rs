@@ -1,16 +1,13 @@
-//! How a lock client gets over a lost frame: guaranteed delete and reconnects.
+//! How a lock client makes sure its nodes go: guaranteed delete and clean-up.
 //!
 //! Owns Curator's guaranteed delete (a release's delete is sent again, after
-//! the read timeout and at once on a reconnect, until the ensemble says the
-//! node is gone or the session ends), protected mode's clean-up of an
-//! attempt given up while its create was unanswered (the children are
-//! listed for its GUID, again until answered, and the node found is
-//! deleted), and the pong check that finds a broken
-//! connection (the server sent frames this client never heard), after which
-//! the recipe re-checks where it stands. Never starts an attempt or decides
-//! who holds the lock: that is the recipe's, in the parent module.
+//! the read timeout, until the ensemble says the node is gone or the
+//! session ends) and protected mode's clean-up of an attempt given up while
+//! its create was unanswered (the children are listed for its GUID, again
+//! until answered, and the node found is deleted). Never starts an attempt
+//! or decides who holds the lock: that is the recipe's, in the parent module.
 
-use super::{DELETE, LockClient, LockPhase};
+use super::{DELETE, LockClient};
 use crate::cluster::timer_tag::{self, ZK};
 use crate::cluster::zk_lock::ZkMsg;
 use crate::sim::Ctx;
@@ -68,27 +65,6 @@ impl LockClient {
         self.deleting.retain(|&seq, &mut xid| !done(seq, xid));
         if self.deleting.is_empty() && self.abandoned.is_empty() {
             ctx.cancel_timer(timer_tag::key(ZK, DELETE));
-        }
-    }
-
-    /// The server has sent `frames` frames, this pong included. More of
-    /// them missing than at the last pong means one was lost since, so the
-    /// connection broke and has been remade. (A frame the pong overtook —
-    /// the model's links reorder when a slow node speeds up — arrives later
-    /// and brings the count back: at worst one needless re-check.)
-    pub(super) fn pong<M: From<ZkMsg>>(&mut self, ctx: &mut Ctx<'_, M>, session: u32, frames: u32) {
-        let missing = frames.saturating_sub(self.frames_heard);
-        let lost = missing > self.frames_missing;
-        self.frames_missing = missing;
-        if !lost {
-            return;
-        }
-        self.reconnects += 1;
-        ctx.log(format!("zk client: connection lost and remade, session 0x{session:x} still alive"));
-        self.retry_deletes(ctx, session);
-        let in_queue = matches!(self.phase, LockPhase::Creating | LockPhase::Listing | LockPhase::Watching { .. });
-        if self.wants_lock && in_queue {
-            self.list(ctx, session);
         }
     }
 }
