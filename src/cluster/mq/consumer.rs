@@ -164,8 +164,8 @@ impl MqConsumer {
             MqMsg::Deliver { channel, .. } | MqMsg::Heartbeat { channel, .. } | MqMsg::Closed { channel } => channel,
             _ => return,
         };
-        if channel != self.channel {
-            return; // a late frame of a closed channel: it died with its connection
+        if channel != self.channel || !self.connected {
+            return; // a frame of a closed channel or a broken connection: it died with it
         }
         if !matches!(msg, MqMsg::Closed { .. }) {
             self.frames_heard = self.frames_heard.wrapping_add(1);
