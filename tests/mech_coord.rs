@@ -23,7 +23,8 @@ use clusterlab::cluster::two_phase::{
     TpcParticipantConfig, TpcPhase, TxnOutcome, check_atomicity,
 };
 use clusterlab::cluster::zk_lock::{
-    FencingToken, LockClient, LockClientConfig, LockEvent, LockPhase, ZkConfig, ZkMsg, ZkServer, node_name,
+    FencingToken, LockClient, LockClientConfig, LockEvent, LockPhase, ZkConfig, ZkMsg, ZkServer, attempt_guid,
+    node_name,
 };
 use clusterlab::sim::{
     Ctx, Fault, LinkProfile, MINUTE_US, MS, Message, Node, NodeId, SEC, Sim, TimeUs, TimerKey, TraceKind,
@@ -82,6 +83,8 @@ struct Locker {
     client: LockClient,
     acquire_at_us: TimeUs,
     hold_us: Option<TimeUs>,
+    /// Gives up (releases) at this moment, granted or not.
+    gives_up_at_us: Option<TimeUs>,
     events: Vec<(TimeUs, LockEvent)>,
 }
 
@@ -118,7 +121,12 @@ impl Node for Actor {
     fn on_start(&mut self, ctx: &mut Ctx<'_, Wire>) {
         match self {
             Self::Zk(s) => s.on_start(ctx),
-            Self::Locker(l) => ctx.set_timer(script_key(0), l.acquire_at_us),
+            Self::Locker(l) => {
+                ctx.set_timer(script_key(0), l.acquire_at_us);
+                if let Some(at_us) = l.gives_up_at_us {
+                    ctx.set_timer(script_key(1), at_us);
+                }
+            }
             Self::Coordinator(c) => c.on_start(ctx),
             Self::Participant(p) => p.on_start(ctx),
             Self::Broker(b) => b.on_start(ctx),
@@ -280,7 +288,8 @@ fn every_message_is_small_and_copy() {
 /// A lock user that asks at `acquire_at_us` and holds for `hold_us`.
 fn new_locker(zk_id: NodeId, guid: u32, timeout_us: TimeUs, acquire_at_us: TimeUs, hold_us: Option<TimeUs>) -> Actor {
     let config = LockClientConfig { session_timeout_us: timeout_us };
-    Actor::Locker(Locker { client: LockClient::new(config, zk_id, guid), acquire_at_us, hold_us, events: Vec::new() })
+    let client = LockClient::new(config, zk_id, guid);
+    Actor::Locker(Locker { client, acquire_at_us, hold_us, gives_up_at_us: None, events: Vec::new() })
 }
 
 fn grants(sim: &Sim<Actor>, id: NodeId) -> Vec<(TimeUs, FencingToken)> {
@@ -458,23 +467,175 @@ fn lock_session_expiry_frees_the_lock_at_the_configured_timeout() {
     EXPIRY_CASES.iter().for_each(check_expiry);
 }
 
-/// The create's reply is lost (one-way cut ensemble → client from 3.5 ms to
-/// 100 ms). After ZooKeeper's read timeout (2/3 of 10 s) the client lists the
-/// children, finds its node by GUID and holds it: one node, not two.
-#[test]
-fn lock_guid_recovers_the_node_after_a_lost_create_reply() {
+const ZK_NODE: NodeId = NodeId(0);
+const CLIENT_A: NodeId = NodeId(1);
+const CLIENT_B: NodeId = NodeId(2);
+
+/// A frame lost between the ensemble and a lock client (the connection it
+/// rode on broke), and how the recipe gets over it.
+struct LostFrameCase {
+    name: &'static str,
+    /// Client A (id 1) asks at 0 and holds this long (forever if `None`).
+    a_hold_us: Option<TimeUs>,
+    /// A gives up at this moment, granted or not.
+    a_gives_up_at_us: Option<TimeUs>,
+    /// Client B (id 2) asks at 10 ms and holds forever.
+    waiter: bool,
+    faults: &'static [(TimeUs, Fault)],
+    grants_a: &'static [(TimeUs, FencingToken)],
+    grants_b: &'static [(TimeUs, FencingToken)],
+    /// Watch events the ensemble fired again when a ping named a watch on a
+    /// node already gone.
+    refired: u64,
+    /// Deletes A sent again.
+    deletes_retried: u64,
+    /// The nodes left at 30 s: (sequence, client id, attempt).
+    nodes_left: &'static [(u32, u32, u32)],
+}
+
+const LOST_FRAME_CASES: &[LostFrameCase] = &[
+    LostFrameCase {
+        // The create goes at 2 ms; after the read timeout (2/3 of 10 s) A
+        // lists the children and finds its node by the attempt's GUID.
+        name: "create reply lost: after the read timeout the GUID finds the node, one node not two",
+        a_hold_us: None,
+        a_gives_up_at_us: None,
+        waiter: false,
+        faults: &[
+            (3 * LAT + LAT / 2, Fault::Cut { from: ZK_NODE, to: CLIENT_A, both_ways: false }),
+            (100 * MS, Fault::Heal { a: ZK_NODE, b: CLIENT_A }),
+        ],
+        grants_a: &[(2 * LAT + 10 * SEC * 2 / 3 + 2 * LAT, 1)],
+        grants_b: &[],
+        refired: 0,
+        deletes_retried: 0,
+        nodes_left: &[(1, 1, 1)],
+    },
+    LostFrameCase {
+        // Connected again at 1.502 s; after the read timeout the list finds
+        // DataNode2 by this attempt's GUID (not
+        // DataNode1, the dead session's, which lives until its expiry at the
+        // 12 s tick) and waits for DataNode1 to go.
+        name: "crash, restart, create reply lost: the old session's node is not taken for ours",
+        a_hold_us: None,
+        a_gives_up_at_us: None,
+        waiter: false,
+        faults: &[
+            (SEC, Fault::Crash { node: CLIENT_A }),
+            (1_500 * MS, Fault::Restart { node: CLIENT_A }),
+            (1_502 * MS + LAT / 2, Fault::Cut { from: ZK_NODE, to: CLIENT_A, both_ways: false }),
+            (1_600 * MS, Fault::Heal { a: ZK_NODE, b: CLIENT_A }),
+        ],
+        grants_a: &[(6 * LAT, 1), (12 * SEC + 3 * LAT, 2)],
+        grants_b: &[],
+        refired: 0,
+        deletes_retried: 0,
+        nodes_left: &[(2, 1, 2)],
+    },
+    LostFrameCase {
+        // A's create reply is lost and A gives up at 1 s, not knowing its
+        // node: it lists the children for the attempt's GUID (reply at
+        // 1.002 s) and deletes DataNode1 (gone at 1.003 s); B is told at
+        // 1.004 s and holds 2 ms later.
+        name: "gives up while its create is unanswered: the node is found by GUID and deleted",
+        a_hold_us: None,
+        a_gives_up_at_us: Some(SEC),
+        waiter: true,
+        faults: &[
+            (3 * LAT + LAT / 2, Fault::Cut { from: ZK_NODE, to: CLIENT_A, both_ways: false }),
+            (100 * MS, Fault::Heal { a: ZK_NODE, b: CLIENT_A }),
+        ],
+        grants_a: &[],
+        grants_b: &[(SEC + 6 * LAT, 2)],
+        refired: 0,
+        deletes_retried: 0,
+        nodes_left: &[(2, 2, 1)],
+    },
+    LostFrameCase {
+        // A is slowed by 10 s just before its create (sent at 2 ms, so it
+        // leaves at 10.002 s) and back to speed at 3 s. After the read
+        // timeout it lists (not there), creates again and holds; the first
+        // create, overtaken, comes in last with an older xid and is dropped.
+        name: "create overtaken by a later request: the ensemble drops it, no second node",
+        a_hold_us: None,
+        a_gives_up_at_us: None,
+        waiter: false,
+        faults: &[
+            (3 * LAT / 2, Fault::Slow { node: CLIENT_A, extra_us: 10 * SEC }),
+            (3 * SEC, Fault::Slow { node: CLIENT_A, extra_us: 0 }),
+        ],
+        grants_a: &[(2 * LAT + 10 * SEC * 2 / 3 + 6 * LAT, 1)],
+        grants_b: &[],
+        refired: 0,
+        deletes_retried: 0,
+        nodes_left: &[(1, 1, 1)],
+    },
+    LostFrameCase {
+        // A releases at 1.006 s; its delete is lost; sent again after the
+        // read timeout (2/3 of 10 s); B is told 1 ms later and holds 2 ms after.
+        name: "delete lost: guaranteed delete sends it again, the waiter holds",
+        a_hold_us: Some(SEC),
+        a_gives_up_at_us: None,
+        waiter: true,
+        faults: &[
+            (SEC, Fault::Cut { from: CLIENT_A, to: ZK_NODE, both_ways: false }),
+            (1_100 * MS, Fault::Heal { a: CLIENT_A, b: ZK_NODE }),
+        ],
+        grants_a: &[(6 * LAT, 1)],
+        grants_b: &[(6 * LAT + SEC + 10 * SEC * 2 / 3 + 4 * LAT, 2)],
+        refired: 0,
+        deletes_retried: 1,
+        nodes_left: &[(2, 2, 1)],
+    },
+    LostFrameCase {
+        // B connected at 12 ms; its first ping (3.345 s) names its watch on
+        // DataNode1, gone: the event is fired again, B lists and holds.
+        name: "watch event lost: the waiter's next ping re-registers it and it fires again",
+        a_hold_us: Some(SEC),
+        a_gives_up_at_us: None,
+        waiter: true,
+        faults: &[
+            (SEC, Fault::Cut { from: ZK_NODE, to: CLIENT_B, both_ways: false }),
+            (1_100 * MS, Fault::Heal { a: ZK_NODE, b: CLIENT_B }),
+        ],
+        grants_a: &[(6 * LAT, 1)],
+        grants_b: &[(12 * LAT + 10 * SEC / 3 + 4 * LAT, 2)],
+        refired: 1,
+        deletes_retried: 0,
+        nodes_left: &[(2, 2, 1)],
+    },
+];
+
+fn check_lost_frame(case: &LostFrameCase) {
     let mut sim = world();
     let zk_id = sim.add_node("zk", Actor::Zk(ZkServer::new(ZkConfig::default())));
-    let a = sim.add_node("client", new_locker(zk_id, 42, 10 * SEC, 0, None));
-    sim.schedule_fault(3 * LAT + LAT / 2, Fault::Cut { from: zk_id, to: a, both_ways: false });
-    sim.schedule_fault(100 * MS, Fault::Heal { a: zk_id, b: a });
+    let mut client_a = new_locker(zk_id, 1, 10 * SEC, 0, case.a_hold_us);
+    if let Actor::Locker(l) = &mut client_a {
+        l.gives_up_at_us = case.a_gives_up_at_us;
+    }
+    let a = sim.add_node("client-a", client_a);
+    assert_eq!((zk_id, a), (ZK_NODE, CLIENT_A));
+    if case.waiter {
+        assert_eq!(sim.add_node("client-b", new_locker(zk_id, 2, 10 * SEC, 10 * MS, None)), CLIENT_B);
+    }
+    for &(at_us, fault) in case.faults {
+        sim.schedule_fault(at_us, fault);
+    }
     sim.run_until(30 * SEC, BUDGET);
-    let server = zk(&sim, zk_id);
-    assert_eq!(server.children.len(), 1, "exactly one lock node");
-    assert_eq!(server.children.get(&1).map(|n| n.guid), Some(42), "DataNode1 carries the GUID");
-    let create_sent_us = 2 * LAT;
-    let read_timeout_us = 10 * SEC * 2 / 3;
-    assert_eq!(grants(&sim, a), vec![(create_sent_us + read_timeout_us + 2 * LAT, 1)]);
+    assert_eq!(grants(&sim, a), case.grants_a, "{}: A's grants", case.name);
+    assert_eq!(zk(&sim, zk_id).watch_events_refired, case.refired, "{}: watch events fired again", case.name);
+    if case.waiter {
+        assert_eq!(grants(&sim, CLIENT_B), case.grants_b, "{}: B's grants", case.name);
+    }
+    assert_eq!(locker(&sim, a).client.deletes_retried, case.deletes_retried, "{}: deletes retried", case.name);
+    let left: Vec<(u32, u64)> = zk(&sim, zk_id).children.iter().map(|(&seq, n)| (seq, n.guid)).collect();
+    let expected: Vec<(u32, u64)> = case.nodes_left.iter().map(|&(seq, c, k)| (seq, attempt_guid(c, k))).collect();
+    assert_eq!(left, expected, "{}: nodes left, with their attempts' GUIDs", case.name);
+}
+
+#[test]
+fn lock_recipe_gets_over_a_lost_frame_without_a_stale_node_or_a_stuck_waiter() {
+    LOST_FRAME_CASES.iter().for_each(check_lost_frame);
 }
 
 // ---- inventory: read-modify-write, the lock, fencing ---------------------------
@@ -556,15 +717,22 @@ fn inventory_without_the_lock_two_services_interleave_and_oversell() {
 struct PauseCase {
     name: &'static str,
     fencing: bool,
+    /// When the stale holder resumes and sends its write.
+    resume_us: TimeUs,
     paused_outcome: PurchaseOutcome,
     oversold: u64,
     tokens_monotonic: bool,
 }
 
+/// inventory-2's read reaches the store 1 ms after its grant (12.003 s) and
+/// its write 7 ms later: a holder resumed at 12.006 s writes in between.
+const BETWEEN_READ_AND_WRITE_US: TimeUs = 12 * SEC + 6 * MS;
+
 const PAUSE_CASES: &[PauseCase] = &[
     PauseCase {
         name: "fencing off: the stale holder's write lands, 2 sold of 1",
         fencing: false,
+        resume_us: 15 * SEC,
         paused_outcome: SOLD,
         oversold: 1,
         tokens_monotonic: false,
@@ -572,6 +740,23 @@ const PAUSE_CASES: &[PauseCase] = &[
     PauseCase {
         name: "fencing on: the store rejects token 1 after token 2",
         fencing: true,
+        resume_us: 15 * SEC,
+        paused_outcome: PurchaseOutcome::Failed(InventoryFailure::StaleFencingToken),
+        oversold: 0,
+        tokens_monotonic: true,
+    },
+    PauseCase {
+        name: "fencing off, stale write between the new holder's read and write: both land",
+        fencing: false,
+        resume_us: BETWEEN_READ_AND_WRITE_US,
+        paused_outcome: SOLD,
+        oversold: 1,
+        tokens_monotonic: true,
+    },
+    PauseCase {
+        name: "fencing on, stale write between the new holder's read and write: the read carried token 2",
+        fencing: true,
+        resume_us: BETWEEN_READ_AND_WRITE_US,
         paused_outcome: PurchaseOutcome::Failed(InventoryFailure::StaleFencingToken),
         oversold: 0,
         tokens_monotonic: true,
@@ -580,10 +765,11 @@ const PAUSE_CASES: &[PauseCase] = &[
 
 /// Kleppmann's scenario, 1 unit in stock, 10 s sessions. inventory-1 holds
 /// the lock (token 1) from 7 ms, has read 1 unit by 9 ms, and is paused at
-/// 10 ms, before its write (due at 14 ms), for 15 s. Its session was last
-/// heard at 6 ms, so it expires at the 12 s tick; inventory-2 (asked at 1 s)
-/// gets the lock with token 2, reads 1, sells it. inventory-1 resumes at 15 s
-/// and writes "0 left, 1 sold" with token 1 before it learns anything.
+/// 10 ms, before its write (due at 14 ms). Its session was last heard at
+/// 6 ms, so it expires at the 12 s tick; inventory-2 (asked at 1 s) gets the
+/// lock with token 2, reads 1 with token 2, sells it. inventory-1 resumes
+/// and writes "0 left, 1 sold" with token 1 before it learns anything —
+/// after inventory-2's write, or between its read and its write.
 fn check_pause(case: &PauseCase) {
     let mut sim = world();
     let zk_id = sim.add_node("zk", Actor::Zk(ZkServer::new(ZkConfig::default())));
@@ -594,14 +780,14 @@ fn check_pause(case: &PauseCase) {
     let script = vec![(0, s1, purchase(1)), (SEC, s2, purchase(2))];
     sim.add_node("shop", Actor::Driver(Driver { script, got: Vec::new() }));
     sim.schedule_fault(10 * MS, Fault::Pause { node: s1 });
-    sim.schedule_fault(15 * SEC, Fault::Resume { node: s1 });
+    sim.schedule_fault(case.resume_us, Fault::Resume { node: s1 });
     sim.run_until(12 * SEC - 1, BUDGET);
     assert_eq!(service(&sim, s1).lock.token(), Some(1), "{}: inventory-1 holds token 1", case.name);
     assert_eq!(zk(&sim, zk_id).sessions_expired, 0, "{}: not expired before the 12 s tick", case.name);
-    sim.run_until(15 * SEC - 1, BUDGET);
-    assert_eq!(outcome_of(&sim, s2, 2), Some(SOLD), "{}: inventory-2 sold with token 2", case.name);
+    sim.run_until(case.resume_us - 1, BUDGET);
     assert!(service(&sim, s1).lock.holds_lock(), "{}: the paused one still believes it holds", case.name);
     sim.run_until(20 * SEC, BUDGET);
+    assert_eq!(outcome_of(&sim, s2, 2), Some(SOLD), "{}: inventory-2 sold with token 2", case.name);
     assert_eq!(outcome_of(&sim, s1, 1), Some(case.paused_outcome), "{}: the paused one's purchase", case.name);
     assert_eq!(service(&sim, s1).lock.expirations_seen, 1, "{}: told of the expiry after resuming", case.name);
     let db = store(&sim, store_id);
@@ -614,6 +800,52 @@ fn check_pause(case: &PauseCase) {
 #[test]
 fn inventory_gc_paused_holder_oversells_without_fencing_and_is_rejected_with_it() {
     PAUSE_CASES.iter().for_each(check_pause);
+}
+
+struct LateAnswerCase {
+    name: &'static str,
+    fencing: bool,
+    reads_rejected: u64,
+}
+
+const LATE_ANSWER_CASES: &[LateAnswerCase] = &[
+    LateAnswerCase { name: "fencing on: the stale read is refused, late", fencing: true, reads_rejected: 1 },
+    LateAnswerCase { name: "fencing off: the stale read is answered, late", fencing: false, reads_rejected: 0 },
+];
+
+/// inventory-1 holds the lock (token 1) from 7 ms and sends its read at
+/// 7 ms, but it was slowed by 3 s at 6.5 ms (back to speed at 0.9 s), so
+/// the read leaves at 3.007 s. Its purchase 1 times out at 1.007 s and it
+/// queues again for purchase 3. inventory-2 gets the lock (token 2) at
+/// 1.011 s, reads, and is paused from 1.0125 s to 5 s, holding the lock. The
+/// store answers inventory-1's stale read at 3.008 s: that answer belongs to
+/// purchase 1 and must not touch purchase 3, which is still queueing and
+/// sells once inventory-2 is done.
+fn check_late_answer(case: &LateAnswerCase) {
+    let mut sim = world();
+    let zk_id = sim.add_node("zk", Actor::Zk(ZkServer::new(ZkConfig::default())));
+    let store_id = sim.add_node("stock-db", stock_of_7(3, case.fencing));
+    let s1 = sim.add_node("inventory-1", inventory_service(true, store_id, zk_id, 1));
+    let s2 = sim.add_node("inventory-2", inventory_service(true, store_id, zk_id, 2));
+    let purchase = |order| Wire::Inv(InventoryMsg::Purchase { order, product: 7, qty: 1 });
+    let script = vec![(0, s1, purchase(1)), (10 * MS, s2, purchase(2)), (20 * MS, s1, purchase(3))];
+    sim.add_node("shop", Actor::Driver(Driver { script, got: Vec::new() }));
+    sim.schedule_fault(6 * MS + MS / 2, Fault::Slow { node: s1, extra_us: 3 * SEC });
+    sim.schedule_fault(900 * MS, Fault::Slow { node: s1, extra_us: 0 });
+    sim.schedule_fault(1_012 * MS + MS / 2, Fault::Pause { node: s2 });
+    sim.schedule_fault(5 * SEC, Fault::Resume { node: s2 });
+    sim.run_until(10 * SEC, BUDGET);
+    let timed_out = PurchaseOutcome::Failed(InventoryFailure::StoreTimeout);
+    let got = [outcome_of(&sim, s1, 1), outcome_of(&sim, s2, 2), outcome_of(&sim, s1, 3)];
+    assert_eq!(got, [Some(timed_out), Some(SOLD), Some(SOLD)], "{}: outcomes", case.name);
+    let db = store(&sim, store_id);
+    assert_eq!((db.stock[&7].units, db.reads_rejected), (1, case.reads_rejected), "{}: the store", case.name);
+    assert_eq!(db.highest_token_accepted, Some(3), "{}: purchase 3 held token 3", case.name);
+}
+
+#[test]
+fn inventory_a_late_answer_to_an_abandoned_read_leaves_the_next_purchase_alone() {
+    LATE_ANSWER_CASES.iter().for_each(check_late_answer);
 }
 
 // ---- two-phase commit ---------------------------------------------------------
@@ -1073,6 +1305,96 @@ fn check_crash(case: &CrashCase) {
 #[test]
 fn mq_consumer_crash_redelivers_and_only_dedupe_prevents_a_duplicate() {
     CRASH_CASES.iter().for_each(check_crash);
+}
+
+/// A frame lost on the way (the connection it rode on broke), and how the
+/// queue gets the message through anyway.
+struct FrameLossCase {
+    name: &'static str,
+    /// The one-way cut, from 10 ms to 100 ms.
+    cut: (NodeId, NodeId),
+    dedupe: bool,
+    redelivered_at_us: Option<TimeUs>,
+    /// Acks the broker counts in the end (a republished copy is one more).
+    acked: u64,
+    notified: u32,
+    skipped: u64,
+    /// Lost deliveries the consumer found at a broker heartbeat.
+    found_by_consumer: u64,
+}
+
+/// The broker's first heartbeat reaches the consumer at 30.002 s, the
+/// consumer's reaches the broker at 30.001 s; the consumer reconnects 5 s
+/// after it learns its connection broke, and the requeued message is
+/// delivered again 2 ms later.
+const RECONNECTED_REDELIVERY_US: TimeUs = 30 * SEC + 2 * LAT + 5 * SEC + 2 * LAT;
+
+const FRAME_LOSS_CASES: &[FrameLossCase] = &[
+    FrameLossCase {
+        name: "delivery lost: the broker's heartbeat shows it, the consumer reconnects, redelivered",
+        cut: (BROKER, NOTIFIER),
+        dedupe: true,
+        redelivered_at_us: Some(RECONNECTED_REDELIVERY_US),
+        acked: 1,
+        notified: 1,
+        skipped: 0,
+        found_by_consumer: 1,
+    },
+    FrameLossCase {
+        name: "ack lost: the consumer's heartbeat shows it, the broker closes the channel, dedupe skips the copy",
+        cut: (NOTIFIER, BROKER),
+        dedupe: true,
+        redelivered_at_us: Some(RECONNECTED_REDELIVERY_US),
+        acked: 1,
+        notified: 1,
+        skipped: 1,
+        found_by_consumer: 0,
+    },
+    FrameLossCase {
+        name: "ack lost, no dedupe: the redelivery notifies twice",
+        cut: (NOTIFIER, BROKER),
+        dedupe: false,
+        redelivered_at_us: Some(RECONNECTED_REDELIVERY_US),
+        acked: 1,
+        notified: 2,
+        skipped: 0,
+        found_by_consumer: 0,
+    },
+    FrameLossCase {
+        name: "confirm lost: the publisher republishes after 5 s, dedupe skips the copy",
+        cut: (BROKER, PAYMENT),
+        dedupe: true,
+        redelivered_at_us: None,
+        acked: 2,
+        notified: 1,
+        skipped: 1,
+        found_by_consumer: 0,
+    },
+];
+
+/// Order 1 published at 10 ms; delivered at 12 ms, side effect at 32 ms,
+/// ack sent at 37 ms; one link cut one way from 10 ms to 100 ms.
+fn check_frame_loss(case: &FrameLossCase) {
+    let config = MqConsumerConfig { dedupe: case.dedupe, ..MqConsumerConfig::default() };
+    let mut sim = mq_world(MqBrokerConfig::default(), Some(config), &[(10 * MS, 1)], false);
+    let (from, to) = case.cut;
+    sim.schedule_fault(10 * MS, Fault::Cut { from, to, both_ways: false });
+    sim.schedule_fault(100 * MS, Fault::Heal { a: from, b: to });
+    sim.run_until(2 * MINUTE_US, BUDGET);
+    let expected: Vec<TimeUs> = case.redelivered_at_us.into_iter().collect();
+    assert_eq!(redelivery_times(&sim), expected, "{}: redelivery", case.name);
+    let b = broker(&sim, BROKER);
+    assert_eq!((b.acked, b.depth(), b.unacked.len()), (case.acked, 0, 0), "{}: drained", case.name);
+    assert_eq!(notifications(&sim, 1), case.notified, "{}: notifications", case.name);
+    let c = consumer(&sim, NOTIFIER);
+    assert_eq!(c.duplicates_skipped, case.skipped, "{}: duplicates recognised by id", case.name);
+    assert_eq!(c.frames_lost_found, case.found_by_consumer, "{}: lost deliveries found", case.name);
+    assert!(check_confirmed_acked_or_dead_lettered(b).is_ok(), "{}", case.name);
+}
+
+#[test]
+fn mq_a_lost_frame_breaks_the_connection_and_the_message_still_gets_through() {
+    FRAME_LOSS_CASES.iter().for_each(check_frame_loss);
 }
 
 struct PoisonCase {

@@ -19,11 +19,6 @@
 //! Safe designs must hold for every seed; for each unsafe design the sweep
 //! must find a violation, which replays identically from its seed. Failures
 //! print `reproduce: design=… seed=… schedule=[…]`.
-//!
-//! The sweep found mechanism bugs (the `known_bugs` of a design, each with
-//! the signature that recognises it in a run): a run that fails *and* shows
-//! one of them is counted and printed rather than failed, until the
-//! mechanism is fixed; any other failure fails the test.
 #![cfg(not(target_arch = "wasm32"))]
 
 use clusterlab::cluster::inventory::{
@@ -39,12 +34,11 @@ use clusterlab::cluster::two_phase::{
     AbortReason, Resource, TpcCoordinator, TpcCoordinatorConfig, TpcMsg, TpcParticipant, TpcParticipantConfig,
     TpcPhase, TxnOutcome, check_atomicity,
 };
-use clusterlab::cluster::zk_lock::{LockClient, LockPhase, ZkConfig, ZkMsg, ZkServer};
+use clusterlab::cluster::zk_lock::{LockClient, ZkConfig, ZkMsg, ZkServer};
 use clusterlab::sim::invariant::{AlwaysCheck, SometimesCheck, Violation};
 use clusterlab::sim::{
     Ctx, Fault, LinkProfile, MS, Message, Node, NodeId, Process, SEC, Sim, SimRng, TimeUs, TimerKey, View,
 };
-use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 
 /// Faults are drawn over this much virtual time.
@@ -125,8 +119,8 @@ struct Driver {
 #[derive(Clone, Debug)]
 enum Actor {
     Zk(ZkServer),
-    /// The stock table, and what the test saw of its traffic.
-    Store(InventoryStore, Audit),
+    /// The stock table.
+    Store(InventoryStore),
     Service(InventoryService),
     Coordinator(TpcCoordinator),
     Participant(TpcParticipant),
@@ -163,18 +157,14 @@ impl Node for Actor {
             Self::Consumer(c) => c.on_start(ctx),
             Self::Publisher(_, script) => arm_script(ctx, script.iter().map(|s| s.0)),
             Self::Driver(d) => arm_script(ctx, d.script.iter().map(|s| s.0)),
-            Self::Store(..) | Self::Service(_) => {}
+            Self::Store(_) | Self::Service(_) => {}
         }
     }
 
     fn on_message(&mut self, ctx: &mut Ctx<'_, Wire>, from: NodeId, msg: Wire) {
         match (self, msg) {
             (Self::Zk(s), Wire::Zk(m)) => s.on_message(ctx, from, m),
-            (Self::Store(s, audit), Wire::Inv(m)) => {
-                let rejected = s.writes_rejected;
-                s.on_message(ctx, from, m);
-                audit.saw(from, m, s.writes_rejected == rejected);
-            }
+            (Self::Store(s), Wire::Inv(m)) => s.on_message(ctx, from, m),
             (Self::Service(s), Wire::Inv(m)) => s.on_message(ctx, from, m),
             (Self::Service(s), Wire::Zk(m)) => s.on_zk_message(ctx, m),
             (Self::Coordinator(c), Wire::Tpc(m)) => c.on_message(ctx, from, m),
@@ -223,57 +213,8 @@ impl Node for Actor {
             Self::Broker(b) => b.on_crash(),
             Self::Consumer(c) => c.on_crash(),
             Self::Publisher(p, _) => p.on_crash(),
-            Self::Store(..) | Self::Driver(_) => {}
+            Self::Store(_) | Self::Driver(_) => {}
         }
-    }
-}
-
-/// The store's traffic as the test sees it, to name the cause of a broken
-/// invariant: the token of each accepted write, and which accepted writes
-/// were computed from a read that another accepted write had made stale.
-#[derive(Clone, Debug, Default)]
-struct Audit {
-    /// The token of every accepted write, in order (the row's version is
-    /// how many there are).
-    accepted: Vec<Option<u32>>,
-    /// The version each node last read.
-    read_version: BTreeMap<NodeId, usize>,
-    /// Accepted writes computed from a stale read: their token, and the
-    /// tokens of the writes accepted between that read and them.
-    lost_updates: Vec<(Option<u32>, Vec<Option<u32>>)>,
-}
-
-impl Audit {
-    fn saw(&mut self, from: NodeId, msg: InventoryMsg, accepted: bool) {
-        match msg {
-            InventoryMsg::Read { .. } => {
-                self.read_version.insert(from, self.accepted.len());
-            }
-            InventoryMsg::Write { token, .. } if accepted => {
-                let read = self.read_version.get(&from).copied().unwrap_or(0);
-                if read < self.accepted.len() {
-                    self.lost_updates.push((token, self.accepted[read..].to_vec()));
-                }
-                self.accepted.push(token);
-            }
-            _ => {}
-        }
-    }
-
-    /// A fencing token accepted on two writes: it fenced two critical
-    /// sections, so a late write of the first passes the store's check.
-    fn token_reused(&self) -> Option<u32> {
-        let mut seen = BTreeSet::new();
-        self.accepted.iter().flatten().copied().find(|&t| !seen.insert(t))
-    }
-
-    /// A write computed from a stale read was accepted although a write with
-    /// a lower token made that read stale: the store fences writes, not reads.
-    fn unfenced_read(&self) -> Option<(u32, u32)> {
-        self.lost_updates.iter().find_map(|(token, between)| {
-            let t = (*token)?;
-            between.iter().flatten().find(|&&b| b < t).map(|&b| (t, b))
-        })
     }
 }
 
@@ -293,6 +234,7 @@ macro_rules! the {
     };
 }
 the!(zk_of, Zk, ZkServer);
+the!(store_of, Store, InventoryStore);
 the!(coordinator_of, Coordinator, TpcCoordinator);
 the!(broker_of, Broker, MqBroker);
 
@@ -310,20 +252,6 @@ macro_rules! all {
 all!(services_of, Service, InventoryService);
 all!(participants_of, Participant, TpcParticipant);
 all!(consumers_of, Consumer, MqConsumer);
-
-fn store_and_audit(nodes: &[Actor]) -> (&InventoryStore, &Audit) {
-    nodes
-        .iter()
-        .find_map(|n| match n {
-            Actor::Store(s, audit) => Some((s, audit)),
-            _ => None,
-        })
-        .expect("the world has a store")
-}
-
-fn store_of(nodes: &[Actor]) -> &InventoryStore {
-    store_and_audit(nodes).0
-}
 
 // ---- designs --------------------------------------------------------------------
 
@@ -347,22 +275,6 @@ struct Witness {
     min_percent: u64,
 }
 
-/// Where a known bug shows: an `always` property breaks, or the system does
-/// not recover after the heal.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Phase {
-    Safety,
-    Liveness,
-}
-
-/// A mechanism bug the sweep found, and how to recognise it in a failed run.
-struct KnownBug {
-    name: &'static str,
-    breaks: Phase,
-    /// The evidence, if the finished run shows this bug's signature.
-    detect: fn(&Sim<Actor>) -> Option<String>,
-}
-
 /// One row of the sweep.
 struct Design {
     name: &'static str,
@@ -373,9 +285,6 @@ struct Design {
     unsafe_for: &'static [&'static str],
     always: &'static [(&'static str, AlwaysCheck<Actor>)],
     sometimes: &'static [Witness],
-    /// Reported mechanism bugs: a failed run showing one's signature is
-    /// counted and printed instead of failing the test, until it is fixed.
-    known_bugs: &'static [KnownBug],
 }
 
 const INVENTORY_ALWAYS: &[(&str, AlwaysCheck<Actor>)] = &[
@@ -408,22 +317,6 @@ const QUEUE_WITNESSES: &[Witness] = &[
     Witness { name: "a redelivered duplicate was recognised by its id", check: duplicate_skipped, min_percent: 10 },
 ];
 
-const INVENTORY_BUGS: &[KnownBug] = &[
-    KnownBug { name: "one fencing token accepted on two writes", breaks: Phase::Safety, detect: token_reused },
-    KnownBug {
-        name: "a lower-token write landed between a holder's read and its write",
-        breaks: Phase::Safety,
-        detect: unfenced_read,
-    },
-    KnownBug { name: "an orphan lock node blocks the lock", breaks: Phase::Liveness, detect: orphan_lock_node },
-    KnownBug { name: "a lost watch event left a waiter stuck", breaks: Phase::Liveness, detect: stuck_watcher },
-];
-const QUEUE_BUGS: &[KnownBug] = &[KnownBug {
-    name: "a frame lost on a live channel is never redelivered",
-    breaks: Phase::Liveness,
-    detect: lost_frame,
-}];
-
 const DESIGNS: &[Design] = &[
     Design {
         name: "inventory: lock + fencing",
@@ -432,7 +325,6 @@ const DESIGNS: &[Design] = &[
         unsafe_for: &[],
         always: INVENTORY_ALWAYS,
         sometimes: INVENTORY_WITNESSES,
-        known_bugs: INVENTORY_BUGS,
     },
     Design {
         name: "inventory: no lock",
@@ -441,7 +333,6 @@ const DESIGNS: &[Design] = &[
         unsafe_for: &["no-oversell"],
         always: INVENTORY_ALWAYS,
         sometimes: &[],
-        known_bugs: &[],
     },
     Design {
         name: "inventory: lock without fencing",
@@ -450,7 +341,6 @@ const DESIGNS: &[Design] = &[
         unsafe_for: &["no-oversell", "tokens-monotonic"],
         always: INVENTORY_ALWAYS,
         sometimes: &[],
-        known_bugs: &[],
     },
     Design {
         name: "two-phase commit",
@@ -459,7 +349,6 @@ const DESIGNS: &[Design] = &[
         unsafe_for: &[],
         always: TWO_PHASE_ALWAYS,
         sometimes: TWO_PHASE_WITNESSES,
-        known_bugs: &[],
     },
     Design {
         name: "local commits (2PC off)",
@@ -468,7 +357,6 @@ const DESIGNS: &[Design] = &[
         unsafe_for: &["2pc-atomicity"],
         always: TWO_PHASE_ALWAYS,
         sometimes: &[],
-        known_bugs: &[],
     },
     Design {
         name: "queue: acks + dedupe",
@@ -477,7 +365,6 @@ const DESIGNS: &[Design] = &[
         unsafe_for: &[],
         always: QUEUE_ALWAYS,
         sometimes: QUEUE_WITNESSES,
-        known_bugs: QUEUE_BUGS,
     },
     Design {
         name: "queue: acks, no dedupe",
@@ -486,7 +373,6 @@ const DESIGNS: &[Design] = &[
         unsafe_for: &["notified-once"],
         always: QUEUE_ALWAYS,
         sometimes: &[],
-        known_bugs: &[],
     },
 ];
 
@@ -542,53 +428,6 @@ fn duplicate_skipped(v: &View<'_, Actor>) -> bool {
     consumers_of(v.nodes).any(|(_, c)| c.duplicates_skipped > 0)
 }
 
-// ---- signatures of the known bugs -----------------------------------------------
-
-fn token_reused(sim: &Sim<Actor>) -> Option<String> {
-    let (_, audit) = store_and_audit(sim.nodes());
-    audit.token_reused().map(|t| format!("token {t} accepted on two writes"))
-}
-
-fn unfenced_read(sim: &Sim<Actor>) -> Option<String> {
-    let (_, audit) = store_and_audit(sim.nodes());
-    audit.unfenced_read().map(|(t, b)| format!("token {t} wrote over a read made stale by token {b}"))
-}
-
-/// A lock node of a live session that its client does not know it owns: no
-/// one will ever delete it, and every later node waits behind it.
-fn orphan_lock_node(sim: &Sim<Actor>) -> Option<String> {
-    let zk = zk_of(sim.nodes());
-    zk.children.iter().find_map(|(&seq, node)| {
-        let live = zk.sessions.contains_key(&node.session);
-        let owned =
-            services_of(sim.nodes()).any(|(_, s)| s.lock.session == Some(node.session) && s.lock.my_seq == Some(seq));
-        (live && !owned).then(|| format!("DataNode{seq} of live session {} unknown to its client", node.session))
-    })
-}
-
-/// A waiter watching a node that is long gone: its watch event was lost.
-fn stuck_watcher(sim: &Sim<Actor>) -> Option<String> {
-    let zk = zk_of(sim.nodes());
-    services_of(sim.nodes()).find_map(|(id, s)| match s.lock.phase {
-        LockPhase::Watching { predecessor } if !zk.children.contains_key(&predecessor) => {
-            Some(format!("{} still watches DataNode{predecessor}, deleted long ago", sim.name(id)))
-        }
-        _ => None,
-    })
-}
-
-/// More messages unacked on a consumer's channel than the consumer is
-/// working on: a delivery or an ack was lost and the channel lives on.
-fn lost_frame(sim: &Sim<Actor>) -> Option<String> {
-    let b = broker_of(sim.nodes());
-    consumers_of(sim.nodes()).find_map(|(id, c)| {
-        let unacked = b.unacked.values().filter(|(to, _)| *to == id).count();
-        (unacked > c.in_progress()).then(|| {
-            format!("{unacked} unacked on {}'s live channel, {} in progress there", sim.name(id), c.in_progress())
-        })
-    })
-}
-
 // ---- worlds ---------------------------------------------------------------------
 
 /// A world, the nodes faults may hit, and when the workload asks which node
@@ -626,7 +465,7 @@ fn inventory_world(seed: u64, use_lock: bool, fencing: bool) -> World {
     let zk = sim.add_node("zk", Actor::Zk(ZkServer::new(ZkConfig::default())));
     let mut store = InventoryStore::new(InventoryStoreConfig { fencing });
     store.add_stock(PRODUCT, UNITS);
-    let store_id = sim.add_node("stock-db", Actor::Store(store, Audit::default()));
+    let store_id = sim.add_node("stock-db", Actor::Store(store));
     let services: Vec<NodeId> = (0..SERVICES)
         .map(|k| {
             let config = InventoryServiceConfig { use_lock, ..InventoryServiceConfig::default() };
@@ -831,8 +670,6 @@ struct Run {
     witnessed: Vec<bool>,
     /// The liveness phase's verdict (`Ok` if it was not run).
     liveness: Result<(), String>,
-    /// If the run failed: the known bug whose signature it shows, and the evidence.
-    known_bug: Option<(&'static str, String)>,
     trace_hash: u64,
 }
 
@@ -885,38 +722,20 @@ fn run(design: &Design, seed: u64, liveness: bool) -> Run {
     }
     let witnessed =
         design.sometimes.iter().map(|w| sim.properties().verdict(w.name).is_some_and(|v| v.holds)).collect();
-    let failed = match (&violation, &verdict) {
-        (Some(_), _) => Some(Phase::Safety),
-        (None, Err(_)) => Some(Phase::Liveness),
-        (None, Ok(())) => None,
-    };
-    let known_bug = design
-        .known_bugs
-        .iter()
-        .filter(|b| failed == Some(b.breaks))
-        .find_map(|b| (b.detect)(&sim).map(|evidence| (b.name, evidence)));
-    Run { seed, schedule, violation, witnessed, liveness: verdict, known_bug, trace_hash: sim.trace_hash() }
+    Run { seed, schedule, violation, witnessed, liveness: verdict, trace_hash: sim.trace_hash() }
 }
 
 // ---- the sweeps -----------------------------------------------------------------
 
 /// A safe design: every `always` holds after every event of every seed, the
-/// system recovers after the heal, each witness is reached often enough —
-/// except runs showing a known (reported) bug, which are counted and printed.
+/// system recovers after the heal, each witness is reached often enough.
 fn sweep_safe(design: &Design) {
     assert!(design.safe && design.unsafe_for.is_empty(), "{} is not a safe design", design.name);
     let mut reached = vec![0u64; design.sometimes.len()];
-    let mut known: Vec<(u64, Option<Run>)> = design.known_bugs.iter().map(|_| (0, None)).collect();
     for seed in 0..SAFE_SEEDS {
         let run = run(design, seed, true);
         for (count, &seen) in reached.iter_mut().zip(&run.witnessed) {
             *count += u64::from(seen);
-        }
-        if let Some((name, _)) = &run.known_bug {
-            let i = design.known_bugs.iter().position(|b| b.name == *name).expect("a known bug");
-            known[i].0 += 1;
-            known[i].1.get_or_insert(run);
-            continue;
         }
         if let Some((name, v)) = &run.violation {
             panic!(
@@ -930,20 +749,6 @@ fn sweep_safe(design: &Design) {
         }
         if let Err(why) = &run.liveness {
             panic!("design {:?}: no recovery after the heal: {why}\n{}", design.name, run.reproduce(design));
-        }
-    }
-    for (bug, (count, first)) in design.known_bugs.iter().zip(&known) {
-        eprintln!("{}: KNOWN BUG {:?} in {count} of {SAFE_SEEDS} seeds", design.name, bug.name);
-        if let Some(run) = first {
-            let (_, evidence) = run.known_bug.as_ref().expect("a known bug");
-            let failure = match (&run.violation, &run.liveness) {
-                (Some((name, v)), _) => {
-                    format!("{name} broke at {} us, event {}: {}", v.at_us, v.event_index, v.reason)
-                }
-                (None, Err(why)) => format!("no recovery: {why}"),
-                (None, Ok(())) => unreachable!("a known bug in a run that did not fail"),
-            };
-            eprintln!("  first: {failure} [{evidence}]\n  {}", run.reproduce(design));
         }
     }
     for (w, &count) in design.sometimes.iter().zip(&reached) {

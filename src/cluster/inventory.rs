@@ -1,14 +1,19 @@
 //! The stock of products, and the inventory service that sells from it.
 //!
 //! Owns `InventoryStore` — the table of units per product, which applies
-//! writes as they come and, with fencing on, rejects a write whose fencing
-//! token is lower than the highest it has accepted — and (in `service`)
+//! writes as they come and, with fencing on, rejects any operation, read or
+//! write, whose fencing token is lower than the highest it has seen — and (in `service`)
 //! `InventoryService`, which performs a purchase as read-modify-write in two
 //! round trips (read the stock, compute, write stock − n), optionally inside
 //! the ZooKeeper lock. Two services without the lock interleave and oversell;
 //! with the lock they take turns; a holder paused past its session's expiry
 //! writes after the next holder and oversells again unless the store checks
-//! fencing tokens.
+//! fencing tokens. A real fenced store checks the token on every operation
+//! of the critical section, the read included: a purchase's write is
+//! computed from its read, so a stale holder's write must not land between
+//! the current holder's read and write. Once the store has seen token n on a
+//! read, it refuses token n − 1 on a write (the same effect as a
+//! compare-and-set write, with the token as the condition).
 //! Never decides who holds the lock (ZooKeeper does) and never trusts a
 //! client's belief that it holds it: only the token the store sees counts.
 
@@ -48,8 +53,9 @@ pub enum InventoryMsg {
     Purchase { order: u32, product: u32, qty: u32 },
     /// The purchase's outcome, to whoever asked.
     PurchaseDone { order: u32, outcome: PurchaseOutcome },
-    /// `SELECT units` (to the store).
-    Read { req: u32, product: u32 },
+    /// `SELECT units` (to the store), with the reader's fencing token if it
+    /// holds the lock.
+    Read { req: u32, product: u32, token: Option<u32> },
     /// The units the row holds now.
     ReadOk { req: u32, product: u32, units: u32 },
     /// `UPDATE … SET units = <units>`, recording `sold` units, with the
@@ -71,7 +77,7 @@ impl Message for InventoryMsg {
             Self::ReadOk { .. } => "stock-read-ok",
             Self::Write { .. } => "stock-write",
             Self::WriteOk { .. } => "stock-write-ok",
-            Self::Rejected { .. } => "stock-write-rejected",
+            Self::Rejected { .. } => "stock-rejected",
         }
     }
 }
@@ -97,8 +103,8 @@ impl ProductStock {
 /// The store's switches.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct InventoryStoreConfig {
-    /// Check fencing tokens (Kleppmann 2016): reject a token lower than the
-    /// highest accepted. Off: apply whatever comes.
+    /// Check fencing tokens (Kleppmann 2016) on reads and writes: reject a
+    /// token lower than the highest seen. Off: apply whatever comes.
     pub fencing: bool,
 }
 
@@ -107,11 +113,14 @@ pub struct InventoryStoreConfig {
 pub struct InventoryStore {
     pub config: InventoryStoreConfig,
     pub stock: BTreeMap<u32, ProductStock>,
+    /// The highest token of any operation accepted, read or write.
     pub highest_token_accepted: Option<FencingToken>,
+    /// The token of the last accepted write.
     pub last_token_accepted: Option<FencingToken>,
     /// Accepted writes whose token was lower than the one accepted before.
     pub token_regressions: u64,
     pub writes_rejected: u64,
+    pub reads_rejected: u64,
 }
 
 impl InventoryStore {
@@ -136,9 +145,13 @@ impl InventoryStore {
 
     pub fn on_message<M: From<InventoryMsg>>(&mut self, ctx: &mut Ctx<'_, M>, from: NodeId, msg: InventoryMsg) {
         let reply = match msg {
-            InventoryMsg::Read { req, product } => match self.stock.get(&product) {
-                Some(row) => InventoryMsg::ReadOk { req, product, units: row.units },
-                None => InventoryMsg::Rejected { req, reason: InventoryFailure::UnknownProduct },
+            InventoryMsg::Read { req, product, token } => match self.read(product, token) {
+                Ok(units) => InventoryMsg::ReadOk { req, product, units },
+                Err(reason) => {
+                    self.reads_rejected += 1;
+                    ctx.log(format!("stock: read with token {token:?} rejected: {reason:?}"));
+                    InventoryMsg::Rejected { req, reason }
+                }
             },
             InventoryMsg::Write { req, product, units, sold, token } => match self.write(product, units, sold, token) {
                 Ok(()) => InventoryMsg::WriteOk { req },
@@ -153,6 +166,23 @@ impl InventoryStore {
         ctx.send(from, reply.into());
     }
 
+    /// With fencing on, refuses a token lower than the highest seen; records
+    /// an accepted one.
+    fn admit(&mut self, token: Option<FencingToken>) -> Result<(), InventoryFailure> {
+        let Some(t) = token else { return Ok(()) };
+        if self.config.fencing && self.highest_token_accepted.is_some_and(|h| t < h) {
+            return Err(InventoryFailure::StaleFencingToken);
+        }
+        self.highest_token_accepted = Some(self.highest_token_accepted.map_or(t, |h| h.max(t)));
+        Ok(())
+    }
+
+    fn read(&mut self, product: u32, token: Option<FencingToken>) -> Result<u32, InventoryFailure> {
+        let units = self.stock.get(&product).ok_or(InventoryFailure::UnknownProduct)?.units;
+        self.admit(token)?;
+        Ok(units)
+    }
+
     fn write(
         &mut self,
         product: u32,
@@ -160,17 +190,17 @@ impl InventoryStore {
         sold: u32,
         token: Option<FencingToken>,
     ) -> Result<(), InventoryFailure> {
-        let Some(row) = self.stock.get_mut(&product) else { return Err(InventoryFailure::UnknownProduct) };
+        if !self.stock.contains_key(&product) {
+            return Err(InventoryFailure::UnknownProduct);
+        }
+        self.admit(token)?;
         if let Some(t) = token {
-            if self.config.fencing && self.highest_token_accepted.is_some_and(|h| t < h) {
-                return Err(InventoryFailure::StaleFencingToken);
-            }
             if self.last_token_accepted.is_some_and(|last| t < last) {
                 self.token_regressions += 1;
             }
             self.last_token_accepted = Some(t);
-            self.highest_token_accepted = Some(self.highest_token_accepted.map_or(t, |h| h.max(t)));
         }
+        let row = self.stock.get_mut(&product).ok_or(InventoryFailure::UnknownProduct)?;
         row.units = units;
         row.units_sold += sold;
         Ok(())
@@ -203,19 +233,25 @@ pub fn check_tokens_monotonic(store: &InventoryStore) -> Result<(), String> {
 mod tests {
     use super::*;
 
-    /// Writes with tokens (None = no lock) against a store with and without
-    /// fencing: which are accepted, and whether tokens ever went backwards.
+    /// Reads and writes with tokens (None = no lock) against a store with and
+    /// without fencing: which are accepted, and whether write tokens ever went
+    /// backwards. With fencing, a read with token 4 fences off a later write
+    /// with token 3.
     #[test]
-    fn fencing_rejects_a_lower_token_and_plain_store_takes_anything() {
-        let writes = [Some(1), Some(3), Some(2), None, Some(3)];
-        let cases = [(true, [true, true, false, true, true], 0), (false, [true; 5], 1)];
+    fn fencing_rejects_a_lower_token_on_any_operation_and_plain_store_takes_anything() {
+        let ops =
+            [(false, Some(1)), (false, Some(3)), (true, Some(4)), (false, Some(2)), (false, None), (false, Some(3))];
+        let cases = [(true, [true, true, true, false, true, false], 0), (false, [true; 6], 1)];
         for (fencing, accepted, regressions) in cases {
             let mut store = InventoryStore::new(InventoryStoreConfig { fencing });
             store.add_stock(7, 10);
-            let got: Vec<bool> = writes.iter().map(|&t| store.write(7, 9, 1, t).is_ok()).collect();
+            let got: Vec<bool> = ops
+                .iter()
+                .map(|&(read, t)| if read { store.read(7, t).is_ok() } else { store.write(7, 9, 1, t).is_ok() })
+                .collect();
             assert_eq!(got, accepted, "fencing {fencing}");
             assert_eq!(store.token_regressions, regressions, "fencing {fencing}");
-            assert_eq!(store.highest_token_accepted, Some(3));
+            assert_eq!(store.highest_token_accepted, Some(4), "fencing {fencing}");
             assert_eq!(check_tokens_monotonic(&store).is_ok(), regressions == 0);
             assert!(check_no_oversell(&store).is_ok());
         }

@@ -1,21 +1,25 @@
 //! A RabbitMQ-like broker with one queue of payment-success events, and its checks.
 //!
-//! Owns the queue (ready messages, messages delivered but not yet acked), the
-//! channels of its consumers (prefetch, last frame heard), publisher confirms
+//! Owns the queue (ready messages, messages delivered but not yet acked),
+//! publisher confirms
 //! (sent once a message is enqueued), manual acks, requeue with
 //! `redelivered = true` when a consumer's channel closes or it nacks with
 //! requeue, and the dead-letter queue: reject/nack with requeue = false,
 //! message TTL (`x-message-ttl`) and the quorum-queue delivery limit (20 in
 //! RabbitMQ 4.0; every return counts, as before 4.3) all dead-letter. The
-//! consumer and publisher live in `consumer`. Never looks inside a consumer:
-//! it learns of a dead one only by a refused frame, a missed heartbeat, or the
-//! same node consuming again.
+//! consumers' channels (prefetch, heartbeats, frame accounting, closing)
+//! live in `channel`, the consumer and publisher in `consumer`. Never looks
+//! inside a consumer: it learns of a dead one only by a refused frame, a
+//! missed heartbeat, a heartbeat showing a frame of it lost, or the same
+//! node consuming again.
 
 use super::timer_tag::{self, MQ_BROKER};
 use crate::sim::{Ctx, Message, NodeId, SEC, TimeUs, TimerKey};
 use std::collections::{BTreeMap, VecDeque};
 
+mod channel;
 mod consumer;
+pub use channel::Channel;
 pub use consumer::{MqConsumer, MqConsumerConfig, MqPublisher, MqPublisherConfig, check_notified_once};
 
 /// Why a message was dead-lettered (`x-first-death-reason`).
@@ -37,18 +41,27 @@ pub enum MqMsg {
     /// Publisher confirm (basic.ack from the broker).
     Confirm { seq: u32 },
     /// basic.qos(prefetch) + basic.consume on a new channel (0 = unlimited).
-    Consume { prefetch: u16 },
+    /// Every frame on a channel carries its number, as AMQP frames do; a
+    /// consumer numbers its channels one after another, so a late frame of
+    /// a closed one is known for what it is (over TCP it would have died
+    /// with its connection).
+    Consume { channel: u16, prefetch: u16 },
     /// basic.deliver.
-    Deliver { tag: u32, msg_id: u32, order: u32, redelivered: bool, returns: u16 },
+    Deliver { channel: u16, tag: u32, msg_id: u32, order: u32, redelivered: bool, returns: u16 },
     /// basic.ack: done with this delivery.
-    Ack { tag: u32 },
+    Ack { channel: u16, tag: u32 },
     /// basic.nack / basic.reject.
-    Nack { tag: u32, requeue: bool },
-    /// A heartbeat frame (either way).
-    Heartbeat,
+    Nack { channel: u16, tag: u32, requeue: bool },
+    /// A heartbeat frame (either way), with how many frames its sender has
+    /// sent on the connection, this one included. AMQP runs over TCP, where
+    /// no frame is lost on a live connection: a receiver that has heard
+    /// fewer knows the connection broke in between (the model's stand-in for
+    /// TCP's sequence numbers).
+    Heartbeat { channel: u16, frames: u32 },
     /// connection.close from the broker: a frame came on a channel it does
-    /// not have (it restarted, or closed the channel after missed heartbeats).
-    Closed,
+    /// not have (it restarted, or closed the channel after missed heartbeats),
+    /// or a frame the consumer sent on it was lost.
+    Closed { channel: u16 },
 }
 
 impl Message for MqMsg {
@@ -62,8 +75,8 @@ impl Message for MqMsg {
             Self::Ack { .. } => "mq-ack",
             Self::Nack { requeue: true, .. } => "mq-nack-requeue",
             Self::Nack { .. } => "mq-reject",
-            Self::Heartbeat => "mq-heartbeat",
-            Self::Closed => "mq-connection-close",
+            Self::Heartbeat { .. } => "mq-heartbeat",
+            Self::Closed { .. } => "mq-connection-close",
         }
     }
 }
@@ -105,13 +118,6 @@ pub struct DeadLetter {
     pub order: u32,
     pub reason: DeadLetterReason,
     pub at_us: TimeUs,
-}
-
-/// A consumer's channel as the broker sees it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Channel {
-    pub prefetch: u16,
-    pub last_heard_us: TimeUs,
 }
 
 const TICK: u64 = 0;
@@ -206,8 +212,10 @@ impl MqBroker {
     }
 
     pub fn on_message<M: From<MqMsg>>(&mut self, ctx: &mut Ctx<'_, M>, from: NodeId, msg: MqMsg) {
-        if let Some(ch) = self.channels.get_mut(&from) {
-            ch.last_heard_us = ctx.now_us;
+        if let MqMsg::Ack { channel, .. } | MqMsg::Nack { channel, .. } | MqMsg::Heartbeat { channel, .. } = msg
+            && !self.frame_on_channel(ctx, from, channel)
+        {
+            return;
         }
         match msg {
             MqMsg::Publish { seq, msg_id, order } => {
@@ -218,17 +226,12 @@ impl MqBroker {
                 ctx.send(from, MqMsg::Confirm { seq }.into());
                 self.arm_ttl(ctx);
             }
-            MqMsg::Consume { prefetch } => {
-                // The same node consuming again: its old connection is gone.
-                self.close_channel(ctx, from);
-                self.channels.insert(from, Channel { prefetch, last_heard_us: ctx.now_us });
-                self.arm_tick(ctx);
-            }
-            MqMsg::Ack { tag } if self.unacked.get(&tag).is_some_and(|(c, _)| *c == from) => {
+            MqMsg::Consume { channel, prefetch } => self.consume(ctx, from, channel, prefetch),
+            MqMsg::Ack { tag, .. } if self.unacked.get(&tag).is_some_and(|(c, _)| *c == from) => {
                 self.unacked.remove(&tag);
                 self.acked += 1;
             }
-            MqMsg::Nack { tag, requeue } if self.unacked.get(&tag).is_some_and(|(c, _)| *c == from) => {
+            MqMsg::Nack { tag, requeue, .. } if self.unacked.get(&tag).is_some_and(|(c, _)| *c == from) => {
                 let Some((_, queued)) = self.unacked.remove(&tag) else { return };
                 if requeue {
                     self.give_back(queued, ctx.now_us);
@@ -236,29 +239,10 @@ impl MqBroker {
                     self.dead_letter(queued, DeadLetterReason::Rejected, ctx.now_us);
                 }
             }
-            // A frame on a channel the broker does not have: the consumer
-            // must reconnect (its old delivery tags are void).
-            MqMsg::Ack { .. } | MqMsg::Nack { .. } | MqMsg::Heartbeat if !self.channels.contains_key(&from) => {
-                ctx.send(from, MqMsg::Closed.into());
-            }
+            MqMsg::Heartbeat { frames, .. } => self.heartbeat_heard(ctx, from, frames),
             _ => {}
         }
         self.dispatch(ctx);
-    }
-
-    /// Requeue everything the consumer's channel held unacked.
-    fn close_channel<M: From<MqMsg>>(&mut self, ctx: &mut Ctx<'_, M>, consumer: NodeId) {
-        if self.channels.remove(&consumer).is_none() {
-            return;
-        }
-        let tags: Vec<u32> = self.unacked.iter().filter(|(_, (c, _))| *c == consumer).map(|(&t, _)| t).collect();
-        ctx.log(format!("mq: channel of node {} closed, {} unacked message(s) requeued", consumer.0, tags.len()));
-        for tag in tags.into_iter().rev() {
-            if let Some((_, queued)) = self.unacked.remove(&tag) {
-                self.give_back(queued, ctx.now_us);
-            }
-        }
-        self.arm_ttl(ctx);
     }
 
     fn has_room(&self, consumer: NodeId, ch: &Channel) -> bool {
@@ -285,7 +269,10 @@ impl MqBroker {
             }
             let returns = queued.delivery_count.min(u32::from(u16::MAX)) as u16;
             let (msg_id, order, redelivered) = (queued.msg_id, queued.order, queued.redelivered);
-            ctx.send(consumer, MqMsg::Deliver { tag, msg_id, order, redelivered, returns }.into());
+            let Some(ch) = self.channels.get_mut(&consumer) else { break };
+            ch.frames_sent += 1;
+            let channel = ch.number;
+            ctx.send(consumer, MqMsg::Deliver { channel, tag, msg_id, order, redelivered, returns }.into());
             self.unacked.insert(tag, (consumer, queued));
             self.last_served = Some(consumer);
         }
@@ -308,43 +295,14 @@ impl MqBroker {
         }
     }
 
-    /// Heartbeats go out every half timeout (as RabbitMQ sends them).
-    fn arm_tick<M: From<MqMsg>>(&mut self, ctx: &mut Ctx<'_, M>) {
-        if !self.tick_armed && !self.channels.is_empty() {
-            ctx.set_timer(timer_tag::key(MQ_BROKER, TICK), self.config.heartbeat_timeout_us / 2);
-            self.tick_armed = true;
-        }
-    }
-
     pub fn on_timer<M: From<MqMsg>>(&mut self, ctx: &mut Ctx<'_, M>, key: TimerKey) {
         match timer_tag::local_of(key) {
             TTL => {
                 self.expire(ctx.now_us);
                 self.arm_ttl(ctx);
             }
-            TICK => {
-                self.tick_armed = false;
-                let timeout_us = self.config.heartbeat_timeout_us;
-                let channels: Vec<(NodeId, Channel)> = self.channels.iter().map(|(&c, &ch)| (c, ch)).collect();
-                for (consumer, ch) in channels {
-                    if ctx.now_us.saturating_sub(ch.last_heard_us) >= timeout_us {
-                        self.close_channel(ctx, consumer); // missed heartbeats
-                    } else {
-                        ctx.send(consumer, MqMsg::Heartbeat.into());
-                    }
-                }
-                self.arm_tick(ctx);
-                self.dispatch(ctx);
-            }
+            TICK => self.tick(ctx),
             _ => {}
-        }
-    }
-
-    /// The consumer's host reset the connection: its process is gone.
-    pub fn on_refused<M: From<MqMsg>>(&mut self, ctx: &mut Ctx<'_, M>, to: NodeId, msg: MqMsg) {
-        if matches!(msg, MqMsg::Deliver { .. } | MqMsg::Heartbeat) {
-            self.close_channel(ctx, to);
-            self.dispatch(ctx);
         }
     }
 }

@@ -249,8 +249,8 @@ fn build_application_or_storage(name: &str) -> ClusterNode {
         }
         "inventory-1" | "inventory-2" => {
             let mut host = service(S::Inventory, &[]);
-            let guid = if name == "inventory-1" { 1 } else { 2 };
-            let lock = LockClient::new(LockClientConfig::default(), id("zk"), guid);
+            let client_id = if name == "inventory-1" { 1 } else { 2 };
+            let lock = LockClient::new(LockClientConfig::default(), id("zk"), client_id);
             let config = InventoryServiceConfig::default();
             host.inventory = Some(InventoryService::new(config, id("inventory-db"), lock));
             let participant = TpcParticipant::new(TpcParticipantConfig::default(), Resource::Stock, id("tpc"));

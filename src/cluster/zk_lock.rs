@@ -7,8 +7,16 @@
 //! one watcher of each is told), one-shot exists-watches, and the `zxid`
 //! counter. `LockClient` is the recipe a service runs: create → getChildren →
 //! lowest? hold : watch the next-lower node; after a lost reply it finds its
-//! own node again by GUID. The grant carries a fencing token: the node's
-//! sequence number (the parent's cversion at creation), which only grows.
+//! own node again by the GUID of its acquire attempt (fresh per attempt).
+//! The grant carries a fencing token: the node's sequence number (the
+//! parent's cversion at creation), which only grows. A session's requests
+//! are handled in xid order (one overtaken by a later one is dropped). A
+//! session rides on a TCP connection, where no frame is lost while it lives;
+//! a frame the model's network drops stands for a connection that broke,
+//! after which a real client reconnects and re-registers its watches
+//! (setWatches), and the server fires at once any whose node is gone. The
+//! model's client names its watch on every ping, and the server answers it
+//! as setWatches does, so a lost watch event is fired again within a ping.
 //! Never tells an expired client anything until it speaks again, and never
 //! checks a fencing token itself: the resource does (see `inventory`).
 
@@ -17,7 +25,7 @@ use crate::sim::{Ctx, Message, NodeId, SEC, TimeUs, TimerKey};
 use std::collections::BTreeMap;
 
 mod lock_client;
-pub use lock_client::{LockClient, LockClientConfig, LockEvent, LockPhase};
+pub use lock_client::{LockClient, LockClientConfig, LockEvent, LockPhase, attempt_guid};
 
 /// The lock's parent znode and the prefix of its children, as in the text.
 pub const LOCK_PATH: &str = "/locker";
@@ -44,16 +52,19 @@ pub enum ZkMsg {
     Connect { timeout_ms: u32 },
     /// The session and the timeout the server negotiated.
     Connected { session: u32, timeout_ms: u32 },
-    /// The client is alive (sent every third of the session timeout).
-    Ping { session: u32 },
+    /// The client is alive (sent every third of the session timeout), with
+    /// the node it holds an exists-watch on, if any: what setWatches would
+    /// carry on a reconnect.
+    Ping { session: u32, watching: Option<u32> },
     /// Reply to a ping.
     Pong,
-    /// create(`/locker/<guid>-lock-`, EPHEMERAL_SEQUENTIAL).
-    Create { session: u32, xid: u32, guid: u32 },
+    /// create(`/locker/_c_<guid>-lock-`, EPHEMERAL_SEQUENTIAL), the GUID
+    /// fresh for each acquire attempt (Curator's protected mode).
+    Create { session: u32, xid: u32, guid: u64 },
     /// The node `DataNode<seq>`, created by transaction `czxid`.
     Created { xid: u32, seq: u32, czxid: u64 },
     /// getChildren(`/locker`), no watch.
-    GetChildren { session: u32, xid: u32, guid: u32 },
+    GetChildren { session: u32, xid: u32, guid: u64 },
     /// What the recipe reads from the children (a reply carries no list):
     /// the lowest sequence, the caller's own node found by its GUID, and the
     /// next-lower node than the caller's.
@@ -123,12 +134,15 @@ pub struct ZkSession {
     pub timeout_us: TimeUs,
     /// Expiry moment, rounded up to the next tick as ZooKeeper's ExpiryQueue does.
     pub expires_at_us: TimeUs,
+    /// The highest request xid handled (pings aside).
+    pub last_xid: u32,
 }
 
 /// One ephemeral sequential child of `/locker`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ZNode {
-    pub guid: u32,
+    /// The GUID of the acquire attempt that created it.
+    pub guid: u64,
     pub session: u32,
     pub czxid: u64,
 }
@@ -148,11 +162,15 @@ pub struct ZkServer {
     pub cversion: u32,
     pub children: BTreeMap<u32, ZNode>,
     pub sessions: BTreeMap<u32, ZkSession>,
-    /// One-shot exists-watches: watched node → sessions watching it.
+    /// One-shot exists-watches: watched node → sessions watching it (each
+    /// once, however often it asked).
     pub watches: BTreeMap<u32, Vec<u32>>,
     next_session: u32,
     pub sessions_expired: u64,
     pub watch_events_sent: u64,
+    /// Watch events fired again because a ping named a watch on a node
+    /// already gone (the first event was lost).
+    pub watch_events_refired: u64,
     tick_armed: bool,
 }
 
@@ -168,6 +186,7 @@ impl ZkServer {
             next_session: 0,
             sessions_expired: 0,
             watch_events_sent: 0,
+            watch_events_refired: 0,
             tick_armed: false,
         }
     }
@@ -210,7 +229,7 @@ impl ZkServer {
     pub fn on_message<M: From<ZkMsg>>(&mut self, ctx: &mut Ctx<'_, M>, from: NodeId, msg: ZkMsg) {
         let (session, xid) = match msg {
             ZkMsg::Connect { timeout_ms } => return self.connect(ctx, from, timeout_ms),
-            ZkMsg::Ping { session } => (session, PING_XID),
+            ZkMsg::Ping { session, .. } => (session, PING_XID),
             ZkMsg::Create { session, xid, .. }
             | ZkMsg::GetChildren { session, xid, .. }
             | ZkMsg::Exists { session, xid, .. }
@@ -223,18 +242,24 @@ impl ZkServer {
             ctx.send(from, ZkMsg::Error { xid, error: ZkError::SessionExpired }.into());
             return;
         };
+        // A session's requests are handled in xid order, as they come over
+        // its one TCP connection. One older than a request already handled
+        // was sent on a connection since replaced (the model's links reorder
+        // when a slow node speeds up): a real server has closed that
+        // connection and never sees it.
+        if xid != PING_XID && xid <= s.last_xid {
+            return;
+        }
+        let last_xid = if xid == PING_XID { s.last_xid } else { xid };
         let expires_at_us = self.expiry_after(ctx.now_us, s.timeout_us);
-        self.sessions.insert(session, ZkSession { client: from, expires_at_us, ..s });
+        self.sessions.insert(session, ZkSession { client: from, expires_at_us, last_xid, ..s });
         let reply = match msg {
             ZkMsg::Create { guid, .. } => self.create(session, xid, guid),
             ZkMsg::GetChildren { guid, .. } => self.list(xid, guid),
             ZkMsg::Exists { seq, .. } => {
                 // (ZooKeeper would also watch a missing node for its creation;
                 // the recipe never needs that: it lists the children again.)
-                let exists = self.children.contains_key(&seq);
-                if exists {
-                    self.watches.entry(seq).or_default().push(session);
-                }
+                let exists = self.watch(session, seq);
                 ZkMsg::Stat { xid, seq, exists }
             }
             ZkMsg::Delete { seq, .. } if self.children.contains_key(&seq) => {
@@ -242,9 +267,28 @@ impl ZkServer {
                 ZkMsg::Deleted { xid, seq }
             }
             ZkMsg::Delete { .. } => ZkMsg::Error { xid, error: ZkError::NoNode },
+            ZkMsg::Ping { watching: Some(seq), .. } if !self.watch(session, seq) => {
+                // setWatches on a node already gone: its NodeDeleted was lost.
+                ctx.send(from, ZkMsg::NodeDeleted { seq }.into());
+                self.watch_events_refired += 1;
+                ZkMsg::Pong
+            }
             _ => ZkMsg::Pong,
         };
         ctx.send(from, reply.into());
+    }
+
+    /// Sets the session's exists-watch on `seq` (once) if the node exists;
+    /// returns whether it does.
+    fn watch(&mut self, session: u32, seq: u32) -> bool {
+        let exists = self.children.contains_key(&seq);
+        if exists {
+            let watchers = self.watches.entry(seq).or_default();
+            if !watchers.contains(&session) {
+                watchers.push(session);
+            }
+        }
+        exists
     }
 
     fn connect<M: From<ZkMsg>>(&mut self, ctx: &mut Ctx<'_, M>, from: NodeId, timeout_ms: u32) {
@@ -253,12 +297,12 @@ impl ZkServer {
         self.next_session += 1;
         let session = self.next_session;
         let expires_at_us = self.expiry_after(ctx.now_us, timeout_us);
-        self.sessions.insert(session, ZkSession { client: from, timeout_us, expires_at_us });
+        self.sessions.insert(session, ZkSession { client: from, timeout_us, expires_at_us, last_xid: 0 });
         ctx.send(from, ZkMsg::Connected { session, timeout_ms: (timeout_us / 1_000) as u32 }.into());
         self.arm_tick(ctx);
     }
 
-    fn create(&mut self, session: u32, xid: u32, guid: u32) -> ZkMsg {
+    fn create(&mut self, session: u32, xid: u32, guid: u64) -> ZkMsg {
         self.zxid += 1;
         self.cversion += 1;
         let seq = self.cversion;
@@ -266,7 +310,7 @@ impl ZkServer {
         ZkMsg::Created { xid, seq, czxid: self.zxid }
     }
 
-    fn list(&self, xid: u32, guid: u32) -> ZkMsg {
+    fn list(&self, xid: u32, guid: u64) -> ZkMsg {
         let lowest = self.children.keys().next().copied();
         let mine = self.children.iter().find(|(_, n)| n.guid == guid).map(|(&seq, _)| seq);
         let below = mine.and_then(|m| self.children.range(..m).next_back().map(|(&seq, _)| seq));

@@ -2,8 +2,8 @@
 //!
 //! Owns the purchase in progress and the queue behind it. A purchase is:
 //! (with the lock) queue in ZooKeeper until our node is the lowest, read the
-//! stock, compute for a few milliseconds, write stock − n with our fencing
-//! token, release. The service believes it holds the lock until ZooKeeper
+//! stock with our fencing token, compute for a few milliseconds, write
+//! stock − n with the same token, release. The service believes it holds the lock until ZooKeeper
 //! says otherwise — which a paused holder hears only after it has written.
 //! Never checks a token itself and never decides who holds the lock.
 
@@ -117,10 +117,11 @@ impl InventoryService {
     }
 
     fn read<M: From<InventoryMsg>>(&mut self, ctx: &mut Ctx<'_, M>) {
+        let token = if self.config.use_lock { self.lock.token() } else { None };
         let Some(p) = self.current.as_mut() else { return };
         p.step = PurchaseStep::Reading;
         self.next_req += 1;
-        let msg = InventoryMsg::Read { req: self.next_req, product: p.product };
+        let msg = InventoryMsg::Read { req: self.next_req, product: p.product, token };
         ctx.send(self.store, msg.into());
         ctx.set_timer(timer_tag::key(INVENTORY, STORE_TIMEOUT), self.config.store_timeout_us);
     }
@@ -145,7 +146,11 @@ impl InventoryService {
             (InventoryMsg::WriteOk { req }, PurchaseStep::Writing) if req == self.next_req => {
                 self.finish(ctx, PurchaseOutcome::Sold);
             }
-            (InventoryMsg::Rejected { req, reason }, _) if req == self.next_req => {
+            // (Only while waiting on the store: a late answer to an earlier
+            // purchase's request says nothing about one still queueing.)
+            (InventoryMsg::Rejected { req, reason }, PurchaseStep::Reading | PurchaseStep::Writing)
+                if req == self.next_req =>
+            {
                 self.finish(ctx, PurchaseOutcome::Failed(reason));
             }
             _ => {}

@@ -6,6 +6,10 @@
 //! the notification goes out twice — unless the consumer dedupes by message
 //! id against a durable set of processed ids, recorded atomically with the
 //! side effect. Poison orders are nacked (requeued or not, as configured).
+//! Over TCP no frame is lost on a live connection, so a broker heartbeat
+//! showing a delivery that never came means the connection broke: the
+//! consumer reconnects (after the Java client's 5 s recovery interval) and
+//! the broker requeues what it had unacked, with `redelivered = true`.
 //! Owns `MqPublisher`: it publishes persistent messages and republishes the
 //! same message id until the broker confirms it (at-least-once publishing).
 //! Never talks to the queue's other consumers; never acks before the side
@@ -82,6 +86,18 @@ pub struct MqConsumer {
     pub nacked: u64,
     jobs: BTreeMap<u32, Job>,
     pub connected: bool,
+    /// The number of the current channel; one more for each new one, across
+    /// restarts too (standing for a new TCP connection's identity).
+    pub channel: u16,
+    /// Frames sent to the broker on this connection (basic.consume, acks,
+    /// nacks, heartbeats).
+    frames_sent: u32,
+    /// Frames heard from the broker on this connection (deliveries, heartbeats).
+    frames_heard: u32,
+    /// Frames the broker sent and we have not heard, as of its last heartbeat.
+    frames_missing: u32,
+    /// Broken connections found by a broker heartbeat.
+    pub frames_lost_found: u64,
 }
 
 impl MqConsumer {
@@ -97,6 +113,11 @@ impl MqConsumer {
             nacked: 0,
             jobs: BTreeMap::new(),
             connected: false,
+            channel: 0,
+            frames_sent: 0,
+            frames_heard: 0,
+            frames_missing: 0,
+            frames_lost_found: 0,
         }
     }
 
@@ -118,17 +139,37 @@ impl MqConsumer {
     fn connect<M: From<MqMsg>>(&mut self, ctx: &mut Ctx<'_, M>) {
         self.jobs.clear(); // their delivery tags died with the old channel
         self.connected = true;
-        ctx.send(self.broker, MqMsg::Consume { prefetch: self.config.prefetch }.into());
+        (self.frames_sent, self.frames_heard, self.frames_missing) = (0, 0, 0);
+        self.channel = self.channel.wrapping_add(1);
+        let (channel, prefetch) = (self.channel, self.config.prefetch);
+        self.send(ctx, MqMsg::Consume { channel, prefetch });
+    }
+
+    /// A frame to the broker on this connection.
+    fn send<M: From<MqMsg>>(&mut self, ctx: &mut Ctx<'_, M>, msg: MqMsg) {
+        self.frames_sent = self.frames_sent.wrapping_add(1);
+        ctx.send(self.broker, msg.into());
     }
 
     fn lost_connection<M: From<MqMsg>>(&mut self, ctx: &mut Ctx<'_, M>) {
         if self.connected {
             self.connected = false;
+            self.jobs.clear(); // no ack can travel on a broken connection
             ctx.set_timer(timer_tag::key(MQ_CONSUMER, RECONNECT), self.config.reconnect_us);
         }
     }
 
     pub fn on_message<M: From<MqMsg>>(&mut self, ctx: &mut Ctx<'_, M>, msg: MqMsg) {
+        let channel = match msg {
+            MqMsg::Deliver { channel, .. } | MqMsg::Heartbeat { channel, .. } | MqMsg::Closed { channel } => channel,
+            _ => return,
+        };
+        if channel != self.channel || !self.connected {
+            return; // a frame of a closed channel or a broken connection: it died with it
+        }
+        if !matches!(msg, MqMsg::Closed { .. }) {
+            self.frames_heard = self.frames_heard.wrapping_add(1);
+        }
         match msg {
             MqMsg::Deliver { tag, msg_id, order, redelivered, .. } => {
                 if redelivered {
@@ -137,7 +178,15 @@ impl MqConsumer {
                 self.jobs.insert(tag, Job { msg_id, order });
                 ctx.set_timer(timer_tag::key(MQ_CONSUMER, PROCESS | u64::from(tag)), self.config.process_us);
             }
-            MqMsg::Closed => self.lost_connection(ctx),
+            // A delivery never came: the connection broke.
+            MqMsg::Heartbeat { frames, .. }
+                if super::channel::frame_lost(frames, self.frames_heard, &mut self.frames_missing) =>
+            {
+                self.frames_lost_found += 1;
+                ctx.log("notification: a frame from the broker was lost: reconnecting");
+                self.lost_connection(ctx);
+            }
+            MqMsg::Closed { .. } => self.lost_connection(ctx),
             _ => {}
         }
     }
@@ -151,12 +200,13 @@ impl MqConsumer {
         let tag = (local & !KIND_MASK) as u32;
         match local & KIND_MASK {
             HEARTBEAT => {
-                ctx.send(self.broker, MqMsg::Heartbeat.into());
+                let frames = self.frames_sent.wrapping_add(1);
+                self.send(ctx, MqMsg::Heartbeat { channel: self.channel, frames });
                 ctx.set_timer(key, self.config.heartbeat_us);
             }
             RECONNECT => self.connect(ctx),
             PROCESS => self.process(ctx, tag),
-            ACK if self.jobs.remove(&tag).is_some() => ctx.send(self.broker, MqMsg::Ack { tag }.into()),
+            ACK if self.jobs.remove(&tag).is_some() => self.send(ctx, MqMsg::Ack { channel: self.channel, tag }),
             _ => {}
         }
     }
@@ -167,7 +217,8 @@ impl MqConsumer {
         if self.config.poison_orders.contains(&job.order) {
             self.jobs.remove(&tag);
             self.nacked += 1;
-            ctx.send(self.broker, MqMsg::Nack { tag, requeue: self.config.poison_requeue }.into());
+            let requeue = self.config.poison_requeue;
+            self.send(ctx, MqMsg::Nack { channel: self.channel, tag, requeue });
             return;
         }
         if self.config.dedupe && self.processed_ids.contains(&job.msg_id) {

@@ -2,17 +2,34 @@
 //!
 //! Owns one client's session (connect, pings every third of the negotiated
 //! timeout) and the recipe's steps: create an ephemeral sequential node
-//! carrying this client's GUID, list the children, hold the lock if its node
-//! is the lowest, else set an exists-watch on the next-lower node and wait
-//! for that one node's deletion. A request that gets no reply in time (the
-//! create's reply may be what was lost) is recovered by listing the children
-//! and finding its own node by GUID, creating it only if it is not there.
+//! carrying the GUID of this acquire attempt, list the children, hold the
+//! lock if its node is the lowest, else set an exists-watch on the
+//! next-lower node and wait for that one node's deletion. A request that
+//! gets no reply in time (the create's reply may be what was lost) is
+//! recovered by listing the children and finding its own node by GUID,
+//! creating it only if it is not there; only the reply to the request it
+//! waits on (by xid) moves it on. As in Curator's protected mode
+//! (`_c_<uuid>-lock-`), the GUID is fresh for every acquire attempt, so a
+//! node left by an earlier attempt or session is never taken for this one's.
+//! Releasing is Curator's guaranteed delete: the delete is sent again
+//! (after the read timeout) until the ensemble says the node is gone or the
+//! session ends, so a lost delete leaves no node behind; an attempt given up
+//! before its node was known has the node found by GUID and deleted.
+//! The session rides on one TCP connection, on which no frame is lost; a
+//! frame the model's network drops stands for a connection that broke, and
+//! a real client would reconnect and re-register its watch (setWatches),
+//! which fires at once if the node is gone. The model's client names its
+//! watch on every ping to the same effect, so a lost watch event is fired
+//! again within a ping and never leaves a waiter stuck.
 //! Never learns that its session expired until the ensemble answers a later
 //! request: a paused holder wakes up still believing it holds the lock.
 
 use super::{FencingToken, ZkError, ZkMsg};
 use crate::cluster::timer_tag::{self, ZK};
 use crate::sim::{Ctx, NodeId, SEC, TimeUs, TimerKey};
+use std::collections::BTreeMap;
+
+mod recovery;
 
 /// Client settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -57,40 +74,67 @@ pub enum LockEvent {
 
 const PING: u64 = 1;
 const REQUEST: u64 = 2;
+const DELETE: u64 = 3;
+
+/// The GUID of acquire attempt `attempt` of client `client_id`: unique
+/// across clients, attempts and restarts, as Curator's random UUID is.
+pub fn attempt_guid(client_id: u32, attempt: u32) -> u64 {
+    (u64::from(client_id) << 32) | u64::from(attempt)
+}
 
 /// One lock client. Everything is volatile (a crash forgets the session; the
 /// server keeps the session, and any lock node, until it expires), except the
-/// GUID and the counters.
+/// client id, the attempt counter (standing in for a UUID's uniqueness) and
+/// the other counters.
 #[derive(Clone, Debug)]
 pub struct LockClient {
     pub config: LockClientConfig,
     pub server: NodeId,
-    /// Unique per client: part of its node's name, to find it after a lost reply.
-    pub guid: u32,
+    /// Unique per client; with the attempt counter it makes each attempt's GUID.
+    pub client_id: u32,
+    /// Acquire attempts begun so far.
+    pub attempts: u32,
+    /// The current attempt's GUID: part of its node's name, to find the node
+    /// after a lost reply.
+    pub guid: u64,
     pub session: Option<u32>,
     pub negotiated_timeout_us: TimeUs,
     pub phase: LockPhase,
     pub my_seq: Option<u32>,
     wants_lock: bool,
     next_xid: u32,
+    /// The xid of the create, getChildren or exists the recipe waits on.
+    pending_xid: Option<u32>,
+    /// Guaranteed deletes not yet confirmed: node → xid of the last try.
+    pub deleting: BTreeMap<u32, u32>,
+    /// Attempts given up before their node was known: GUID → xid of the
+    /// last getChildren that looks for the node to delete it.
+    pub abandoned: BTreeMap<u64, u32>,
     pub grants: u64,
     pub expirations_seen: u64,
+    pub deletes_retried: u64,
 }
 
 impl LockClient {
-    pub fn new(config: LockClientConfig, server: NodeId, guid: u32) -> Self {
+    pub fn new(config: LockClientConfig, server: NodeId, client_id: u32) -> Self {
         Self {
             config,
             server,
-            guid,
+            client_id,
+            attempts: 0,
+            guid: 0,
             session: None,
             negotiated_timeout_us: 0,
             phase: LockPhase::Idle,
             my_seq: None,
             wants_lock: false,
             next_xid: 0,
+            pending_xid: None,
+            deleting: BTreeMap::new(),
+            abandoned: BTreeMap::new(),
             grants: 0,
             expirations_seen: 0,
+            deletes_retried: 0,
         }
     }
 
@@ -106,13 +150,27 @@ impl LockClient {
     }
 
     pub fn on_crash(&mut self) {
-        let fresh = Self::new(self.config.clone(), self.server, self.guid);
-        *self = Self { grants: self.grants, expirations_seen: self.expirations_seen, ..fresh };
+        let fresh = Self::new(self.config.clone(), self.server, self.client_id);
+        *self = Self {
+            attempts: self.attempts,
+            grants: self.grants,
+            expirations_seen: self.expirations_seen,
+            deletes_retried: self.deletes_retried,
+            ..fresh
+        };
     }
 
-    /// Start queueing for the lock (connecting first if need be).
+    /// Start queueing for the lock (connecting first if need be): a new
+    /// attempt, with a GUID of its own.
     pub fn acquire<M: From<ZkMsg>>(&mut self, ctx: &mut Ctx<'_, M>) {
         self.wants_lock = true;
+        self.attempts += 1;
+        self.guid = attempt_guid(self.client_id, self.attempts);
+        self.begin(ctx);
+    }
+
+    /// Connect if need be, then create the attempt's node.
+    fn begin<M: From<ZkMsg>>(&mut self, ctx: &mut Ctx<'_, M>) {
         match self.session {
             None => {
                 self.phase = LockPhase::Connecting;
@@ -124,12 +182,15 @@ impl LockClient {
         }
     }
 
-    /// Leave the queue or give the lock up: delete our node.
+    /// Leave the queue or give the lock up: delete our node, guaranteed (if
+    /// its create is still unanswered, find it by GUID first).
     pub fn release<M: From<ZkMsg>>(&mut self, ctx: &mut Ctx<'_, M>) {
         self.wants_lock = false;
-        if let (Some(session), Some(seq)) = (self.session, self.my_seq) {
-            let xid = self.xid();
-            ctx.send(self.server, ZkMsg::Delete { session, xid, seq }.into());
+        let creating = matches!(self.phase, LockPhase::Creating | LockPhase::Listing);
+        match (self.session, self.my_seq) {
+            (Some(session), Some(seq)) => self.send_delete(ctx, session, seq),
+            (Some(session), None) if creating => self.find_and_delete(ctx, session, self.guid),
+            _ => {}
         }
         self.my_seq = None;
         self.phase = LockPhase::Idle;
@@ -141,26 +202,42 @@ impl LockClient {
         self.next_xid
     }
 
-    /// A reply is due; without one in ZooKeeper's read timeout (2/3 of the
-    /// session timeout) the request is treated as lost.
-    fn await_reply<M: From<ZkMsg>>(&self, ctx: &mut Ctx<'_, M>) {
+    /// ZooKeeper's read timeout: 2/3 of the session timeout.
+    fn read_timeout_us(&self) -> TimeUs {
         let timeout_us =
             if self.negotiated_timeout_us > 0 { self.negotiated_timeout_us } else { self.config.session_timeout_us };
-        ctx.set_timer(timer_tag::key(ZK, REQUEST), timeout_us * 2 / 3);
+        timeout_us * 2 / 3
+    }
+
+    /// A reply is due; without one in the read timeout the request is
+    /// treated as lost.
+    fn await_reply<M: From<ZkMsg>>(&self, ctx: &mut Ctx<'_, M>) {
+        ctx.set_timer(timer_tag::key(ZK, REQUEST), self.read_timeout_us());
+    }
+
+    /// Sends the recipe's next request; only the reply to it will count.
+    fn ask<M: From<ZkMsg>>(&mut self, ctx: &mut Ctx<'_, M>, phase: LockPhase, request: impl FnOnce(u32) -> ZkMsg) {
+        self.phase = phase;
+        let xid = self.xid();
+        self.pending_xid = Some(xid);
+        ctx.send(self.server, request(xid).into());
+        self.await_reply(ctx);
     }
 
     fn create<M: From<ZkMsg>>(&mut self, ctx: &mut Ctx<'_, M>, session: u32) {
-        self.phase = LockPhase::Creating;
-        let (xid, guid) = (self.xid(), self.guid);
-        ctx.send(self.server, ZkMsg::Create { session, xid, guid }.into());
-        self.await_reply(ctx);
+        let guid = self.guid;
+        self.ask(ctx, LockPhase::Creating, |xid| ZkMsg::Create { session, xid, guid });
     }
 
     fn list<M: From<ZkMsg>>(&mut self, ctx: &mut Ctx<'_, M>, session: u32) {
-        self.phase = LockPhase::Listing;
-        let (xid, guid) = (self.xid(), self.guid);
-        ctx.send(self.server, ZkMsg::GetChildren { session, xid, guid }.into());
-        self.await_reply(ctx);
+        let guid = self.guid;
+        self.ask(ctx, LockPhase::Listing, |xid| ZkMsg::GetChildren { session, xid, guid });
+    }
+
+    /// Whether `xid` is the request the recipe waits on (a reply to one it
+    /// gave up on, or to an earlier attempt's, says nothing about now).
+    fn awaited(&self, xid: u32) -> bool {
+        self.pending_xid == Some(xid)
     }
 
     pub fn on_message<M: From<ZkMsg>>(&mut self, ctx: &mut Ctx<'_, M>, msg: ZkMsg) -> Option<LockEvent> {
@@ -174,18 +251,27 @@ impl LockClient {
         }
         let session = self.session?;
         match (msg, self.phase) {
-            (ZkMsg::Created { seq, .. }, LockPhase::Creating) => {
+            (ZkMsg::Deleted { seq, .. }, _) => self.deleted(ctx, |s, _| s == seq),
+            (ZkMsg::Error { xid, error: ZkError::NoNode }, _) => self.deleted(ctx, |_, x| x == xid),
+            (ZkMsg::Children { xid, mine, .. }, _) if self.abandoned.values().any(|&x| x == xid) => {
+                self.found_abandoned(ctx, session, xid, mine);
+            }
+            (ZkMsg::Created { xid, seq, .. }, LockPhase::Creating) if self.awaited(xid) => {
                 self.my_seq = Some(seq);
                 self.list(ctx, session);
             }
-            (ZkMsg::Children { lowest, mine, below, .. }, LockPhase::Listing) => {
+            (ZkMsg::Children { xid, lowest, mine, below }, LockPhase::Listing) if self.awaited(xid) => {
+                self.pending_xid = None;
                 ctx.cancel_timer(timer_tag::key(ZK, REQUEST));
                 return self.on_children(ctx, session, lowest, mine, below);
             }
-            (ZkMsg::Stat { exists: false, seq, .. }, LockPhase::Watching { predecessor }) if seq == predecessor => {
+            (ZkMsg::Stat { xid, exists: false, .. }, LockPhase::Watching { .. }) if self.awaited(xid) => {
                 self.list(ctx, session);
             }
-            (ZkMsg::Stat { .. }, LockPhase::Watching { .. }) => ctx.cancel_timer(timer_tag::key(ZK, REQUEST)),
+            (ZkMsg::Stat { xid, .. }, LockPhase::Watching { .. }) if self.awaited(xid) => {
+                self.pending_xid = None;
+                ctx.cancel_timer(timer_tag::key(ZK, REQUEST));
+            }
             (ZkMsg::NodeDeleted { seq }, LockPhase::Watching { predecessor }) if seq == predecessor => {
                 self.list(ctx, session);
             }
@@ -231,10 +317,8 @@ impl LockClient {
                 Some(LockEvent::Acquired { token: seq })
             }
             Some(predecessor) => {
-                self.phase = LockPhase::Watching { predecessor };
-                let xid = self.xid();
-                ctx.send(self.server, ZkMsg::Exists { session, xid, seq: predecessor }.into());
-                self.await_reply(ctx);
+                let watching = LockPhase::Watching { predecessor };
+                self.ask(ctx, watching, |xid| ZkMsg::Exists { session, xid, seq: predecessor });
                 None
             }
             None => {
@@ -251,22 +335,30 @@ impl LockClient {
         self.my_seq = None;
         self.phase = LockPhase::Idle;
         self.wants_lock = false;
+        self.deleting.clear(); // the ensemble deleted them with the session
+        self.abandoned.clear();
         ctx.cancel_timer(timer_tag::key(ZK, PING));
         ctx.cancel_timer(timer_tag::key(ZK, REQUEST));
+        ctx.cancel_timer(timer_tag::key(ZK, DELETE));
         LockEvent::SessionExpired { was_holding }
     }
 
     pub fn on_timer<M: From<ZkMsg>>(&mut self, ctx: &mut Ctx<'_, M>, key: TimerKey) {
         match (timer_tag::local_of(key), self.session) {
             (PING, Some(session)) => {
-                ctx.send(self.server, ZkMsg::Ping { session }.into());
+                let watching = match self.phase {
+                    LockPhase::Watching { predecessor } => Some(predecessor),
+                    _ => None,
+                };
+                ctx.send(self.server, ZkMsg::Ping { session, watching }.into());
                 ctx.set_timer(key, self.negotiated_timeout_us / 3);
             }
             // Connection loss before the session was made: ask again.
-            (REQUEST, None) if self.wants_lock => self.acquire(ctx),
+            (REQUEST, None) if self.wants_lock => self.begin(ctx),
             // A lost reply: the children (and our GUID among them) tell us
             // where we stand, whichever request it was.
             (REQUEST, Some(session)) if self.wants_lock => self.list(ctx, session),
+            (DELETE, Some(session)) => self.retry_deletes(ctx, session),
             _ => {}
         }
     }
