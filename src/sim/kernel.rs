@@ -73,6 +73,10 @@ pub struct Sim<N: Node> {
     /// Per directed link, the latest arrival scheduled so far: links are FIFO,
     /// as a TCP connection is, so jitter delays messages but never reorders them.
     pub(super) link_last_arrival_us: Vec<Vec<TimeUs>>,
+    /// Per directed link, when its sender last wrote to it: a slow process
+    /// writes late but in order, so what it writes once it is fast again
+    /// waits behind what it wrote while slow.
+    pub(super) link_last_write_us: Vec<Vec<TimeUs>>,
 }
 
 impl<N: Node> Sim<N> {
@@ -99,6 +103,7 @@ impl<N: Node> Sim<N> {
             processed: 0,
             stale_timers: 0,
             link_last_arrival_us: Vec::new(),
+            link_last_write_us: Vec::new(),
         }
     }
 
@@ -111,10 +116,12 @@ impl<N: Node> Sim<N> {
         self.rngs.push(SimRng::new(self.seed, u64::from(id.0)));
         self.timers.push(BTreeMap::new());
         self.held.push(Vec::new());
-        for row in &mut self.link_last_arrival_us {
-            row.push(0);
+        for links in [&mut self.link_last_arrival_us, &mut self.link_last_write_us] {
+            for row in links.iter_mut() {
+                row.push(0);
+            }
+            links.push(vec![0; self.nodes.len()]);
         }
-        self.link_last_arrival_us.push(vec![0; self.nodes.len()]);
         id
     }
 
@@ -351,7 +358,13 @@ impl<N: Node> Sim<N> {
     }
 
     fn send(&mut self, from: NodeId, to: NodeId, msg: N::Msg, delay_us: TimeUs) {
-        let leaves_at_us = self.now_us + delay_us + self.lifecycles[from.index()].slow_extra_us;
+        let mut written_at_us = self.now_us + self.lifecycles[from.index()].slow_extra_us;
+        if from != to {
+            let last = &mut self.link_last_write_us[from.index()][to.index()];
+            *last = (*last).max(written_at_us);
+            written_at_us = *last;
+        }
+        let leaves_at_us = written_at_us + delay_us;
         if from == to {
             self.queue.push(leaves_at_us, Event::Deliver { from, to, sent_at_us: leaves_at_us, msg });
         } else if leaves_at_us > self.now_us {
