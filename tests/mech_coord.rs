@@ -553,10 +553,11 @@ const LOST_FRAME_CASES: &[LostFrameCase] = &[
     },
     LostFrameCase {
         // A is slowed by 10 s just before its create (sent at 2 ms, so it
-        // leaves at 10.002 s) and back to speed at 3 s. After the read
-        // timeout it lists (not there), creates again and holds; the first
-        // create, overtaken, comes in last with an older xid and is dropped.
-        name: "create overtaken by a later request: the ensemble drops it, no second node",
+        // leaves at 10.002 s) and back to speed at 3 s. Links are FIFO: what
+        // A sends after the read timeout (a listing) waits behind the slowed
+        // create, so the create lands first (10.003 s), A's listing finds it
+        // and A holds with that one node: no second create, no orphan.
+        name: "a slowed create: later requests queue behind it, one node",
         a_hold_us: None,
         a_gives_up_at_us: None,
         waiter: false,
@@ -564,7 +565,7 @@ const LOST_FRAME_CASES: &[LostFrameCase] = &[
             (3 * LAT / 2, Fault::Slow { node: CLIENT_A, extra_us: 10 * SEC }),
             (3 * SEC, Fault::Slow { node: CLIENT_A, extra_us: 0 }),
         ],
-        grants_a: &[(2 * LAT + 10 * SEC * 2 / 3 + 6 * LAT, 1)],
+        grants_a: &[(10 * SEC + 4 * LAT, 1)],
         grants_b: &[],
         refired: 0,
         deletes_retried: 0,
