@@ -141,4 +141,35 @@ fn the_snapshot_shows_every_node_with_its_inspector_details() {
     assert_eq!(node("app-1")["detail"]["kind"], "app-server");
     assert!(json["invariants"].as_array().unwrap().len() >= 10);
     assert_eq!(json["traceHash"].as_str().unwrap().len(), 16);
+    // Every kind of node has its own inspector, not a bare "other".
+    let kinds: Vec<(&str, &str)> = vec![
+        ("registry", "registry"),
+        ("gateway", "gateway"),
+        ("tpc", "two-phase"),
+        ("product-cache", "product-cache"),
+        ("dns", "dns"),
+        ("resolver-south", "resolver"),
+        ("cdn-south", "cdn"),
+        ("redis", "redis"),
+        ("autoscaler", "autoscaler"),
+        ("zk", "lock-service"),
+        ("order", "service"),
+    ];
+    for (name, kind) in kinds {
+        assert_eq!(node(name)["detail"]["kind"], kind, "seed 17: {name}");
+    }
+    assert!(
+        node("registry")["detail"]["instances"].as_array().unwrap().len() >= 7,
+        "seed 17: every service registered"
+    );
+    let cached = &node("order")["detail"]["cached"];
+    assert!(
+        cached.as_array().unwrap().iter().any(|c| c["service"] == "inventory-service"),
+        "seed 17: order caches inventory's list: {cached}"
+    );
+    let machines = node("autoscaler")["detail"]["machines"].as_array().unwrap().clone();
+    let states: Vec<&str> = machines.iter().map(|m| m["state"].as_str().unwrap()).collect();
+    assert_eq!(states, ["in-service", "in-service", "off", "off", "off", "off"], "seed 17");
+    assert_eq!(node("app-3")["detail"]["power"], "off", "seed 17");
+    assert_eq!(node("dns")["detail"]["records"][0]["addresses"].as_array().unwrap().len(), 2, "seed 17: two VIPs");
 }

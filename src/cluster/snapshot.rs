@@ -8,15 +8,16 @@
 //! Never changes the model.
 
 mod inspect;
+mod paths;
 
 pub use inspect::{
     AccessRow, CacheRow, CachedList, CentreRow, InstanceRow, LimiterRow, MachineRow, RecordRow, TimelineRow, TxnView,
 };
+pub use paths::{LockNodeRow, RouteRow, ServeRow};
 
 use super::ClusterNode;
 use super::dr::Failover;
 use super::topology::Cluster;
-use super::zk_lock::node_name;
 use crate::sim::{NodeId, PropertyKind, TimeUs};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -140,7 +141,7 @@ pub enum NodeDetail {
         cache_hits: u64,
     },
     LockService {
-        queue: Vec<String>,
+        queue: Vec<LockNodeRow>,
         holder: Option<String>,
         sessions: usize,
         sessions_expired: u64,
@@ -168,6 +169,13 @@ pub enum NodeDetail {
     Mycat {
         write_hosts: Vec<String>,
         switches: Vec<u32>,
+        routes: Vec<RouteRow>,
+    },
+    Cdn {
+        requests: u64,
+        edge_hits: u64,
+        origin_fetches: u64,
+        recent: Vec<ServeRow>,
     },
     Other {
         node_kind: String,
@@ -233,7 +241,7 @@ impl Cluster {
 
 fn detail(cluster: &Cluster, id: NodeId) -> NodeDetail {
     let sim = &cluster.sim;
-    if let Some(detail) = inspect::detail(sim, id) {
+    if let Some(detail) = inspect::detail(sim, id).or_else(|| paths::detail(sim, id)) {
         return detail;
     }
     let name = |n: NodeId| sim.name(n).to_string();
@@ -269,12 +277,6 @@ fn detail(cluster: &Cluster, id: NodeId) -> NodeDetail {
             served: a.served,
             rejected: a.rejected,
         },
-        ClusterNode::Zk(z) => NodeDetail::LockService {
-            queue: z.children.keys().map(|&seq| node_name(seq)).collect(),
-            holder: z.holder().map(|(seq, _)| node_name(seq)),
-            sessions: z.sessions.len(),
-            sessions_expired: z.sessions_expired,
-        },
         ClusterNode::InventoryStore(s) => NodeDetail::Stock {
             units_sold: s.units_sold(),
             units_oversold: s.units_oversold(),
@@ -294,10 +296,6 @@ fn detail(cluster: &Cluster, id: NodeId) -> NodeDetail {
             applied: m.applied_pos,
             lag_us: m.lag_us(sim.now_us()),
             semi_sync: m.semi_sync_on,
-        },
-        ClusterNode::Mycat(m) => NodeDetail::Mycat {
-            write_hosts: m.data_hosts.iter().map(|h| name(h.write_host())).collect(),
-            switches: m.data_hosts.iter().map(|h| h.switches).collect(),
         },
         other => NodeDetail::Other { node_kind: format!("{:?}", other.kind()).to_lowercase() },
     }
