@@ -9,6 +9,10 @@
 //! tables of cases checked by one function; each case names itself.
 #![cfg(not(target_arch = "wasm32"))]
 
+#[macro_use]
+#[path = "support/wire.rs"]
+mod wire;
+
 use clusterlab::cluster::inventory::{
     InventoryFailure, InventoryMsg, InventoryService, InventoryServiceConfig, InventoryStore, InventoryStoreConfig,
     PurchaseOutcome, check_no_oversell, check_tokens_monotonic,
@@ -26,55 +30,14 @@ use clusterlab::cluster::zk_lock::{
     FencingToken, LockClient, LockClientConfig, LockEvent, LockPhase, ZkConfig, ZkMsg, ZkServer, attempt_guid,
     node_name,
 };
-use clusterlab::sim::{
-    Ctx, Fault, LinkProfile, MINUTE_US, MS, Message, Node, NodeId, SEC, Sim, TimeUs, TimerKey, TraceKind,
-};
+use clusterlab::sim::{Ctx, Fault, LinkProfile, MINUTE_US, MS, Node, NodeId, SEC, Sim, TimeUs, TimerKey, TraceKind};
 
 /// One-way latency of every link.
 const LAT: TimeUs = MS;
 /// Event budget of a run (far more than any case needs).
 const BUDGET: u64 = 1_000_000;
 
-/// Every message the test world carries.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-enum Wire {
-    Zk(ZkMsg),
-    Inv(InventoryMsg),
-    Tpc(TpcMsg),
-    Mq(MqMsg),
-}
-
-impl From<ZkMsg> for Wire {
-    fn from(m: ZkMsg) -> Self {
-        Self::Zk(m)
-    }
-}
-impl From<InventoryMsg> for Wire {
-    fn from(m: InventoryMsg) -> Self {
-        Self::Inv(m)
-    }
-}
-impl From<TpcMsg> for Wire {
-    fn from(m: TpcMsg) -> Self {
-        Self::Tpc(m)
-    }
-}
-impl From<MqMsg> for Wire {
-    fn from(m: MqMsg) -> Self {
-        Self::Mq(m)
-    }
-}
-
-impl Message for Wire {
-    fn label(&self) -> &'static str {
-        match self {
-            Self::Zk(m) => m.label(),
-            Self::Inv(m) => m.label(),
-            Self::Tpc(m) => m.label(),
-            Self::Mq(m) => m.label(),
-        }
-    }
-}
+test_wire!(Zk(ZkMsg), Inv(InventoryMsg), Tpc(TpcMsg), Mq(MqMsg));
 
 /// A bare lock user: asks for the lock at `acquire_at_us` and gives it up
 /// `hold_us` after the grant (never, if `None`).

@@ -10,6 +10,10 @@
 //! assertion messages. Times are exact: links have a fixed 1 ms latency.
 #![cfg(not(target_arch = "wasm32"))]
 
+#[macro_use]
+#[path = "support/wire.rs"]
+mod wire;
+
 use clusterlab::cluster::mycat::{
     Balance, HostUse, MurmurRing, Mycat, MycatConfig, MycatMsg, QueryFailure, ShardRule, Sql, SwitchType,
 };
@@ -20,42 +24,11 @@ use clusterlab::cluster::redis::{
 use clusterlab::cluster::replication::{
     MysqlMsg, MysqlNode, ReplicationConfig, Role, SyncMode, check_no_acked_write_lost, check_single_writer,
 };
-use clusterlab::sim::{Ctx, Fault, LinkProfile, MS, Message, Node, NodeId, SEC, Sim, TimeUs, TimerKey};
+use clusterlab::sim::{Ctx, Fault, LinkProfile, MS, Node, NodeId, SEC, Sim, TimeUs, TimerKey};
 
 // ---- the test world ---------------------------------------------------------
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-enum Wire {
-    My(MysqlMsg),
-    Cat(MycatMsg),
-    Redis(RedisMsg),
-}
-
-impl From<MysqlMsg> for Wire {
-    fn from(m: MysqlMsg) -> Self {
-        Wire::My(m)
-    }
-}
-impl From<MycatMsg> for Wire {
-    fn from(m: MycatMsg) -> Self {
-        Wire::Cat(m)
-    }
-}
-impl From<RedisMsg> for Wire {
-    fn from(m: RedisMsg) -> Self {
-        Wire::Redis(m)
-    }
-}
-
-impl Message for Wire {
-    fn label(&self) -> &'static str {
-        match self {
-            Wire::My(m) => m.label(),
-            Wire::Cat(m) => m.label(),
-            Wire::Redis(m) => m.label(),
-        }
-    }
-}
+test_wire!(My(MysqlMsg), Cat(MycatMsg), Redis(RedisMsg));
 
 /// Sends `script` (absolute times) and notes every answer with its arrival time.
 #[derive(Clone, Debug, Default)]

@@ -21,6 +21,10 @@
 //! print `reproduce: design=… seed=… schedule=[…]`.
 #![cfg(not(target_arch = "wasm32"))]
 
+#[macro_use]
+#[path = "support/wire.rs"]
+mod wire;
+
 use clusterlab::cluster::inventory::{
     InventoryFailure, InventoryMsg, InventoryService, InventoryServiceConfig, InventoryStore, InventoryStoreConfig,
     PurchaseOutcome, check_no_oversell, check_tokens_monotonic,
@@ -36,9 +40,7 @@ use clusterlab::cluster::two_phase::{
 };
 use clusterlab::cluster::zk_lock::{LockClient, ZkConfig, ZkMsg, ZkServer};
 use clusterlab::sim::invariant::{AlwaysCheck, SometimesCheck, Violation};
-use clusterlab::sim::{
-    Ctx, Fault, LinkProfile, MS, Message, Node, NodeId, Process, SEC, Sim, SimRng, TimeUs, TimerKey, View,
-};
+use clusterlab::sim::{Ctx, Fault, LinkProfile, MS, Node, NodeId, Process, SEC, Sim, SimRng, TimeUs, TimerKey, View};
 use std::sync::OnceLock;
 
 /// Faults are drawn over this much virtual time.
@@ -68,46 +70,7 @@ const LINK: LinkProfile = LinkProfile::LAN;
 
 // ---- the test world -------------------------------------------------------------
 
-/// Every message the test world carries.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-enum Wire {
-    Zk(ZkMsg),
-    Inv(InventoryMsg),
-    Tpc(TpcMsg),
-    Mq(MqMsg),
-}
-
-impl From<ZkMsg> for Wire {
-    fn from(m: ZkMsg) -> Self {
-        Self::Zk(m)
-    }
-}
-impl From<InventoryMsg> for Wire {
-    fn from(m: InventoryMsg) -> Self {
-        Self::Inv(m)
-    }
-}
-impl From<TpcMsg> for Wire {
-    fn from(m: TpcMsg) -> Self {
-        Self::Tpc(m)
-    }
-}
-impl From<MqMsg> for Wire {
-    fn from(m: MqMsg) -> Self {
-        Self::Mq(m)
-    }
-}
-
-impl Message for Wire {
-    fn label(&self) -> &'static str {
-        match self {
-            Self::Zk(m) => m.label(),
-            Self::Inv(m) => m.label(),
-            Self::Tpc(m) => m.label(),
-            Self::Mq(m) => m.label(),
-        }
-    }
-}
+test_wire!(Zk(ZkMsg), Inv(InventoryMsg), Tpc(TpcMsg), Mq(MqMsg));
 
 /// Sends `msg` to `to` at `at_us` (absolute), in script order.
 #[derive(Clone, Debug, Default)]

@@ -29,6 +29,10 @@
 //! "falls back", and is 1 h (never reached) where it is "never falls back".
 #![cfg(not(target_arch = "wasm32"))]
 
+#[macro_use]
+#[path = "support/wire.rs"]
+mod wire;
+
 use clusterlab::cluster::mycat::{HeartbeatStatus, Mycat, MycatConfig, MycatMsg, ShardRule, Sql, SwitchType};
 use clusterlab::cluster::redis::{
     AppendFsync, RedisConfig, RedisMsg, RedisReply, RedisRole, RedisServer, Sentinel, SentinelConfig,
@@ -38,7 +42,7 @@ use clusterlab::cluster::replication::{
     MysqlMsg, MysqlNode, ReplicationConfig, Role, SyncMode, check_no_acked_write_lost, check_single_writer,
 };
 use clusterlab::sim::invariant::{AlwaysCheck, SometimesCheck, Violation};
-use clusterlab::sim::{Ctx, Fault, LinkProfile, MS, Message, Node, NodeId, SEC, Sim, SimRng, TimeUs, TimerKey, View};
+use clusterlab::sim::{Ctx, Fault, LinkProfile, MS, Node, NodeId, SEC, Sim, SimRng, TimeUs, TimerKey, View};
 use std::fmt::Write as _;
 use std::sync::OnceLock;
 
@@ -67,38 +71,7 @@ const SCHEDULE_STREAM: u64 = 0x5EED_FA17;
 
 // ---- the wire and the world ------------------------------------------------------------
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-enum Wire {
-    My(MysqlMsg),
-    Cat(MycatMsg),
-    Redis(RedisMsg),
-}
-
-impl From<MysqlMsg> for Wire {
-    fn from(m: MysqlMsg) -> Self {
-        Wire::My(m)
-    }
-}
-impl From<MycatMsg> for Wire {
-    fn from(m: MycatMsg) -> Self {
-        Wire::Cat(m)
-    }
-}
-impl From<RedisMsg> for Wire {
-    fn from(m: RedisMsg) -> Self {
-        Wire::Redis(m)
-    }
-}
-
-impl Message for Wire {
-    fn label(&self) -> &'static str {
-        match self {
-            Wire::My(m) => m.label(),
-            Wire::Cat(m) => m.label(),
-            Wire::Redis(m) => m.label(),
-        }
-    }
-}
+test_wire!(My(MysqlMsg), Cat(MycatMsg), Redis(RedisMsg));
 
 /// Where the writer sends its writes.
 #[derive(Clone, Debug)]
