@@ -173,3 +173,18 @@ fn the_snapshot_shows_every_node_with_its_inspector_details() {
     assert_eq!(node("app-3")["detail"]["power"], "off", "seed 17");
     assert_eq!(node("dns")["detail"]["records"][0]["addresses"].as_array().unwrap().len(), 2, "seed 17: two VIPs");
 }
+
+#[test]
+fn shoppers_reach_their_regions_vip_by_name() {
+    for seed in [3, 4] {
+        let mut c = full(seed);
+        c.run_until(30 * SEC, BUDGET);
+        for (browsers, vip) in [("browsers-south", "vip-south"), ("browsers-central", "vip-central")] {
+            let ClusterNode::DnsEntry(b) = c.sim.node(id(browsers)) else { panic!("{browsers} is a DNS entry") };
+            let sent: Vec<_> = b.sent_to.keys().map(|&n| c.sim.name(n).to_string()).collect();
+            assert_eq!(sent, [vip], "seed {seed}: GeoDNS sends {browsers} to its own region");
+            // One lookup a minute at most, whatever the traffic.
+            assert!(b.dns.stats.queries <= 1 && b.dns.stats.cache_hits > 100, "seed {seed}: {:?}", b.dns.stats);
+        }
+    }
+}

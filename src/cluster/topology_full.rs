@@ -2,23 +2,23 @@
 //! mechanism, wired together.
 //!
 //! Owns the node list of the whole shop (ids by name, in layer order) and the
-//! wiring of each mechanism to its peers: keepalived pairs per region with
-//! their virtual IPs, the registry and the services that register with it,
-//! ZooKeeper and the inventory services' lock clients, the 2PC coordinator
-//! and its participants, the payment → notification queue, MyCat over two
-//! replicated shards, Redis, DNS and a CDN edge per region. Shoppers reach
-//! their region's virtual IP through its router, so keepalived failovers and
-//! split brain reach every request. Resolving the VIP through DNS and the
-//! hops beyond the Tomcats (gateway, services, cache, MyCat) are the next
-//! step; today those layers run their own protocols — heartbeats, adverts,
-//! replication, sessions — beside the traffic, and their invariants are
-//! checked on every event.
+//! wiring of each mechanism to its peers: browsers that resolve the shop by
+//! name (GeoDNS gives each region its own VIP) and cache the answer,
+//! keepalived pairs per region with their virtual IPs, a pool of six Tomcats
+//! of which two run and four wait for the autoscaler, the registry and the
+//! services that register with it, ZooKeeper and the inventory services' lock
+//! clients, the 2PC coordinator and its participants, the payment →
+//! notification queue, MyCat over two replicated shards, Redis, DNS and a CDN
+//! edge per region. Shoppers reach their region's virtual IP through its
+//! router, so keepalived failovers and split brain reach every request.
 
 use super::app_server::{AppServer, AppServerConfig};
 use super::autoscaler::{Autoscaler, AutoscalerConfig, Power};
 use super::balancer::{Balancer, BalancerConfig};
 use super::cdn::{CdnConfig, CdnEdge};
-use super::dns::{ARecord, Authoritative, AuthoritativeConfig, NameId, Region, Resolver, ResolverConfig};
+use super::dns::{ARecord, Authoritative, AuthoritativeConfig, DnsClient, DnsClientConfig, NameId, Region};
+use super::dns::{Resolver, ResolverConfig};
+use super::dns_entry::DnsEntry;
 use super::gateway::{Gateway, GatewayConfig};
 use super::http_cache::{Origin, OriginConfig};
 use super::inventory::{InventoryService, InventoryServiceConfig, InventoryStore, InventoryStoreConfig};
@@ -41,11 +41,13 @@ use super::{full_properties, properties};
 use crate::sim::{LinkProfile, NodeId, SEC, Sim};
 
 /// Every node of the default topology, in layer order. Ids are positions here.
-pub const FULL_NODES: [&str; 43] = [
+pub const FULL_NODES: [&str; 45] = [
     // clients
     "xiaoming",
     "shoppers-south",
     "shoppers-central",
+    "browsers-south",
+    "browsers-central",
     // edge
     "dns",
     "resolver-south",
@@ -119,7 +121,16 @@ impl Cluster {
             let node = build_node(name, options, metrics);
             sim.add_node(name, node);
         }
-        for client in ["xiaoming", "shoppers-south", "shoppers-central"] {
+        // A browser's DNS cache is in the browser: no network between them.
+        for (client, browser) in [
+            ("xiaoming", "browsers-south"),
+            ("shoppers-south", "browsers-south"),
+            ("shoppers-central", "browsers-central"),
+        ] {
+            sim.network_mut().set_link(id(client), id(browser), LinkProfile::fixed(0));
+            sim.network_mut().set_link(id(browser), id(client), LinkProfile::fixed(0));
+        }
+        for client in ["browsers-south", "browsers-central"] {
             for lb in ["lb-south-1", "lb-south-2", "lb-central-1", "lb-central-2", "vip-south", "vip-central"] {
                 sim.network_mut().set_link(id(client), id(lb), WAN);
                 sim.network_mut().set_link(id(lb), id(client), WAN);
@@ -141,6 +152,13 @@ fn shoppers(active: u16, capacity: u16, think_s: u64, entry: &str, metrics: Shop
         request_timeout_us: 15 * SEC,
     };
     ClusterNode::Shoppers(ShopperPool::new(config, id(entry), metrics))
+}
+
+/// A region's browsers: they resolve the shop's name through their ISP's
+/// resolver (GeoDNS puts the region's VIP first) and keep the answer 60 s.
+fn browsers(region: Region, resolver: &str) -> ClusterNode {
+    let config = DnsClientConfig { region, positive_ttl_us: 60 * SEC, ..DnsClientConfig::default() };
+    ClusterNode::DnsEntry(Box::new(DnsEntry::new(DnsClient::new(config, id(resolver)), SHOP_NAME)))
 }
 
 fn keepalived(vip: &str, peer: &str, master: bool, options: &SliceOptions, metrics: ShopMetrics) -> ClusterNode {
@@ -189,9 +207,13 @@ fn build_node(name: &str, options: &SliceOptions, metrics: ShopMetrics) -> Clust
 
 fn build_edge_or_access(name: &str, options: &SliceOptions, metrics: ShopMetrics) -> Option<ClusterNode> {
     let node = match name {
-        "xiaoming" => shoppers(1, 1, 2, "vip-south", metrics),
-        "shoppers-south" => shoppers(options.shoppers, options.surge_capacity, 3, "vip-south", metrics),
-        "shoppers-central" => shoppers(options.shoppers / 2, options.surge_capacity / 2, 3, "vip-central", metrics),
+        "xiaoming" => shoppers(1, 1, 2, "browsers-south", metrics),
+        "shoppers-south" => shoppers(options.shoppers, options.surge_capacity, 3, "browsers-south", metrics),
+        "shoppers-central" => {
+            shoppers(options.shoppers / 2, options.surge_capacity / 2, 3, "browsers-central", metrics)
+        }
+        "browsers-south" => browsers(SOUTH, "resolver-south"),
+        "browsers-central" => browsers(CENTRAL, "resolver-central"),
         "dns" => {
             let mut dns = Authoritative::new(AuthoritativeConfig::default());
             dns.add_record(SHOP_NAME, ARecord { ip: id("vip-south"), region: SOUTH });
@@ -199,7 +221,9 @@ fn build_edge_or_access(name: &str, options: &SliceOptions, metrics: ShopMetrics
             ClusterNode::Dns(dns)
         }
         "resolver-south" | "resolver-central" => {
-            ClusterNode::Resolver(Resolver::new(ResolverConfig::default(), id("dns")))
+            // GeoDNS sees the resolver's address: each region has its own.
+            let region = if name == "resolver-south" { SOUTH } else { CENTRAL };
+            ClusterNode::Resolver(Resolver::new(ResolverConfig { region, ..ResolverConfig::default() }, id("dns")))
         }
         "origin" => ClusterNode::Origin(Origin::new(OriginConfig::default())),
         "cdn-south" | "cdn-central" => ClusterNode::Cdn(Box::new(CdnEdge::new(CdnConfig::default(), id("origin")))),
