@@ -215,6 +215,27 @@ fn fixed_window_lets_twice_the_limit_across_a_boundary_and_the_bound_flags_only_
         }
         assert_eq!(got, passed, "{name}: passed within 1 ms of the boundary");
         assert_eq!(check_limiter(&limiter).is_ok(), bound_holds, "{name}: verdict of check_limiter_bound");
+        // The limiter watches its own accepts: the invariant reads this.
+        assert_eq!(limiter.bound_violation.is_none(), bound_holds, "{name}: {:?}", limiter.bound_violation);
+    }
+}
+
+#[test]
+fn a_limiter_whose_store_is_down_fails_open_and_breaks_its_bound() {
+    // Spring Cloud Gateway lets requests through when Redis errors: a surge
+    // of 500 at one instant passes a 10/s, burst-20 limiter. Fail closed: 503s.
+    let cases = [
+        ("store up", true, StorePolicy::FailOpen, 20, true),
+        ("store down, fail open", false, StorePolicy::FailOpen, 500, false),
+        ("store down, fail closed", false, StorePolicy::FailClosed, 0, true),
+    ];
+    for (name, reachable, store_policy, passed, bound_holds) in cases {
+        let config = RateLimitConfig { store_policy, ..token_bucket(10, 20, SEC) };
+        let mut limiter = RateLimiter::new(config);
+        limiter.store_reachable = reachable;
+        let got = (0..500).filter(|_| matches!(limiter.check(SEC), LimitDecision::Allow { .. })).count();
+        assert_eq!(got, passed, "{name}: requests let through");
+        assert_eq!(limiter.bound_violation.is_none(), bound_holds, "{name}: {:?}", limiter.bound_violation);
     }
 }
 

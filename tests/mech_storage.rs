@@ -353,17 +353,19 @@ fn mycat_routes_by_shard_key_and_fans_out_without_it() {
 fn reads_go_to_a_replica_only_while_it_lags_less_than_slave_threshold() {
     // Heartbeats at 0, 10, 20 s. Writes leave at 10.5 s and commit at 10.502 s; each takes the
     // replica's SQL thread 3 s, so the 20 s heartbeat (at the replica 20.001 s) reports
-    // Seconds_Behind_Source = 9.499 s, truncated to 9 as MySQL does. Read at 21 s.
-    // (name, balance, writes, slaveThreshold in s, where the read goes)
+    // Seconds_Behind_Source = 9.499 s, truncated to 9 as MySQL does. Read at 21 s, when the
+    // replica is 10.498 s behind: MyCat's picture is a heartbeat old, so with a 10 s
+    // threshold the read is staler than the threshold (invariant 5 breaks).
+    // (name, balance, writes, slaveThreshold in s, where the read goes, staler than threshold)
     let cases = [
-        ("in sync, threshold 5 s", Balance::ReadHosts, 0, 5, HostUse::ReadHost),
-        ("9 s behind, threshold 100 s", Balance::ReadHosts, 10, 100, HostUse::ReadHost),
-        ("9 s behind, threshold 5 s", Balance::ReadHosts, 10, 5, HostUse::WriteHost),
-        ("9 s behind, threshold 10 s", Balance::ReadHosts, 10, 10, HostUse::ReadHost),
-        ("9 s behind, threshold 9 s", Balance::ReadHosts, 10, 9, HostUse::WriteHost),
-        ("balance 0: no splitting", Balance::None, 0, 100, HostUse::WriteHost),
+        ("in sync, threshold 5 s", Balance::ReadHosts, 0, 5, HostUse::ReadHost, false),
+        ("9 s behind, threshold 100 s", Balance::ReadHosts, 10, 100, HostUse::ReadHost, false),
+        ("9 s behind, threshold 5 s", Balance::ReadHosts, 10, 5, HostUse::WriteHost, false),
+        ("9 s behind, threshold 10 s", Balance::ReadHosts, 10, 10, HostUse::ReadHost, true),
+        ("9 s behind, threshold 9 s", Balance::ReadHosts, 10, 9, HostUse::WriteHost, false),
+        ("balance 0: no splitting", Balance::None, 0, 100, HostUse::WriteHost, false),
     ];
-    for (name, balance, writes, threshold_s, expected) in cases {
+    for (name, balance, writes, threshold_s, expected, too_stale) in cases {
         let mut script: Vec<_> =
             (0..writes).map(|i| sql(10_500 * MS, 100 + i, Sql::Update { key: 7, value: i as i32 })).collect();
         script.push(sql(21 * SEC, 1, Sql::Select { key: 7 }));
@@ -379,6 +381,9 @@ fn reads_go_to_a_replica_only_while_it_lags_less_than_slave_threshold() {
         assert_eq!(route.targets[0].used_as, expected, "{name}");
         let host = if expected == HostUse::ReadHost { R1 } else { M1 };
         assert_eq!(route.targets[0].host, host, "{name}: host");
+        let staleness = my(&sim, R1).read_staleness;
+        assert_eq!(staleness.reads, u64::from(expected == HostUse::ReadHost), "{name}: reads the replica served");
+        assert_eq!(staleness.worst_lag_us > u64::from(threshold_s) * SEC, too_stale, "{name}: {staleness:?}");
     }
 }
 

@@ -26,6 +26,8 @@ pub const NOTIFIED_ONCE: &str = "each-order-notified-once";
 pub const NO_EXPIRED_CACHE_SERVED: &str = "cache-never-serves-expired";
 pub const BALANCER_BOOKKEEPING: &str = "balancer-bookkeeping";
 pub const REDIS_NO_ACKED_WRITE_LOST: &str = "redis-no-acked-write-lost";
+pub const READ_STALENESS_BOUNDED: &str = "read-staleness-within-slave-threshold";
+pub const LIMITER_BOUND: &str = "limiter-accepts-within-bound";
 
 pub fn register(p: &mut Properties<ClusterNode>) {
     p.always(NO_OVERSOLD_STOCK, |v| {
@@ -49,6 +51,16 @@ pub fn register(p: &mut Properties<ClusterNode>) {
         each(v, |n| match n.balancer() {
             Some(lb) => check_pending_bounded(lb).and_then(|()| check_connections_match_pending(lb)),
             None => Ok(()),
+        })
+    });
+    p.always(READ_STALENESS_BOUNDED, read_staleness_bounded);
+    p.always(LIMITER_BOUND, |v| {
+        each(v, |n| match n {
+            ClusterNode::Gateway(g) => match g.limiters.values().find_map(|l| l.bound_violation.clone()) {
+                Some(why) => Err(why),
+                None => Ok(()),
+            },
+            _ => Ok(()),
         })
     });
     p.always(REDIS_NO_ACKED_WRITE_LOST, |v| {
@@ -110,6 +122,37 @@ fn mysql_groups(view: &View<'_, ClusterNode>, check: fn(&[&MysqlNode]) -> Result
                 check(&dr.centres.iter().map(|c| c.db).filter_map(|h| server(&h)).collect::<Vec<_>>())?;
             }
             _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Invariant 5: a read served by a MyCat read host was at most
+/// `slaveThreshold` behind, as the replica measured it when it answered.
+/// MyCat only learns a replica's lag at its heartbeat (every 10 s), so a
+/// replica that falls behind — or stops replicating — between heartbeats
+/// serves stale reads until the next one: that breaks it.
+fn read_staleness_bounded(view: &View<'_, ClusterNode>) -> Result<(), String> {
+    for node in view.nodes {
+        let ClusterNode::Mycat(mycat) = node else { continue };
+        let threshold_us = u64::from(mycat.config.slave_threshold_s) * crate::sim::SEC;
+        for &host in mycat.data_hosts.iter().flat_map(|h| &h.hosts) {
+            let Some(ClusterNode::Mysql(m)) = view.nodes.get(host.index()) else { continue };
+            let s = m.read_staleness;
+            if s.while_stopped > 0 {
+                return Err(format!(
+                    "node #{}: {} read(s) served while its replication was stopped",
+                    host.0, s.while_stopped
+                ));
+            }
+            if s.worst_lag_us > threshold_us {
+                return Err(format!(
+                    "node #{}: a read served {} ms behind its source (slaveThreshold {} s)",
+                    host.0,
+                    s.worst_lag_us / crate::sim::MS,
+                    mycat.config.slave_threshold_s
+                ));
+            }
         }
     }
     Ok(())

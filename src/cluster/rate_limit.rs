@@ -182,6 +182,9 @@ pub struct RateLimiter {
     pub passed_unchecked: u64,
     /// Times of the latest accepted requests (including unchecked passes).
     pub accept_log: VecDeque<TimeUs>,
+    /// The first time the accepts broke the algorithm's promised bound
+    /// (checked on every accept; a fail-open pass counts as an accept).
+    pub bound_violation: Option<String>,
 }
 
 impl RateLimiter {
@@ -199,6 +202,7 @@ impl RateLimiter {
             rejected: 0,
             passed_unchecked: 0,
             accept_log: VecDeque::new(),
+            bound_violation: None,
         }
     }
 
@@ -236,6 +240,9 @@ impl RateLimiter {
                     self.accept_log.pop_front();
                 }
                 self.accept_log.push_back(now_us);
+                if self.bound_violation.is_none() {
+                    self.bound_violation = check_limiter(self).err();
+                }
             }
             LimitDecision::Reject { .. } => self.rejected += 1,
         }

@@ -20,7 +20,7 @@ mod wire;
 
 pub use checks::{check_no_acked_write_lost, check_single_writer};
 pub use gtid::{Gtid, GtidSet};
-pub use wire::{BinlogEntry, HostStatus, MysqlError, MysqlMsg, ReplicationConfig, Role, Row, SyncMode};
+pub use wire::{BinlogEntry, HostStatus, MysqlError, MysqlMsg, ReadStaleness, ReplicationConfig, Role, Row, SyncMode};
 
 use super::timer_tag;
 use crate::sim::{Ctx, NodeId, SEC, TimeUs, TimerKey};
@@ -56,7 +56,7 @@ pub struct ReplicaLink {
 ///
 /// Durable (disk, kept by a crash): `role`, `epoch`, `binlog`, `logged`, `applied_pos`, `rows`,
 /// the GTID counter, `promoted_at_us`, `last_client_write_us`. History kept for invariants and
-/// inspectors (never lost): `acked`, `discarded`, `discarded_acked`, `semi_sync_fallbacks`.
+/// inspectors (never lost): `acked`, `discarded`, `discarded_acked`, `semi_sync_fallbacks`, `read_staleness`.
 /// Volatile (lost by `on_crash`): `semi_sync_on`, `links`, waiting commits, `io_running`,
 /// `source_len_seen`, events received ahead of a gap, the SQL thread's progress timer.
 #[derive(Clone, Debug)]
@@ -86,6 +86,8 @@ pub struct MysqlNode {
     pub discarded_acked: u64,
     /// How many times semi-sync timed out and fell back to async.
     pub semi_sync_fallbacks: u64,
+    /// Reads served as a replica, and how stale they were.
+    pub read_staleness: ReadStaleness,
     /// `Rpl_semi_sync_source_status`: is this source waiting for acks right now?
     pub semi_sync_on: bool,
     /// Replicas subscribed to this source.
@@ -117,6 +119,7 @@ impl MysqlNode {
             discarded: 0,
             discarded_acked: 0,
             semi_sync_fallbacks: 0,
+            read_staleness: ReadStaleness::default(),
             semi_sync_on: false,
             links: BTreeMap::new(),
             waiting: VecDeque::new(),
@@ -172,6 +175,18 @@ impl MysqlNode {
         Some(next.map_or(0, |e| now_us.saturating_sub(e.commit_us)))
     }
 
+    /// A replica answering a read notes how far behind it was.
+    fn note_read(&mut self, now_us: TimeUs) {
+        if !matches!(self.role, Role::Replica { .. }) {
+            return;
+        }
+        self.read_staleness.reads += 1;
+        match self.lag_us(now_us) {
+            Some(lag_us) => self.read_staleness.worst_lag_us = self.read_staleness.worst_lag_us.max(lag_us),
+            None => self.read_staleness.while_stopped += 1,
+        }
+    }
+
     /// `Seconds_Behind_Source`: `lag_us` in whole seconds, truncated like MySQL's.
     pub fn seconds_behind_source(&self, now_us: TimeUs) -> Option<u32> {
         self.lag_us(now_us).map(|lag| (lag / SEC) as u32)
@@ -219,6 +234,7 @@ impl MysqlNode {
         match msg {
             MysqlMsg::Write { req, key, value } => self.on_write(ctx, from, req, key, value),
             MysqlMsg::Read { req, key } => {
+                self.note_read(ctx.now_us);
                 ctx.send_after(reply_after, from, MysqlMsg::ReadOk { req, key, row: self.row(key) }.into());
             }
             MysqlMsg::Count { req } => {

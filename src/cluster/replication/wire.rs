@@ -88,6 +88,16 @@ pub enum MysqlError {
     ReadOnly,
 }
 
+/// How stale the reads a replica served were, by its own `Seconds_Behind_Source` clock.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReadStaleness {
+    pub reads: u64,
+    /// The largest lag at the moment a read was answered.
+    pub worst_lag_us: TimeUs,
+    /// Reads answered while replication was stopped (lag NULL: unbounded).
+    pub while_stopped: u64,
+}
+
 /// The answer to `SHOW REPLICA STATUS` plus the role, as a heartbeat sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct HostStatus {
