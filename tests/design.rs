@@ -21,6 +21,7 @@ fn defaults_are_the_real_systems_defaults() {
     let expected = [
         ("session-store", "sticky"),
         ("lb-algorithm", "weighted-round-robin"),
+        ("balancer-kind", "nginx"),
         ("product-cache", "on"),
         ("lock", "lock-with-fencing"),
         ("two-phase", "on"),
@@ -60,7 +61,7 @@ fn scenario_json_names_switches_as_the_ui_does() {
 
 mod live {
     use clusterlab::cluster::command::{Command, CommandError, NodeAction};
-    use clusterlab::cluster::lb_algorithm::Algorithm;
+    use clusterlab::cluster::lb_algorithm::{Algorithm, BalancerKind};
     use clusterlab::cluster::mycat::SwitchType;
     use clusterlab::cluster::node::ClusterNode;
     use clusterlab::cluster::replication::SyncMode;
@@ -82,12 +83,16 @@ mod live {
     fn switches_reach_every_node_they_govern_while_it_runs() {
         for seed in [1, 7] {
             let mut c = running(seed);
+            switch(&mut c, "balancer-kind", "lvs").unwrap();
             switch(&mut c, "lb-algorithm", "least-conn").unwrap();
             switch(&mut c, "replication", "semi-sync").unwrap();
             switch(&mut c, "switch-type", "when-in-sync").unwrap();
             for lb in ["lb-south-1", "lb-south-2", "lb-central-1", "lb-central-2"] {
                 let proxy = c.sim.node(id(lb)).balancer().expect("a balancer");
                 assert_eq!(proxy.config.algorithm, Algorithm::LeastConn, "seed {seed}: {lb}");
+                assert_eq!(proxy.config.kind, BalancerKind::Lvs, "seed {seed}: {lb}");
+                assert!(proxy.config.active_check.is_some(), "seed {seed}: keepalived's checker probes for LVS");
+                assert_eq!(proxy.upstreams.len(), 6, "seed {seed}: {lb} keeps the shop's upstreams");
             }
             for master in ["db-shard1-master", "db-shard2-master"] {
                 let ClusterNode::Mysql(m) = c.sim.node(id(master)) else { panic!("{master} is MySQL") };

@@ -2,7 +2,7 @@
 //!
 //! Owns the `Design` a reader flips in the UI, a lesson sets up and a
 //! scenario file names under `switches`: where sessions live, how the
-//! balancer picks, whether the product cache and its stampede guard are on,
+//! balancer picks and what kind of balancer it is, whether the product cache and its stampede guard are on,
 //! whether purchases take the ZooKeeper lock and the store checks fencing
 //! tokens, whether order and stock commit through 2PC, async or semi-sync
 //! replication, MyCat's `switchType`, the gateway's rate limiter and elastic
@@ -11,7 +11,7 @@
 //! can be flipped while the shop runs (`design_apply`). Never touches a node
 //! itself.
 
-use super::lb_algorithm::Algorithm as LbAlgorithm;
+use super::lb_algorithm::{Algorithm as LbAlgorithm, BalancerKind};
 use super::session_store::SessionStoreKind;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -85,6 +85,8 @@ pub enum RateLimitDesign {
 pub struct Design {
     pub session_store: SessionStoreKind,
     pub lb_algorithm: LbAlgorithm,
+    /// F5 (L4–7 hardware), LVS (L4, in the kernel) or nginx (L7).
+    pub balancer_kind: BalancerKind,
     pub product_cache: CacheDesign,
     pub lock: LockDesign,
     /// Order and stock commit together through the 2PC coordinator.
@@ -101,6 +103,7 @@ impl Default for Design {
         Self {
             session_store: SessionStoreKind::Sticky,
             lb_algorithm: LbAlgorithm::default(),
+            balancer_kind: BalancerKind::default(),
             product_cache: CacheDesign::default(),
             lock: LockDesign::default(),
             two_phase: true,
@@ -136,9 +139,10 @@ impl std::error::Error for SwitchError {}
 
 impl Design {
     /// The `data-switch` names, in the order the UI shows them.
-    pub const SWITCHES: [&'static str; 9] = [
+    pub const SWITCHES: [&'static str; 10] = [
         "session-store",
         "lb-algorithm",
+        "balancer-kind",
         "product-cache",
         "lock",
         "two-phase",
@@ -153,6 +157,7 @@ impl Design {
         let names = match switch {
             "session-store" => SessionStoreKind::ALL.iter().map(|k| k.as_str()).collect(),
             "lb-algorithm" => LbAlgorithm::ALL.iter().map(|a| a.as_str()).collect(),
+            "balancer-kind" => vec!["f5", "lvs", "nginx"],
             "product-cache" => vec!["off", "on", "single-flight"],
             "lock" => vec!["off", "lock", "lock-with-fencing"],
             "two-phase" | "autoscaling" => vec!["off", "on"],

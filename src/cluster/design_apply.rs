@@ -1,7 +1,7 @@
 //! Putting a design into effect: on every node at build time, and live when a reader flips a switch.
 //!
 //! Owns the mapping from each switch to the settings of the mechanisms it
-//! governs — the balancers' algorithm and stickiness, MySQL's semi-sync
+//! governs — the balancers' kind, algorithm and stickiness, MySQL's semi-sync
 //! plugin, MyCat's `switchType` — and `Cluster::set_switch`, the live path:
 //! the new design is checked first (a bad switch or value changes nothing),
 //! then every node is reconfigured as an operator would (an nginx reload, `SET
@@ -9,6 +9,7 @@
 //! in its configuration and uses them when it starts. Never decides anything
 //! a mechanism decides: it only sets what their configuration files would.
 
+use super::balancer::{Balancer, BalancerConfig};
 use super::design::{Design, ReplicationDesign, SwitchDesign, SwitchError};
 use super::message::Msg;
 use super::mycat::SwitchType;
@@ -22,23 +23,44 @@ impl ClusterNode {
     /// not running (or not started yet): only its configuration changes.
     pub fn apply_design(&mut self, ctx: Option<&mut Ctx<'_, Msg>>, design: &Design) {
         match self {
-            Self::Balancer(b) => {
-                b.config.sticky = design.session_store.sticky();
-                if b.config.algorithm != design.lb_algorithm {
-                    b.set_algorithm(design.lb_algorithm);
-                }
-            }
-            Self::KeepalivedLb(h) => {
-                h.proxy.config.sticky = design.session_store.sticky();
-                if h.proxy.config.algorithm != design.lb_algorithm {
-                    h.proxy.set_algorithm(design.lb_algorithm);
-                }
-            }
+            Self::Balancer(b) => reconfigure_balancer(b, ctx, design),
+            Self::KeepalivedLb(h) => reconfigure_balancer(&mut h.proxy, ctx, design),
             Self::Mysql(m) => m.set_sync_mode(ctx, sync_mode(design.replication)),
             Self::Mycat(m) => m.config.switch_type = switch_type(design.switch_type),
             Self::Autoscaler(a) => a.config.enabled = design.autoscaling,
             _ => {}
         }
+    }
+}
+
+/// A different kind of balancer takes that kind's defaults (timeouts, health
+/// checks, what it can read) but keeps the shop's upstreams and weights; the
+/// algorithm and stickiness follow the design.
+fn reconfigure_balancer(b: &mut Balancer, ctx: Option<&mut Ctx<'_, Msg>>, design: &Design) {
+    if b.config.kind != design.balancer_kind {
+        let old = std::mem::take(&mut b.config.weights);
+        let addrs = std::mem::take(&mut b.config.client_addrs);
+        let (max_pending, max_conns) = (b.config.max_pending, b.config.max_conns);
+        let checked_before = b.config.active_check.is_some();
+        b.config = BalancerConfig {
+            weights: old,
+            client_addrs: addrs,
+            max_pending,
+            max_conns,
+            ..BalancerConfig::for_kind(design.balancer_kind)
+        };
+        b.set_algorithm(design.lb_algorithm);
+        // A kind with health checks starts its probe rounds now.
+        if let Some(ctx) = ctx
+            && b.config.active_check.is_some()
+            && !checked_before
+        {
+            b.on_start(ctx);
+        }
+    }
+    b.config.sticky = design.session_store.sticky();
+    if b.config.algorithm != design.lb_algorithm {
+        b.set_algorithm(design.lb_algorithm);
     }
 }
 
