@@ -154,3 +154,15 @@ fn a_centre_that_fails_is_replaced_by_its_twin_without_losing_an_order() {
     let broken: Vec<_> = r.invariants.iter().filter(|i| i.kind == "always" && !i.holds).map(|i| &i.name).collect();
     assert!(broken.is_empty(), "seed {}: {broken:?}", s.seed);
 }
+
+#[test]
+fn a_request_count_stops_the_run_early_and_the_report_says_where() {
+    let s = scenario::parse(EXAMPLE).expect("the example parses");
+    let full = scenario::run(&s);
+    assert_eq!(full.stopped_at_ms, s.duration_ms as f64, "seed {}: without a limit it runs to the end", s.seed);
+    let r = scenario::run_limited(&s, Some(2_000));
+    assert!(r.requests >= 2_000 && r.requests < 2_200, "seed {}: {} requests", s.seed, r.requests);
+    assert!(r.stopped_at_ms < s.duration_ms as f64, "seed {}: stopped at {} ms", s.seed, r.stopped_at_ms);
+    let again = scenario::run_limited(&s, Some(2_000));
+    assert_eq!(r.trace_hash, again.trace_hash, "seed {}: a limited run is as repeatable as a full one", s.seed);
+}

@@ -11,5 +11,6 @@ pub mod report;
 pub mod validate;
 
 pub use format::{LoadChange, Scenario, ScheduledCentre, ScheduledFault, TopologyKind, TopologySpec};
+pub use report::run_limited;
 pub use report::{Report, run};
 pub use validate::{ScenarioError, parse};

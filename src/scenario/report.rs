@@ -17,6 +17,8 @@ use std::collections::BTreeMap;
 
 /// Events per chunk of a headless run (the run is the same whatever the chunking).
 const CHUNK_EVENTS: u64 = 1_000_000;
+/// With a request limit, the run checks it every this much virtual time.
+const LIMIT_SLICE_US: TimeUs = 100 * MS;
 
 /// What a headless run found.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -24,6 +26,10 @@ pub struct Report {
     pub name: String,
     pub seed: u64,
     pub duration_ms: u64,
+    /// Where the run stopped: the duration, or earlier with `--requests`.
+    pub stopped_at_ms: f64,
+    /// Shopper requests that completed, succeeded or failed.
+    pub requests: u64,
     pub events: u64,
     /// 16 hex digits; equal hashes mean identical runs.
     pub trace_hash: String,
@@ -85,6 +91,12 @@ pub fn build(scenario: &Scenario) -> Cluster {
 
 /// Runs a validated scenario to its end and reports.
 pub fn run(scenario: &Scenario) -> Report {
+    run_limited(scenario, None)
+}
+
+/// Runs a validated scenario to its end, or until `max_requests` shopper
+/// requests have completed (succeeded or failed), whichever comes first.
+pub fn run_limited(scenario: &Scenario, max_requests: Option<u64>) -> Report {
     let mut cluster = build(scenario);
     // Load changes are commands at given times: run up to each, then apply it.
     // Load changes and data-centre events are commands at given times: run
@@ -99,16 +111,38 @@ pub fn run(scenario: &Scenario) -> Report {
         .collect();
     commands.sort_by_key(|(at_ms, _)| *at_ms);
     for (at_ms, command) in &commands {
-        run_to(&mut cluster, at_ms * MS);
+        if run_to(&mut cluster, at_ms * MS, max_requests) {
+            return report(scenario, &cluster);
+        }
         // Validation checked every name; a refusal would change nothing.
         let _ = cluster.apply(command);
     }
-    run_to(&mut cluster, scenario.duration_ms * MS);
+    run_to(&mut cluster, scenario.duration_ms * MS, max_requests);
     report(scenario, &cluster)
 }
 
-fn run_to(cluster: &mut Cluster, target_us: TimeUs) {
-    while !cluster.run_until(target_us, CHUNK_EVENTS).reached {}
+/// Runs to `target_us`; true if the request limit was reached first (the
+/// run stops at the end of the 100 ms slice in which it was).
+fn run_to(cluster: &mut Cluster, target_us: TimeUs, max_requests: Option<u64>) -> bool {
+    let Some(limit) = max_requests else {
+        while !cluster.run_until(target_us, CHUNK_EVENTS).reached {}
+        return false;
+    };
+    loop {
+        let slice_end_us = (cluster.sim.now_us() + LIMIT_SLICE_US).min(target_us);
+        while !cluster.run_until(slice_end_us, CHUNK_EVENTS).reached {}
+        if completed_requests(cluster) >= limit {
+            return true;
+        }
+        if slice_end_us >= target_us {
+            return false;
+        }
+    }
+}
+
+fn completed_requests(cluster: &Cluster) -> u64 {
+    let metrics = cluster.sim.metrics();
+    metrics.value("requests-ok") + metrics.value("requests-failed")
 }
 
 fn report(scenario: &Scenario, cluster: &Cluster) -> Report {
@@ -132,6 +166,8 @@ fn report(scenario: &Scenario, cluster: &Cluster) -> Report {
         name: scenario.name.clone(),
         seed: scenario.seed,
         duration_ms: scenario.duration_ms,
+        stopped_at_ms: ms(sim.now_us()),
+        requests: completed_requests(cluster),
         events: sim.events_processed(),
         trace_hash: format!("{:016x}", sim.trace_hash()),
         metrics: sim.metrics().counters().map(|(k, v)| (k.to_string(), v)).collect(),
