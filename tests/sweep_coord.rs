@@ -668,7 +668,7 @@ fn two_phase_world(seed: u64, two_phase: bool) -> World {
     inventory.stock.insert(PRODUCT, IN_STOCK);
     inventory.stock.insert(PROBE_PRODUCT, PROBE_STOCK);
     sim.add_node("inventory", Actor::Participant(inventory));
-    let begin = |product, qty| Wire::Tpc(TpcMsg::Begin { product, qty });
+    let begin = |product, qty| Wire::Tpc(TpcMsg::Begin { product, qty, client_ref: 0 });
     let mut script: Vec<(TimeUs, NodeId, Wire)> = burst_times(&mut rng, ORDERS)
         .into_iter()
         .map(|at_us| (at_us, coordinator, begin(PRODUCT, rng.between(1, 3) as u32)))

@@ -9,12 +9,17 @@
 //! shopper whose session lived here is sent back to the login page. The only
 //! durable field is the boot count, which is stamped into session ids so that
 //! a session from before a crash is recognised as lost, not unknown.
+//! Pages that need the back end (`backend`) hold their thread while the
+//! gateway answers, so a slow back end exhausts the 200 threads.
 //! Never talks to shoppers directly: it answers whoever sent the request.
 
 use super::message::{FailCause, HttpRequest, HttpResponse, Msg, Page, SessionCookie, Status};
 use super::session_store::{Lookup, SESSION_TIMEOUT_US, Session, SessionTable};
 use crate::sim::{Ctx, MS, NodeId, TimeUs, TimerKey};
 use std::collections::{BTreeMap, VecDeque};
+
+pub mod backend;
+pub use backend::{Backend, BackendConfig, FlashSale};
 
 /// Tomcat connector and manager settings; defaults are Tomcat's own.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -31,6 +36,8 @@ pub struct AppServerConfig {
     pub service_mean_extra_us: TimeUs,
     /// `session-timeout` 30 minutes.
     pub session_timeout_us: TimeUs,
+    /// The API gateway behind this server (None: every page answered here).
+    pub backend: Option<BackendConfig>,
 }
 
 impl Default for AppServerConfig {
@@ -42,6 +49,7 @@ impl Default for AppServerConfig {
             service_min_us: 4 * MS,
             service_mean_extra_us: 8 * MS,
             session_timeout_us: SESSION_TIMEOUT_US,
+            backend: None,
         }
     }
 }
@@ -60,6 +68,8 @@ pub struct AppServer {
     pub boots: u32,
     // Volatile (lost on crash): sessions, work in progress, counters of this boot.
     pub sessions: SessionTable,
+    /// Calls to the back end, each holding a thread.
+    pub backend: Option<Backend>,
     /// Requests computing on a core (at most `cpu_cores`).
     jobs: BTreeMap<TimerKey, Job>,
     /// Requests holding a thread, waiting for a core.
@@ -78,10 +88,12 @@ pub struct AppServer {
 impl AppServer {
     pub fn new(config: AppServerConfig) -> Self {
         let sessions = SessionTable::new(config.session_timeout_us);
+        let backend = config.backend.clone().map(Backend::new);
         Self {
             config,
             boots: 0,
             sessions,
+            backend,
             jobs: BTreeMap::new(),
             ready: VecDeque::new(),
             queue: VecDeque::new(),
@@ -93,9 +105,9 @@ impl AppServer {
         }
     }
 
-    /// Threads in use: computing or waiting for a core.
+    /// Threads in use: computing, waiting for a core, or waiting on the back end.
     pub fn busy_workers(&self) -> usize {
-        self.jobs.len() + self.ready.len()
+        self.jobs.len() + self.ready.len() + self.backend.as_ref().map_or(0, Backend::in_flight)
     }
 
     pub fn queued(&self) -> usize {
@@ -112,6 +124,10 @@ impl AppServer {
     }
 
     pub fn on_message(&mut self, ctx: &mut Ctx<'_, Msg>, from: NodeId, msg: Msg) {
+        if let (Msg::Gateway(super::gateway::GatewayMsg::HttpReply(out)), Some(b)) = (msg, &mut self.backend) {
+            let done = b.on_reply(ctx, out);
+            return self.backend_done(ctx, done);
+        }
         let Msg::Request(request) = msg else { return };
         let job = Job { from, request };
         if self.busy_workers() < self.config.max_threads as usize {
@@ -145,15 +161,47 @@ impl AppServer {
     /// A request finished computing: answer; its core goes to the next
     /// waiting thread, and its thread to the next accepted connection.
     pub fn on_timer(&mut self, ctx: &mut Ctx<'_, Msg>, key: TimerKey) {
+        if let Some(b) = &mut self.backend
+            && let Some(done) = b.on_timer(key)
+        {
+            return self.backend_done(ctx, Some(done));
+        }
         let Some(job) = self.jobs.remove(&key) else { return };
         let reply = self.serve(ctx, job.request);
-        self.served += 1;
-        ctx.send(job.from, Msg::Response(reply));
+        // (c) A page that needs the back end: its thread waits on the call.
+        let reply = match &mut self.backend {
+            Some(b) if reply.status == Status::Ok => b.start(ctx, job.from, job.request, reply),
+            _ => Err(reply),
+        };
+        if let Err(reply) = reply {
+            self.served += 1;
+            ctx.send(job.from, Msg::Response(reply));
+        }
         if let Some(next) = self.ready.pop_front() {
             self.begin(ctx, next);
         }
+        if reply.is_err()
+            && let Some(next) = self.queue.pop_front()
+        {
+            self.take_thread(ctx, next);
+        }
+    }
+
+    /// A back-end call ended: answer, and give its thread to the next connection.
+    fn backend_done(&mut self, ctx: &mut Ctx<'_, Msg>, done: Option<(backend::Parked, HttpResponse)>) {
+        let Some((parked, reply)) = done else { return };
+        self.served += 1;
+        ctx.send(parked.from, Msg::Response(reply));
         if let Some(next) = self.queue.pop_front() {
             self.take_thread(ctx, next);
+        }
+    }
+
+    /// The gateway's host refused a back-end call.
+    pub fn on_refused(&mut self, ctx: &mut Ctx<'_, Msg>, msg: Msg) {
+        if let (Msg::Gateway(m), Some(b)) = (msg, &mut self.backend) {
+            let done = b.on_refused(ctx, m);
+            self.backend_done(ctx, done);
         }
     }
 

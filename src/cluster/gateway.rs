@@ -102,6 +102,8 @@ pub struct HttpOut {
     pub status: u16,
     pub reason: Option<GatewayReason>,
     pub body: u32,
+    /// The instance the call went to, if it went upstream.
+    pub upstream: Option<NodeId>,
 }
 
 /// What to do with a request.
@@ -278,7 +280,13 @@ impl Gateway {
             user,
         };
         self.log(entry);
-        Decision::Respond(HttpOut { id: client_id, status: reason.status(), reason: Some(reason), body: 0 })
+        Decision::Respond(HttpOut {
+            id: client_id,
+            status: reason.status(),
+            reason: Some(reason),
+            body: 0,
+            upstream: None,
+        })
     }
 
     /// The RPC answered: convert its result back to HTTP for the client.
@@ -318,7 +326,7 @@ impl Gateway {
             user: p.user,
         };
         self.log(entry);
-        Some((p.client, HttpOut { id: p.client_id, status, reason, body }))
+        Some((p.client, HttpOut { id: p.client_id, status, reason, body, upstream: Some(p.upstream) }))
     }
 
     fn log(&mut self, entry: AccessLogEntry) {

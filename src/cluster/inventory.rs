@@ -59,6 +59,8 @@ pub enum InventoryMsg {
     WriteOk { req: u32 },
     /// The read or write was refused.
     Rejected { req: u32, reason: InventoryFailure },
+    /// Roll back a sale whose transaction aborted: `units` back on the shelf.
+    Return { product: u32, units: u32 },
 }
 
 impl Message for InventoryMsg {
@@ -72,6 +74,7 @@ impl Message for InventoryMsg {
             Self::Write { .. } => "stock-write",
             Self::WriteOk { .. } => "stock-write-ok",
             Self::Rejected { .. } => "stock-write-rejected",
+            Self::Return { .. } => "stock-return",
         }
     }
 }
@@ -148,6 +151,14 @@ impl InventoryStore {
                     InventoryMsg::Rejected { req, reason }
                 }
             },
+            InventoryMsg::Return { product, units } => {
+                if let Some(row) = self.stock.get_mut(&product) {
+                    let units = units.min(row.units_sold);
+                    row.units += units;
+                    row.units_sold -= units;
+                }
+                return;
+            }
             _ => return,
         };
         ctx.send(from, reply.into());

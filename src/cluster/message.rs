@@ -101,16 +101,43 @@ pub enum FailCause {
     SessionNotFound,
     /// The session existed but had timed out.
     SessionExpired,
+    /// The gateway's rate limiter refused the call (429, or 503 fail-closed).
+    RateLimited,
+    /// The gateway found no valid token on a route that needs a login (401).
+    Unauthorized,
+    /// A back-end call did not answer in time: it may or may not have run.
+    UpstreamTimeout,
+    /// No instance of the service was in the caller's list.
+    NoProvider,
+    /// Fewer units left than ordered.
+    OutOfStock,
+    /// The order's transaction was aborted (a vote timed out, a participant was down).
+    TxnAborted,
+    /// The database (MyCat, a MySQL shard, the stock table) failed or did not answer.
+    DatabaseUnavailable,
+    /// The stock lock could not be had in time (row lock wait, ZooKeeper lock lost).
+    LockTimeout,
+    /// The store refused a write whose fencing token was stale.
+    StaleLock,
 }
 
 impl FailCause {
-    pub const ALL: [FailCause; 6] = [
+    pub const ALL: [FailCause; 15] = [
         Self::Refused,
         Self::TimedOut,
         Self::NoLiveUpstream,
         Self::Overloaded,
         Self::SessionNotFound,
         Self::SessionExpired,
+        Self::RateLimited,
+        Self::Unauthorized,
+        Self::UpstreamTimeout,
+        Self::NoProvider,
+        Self::OutOfStock,
+        Self::TxnAborted,
+        Self::DatabaseUnavailable,
+        Self::LockTimeout,
+        Self::StaleLock,
     ];
 
     /// The name of the counter of failures with this cause.
@@ -122,6 +149,15 @@ impl FailCause {
             Self::Overloaded => "failed-overloaded",
             Self::SessionNotFound => "failed-session-not-found",
             Self::SessionExpired => "failed-session-expired",
+            Self::RateLimited => "failed-rate-limited",
+            Self::Unauthorized => "failed-unauthorized",
+            Self::UpstreamTimeout => "failed-upstream-timeout",
+            Self::NoProvider => "failed-no-provider",
+            Self::OutOfStock => "failed-out-of-stock",
+            Self::TxnAborted => "failed-txn-aborted",
+            Self::DatabaseUnavailable => "failed-database-unavailable",
+            Self::LockTimeout => "failed-lock-timeout",
+            Self::StaleLock => "failed-stale-lock",
         }
     }
 
@@ -133,6 +169,15 @@ impl FailCause {
             Self::Overloaded => "server overloaded",
             Self::SessionNotFound => "session not found",
             Self::SessionExpired => "session expired",
+            Self::RateLimited => "rate limited at the gateway",
+            Self::Unauthorized => "not logged in (no valid token)",
+            Self::UpstreamTimeout => "back end did not answer in time (outcome unknown)",
+            Self::NoProvider => "no instance of the service available",
+            Self::OutOfStock => "out of stock",
+            Self::TxnAborted => "order transaction aborted",
+            Self::DatabaseUnavailable => "database unavailable",
+            Self::LockTimeout => "stock lock not obtained in time",
+            Self::StaleLock => "stock write refused: stale lock token",
         }
     }
 }
@@ -150,6 +195,12 @@ pub enum Status {
     Unavailable,
     /// 504: the upstream did not answer in time.
     GatewayTimeout,
+    /// 401: the API gateway wants a valid token.
+    Unauthorized,
+    /// 409: the back end refused the business operation (out of stock, aborted).
+    Conflict,
+    /// 429: the API gateway's rate limiter refused the call.
+    TooManyRequests,
 }
 
 impl Status {
@@ -160,6 +211,9 @@ impl Status {
             Self::BadGateway => 502,
             Self::Unavailable => 503,
             Self::GatewayTimeout => 504,
+            Self::Unauthorized => 401,
+            Self::Conflict => 409,
+            Self::TooManyRequests => 429,
         }
     }
 }
@@ -252,6 +306,9 @@ impl Message for Msg {
                 Status::BadGateway => "502",
                 Status::Unavailable => "503",
                 Status::GatewayTimeout => "504",
+                Status::Unauthorized => "401",
+                Status::Conflict => "409",
+                Status::TooManyRequests => "429",
             },
             _ => "message",
         }

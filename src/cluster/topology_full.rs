@@ -8,35 +8,42 @@
 //! and its participants, the payment → notification queue, MyCat over two
 //! replicated shards, Redis, DNS and a CDN edge per region. Shoppers reach
 //! their region's virtual IP through its router, so keepalived failovers and
-//! split brain reach every request. Resolving the VIP through DNS and the
-//! hops beyond the Tomcats (gateway, services, cache, MyCat) are the next
-//! step; today those layers run their own protocols — heartbeats, adverts,
-//! replication, sessions — beside the traffic, and their invariants are
-//! checked on every event.
+//! split brain reach every request. Every page goes through the real layers:
+//! home, login and cart are answered by Tomcat; search and detail go Tomcat →
+//! gateway → a product instance (from the gateway's registry cache) → cache
+//! and MyCat; an order goes to the order service and through 2PC (`tpc`,
+//! participants order and inventory-1, the stock sold under the ZooKeeper
+//! lock at `inventory-db`); a payment goes to the payment service, MyCat and
+//! the queue, from which the notification service consumes. The design
+//! switches reach the services through `services`. Resolving the VIP through
+//! DNS is the next step: shoppers are given their region's VIP.
 
-use super::app_server::{AppServer, AppServerConfig};
+use super::app_server::{AppServer, AppServerConfig, BackendConfig};
 use super::balancer::{Balancer, BalancerConfig};
 use super::cdn::{CdnConfig, CdnEdge};
+use super::design::{Design, LockDesign};
 use super::dns::{ARecord, Authoritative, AuthoritativeConfig, NameId, Region, Resolver, ResolverConfig};
-use super::gateway::{Gateway, GatewayConfig};
 use super::http_cache::{Origin, OriginConfig};
-use super::inventory::{InventoryService, InventoryServiceConfig, InventoryStore, InventoryStoreConfig};
+use super::inventory::{InventoryStore, InventoryStoreConfig};
 use super::metrics::ShopMetrics;
-use super::mq::{MqBroker, MqBrokerConfig, MqConsumer, MqConsumerConfig, MqPublisher, MqPublisherConfig};
-use super::mycat::{Mycat, MycatConfig};
-use super::node::{ClusterNode, KeepalivedLb, ServiceHost};
+use super::mq::{MqBroker, MqBrokerConfig};
+use super::mycat::Mycat;
+use super::node::{ClusterNode, KeepalivedLb};
 use super::product_cache::CacheStore;
 use super::redis::{RedisConfig, RedisServer};
-use super::registry::{Registry, RegistryClient, RegistryConfig, ServiceKind};
+use super::registry::{Registry, RegistryConfig};
 use super::replication::{MysqlNode, ReplicationConfig};
 use super::shopper::{ShopperConfig, ShopperPool};
 use super::topology::{Cluster, SliceOptions, WAN};
-use super::two_phase::{Resource, TpcCoordinator, TpcCoordinatorConfig, TpcParticipant, TpcParticipantConfig};
+use super::two_phase::{TpcCoordinator, TpcCoordinatorConfig};
 use super::vip_router::VipRouter;
 use super::vrrp::{InitialState, VipEntry, VipTable, VrrpConfig, VrrpRouter};
-use super::zk_lock::{LockClient, LockClientConfig, ZkConfig, ZkServer};
+use super::zk_lock::{ZkConfig, ZkServer};
 use super::{full_properties, properties};
 use crate::sim::{LinkProfile, NodeId, SEC, Sim};
+
+mod services;
+use services::{build_service, gateway, mycat_config};
 
 /// Every node of the default topology, in layer order. Ids are positions here.
 pub const FULL_NODES: [&str; 38] = [
@@ -149,10 +156,6 @@ fn vip_router(master: &str, backup: &str) -> ClusterNode {
     ClusterNode::Vip(Box::new(VipRouter::new(arp, vrid)))
 }
 
-fn service(kind: ServiceKind, subscribes: &[ServiceKind]) -> ServiceHost {
-    ServiceHost::new(kind, RegistryClient::new(RegistryConfig::default(), id("registry"), &[kind], subscribes))
-}
-
 fn mysql(source: Option<&str>) -> ClusterNode {
     let config = ReplicationConfig::default();
     let node = match source {
@@ -166,7 +169,7 @@ fn build_node(name: &str, options: &SliceOptions, metrics: ShopMetrics) -> Clust
     if let Some(node) = build_edge_or_access(name, options, metrics) {
         return node;
     }
-    build_application_or_storage(name)
+    build_application_or_storage(name, &options.design)
 }
 
 fn build_edge_or_access(name: &str, options: &SliceOptions, metrics: ShopMetrics) -> Option<ClusterNode> {
@@ -191,53 +194,33 @@ fn build_edge_or_access(name: &str, options: &SliceOptions, metrics: ShopMetrics
         "lb-south-2" => keepalived("vip-south", "lb-south-1", false, metrics),
         "lb-central-1" => keepalived("vip-central", "lb-central-2", true, metrics),
         "lb-central-2" => keepalived("vip-central", "lb-central-1", false, metrics),
-        "app-1" | "app-2" => ClusterNode::App(AppServer::new(AppServerConfig::default())),
+        "app-1" | "app-2" => {
+            let backend = Some(BackendConfig::new(id("gateway")));
+            ClusterNode::App(AppServer::new(AppServerConfig { backend, ..AppServerConfig::default() }))
+        }
         _ => return None,
     };
     Some(node)
 }
 
-fn build_application_or_storage(name: &str) -> ClusterNode {
-    use ServiceKind as S;
+fn build_application_or_storage(name: &str, design: &Design) -> ClusterNode {
+    if let Some(node) = build_service(name, design) {
+        return node;
+    }
     match name {
-        "gateway" => ClusterNode::Gateway(Box::new(Gateway::new(GatewayConfig::default()))),
+        "gateway" => gateway(design),
         "registry" => ClusterNode::Registry(Box::new(Registry::new(RegistryConfig::default()))),
-        "product-1" | "product-2" => ClusterNode::Service(Box::new(service(S::Product, &[]))),
-        "order" => {
-            let mut host = service(S::Order, &[S::Inventory, S::Payment]);
-            let config = TpcParticipantConfig::default();
-            host.participant = Some(TpcParticipant::new(config, Resource::Orders, id("tpc")));
-            ClusterNode::Service(Box::new(host))
-        }
-        "payment" => {
-            let mut host = service(S::Payment, &[]);
-            host.publisher = Some(MqPublisher::new(MqPublisherConfig::default(), id("mq"), 0));
-            ClusterNode::Service(Box::new(host))
-        }
-        "inventory-1" | "inventory-2" => {
-            let mut host = service(S::Inventory, &[]);
-            let guid = if name == "inventory-1" { 1 } else { 2 };
-            let lock = LockClient::new(LockClientConfig::default(), id("zk"), guid);
-            let config = InventoryServiceConfig::default();
-            host.inventory = Some(InventoryService::new(config, id("inventory-db"), lock));
-            let participant = TpcParticipant::new(TpcParticipantConfig::default(), Resource::Stock, id("tpc"));
-            host.participant = Some(participant);
-            ClusterNode::Service(Box::new(host))
-        }
-        "notification" => {
-            let mut host = service(S::Notification, &[]);
-            host.consumer = Some(MqConsumer::new(MqConsumerConfig::default(), id("mq")));
-            ClusterNode::Service(Box::new(host))
-        }
         "product-cache" => ClusterNode::ProductCache(CacheStore::default()),
         "mq" => ClusterNode::MqBroker(Box::new(MqBroker::new(MqBrokerConfig::default()))),
         "zk" => ClusterNode::Zk(Box::new(ZkServer::new(ZkConfig::default()))),
         "tpc" => {
             let participants = vec![id("order"), id("inventory-1")];
-            ClusterNode::TpcCoordinator(Box::new(TpcCoordinator::new(TpcCoordinatorConfig::default(), participants)))
+            let config = TpcCoordinatorConfig { two_phase: design.two_phase, ..TpcCoordinatorConfig::default() };
+            ClusterNode::TpcCoordinator(Box::new(TpcCoordinator::new(config, participants)))
         }
         "inventory-db" => {
-            let mut store = InventoryStore::new(InventoryStoreConfig::default());
+            let fencing = design.lock == LockDesign::LockWithFencing;
+            let mut store = InventoryStore::new(InventoryStoreConfig { fencing });
             (1..=1000).for_each(|product| store.add_stock(product, 100));
             ClusterNode::InventoryStore(store)
         }
@@ -246,7 +229,7 @@ fn build_application_or_storage(name: &str) -> ClusterNode {
                 vec![id("db-shard1-master"), id("db-shard1-replica")],
                 vec![id("db-shard2-master"), id("db-shard2-replica")],
             ];
-            ClusterNode::Mycat(Box::new(Mycat::new(MycatConfig::default(), groups)))
+            ClusterNode::Mycat(Box::new(Mycat::new(mycat_config(), groups)))
         }
         "db-shard1-master" | "db-shard2-master" => mysql(None),
         "db-shard1-replica" => mysql(Some("db-shard1-master")),

@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 mod participant;
 mod wire;
-pub use participant::{PLogKind, PLogRecord, ParticipantTxn, Resource, TpcParticipant, TpcParticipantConfig};
+pub use participant::{PLogKind, PLogRecord, ParticipantTxn, Resource, TpcParticipant, TpcParticipantConfig, Work};
 use wire::note;
 pub use wire::{AbortReason, TpcEvent, TpcMsg, TpcPhase, TxnOutcome, Vote};
 
@@ -177,8 +177,9 @@ impl TpcCoordinator {
 
     pub fn on_message<M: From<TpcMsg>>(&mut self, ctx: &mut Ctx<'_, M>, from: NodeId, msg: TpcMsg) {
         match msg {
-            TpcMsg::Begin { product, qty } => {
-                self.begin(ctx, Some(from), product, qty);
+            TpcMsg::Begin { product, qty, client_ref } => {
+                let txn = self.begin(ctx, Some(from), product, qty);
+                ctx.send(from, TpcMsg::Begun { client_ref, txn }.into());
             }
             TpcMsg::Vote { txn, vote } => self.on_vote(ctx, from, txn, vote),
             TpcMsg::Ack { txn } => self.on_ack(ctx, from, txn),
