@@ -157,6 +157,8 @@ pub struct Gateway {
     pub http_to_rpc: u64,
     /// RPC results turned back into HTTP responses.
     pub rpc_to_http: u64,
+    /// Forwarded calls answered (by the upstream, a timeout or a refusal).
+    pub forwarded_answered: u64,
     pub responses_by_status: BTreeMap<u16, u64>,
 }
 
@@ -173,6 +175,7 @@ impl Gateway {
             access_log: VecDeque::new(),
             http_to_rpc: 0,
             rpc_to_http: 0,
+            forwarded_answered: 0,
             responses_by_status: BTreeMap::new(),
         }
     }
@@ -309,6 +312,7 @@ impl Gateway {
         body: u32,
     ) -> Option<(NodeId, HttpOut)> {
         let p = self.pending.remove(&call_id)?;
+        self.forwarded_answered += 1;
         let status = reason.map_or(200, GatewayReason::status);
         let converted = reason.is_none() || matches!(reason, Some(GatewayReason::Upstream(_)));
         if converted {

@@ -16,6 +16,7 @@ pub mod gateway;
 pub mod gateway_host;
 pub mod http_cache;
 pub mod inventory;
+pub mod journey_properties;
 pub mod lb_algorithm;
 pub mod message;
 pub mod metrics;

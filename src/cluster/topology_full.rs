@@ -39,7 +39,7 @@ use super::two_phase::{TpcCoordinator, TpcCoordinatorConfig};
 use super::vip_router::VipRouter;
 use super::vrrp::{InitialState, VipEntry, VipTable, VrrpConfig, VrrpRouter};
 use super::zk_lock::{ZkConfig, ZkServer};
-use super::{full_properties, properties};
+use super::{full_properties, journey_properties, properties};
 use crate::sim::{LinkProfile, NodeId, SEC, Sim};
 
 mod services;
@@ -121,6 +121,7 @@ impl Cluster {
         }
         properties::register(sim.properties_mut());
         full_properties::register(sim.properties_mut());
+        journey_properties::register(sim.properties_mut());
         sim.start();
         Self { sim, metrics, xiaoming: id("xiaoming") }
     }

@@ -108,11 +108,11 @@ impl Backend {
     ) -> Result<(), HttpResponse> {
         let key = (request.client, request.shopper);
         let (path, arg) = match request.page {
-            Page::Home | Page::Login => return Err(reply),
+            Page::Home | Page::Login => return Err(self.local(request.page, reply)),
             Page::AddToCart => {
                 let product = self.viewing.get(&key).copied().unwrap_or_else(|| self.pick_product(ctx));
                 self.carts.insert(key, product);
-                return Err(reply);
+                return Err(self.local(request.page, reply));
             }
             Page::Search => ("/api/product/search", 0),
             Page::Detail => {
@@ -127,7 +127,7 @@ impl Backend {
             // An empty cart after a lost session: nothing to pay.
             Page::Pay => match self.orders.get(&key) {
                 Some(&order) => ("/api/pay", order),
-                None => return Err(reply),
+                None => return Err(self.local(request.page, reply)),
             },
         };
         let token = request.session.map(|_| AuthToken::issue(self.config.token_secret, request.shopper));
@@ -137,6 +137,12 @@ impl Backend {
         ctx.send(self.config.gateway, GatewayMsg::Http { id, path, token, arg }.into());
         ctx.set_timer(timer_key(id), self.config.read_timeout_us);
         Ok(())
+    }
+
+    /// A page answered by Tomcat itself, counted with the others.
+    fn local(&mut self, page: Page, reply: HttpResponse) -> HttpResponse {
+        *self.answers.entry((page, reply.status.code())).or_insert(0) += 1;
+        reply
     }
 
     fn pick_product<M>(&self, ctx: &mut Ctx<'_, M>) -> u32 {
