@@ -271,3 +271,35 @@ fn orders_without_a_valid_token_are_refused_at_the_gateway() {
         "seed {seed}: a 401 names the gateway"
     );
 }
+
+/// The gateway's limiter, set far below the shop's traffic (5 calls a
+/// second per service): limited calls are answered 429 at the gateway with
+/// the reason, and switched off nothing is limited.
+#[test]
+fn the_gateway_rate_limiter_answers_429_naming_the_gateway() {
+    use clusterlab::cluster::design::RateLimitDesign;
+    use clusterlab::cluster::rate_limit::{Algorithm, RateLimitConfig, StorePolicy, TokenBucketConfig, WindowConfig};
+    let bucket = TokenBucketConfig { replenish_per_s: 5, burst_capacity: 5, ..TokenBucketConfig::default() };
+    let cases = [
+        (RateLimitDesign::Off, None),
+        (RateLimitDesign::TokenBucket, Some(Algorithm::TokenBucket(bucket))),
+        (RateLimitDesign::SlidingWindow, Some(Algorithm::SlidingWindow(WindowConfig { limit: 5, window_us: SEC }))),
+    ];
+    let seed = 11;
+    for (design, algorithm) in cases {
+        let mut c = build(seed, Design { rate_limit: design, ..Design::default() }, SHOPPERS);
+        if let (ClusterNode::Gateway(g), Some(algorithm)) = (c.sim.node_mut(id("gateway")), algorithm) {
+            g.gateway.config.rate_limit = Some(RateLimitConfig { algorithm, store_policy: StorePolicy::FailOpen });
+        }
+        run(&mut c, 30 * SEC, seed);
+        let r = report(&c);
+        let limited = c.metric("failed-rate-limited");
+        assert_eq!(limited > 0, algorithm.is_some(), "seed {seed}, {design:?}: {r:?}");
+        let named = failure_records(&c)
+            .iter()
+            .all(|&(_, node, cause)| cause != FailCause::RateLimited || node == id("gateway"));
+        assert!(named, "seed {seed}, {design:?}: a 429 names the gateway");
+        assert_eq!(r.answers.get(&(Page::Search, 429)).copied().unwrap_or(0) > 0, algorithm.is_some(), "seed {seed}");
+        assert_eq!(broken(&c), Vec::<String>::new(), "seed {seed}, {design:?}");
+    }
+}
