@@ -144,6 +144,7 @@ fn the_product_cache_switch_decides_whether_detail_pages_hit_the_cache() {
         let mut c = build(seed, design, SHOPPERS);
         run(&mut c, 60 * SEC, seed);
         let r = report(&c);
+        println!("seed {seed}, cache {cache:?}: {r:?}");
         assert_eq!(broken(&c), Vec::<String>::new(), "seed {seed}, cache {cache:?}");
         assert!(r.ok(Page::Detail) > 50, "seed {seed}, cache {cache:?}: {r:?}");
         assert_eq!(r.cache_hits > 0, hits, "seed {seed}, cache {cache:?}: {r:?}");
@@ -161,6 +162,7 @@ fn a_crashed_product_instance_fails_requests_until_the_gateway_learns_it() {
         let mut c = build(seed, Design::default(), SHOPPERS);
         c.sim.schedule_fault(20 * SEC, Fault::Crash { node: id("product-1") });
         run(&mut c, 50 * SEC, seed);
+        println!("seed {seed}, product-1 crashed at 20 s, at 50 s: {:?}", report(&c));
         let refused: Vec<_> = (failure_records(&c).into_iter())
             .filter(|&(at, node, cause)| at >= 20 * SEC && node == id("product-1") && cause == FailCause::Refused)
             .collect();
@@ -204,6 +206,7 @@ fn a_coordinator_crash_mid_order_leaves_participants_blocked_in_doubt() {
         let failed_before = c.metric("requests-failed");
         run(&mut c, t + 10 * SEC, seed);
         let blocked = in_doubt(&c, "order") + in_doubt(&c, "inventory-1");
+        println!("seed {seed}, tpc crashed at {t} µs, 10 s later: {blocked} in doubt, {:?}", report(&c));
         assert!(blocked > 0, "seed {seed}: the in-doubt transaction was resolved without its coordinator");
         let causes: Vec<FailCause> =
             failure_records(&c).into_iter().filter(|&(at, ..)| at > t).map(|(_, _, cause)| cause).collect();
@@ -242,6 +245,9 @@ fn a_flash_sale_oversells_without_the_lock_and_not_with_fencing() {
             (row.supplied_units, row.units) = (30, 30);
         }
         run(&mut c, 60 * SEC, seed);
+        if let ClusterNode::InventoryStore(s) = c.sim.node(id("inventory-db")) {
+            println!("seed {seed}, lock {lock:?}: product 7 {:?}, {:?}", s.stock[&7], report(&c).failures);
+        }
         let violated = broken(&c).iter().any(|b| b.starts_with("no-oversold-stock"));
         assert_eq!(violated, oversold, "seed {seed}, lock {lock:?}: {:?}", broken(&c));
         if !oversold {
