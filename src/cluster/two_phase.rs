@@ -340,20 +340,23 @@ impl TpcCoordinator {
 /// aborted at another, and none that the coordinator has ended committed at
 /// some participants only. Participants still in doubt (blocked) are allowed.
 pub fn check_atomicity(coordinator: &TpcCoordinator, participants: &[&TpcParticipant]) -> Result<(), String> {
-    let mut committed_at: BTreeMap<u32, usize> = BTreeMap::new();
-    let mut aborted_at: BTreeMap<u32, usize> = BTreeMap::new();
+    // (txn, committed) for every participant's last non-PREPARED record, sorted:
+    // checked after every event, so sorted vectors rather than maps.
+    let mut finals: Vec<(u32, bool)> = Vec::new();
     for p in participants {
-        for (txn, kind) in p.final_states() {
-            let counter = if kind == PLogKind::Committed { &mut committed_at } else { &mut aborted_at };
-            *counter.entry(txn).or_default() += 1;
-        }
+        let mut last: Vec<(u32, usize, PLogKind)> = p.log.iter().enumerate().map(|(i, r)| (r.txn, i, r.kind)).collect();
+        last.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+        last.dedup_by_key(|e| e.0);
+        finals
+            .extend(last.into_iter().filter(|e| e.2 != PLogKind::Prepared).map(|e| (e.0, e.2 == PLogKind::Committed)));
     }
-    if let Some(txn) = committed_at.keys().find(|t| aborted_at.contains_key(t)) {
-        return Err(format!("txn {txn}: committed at one participant, aborted at another"));
+    finals.sort_unstable();
+    if let Some(w) = finals.windows(2).find(|w| w[0].0 == w[1].0 && w[0].1 != w[1].1) {
+        return Err(format!("txn {}: committed at one participant, aborted at another", w[0].0));
     }
     let ended = coordinator.log.iter().filter(|r| r.kind == CLogKind::End).map(|r| r.txn);
     for txn in ended {
-        let n = committed_at.get(&txn).copied().unwrap_or(0);
+        let n = finals.partition_point(|&f| f <= (txn, true)) - finals.partition_point(|&f| f < (txn, true));
         if n > 0 && n < participants.len() {
             return Err(format!("txn {txn}: ended with {n} of {} participants committed", participants.len()));
         }
