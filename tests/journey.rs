@@ -181,11 +181,15 @@ fn a_crashed_product_instance_fails_requests_until_the_gateway_learns_it() {
     }
 }
 
-fn in_doubt(c: &Cluster, name: &str) -> usize {
+fn doubts(c: &Cluster, name: &str) -> Vec<u32> {
     match c.sim.node(id(name)) {
-        ClusterNode::Service(s) => s.participant.as_ref().map_or(0, |p| p.in_doubt().len()),
-        _ => 0,
+        ClusterNode::Service(s) => s.participant.as_ref().map_or(Vec::new(), |p| p.in_doubt()),
+        _ => Vec::new(),
     }
+}
+
+fn in_doubt(c: &Cluster, name: &str) -> usize {
+    doubts(c, name).len()
 }
 
 /// The coordinator crashes while a transaction is in doubt: the participant
@@ -215,9 +219,14 @@ fn a_coordinator_crash_mid_order_leaves_participants_blocked_in_doubt() {
             causes.iter().any(|c| matches!(c, FailCause::UpstreamTimeout | FailCause::Refused)),
             "seed {seed}: {causes:?}"
         );
+        let blocked_txns = [doubts(&c, "order"), doubts(&c, "inventory-1")];
         c.sim.inject(Fault::Restart { node: id("tpc") });
         run(&mut c, t + 20 * SEC, seed);
-        assert_eq!(in_doubt(&c, "order") + in_doubt(&c, "inventory-1"), 0, "seed {seed}: still blocked after recovery");
+        // New orders may be in doubt for a few ms; the blocked ones are resolved.
+        let still = [doubts(&c, "order"), doubts(&c, "inventory-1")];
+        for (before, after) in blocked_txns.iter().zip(&still) {
+            assert!(before.iter().all(|t| !after.contains(t)), "seed {seed}: {before:?} still blocked: {after:?}");
+        }
         assert_eq!(broken(&c), Vec::<String>::new(), "seed {seed}");
     }
 }

@@ -5,14 +5,24 @@
 //! gateway's instance list of each service is replaced by the client's cached
 //! list (Spring Cloud LoadBalancer over the discovery client's cache). A
 //! crashed instance therefore keeps getting calls until the registry marks it
-//! unhealthy and the next refetch brings the new list. Never decides health
-//! and never picks an instance: the registry and the gateway do.
+//! unhealthy and the next refetch brings the new list. The shop was running
+//! before the simulation starts, so the gateway is built knowing the
+//! instances; a (re)started gateway waits `FIRST_FETCH_US` for the services
+//! to register before its first fetch, as a gateway is only put in service
+//! once its discovery client is warm. Never decides health and never picks
+//! an instance: the registry and the gateway do.
 
 use super::gateway::Gateway;
 use super::message::Msg;
 use super::registry::RegistryClient;
 use super::timer_tag;
-use crate::sim::{Ctx, NodeId, TimerKey};
+use crate::sim::{Ctx, NodeId, SEC, TimeUs, TimerKey};
+
+/// How long after boot the first fetch goes out.
+pub const FIRST_FETCH_US: TimeUs = SEC;
+
+/// The first-fetch timer, beside the gateway's call timers (call ids are u32).
+const FIRST_FETCH: TimerKey = timer_tag::key(timer_tag::GATEWAY, 1 << 40);
 
 /// The gateway node.
 #[derive(Clone, Debug)]
@@ -23,7 +33,7 @@ pub struct GatewayHost {
 
 impl GatewayHost {
     pub fn on_start(&mut self, ctx: &mut Ctx<'_, Msg>) {
-        self.registry.on_start(ctx);
+        ctx.set_timer(FIRST_FETCH, FIRST_FETCH_US);
     }
 
     pub fn on_crash(&mut self) {
@@ -51,7 +61,9 @@ impl GatewayHost {
     }
 
     pub fn on_timer(&mut self, ctx: &mut Ctx<'_, Msg>, key: TimerKey) {
-        if timer_tag::tag_of(key) == timer_tag::REGISTRY {
+        if key == FIRST_FETCH {
+            self.registry.on_start(ctx);
+        } else if timer_tag::tag_of(key) == timer_tag::REGISTRY {
             self.registry.on_timer(ctx, key);
         } else {
             self.gateway.on_timer(ctx, key);

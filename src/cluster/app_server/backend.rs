@@ -207,6 +207,18 @@ impl Backend {
     }
 }
 
+/// The status a downstream failure is answered with: 409 for a business
+/// refusal (sold out, aborted, lock), 504 for an unknown outcome, else 503.
+const fn status_of(cause: FailCause) -> Status {
+    match cause {
+        FailCause::OutOfStock | FailCause::TxnAborted | FailCause::LockTimeout | FailCause::StaleLock => {
+            Status::Conflict
+        }
+        FailCause::UpstreamTimeout | FailCause::TimedOut => Status::GatewayTimeout,
+        _ => Status::Unavailable,
+    }
+}
+
 fn timer_key(call: u32) -> TimerKey {
     timer_tag::key(APP_BACKEND, u64::from(call))
 }
@@ -228,7 +240,7 @@ fn explain(gateway: NodeId, upstream: Option<NodeId>, reason: Option<GatewayReas
         Some(G::Upstream(RpcFailure::Overloaded)) => (Status::Unavailable, at_upstream, FailCause::Overloaded),
         Some(G::Upstream(RpcFailure::NoProvider)) => (Status::Unavailable, at_upstream, FailCause::NoProvider),
         Some(G::Upstream(RpcFailure::Biz(biz))) => match biz {
-            BizError::Downstream { at, cause } => (Status::Conflict, at, cause),
+            BizError::Downstream { at, cause } => (status_of(cause), at, cause),
             BizError::InsufficientStock => (Status::Conflict, at_upstream, FailCause::OutOfStock),
             BizError::NotFound | BizError::PaymentDeclined => (Status::Conflict, at_upstream, FailCause::TxnAborted),
         },

@@ -41,7 +41,12 @@ pub fn gateway(design: &Design) -> ClusterNode {
     let config = GatewayConfig { rate_limit: rate_limit(design.rate_limit), ..GatewayConfig::default() };
     let subscribes = [ServiceKind::Product, ServiceKind::Order, ServiceKind::Payment];
     let registry = RegistryClient::new(RegistryConfig::default(), id("registry"), &[], &subscribes);
-    ClusterNode::Gateway(Box::new(GatewayHost { gateway: Gateway::new(config), registry }))
+    let mut gateway = Gateway::new(config);
+    // The shop was running before the simulation starts: the gateway knows its instances.
+    gateway.set_instances(ServiceKind::Product, &[id("product-1"), id("product-2")]);
+    gateway.set_instances(ServiceKind::Order, &[id("order")]);
+    gateway.set_instances(ServiceKind::Payment, &[id("payment")]);
+    ClusterNode::Gateway(Box::new(GatewayHost { gateway, registry }))
 }
 
 /// One limiter per service, sized for the shop's services (the SCG
