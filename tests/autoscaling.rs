@@ -30,14 +30,14 @@ fn world(seed: u64, enabled: bool) -> Sim<ClusterNode> {
     let config = BalancerConfig { sticky: false, ..BalancerConfig::default() };
     let mut lb = Balancer::new(config, apps.clone(), metrics);
     apps[2..].iter().for_each(|&a| lb.set_in_rotation(a, false));
-    sim.add_node("lb", ClusterNode::Balancer(lb));
+    sim.add_node("lb", ClusterNode::Balancer(Box::new(lb)));
     for i in 0..apps.len() {
         let config = AppServerConfig { service_min_us: 50 * MS, service_mean_extra_us: 50 * MS, ..Default::default() };
         let mut app = AppServer::new(config);
         if i >= 2 {
             app.power = Power::Off;
         }
-        sim.add_node(format!("app-{}", i + 1), ClusterNode::App(app));
+        sim.add_node(format!("app-{}", i + 1), ClusterNode::App(Box::new(app)));
     }
     let config = AutoscalerConfig { enabled, max_servers: 4, ..AutoscalerConfig::default() };
     sim.add_node("autoscaler", ClusterNode::Autoscaler(Box::new(Autoscaler::new(config, apps, vec![LB], 2))));

@@ -126,3 +126,49 @@ mod live {
         assert_eq!((c.design, c.sim.trace_hash()), (design, hash), "refused, and nothing happened");
     }
 }
+
+mod live_flow {
+    use clusterlab::cluster::command::Command;
+    use clusterlab::cluster::node::ClusterNode;
+    use clusterlab::cluster::service_host::Flow;
+    use clusterlab::cluster::topology::{Cluster, SliceOptions};
+    use clusterlab::cluster::topology_full::id;
+    use clusterlab::sim::SEC;
+
+    fn cache_hits(c: &Cluster) -> u64 {
+        match c.sim.node(id("product-cache")) {
+            ClusterNode::ProductCache(store) => store.hits,
+            _ => panic!("product-cache"),
+        }
+    }
+
+    #[test]
+    fn the_services_switches_take_effect_while_orders_flow() {
+        let seed = 21;
+        let mut c = Cluster::full(&SliceOptions { seed, shoppers: 60, surge_capacity: 60, ..SliceOptions::default() });
+        c.run_until(30 * SEC, u64::MAX);
+        let hits_before = cache_hits(&c);
+        assert!(hits_before > 0, "seed {seed}: the cache serves detail pages");
+        for (switch, value) in [("product-cache", "off"), ("lock", "off"), ("two-phase", "off"), ("rate-limit", "off")]
+        {
+            c.apply(&Command::SetSwitch { switch: switch.into(), value: value.into() }).expect(switch);
+        }
+        c.run_until(50 * SEC, u64::MAX);
+        assert_eq!(cache_hits(&c), hits_before, "seed {seed}: with the cache off no read reaches it");
+        let ClusterNode::Service(inv) = c.sim.node(id("inventory-1")) else { panic!("inventory-1") };
+        assert!(!inv.inventory.as_ref().expect("inventory").config.use_lock, "seed {seed}: purchases stop locking");
+        let ClusterNode::InventoryStore(store) = c.sim.node(id("inventory-db")) else { panic!("inventory-db") };
+        assert!(!store.config.fencing, "seed {seed}: the store stops checking tokens");
+        let ClusterNode::TpcCoordinator(tpc) = c.sim.node(id("tpc")) else { panic!("tpc") };
+        assert!(!tpc.config.two_phase, "seed {seed}: the coordinator stops preparing");
+        let ClusterNode::Service(order) = c.sim.node(id("order")) else { panic!("order") };
+        assert!(
+            matches!(&order.flow, Some(Flow::Order(o)) if !o.two_phase),
+            "seed {seed}: the order service sells by RPC"
+        );
+        let ClusterNode::Gateway(g) = c.sim.node(id("gateway")) else { panic!("gateway") };
+        assert!(g.gateway.config.rate_limit.is_none() && g.gateway.limiters.is_empty(), "seed {seed}: no limiter");
+        let ok = c.sim.metrics().value("requests-ok");
+        assert!(ok > 1_000, "seed {seed}: the shop kept serving through the switches ({ok} pages)");
+    }
+}

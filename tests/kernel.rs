@@ -841,6 +841,9 @@ fn always_keeps_its_first_violation_and_sometimes_records_first_sighting() {
     for case in PROPERTY_CASES {
         let mut sim = world(1, LinkProfile::fixed(ms(1)), vec![Probe::ticker(1, ms(10), case.pings), Probe::echo()]);
         sim.properties_mut().always("fewer-than-three", n1_handled_fewer_than_three);
+        // The same check, told it reads only the echo node: skipped after the
+        // ticker's events, it must still break at exactly the same event.
+        sim.properties_mut().always_watching("fewer-than-three-watching", n1_handled_fewer_than_three, |p| p.echo);
         sim.properties_mut().always("boots-le-incarnation", n1_never_boots_more_than_its_incarnation);
         sim.properties_mut().sometimes("n1-restarted", |v| v.lifecycles[1].incarnation > 1);
         schedule(&mut sim, case.faults);
@@ -861,6 +864,8 @@ fn check_properties(sim: &Sim<Probe>, case: &PropertyCase) {
         assert_eq!(v.reason, "n1 handled 3 since boot", "{}", case.name);
         assert_eq!(props.first_broken().map(|b| b.name), Some("fewer-than-three"), "{}", case.name);
     }
+    let watching = props.verdict("fewer-than-three-watching").expect("registered");
+    assert_eq!(watching.first_violation, always.first_violation, "{}: watching gives the same verdict", case.name);
     let fine = props.verdict("boots-le-incarnation").expect("registered");
     assert!(fine.holds && fine.first_violation.is_none(), "{}: a sound invariant broke", case.name);
     let sometimes = props.verdict("n1-restarted").expect("registered");

@@ -829,7 +829,7 @@ fn tpc_world(two_phase: bool, stock: u32, qty: u32) -> Sim<Actor> {
     let mut inventory = participant(Resource::Stock);
     inventory.stock.insert(7, stock);
     sim.add_node("inventory", Actor::Participant(inventory));
-    let script = vec![(0, COORD, Wire::Tpc(TpcMsg::Begin { product: 7, qty }))];
+    let script = vec![(0, COORD, Wire::Tpc(TpcMsg::Begin { product: 7, qty, client_ref: 0 }))];
     sim.add_node("client", Actor::Driver(Driver { script, got: Vec::new() }));
     sim
 }
@@ -881,15 +881,19 @@ fn two_pc_commit_path_in_protocol_order() {
         .filter(|e| e.kind == TraceKind::Deliver)
         .map(|e| e.label)
         .collect();
-    let wire = ["2pc-begin", "2pc-can-commit", "2pc-can-commit", "2pc-vote-yes", "2pc-vote-yes"];
-    assert_eq!(labels[..5], wire, "phase 1 on the wire");
+    // The client hears its transaction id (`begun`) as phase 1 starts.
+    let wire = ["2pc-begin", "2pc-can-commit", "2pc-can-commit", "2pc-begun", "2pc-vote-yes", "2pc-vote-yes"];
+    assert_eq!(labels[..6], wire, "phase 1 on the wire");
     let wire = ["2pc-do-commit", "2pc-do-commit", "2pc-have-committed", "2pc-have-committed", "2pc-outcome"];
-    assert_eq!(labels[5..], wire, "phase 2 on the wire");
+    assert_eq!(labels[6..], wire, "phase 2 on the wire");
     assert_eq!(participant(&sim, STOCK).stock[&7], 3);
     assert!(participant(&sim, ORDERS).orders.contains(&1));
     assert_eq!(
         driver(&sim, NodeId(3)).got,
-        vec![(10 * MS, Wire::Tpc(TpcMsg::Outcome { txn: 1, outcome: TxnOutcome::Committed }))]
+        vec![
+            (2 * MS, Wire::Tpc(TpcMsg::Begun { client_ref: 0, txn: 1 })),
+            (10 * MS, Wire::Tpc(TpcMsg::Outcome { txn: 1, outcome: TxnOutcome::Committed }))
+        ]
     );
     assert!(atomic(&sim).is_ok());
 }

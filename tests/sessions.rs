@@ -421,7 +421,7 @@ fn sweep_redis_never_loses_a_session_replicated_only_by_the_real_rule_sticky_doe
 
 fn apps(c: &Cluster) -> impl Iterator<Item = &clusterlab::cluster::app_server::AppServer> {
     c.node_ids().filter_map(|id| match c.sim.node(id) {
-        ClusterNode::App(a) => Some(a),
+        ClusterNode::App(a) => Some(&**a),
         _ => None,
     })
 }

@@ -31,12 +31,12 @@ use clusterlab::cluster::inventory::{
 };
 use clusterlab::cluster::mq::{
     MqBroker, MqBrokerConfig, MqConsumer, MqConsumerConfig, MqMsg, MqPublisher, MqPublisherConfig,
-    check_confirmed_acked_or_dead_lettered, check_notified_once,
+    check_confirmed_acked_or_dead_lettered, check_notified_once, check_notified_once_recent,
 };
 use clusterlab::cluster::timer_tag::{self, SHOP};
 use clusterlab::cluster::two_phase::{
     AbortReason, Resource, TpcCoordinator, TpcCoordinatorConfig, TpcMsg, TpcParticipant, TpcParticipantConfig,
-    TpcPhase, TxnOutcome, check_atomicity,
+    TpcPhase, TxnOutcome, check_atomicity, check_atomicity_recent,
 };
 use clusterlab::cluster::zk_lock::{LockClient, ZkConfig, ZkMsg, ZkServer};
 use clusterlab::sim::invariant::{AlwaysCheck, SometimesCheck, Violation};
@@ -257,7 +257,7 @@ const INVENTORY_ALWAYS: &[(&str, AlwaysCheck<Actor>)] = &[
 const TWO_PHASE_ALWAYS: &[(&str, AlwaysCheck<Actor>)] = &[("2pc-atomicity", atomicity)];
 const QUEUE_ALWAYS: &[(&str, AlwaysCheck<Actor>)] = &[
     ("confirmed-acked-or-dead-lettered", |v| check_confirmed_acked_or_dead_lettered(broker_of(v.nodes))),
-    ("notified-once", |v| check_notified_once(&consumers_of(v.nodes).map(|(_, c)| c).collect::<Vec<_>>())),
+    ("notified-once", notified_once),
 ];
 
 const INVENTORY_WITNESSES: &[Witness] = &[
@@ -345,9 +345,33 @@ fn design(name: &str) -> &'static Design {
 
 // ---- invariants and witnesses over the run's view ------------------------------
 
+/// The exact check; the cluster runs the per-event one, so every sweep step
+/// also proves the two agree.
+fn notified_once(v: &View<'_, Actor>) -> Result<(), String> {
+    let consumers: Vec<_> = consumers_of(v.nodes).map(|(_, c)| c).collect();
+    let (exact, recent) = (check_notified_once(&consumers), check_notified_once_recent(&consumers));
+    assert_eq!(
+        exact.is_ok(),
+        recent.is_ok(),
+        "at {} µs the per-event check disagrees: {exact:?} vs {recent:?}",
+        v.now_us
+    );
+    exact
+}
+
+/// The exact check over the whole logs; the cluster runs the incremental one
+/// after every event, so every sweep step also proves the two agree.
 fn atomicity(v: &View<'_, Actor>) -> Result<(), String> {
     let participants: Vec<&TpcParticipant> = participants_of(v.nodes).map(|(_, p)| p).collect();
-    check_atomicity(coordinator_of(v.nodes), &participants)
+    let exact = check_atomicity(coordinator_of(v.nodes), &participants);
+    let recent = check_atomicity_recent(coordinator_of(v.nodes), &participants);
+    assert_eq!(
+        exact.is_ok(),
+        recent.is_ok(),
+        "at {} µs the per-event 2PC check disagrees: {exact:?} vs {recent:?}",
+        v.now_us
+    );
+    exact
 }
 
 /// A service still believes it holds the lock, but ZooKeeper has expired its
@@ -470,7 +494,7 @@ fn two_phase_world(seed: u64, two_phase: bool) -> World {
     inventory.stock.insert(PRODUCT, IN_STOCK);
     inventory.stock.insert(PROBE_PRODUCT, PROBE_STOCK);
     sim.add_node("inventory", Actor::Participant(inventory));
-    let begin = |product, qty| Wire::Tpc(TpcMsg::Begin { product, qty });
+    let begin = |product, qty| Wire::Tpc(TpcMsg::Begin { product, qty, client_ref: 0 });
     let mut script: Vec<(TimeUs, NodeId, Wire)> = burst_times(&mut rng, ORDERS)
         .into_iter()
         .map(|at_us| (at_us, coordinator, begin(PRODUCT, rng.between(1, 3) as u32)))

@@ -9,12 +9,14 @@
 //! `session-store` design), computes on a core, and is answered. The only
 //! durable field is the boot count, which is stamped into session ids so that
 //! a session from before a crash is recognised as lost, not unknown.
+//! Pages that need the back end (`backend`) hold their thread while the
+//! gateway answers, so a slow back end exhausts the 200 threads.
 //! Never talks to shoppers directly: it answers whoever sent the request.
 
 mod sessions;
 
 use super::autoscaler::Power;
-use super::message::{FailCause, HttpRequest, Msg, Status};
+use super::message::{FailCause, HttpRequest, HttpResponse, Msg, Page, Status};
 use super::metrics::ShopMetrics;
 use super::session_store::SESSION_TIMEOUT_US;
 use super::timer_tag;
@@ -22,6 +24,9 @@ use crate::sim::{Ctx, MS, NodeId, TimeUs, TimerKey};
 use sessions::{Resumed, failure};
 pub use sessions::{SessionConfig, SessionCounts, Sessions, redis_key, redis_value};
 use std::collections::{BTreeMap, VecDeque};
+
+pub mod backend;
+pub use backend::{Backend, BackendConfig, FlashSale};
 
 /// Tomcat connector and manager settings; defaults are Tomcat's own.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,6 +43,8 @@ pub struct AppServerConfig {
     pub service_mean_extra_us: TimeUs,
     /// `session-timeout` 30 minutes.
     pub session_timeout_us: TimeUs,
+    /// The API gateway behind this server (None: every page answered here).
+    pub backend: Option<BackendConfig>,
 }
 
 impl Default for AppServerConfig {
@@ -49,6 +56,7 @@ impl Default for AppServerConfig {
             service_min_us: 4 * MS,
             service_mean_extra_us: 8 * MS,
             session_timeout_us: SESSION_TIMEOUT_US,
+            backend: None,
         }
     }
 }
@@ -68,6 +76,8 @@ pub struct AppServer {
     /// The session manager (its memory is volatile, its counters kept).
     pub sessions: Sessions,
     // Volatile (lost on crash): work in progress, counters of this boot.
+    /// Calls to the back end, each holding a thread.
+    pub backend: Option<Backend>,
     /// Requests computing on a core (at most `cpu_cores`).
     jobs: BTreeMap<TimerKey, Job>,
     /// Requests holding a thread, waiting for a core.
@@ -87,10 +97,12 @@ pub struct AppServer {
 impl AppServer {
     pub fn new(config: AppServerConfig) -> Self {
         let sessions = Sessions::new(SessionConfig::default(), config.session_timeout_us, None);
+        let backend = config.backend.clone().map(Backend::new);
         Self {
             config,
             boots: 0,
             sessions,
+            backend,
             jobs: BTreeMap::new(),
             ready: VecDeque::new(),
             queue: VecDeque::new(),
@@ -108,9 +120,12 @@ impl AppServer {
         self
     }
 
-    /// Threads in use: computing, waiting for a core, or waiting for the session store.
+    /// Threads in use: computing, waiting for a core, for the session store or on the back end.
     pub fn busy_workers(&self) -> usize {
-        self.jobs.len() + self.ready.len() + self.sessions.parked()
+        self.jobs.len()
+            + self.ready.len()
+            + self.sessions.parked()
+            + self.backend.as_ref().map_or(0, Backend::in_flight)
     }
 
     pub fn queued(&self) -> usize {
@@ -134,6 +149,10 @@ impl AppServer {
         // A machine that is off answers nothing: no process listens.
         if self.power != Power::On {
             return;
+        }
+        if let (Msg::Gateway(super::gateway::GatewayMsg::HttpReply(out)), Some(b)) = (msg, &mut self.backend) {
+            let done = b.on_reply(ctx, out);
+            return self.backend_done(ctx, done);
         }
         let Msg::Request(request) = msg else {
             let resumed = self.sessions.on_message(ctx, from, msg);
@@ -181,8 +200,12 @@ impl AppServer {
         }
     }
 
-    /// A peer's or the session store's host refused a connection.
+    /// A peer's, the session store's or the gateway's host refused a connection.
     pub fn on_refused(&mut self, ctx: &mut Ctx<'_, Msg>, to: NodeId, msg: Msg) {
+        if let (Msg::Gateway(m), Some(b)) = (msg, &mut self.backend) {
+            let done = b.on_refused(ctx, m);
+            return self.backend_done(ctx, done);
+        }
         let resumed = self.sessions.on_refused(ctx, to, msg);
         self.resume(ctx, resumed);
     }
@@ -203,13 +226,37 @@ impl AppServer {
             let resumed = self.sessions.on_timer(ctx, key);
             return self.resume(ctx, resumed);
         }
+        if let Some(b) = &mut self.backend
+            && let Some(done) = b.on_timer(key)
+        {
+            return self.backend_done(ctx, Some(done));
+        }
         let Some(job) = self.jobs.remove(&key) else { return };
         let reply = self.sessions.finish(ctx, job.request, self.boots);
-        self.served += 1;
-        ctx.send(job.from, Msg::Response(reply));
+        // (c) A page that needs the back end: its thread waits on the call.
+        let reply = match &mut self.backend {
+            Some(b) if reply.status == Status::Ok => b.start(ctx, job.from, job.request, reply),
+            _ => Err(reply),
+        };
+        if let Err(reply) = reply {
+            self.served += 1;
+            ctx.send(job.from, Msg::Response(reply));
+        }
         if let Some(next) = self.ready.pop_front() {
             self.begin(ctx, next);
         }
+        if reply.is_err()
+            && let Some(next) = self.queue.pop_front()
+        {
+            self.take_thread(ctx, next);
+        }
+    }
+
+    /// A back-end call ended: answer, and give its thread to the next connection.
+    fn backend_done(&mut self, ctx: &mut Ctx<'_, Msg>, done: Option<(backend::Parked, HttpResponse)>) {
+        let Some((parked, reply)) = done else { return };
+        self.served += 1;
+        ctx.send(parked.from, Msg::Response(reply));
         if let Some(next) = self.queue.pop_front() {
             self.take_thread(ctx, next);
         }

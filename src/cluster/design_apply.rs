@@ -1,7 +1,8 @@
 //! Putting a design into effect: on every node at build time, and live when a reader flips a switch.
 //!
 //! Owns the mapping from each switch to the settings of the mechanisms it
-//! governs — the balancers' kind, algorithm and stickiness, MySQL's semi-sync
+//! governs — the balancers' kind, algorithm and stickiness, the gateway's
+//! rate limiter, the product cache, the lock and fencing, 2PC, MySQL's semi-sync
 //! plugin, MyCat's `switchType` — and `Cluster::set_switch`, the live path:
 //! the new design is checked first (a bad switch or value changes nothing),
 //! then every node is reconfigured as an operator would (an nginx reload, `SET
@@ -10,12 +11,14 @@
 //! a mechanism decides: it only sets what their configuration files would.
 
 use super::balancer::{Balancer, BalancerConfig};
-use super::design::{Design, ReplicationDesign, SwitchDesign, SwitchError};
+use super::design::{CacheDesign, Design, LockDesign, ReplicationDesign, SwitchDesign, SwitchError};
 use super::message::Msg;
 use super::mycat::SwitchType;
 use super::node::ClusterNode;
 use super::replication::SyncMode;
+use super::service_host::{Flow, ServiceHost};
 use super::topology::Cluster;
+use super::topology_full::services;
 use crate::sim::{Ctx, NodeId, Process, Sim};
 
 impl ClusterNode {
@@ -28,6 +31,17 @@ impl ClusterNode {
             Self::Mysql(m) => m.set_sync_mode(ctx, sync_mode(design.replication)),
             Self::Mycat(m) => m.config.switch_type = switch_type(design.switch_type),
             Self::Autoscaler(a) => a.config.enabled = design.autoscaling,
+            Self::Gateway(g) => {
+                let limits = services::rate_limit(design.rate_limit);
+                if g.gateway.config.rate_limit != limits {
+                    // Spring Cloud Gateway rebuilds its filters on a refresh: new buckets.
+                    g.gateway.config.rate_limit = limits;
+                    g.gateway.limiters.clear();
+                }
+            }
+            Self::Service(s) => reconfigure_service(s, design),
+            Self::InventoryStore(store) => store.config.fencing = design.lock == LockDesign::LockWithFencing,
+            Self::TpcCoordinator(c) => c.config.two_phase = design.two_phase,
             _ => {}
         }
     }
@@ -61,6 +75,24 @@ fn reconfigure_balancer(b: &mut Balancer, ctx: Option<&mut Ctx<'_, Msg>>, design
     b.config.sticky = design.session_store.sticky();
     if b.config.algorithm != design.lb_algorithm {
         b.set_algorithm(design.lb_algorithm);
+    }
+}
+
+/// The services' switches: the product cache, the lock, 2PC at the order
+/// service. Work in progress finishes the way it began.
+fn reconfigure_service(s: &mut ServiceHost, design: &Design) {
+    if let Some(inventory) = &mut s.inventory {
+        inventory.set_use_lock(design.lock != LockDesign::Off);
+    }
+    match &mut s.flow {
+        Some(Flow::Product(p)) => {
+            p.cache_on = design.product_cache != CacheDesign::Off;
+            if let Some(aside) = &mut p.aside {
+                aside.config.guard = services::stampede_guard(design.product_cache);
+            }
+        }
+        Some(Flow::Order(o)) => o.two_phase = design.two_phase,
+        _ => {}
     }
 }
 

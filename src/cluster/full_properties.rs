@@ -7,10 +7,10 @@
 use super::ClusterNode;
 use super::balancer::{check_connections_match_pending, check_pending_bounded};
 use super::inventory::{check_no_oversell, check_tokens_monotonic};
-use super::mq::{check_confirmed_acked_or_dead_lettered, check_notified_once};
+use super::mq::{check_confirmed_acked_or_dead_lettered, check_notified_once_recent};
 use super::product_cache::check_never_served_expired;
 use super::replication::{MysqlNode, check_no_acked_write_lost, check_single_writer};
-use super::two_phase::check_atomicity;
+use super::two_phase::check_atomicity_recent;
 use super::vrrp::{Freeze, VrrpRouter, check_one_vip_owner_per_epoch};
 use crate::sim::invariant::Properties;
 use crate::sim::{NodeId, View};
@@ -30,44 +30,71 @@ pub const READ_STALENESS_BOUNDED: &str = "read-staleness-within-slave-threshold"
 pub const LIMITER_BOUND: &str = "limiter-accepts-within-bound";
 
 pub fn register(p: &mut Properties<ClusterNode>) {
-    p.always(NO_OVERSOLD_STOCK, |v| {
-        each(v, |n| if let ClusterNode::InventoryStore(s) = n { check_no_oversell(s) } else { Ok(()) })
+    use ClusterNode as N;
+    p.always_watching(
+        NO_OVERSOLD_STOCK,
+        |v| each(v, |n| if let N::InventoryStore(s) = n { check_no_oversell(s) } else { Ok(()) }),
+        |n| matches!(n, N::InventoryStore(_)),
+    );
+    p.always_watching(
+        LOCK_TOKENS_MONOTONIC,
+        |v| each(v, |n| if let N::InventoryStore(s) = n { check_tokens_monotonic(s) } else { Ok(()) }),
+        |n| matches!(n, N::InventoryStore(_)),
+    );
+    p.always_watching(TWO_PC_ATOMIC, two_pc_atomic, |n| {
+        matches!(n, N::TpcCoordinator(_) | N::TpcParticipant(_) | N::Service(_))
     });
-    p.always(LOCK_TOKENS_MONOTONIC, |v| {
-        each(v, |n| if let ClusterNode::InventoryStore(s) = n { check_tokens_monotonic(s) } else { Ok(()) })
-    });
-    p.always(TWO_PC_ATOMIC, two_pc_atomic);
-    p.always(NO_ACKED_WRITE_LOST, |v| mysql_groups(v, check_no_acked_write_lost));
-    p.always(ONE_WRITABLE_MASTER, |v| mysql_groups(v, check_single_writer));
+    p.always_watching(NO_ACKED_WRITE_LOST, |v| mysql_groups(v, check_no_acked_write_lost), is_mysql);
+    p.always_watching(ONE_WRITABLE_MASTER, |v| mysql_groups(v, check_single_writer), is_mysql);
+    // Reads the routers' clocks and lifecycles: checked after every event.
     p.always(ONE_VIP_OWNER, one_vip_owner);
-    p.always(MQ_CONFIRMED_ACCOUNTED, |v| {
-        each(v, |n| if let ClusterNode::MqBroker(b) = n { check_confirmed_acked_or_dead_lettered(b) } else { Ok(()) })
-    });
-    p.always(NOTIFIED_ONCE, notified_once);
-    p.always(NO_EXPIRED_CACHE_SERVED, |v| {
-        each(v, |n| if let ClusterNode::ProductCache(c) = n { check_never_served_expired(c) } else { Ok(()) })
-    });
-    p.always(BALANCER_BOOKKEEPING, |v| {
-        each(v, |n| match n.balancer() {
-            Some(lb) => check_pending_bounded(lb).and_then(|()| check_connections_match_pending(lb)),
-            None => Ok(()),
-        })
-    });
-    p.always(READ_STALENESS_BOUNDED, read_staleness_bounded);
-    p.always(LIMITER_BOUND, |v| {
-        each(v, |n| match n {
-            ClusterNode::Gateway(g) => match g.limiters.values().find_map(|l| l.bound_violation.clone()) {
-                Some(why) => Err(why),
+    p.always_watching(
+        MQ_CONFIRMED_ACCOUNTED,
+        |v| each(v, |n| if let N::MqBroker(b) = n { check_confirmed_acked_or_dead_lettered(b) } else { Ok(()) }),
+        |n| matches!(n, N::MqBroker(_)),
+    );
+    p.always_watching(NOTIFIED_ONCE, notified_once, |n| matches!(n, N::MqConsumer(_) | N::Service(_)));
+    p.always_watching(
+        NO_EXPIRED_CACHE_SERVED,
+        |v| each(v, |n| if let N::ProductCache(c) = n { check_never_served_expired(c) } else { Ok(()) }),
+        |n| matches!(n, N::ProductCache(_)),
+    );
+    p.always_watching(
+        BALANCER_BOOKKEEPING,
+        |v| {
+            each(v, |n| match n.balancer() {
+                Some(lb) => check_pending_bounded(lb).and_then(|()| check_connections_match_pending(lb)),
                 None => Ok(()),
-            },
-            _ => Ok(()),
-        })
-    });
-    p.always(REDIS_NO_ACKED_WRITE_LOST, |v| {
-        let servers: Vec<_> =
-            v.nodes.iter().filter_map(|n| if let ClusterNode::Redis(r) = n { Some(&**r) } else { None }).collect();
-        if servers.is_empty() { Ok(()) } else { super::redis::check_no_acked_write_lost(&servers) }
-    });
+            })
+        },
+        |n| n.balancer().is_some(),
+    );
+    p.always_watching(READ_STALENESS_BOUNDED, read_staleness_bounded, is_mysql);
+    p.always_watching(LIMITER_BOUND, limiter_bound, |n| matches!(n, N::Gateway(_)));
+    p.always_watching(
+        REDIS_NO_ACKED_WRITE_LOST,
+        |v| {
+            let servers: Vec<_> =
+                v.nodes.iter().filter_map(|n| if let N::Redis(r) = n { Some(&**r) } else { None }).collect();
+            if servers.is_empty() { Ok(()) } else { super::redis::check_no_acked_write_lost(&servers) }
+        },
+        |n| matches!(n, N::Redis(_)),
+    );
+}
+
+fn is_mysql(node: &ClusterNode) -> bool {
+    matches!(node, ClusterNode::Mysql(_))
+}
+
+/// Invariant 9 over every gateway limiter (each watches its own accepts).
+fn limiter_bound(view: &View<'_, ClusterNode>) -> Result<(), String> {
+    each(view, |n| match n {
+        ClusterNode::Gateway(g) => match g.gateway.limiters.values().find_map(|l| l.bound_violation.clone()) {
+            Some(why) => Err(why),
+            None => Ok(()),
+        },
+        _ => Ok(()),
+    })
 }
 
 /// Applies a per-node check to every node, naming the first that fails.
@@ -88,7 +115,10 @@ fn two_pc_atomic(view: &View<'_, ClusterNode>) -> Result<(), String> {
             _ => None,
         })
         .collect();
-    each(view, |n| if let ClusterNode::TpcCoordinator(c) = n { check_atomicity(c, &participants) } else { Ok(()) })
+    each(
+        view,
+        |n| if let ClusterNode::TpcCoordinator(c) = n { check_atomicity_recent(c, &participants) } else { Ok(()) },
+    )
 }
 
 fn notified_once(view: &View<'_, ClusterNode>) -> Result<(), String> {
@@ -101,7 +131,7 @@ fn notified_once(view: &View<'_, ClusterNode>) -> Result<(), String> {
             _ => None,
         })
         .collect();
-    if consumers.is_empty() { Ok(()) } else { check_notified_once(&consumers) }
+    if consumers.is_empty() { Ok(()) } else { check_notified_once_recent(&consumers) }
 }
 
 /// Each MyCat's data hosts form replication groups; a check runs per group.

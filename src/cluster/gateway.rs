@@ -102,6 +102,8 @@ pub struct HttpOut {
     pub status: u16,
     pub reason: Option<GatewayReason>,
     pub body: u32,
+    /// The instance the call went to, if it went upstream.
+    pub upstream: Option<NodeId>,
 }
 
 /// What to do with a request.
@@ -155,6 +157,8 @@ pub struct Gateway {
     pub http_to_rpc: u64,
     /// RPC results turned back into HTTP responses.
     pub rpc_to_http: u64,
+    /// Forwarded calls answered (by the upstream, a timeout or a refusal).
+    pub forwarded_answered: u64,
     pub responses_by_status: BTreeMap<u16, u64>,
 }
 
@@ -171,6 +175,7 @@ impl Gateway {
             access_log: VecDeque::new(),
             http_to_rpc: 0,
             rpc_to_http: 0,
+            forwarded_answered: 0,
             responses_by_status: BTreeMap::new(),
         }
     }
@@ -278,7 +283,13 @@ impl Gateway {
             user,
         };
         self.log(entry);
-        Decision::Respond(HttpOut { id: client_id, status: reason.status(), reason: Some(reason), body: 0 })
+        Decision::Respond(HttpOut {
+            id: client_id,
+            status: reason.status(),
+            reason: Some(reason),
+            body: 0,
+            upstream: None,
+        })
     }
 
     /// The RPC answered: convert its result back to HTTP for the client.
@@ -301,6 +312,7 @@ impl Gateway {
         body: u32,
     ) -> Option<(NodeId, HttpOut)> {
         let p = self.pending.remove(&call_id)?;
+        self.forwarded_answered += 1;
         let status = reason.map_or(200, GatewayReason::status);
         let converted = reason.is_none() || matches!(reason, Some(GatewayReason::Upstream(_)));
         if converted {
@@ -318,7 +330,7 @@ impl Gateway {
             user: p.user,
         };
         self.log(entry);
-        Some((p.client, HttpOut { id: p.client_id, status, reason, body }))
+        Some((p.client, HttpOut { id: p.client_id, status, reason, body, upstream: Some(p.upstream) }))
     }
 
     fn log(&mut self, entry: AccessLogEntry) {

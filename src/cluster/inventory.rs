@@ -65,6 +65,8 @@ pub enum InventoryMsg {
     WriteOk { req: u32 },
     /// The read or write was refused.
     Rejected { req: u32, reason: InventoryFailure },
+    /// Roll back a sale whose transaction aborted: `units` back on the shelf.
+    Return { product: u32, units: u32 },
 }
 
 impl Message for InventoryMsg {
@@ -77,7 +79,8 @@ impl Message for InventoryMsg {
             Self::ReadOk { .. } => "stock-read-ok",
             Self::Write { .. } => "stock-write",
             Self::WriteOk { .. } => "stock-write-ok",
-            Self::Rejected { .. } => "stock-rejected",
+            Self::Rejected { .. } => "stock-write-rejected",
+            Self::Return { .. } => "stock-return",
         }
     }
 }
@@ -121,6 +124,11 @@ pub struct InventoryStore {
     pub token_regressions: u64,
     pub writes_rejected: u64,
     pub reads_rejected: u64,
+    /// Units sold over every product (kept as writes land: the invariants
+    /// read it after every event).
+    total_sold: u64,
+    /// The first product a write left oversold, if any.
+    pub first_oversold: Option<u32>,
 }
 
 impl InventoryStore {
@@ -136,7 +144,7 @@ impl InventoryStore {
     }
 
     pub fn units_sold(&self) -> u64 {
-        self.stock.values().map(|r| u64::from(r.units_sold)).sum()
+        self.total_sold
     }
 
     pub fn units_oversold(&self) -> u64 {
@@ -161,6 +169,15 @@ impl InventoryStore {
                     InventoryMsg::Rejected { req, reason }
                 }
             },
+            InventoryMsg::Return { product, units } => {
+                if let Some(row) = self.stock.get_mut(&product) {
+                    let units = units.min(row.units_sold);
+                    row.units += units;
+                    row.units_sold -= units;
+                    self.total_sold -= u64::from(units);
+                }
+                return;
+            }
             _ => return,
         };
         ctx.send(from, reply.into());
@@ -203,13 +220,18 @@ impl InventoryStore {
         let row = self.stock.get_mut(&product).ok_or(InventoryFailure::UnknownProduct)?;
         row.units = units;
         row.units_sold += sold;
+        self.total_sold += u64::from(sold);
+        if row.units_oversold() > 0 && self.first_oversold.is_none() {
+            self.first_oversold = Some(product);
+        }
         Ok(())
     }
 }
 
 /// Invariant "no oversold stock": no product sold beyond its supply.
 pub fn check_no_oversell(store: &InventoryStore) -> Result<(), String> {
-    match store.stock.iter().find(|(_, row)| row.units_oversold() > 0) {
+    let first = store.first_oversold.and_then(|p| Some((p, store.stock.get(&p)?)));
+    match first {
         Some((product, row)) => Err(format!(
             "product {product}: {} units sold of {} supplied ({} oversold)",
             row.units_sold,

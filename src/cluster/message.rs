@@ -108,15 +108,31 @@ pub enum FailCause {
     DnsLookupFailed,
     /// A write reached a database that is read-only (a replica).
     DatabaseReadOnly,
-    /// The database's host refused the connection.
-    DatabaseDown,
     /// The central session store (Redis) refused, failed or did not answer in
     /// time: the page needs a session and none could be read or written.
     SessionStoreUnavailable,
+    /// The gateway's rate limiter refused the call (429, or 503 fail-closed).
+    RateLimited,
+    /// The gateway found no valid token on a route that needs a login (401).
+    Unauthorized,
+    /// A back-end call did not answer in time: it may or may not have run.
+    UpstreamTimeout,
+    /// No instance of the service was in the caller's list.
+    NoProvider,
+    /// Fewer units left than ordered.
+    OutOfStock,
+    /// The order's transaction was aborted (a vote timed out, a participant was down).
+    TxnAborted,
+    /// The database (MyCat, a MySQL shard, the stock table) failed or did not answer.
+    DatabaseUnavailable,
+    /// The stock lock could not be had in time (row lock wait, ZooKeeper lock lost).
+    LockTimeout,
+    /// The store refused a write whose fencing token was stale.
+    StaleLock,
 }
 
 impl FailCause {
-    pub const ALL: [FailCause; 10] = [
+    pub const ALL: [FailCause; 18] = [
         Self::Refused,
         Self::TimedOut,
         Self::NoLiveUpstream,
@@ -125,8 +141,16 @@ impl FailCause {
         Self::SessionExpired,
         Self::DnsLookupFailed,
         Self::DatabaseReadOnly,
-        Self::DatabaseDown,
         Self::SessionStoreUnavailable,
+        Self::RateLimited,
+        Self::Unauthorized,
+        Self::UpstreamTimeout,
+        Self::NoProvider,
+        Self::OutOfStock,
+        Self::TxnAborted,
+        Self::DatabaseUnavailable,
+        Self::LockTimeout,
+        Self::StaleLock,
     ];
 
     /// The name of the counter of failures with this cause.
@@ -140,8 +164,16 @@ impl FailCause {
             Self::SessionExpired => "failed-session-expired",
             Self::DnsLookupFailed => "failed-dns-lookup",
             Self::DatabaseReadOnly => "failed-database-read-only",
-            Self::DatabaseDown => "failed-database-down",
             Self::SessionStoreUnavailable => "failed-session-store-unavailable",
+            Self::RateLimited => "failed-rate-limited",
+            Self::Unauthorized => "failed-unauthorized",
+            Self::UpstreamTimeout => "failed-upstream-timeout",
+            Self::NoProvider => "failed-no-provider",
+            Self::OutOfStock => "failed-out-of-stock",
+            Self::TxnAborted => "failed-txn-aborted",
+            Self::DatabaseUnavailable => "failed-database-unavailable",
+            Self::LockTimeout => "failed-lock-timeout",
+            Self::StaleLock => "failed-stale-lock",
         }
     }
 
@@ -155,8 +187,16 @@ impl FailCause {
             Self::SessionExpired => "session expired",
             Self::DnsLookupFailed => "DNS lookup failed",
             Self::DatabaseReadOnly => "database is read-only",
-            Self::DatabaseDown => "database down",
             Self::SessionStoreUnavailable => "session store unavailable",
+            Self::RateLimited => "rate limited at the gateway",
+            Self::Unauthorized => "not logged in (no valid token)",
+            Self::UpstreamTimeout => "back end did not answer in time (outcome unknown)",
+            Self::NoProvider => "no instance of the service available",
+            Self::OutOfStock => "out of stock",
+            Self::TxnAborted => "order transaction aborted",
+            Self::DatabaseUnavailable => "database unavailable",
+            Self::LockTimeout => "stock lock not obtained in time",
+            Self::StaleLock => "stock write refused: stale lock token",
         }
     }
 }
@@ -176,6 +216,12 @@ pub enum Status {
     Unavailable,
     /// 504: the upstream did not answer in time.
     GatewayTimeout,
+    /// 401: the API gateway wants a valid token.
+    Unauthorized,
+    /// 409: the back end refused the business operation (out of stock, aborted).
+    Conflict,
+    /// 429: the API gateway's rate limiter refused the call.
+    TooManyRequests,
 }
 
 impl Status {
@@ -187,6 +233,9 @@ impl Status {
             Self::BadGateway => 502,
             Self::Unavailable => 503,
             Self::GatewayTimeout => 504,
+            Self::Unauthorized => 401,
+            Self::Conflict => 409,
+            Self::TooManyRequests => 429,
         }
     }
 }
@@ -286,6 +335,9 @@ impl Message for Msg {
                 Status::BadGateway => "502",
                 Status::Unavailable => "503",
                 Status::GatewayTimeout => "504",
+                Status::Unauthorized => "401",
+                Status::Conflict => "409",
+                Status::TooManyRequests => "429",
             },
             _ => "message",
         }

@@ -20,7 +20,9 @@ use std::collections::{BTreeMap, VecDeque};
 mod channel;
 mod consumer;
 pub use channel::Channel;
-pub use consumer::{MqConsumer, MqConsumerConfig, MqPublisher, MqPublisherConfig, check_notified_once};
+pub use consumer::{
+    MqConsumer, MqConsumerConfig, MqPublisher, MqPublisherConfig, check_notified_once, check_notified_once_recent,
+};
 
 /// Why a message was dead-lettered (`x-first-death-reason`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

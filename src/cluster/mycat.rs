@@ -105,6 +105,8 @@ pub struct Mycat {
     pub routes: VecDeque<RouteRecord>,
     pub queries_ok: u64,
     pub queries_failed: u64,
+    /// Queries without the shard key, sent to every shard and merged.
+    pub scatter_gathers: u64,
     queries: BTreeMap<u32, Pending>,
     calls: BTreeMap<u32, Call>,
     next_id: u32,
@@ -127,6 +129,7 @@ impl Mycat {
             routes: VecDeque::new(),
             queries_ok: 0,
             queries_failed: 0,
+            scatter_gathers: 0,
             queries: BTreeMap::new(),
             calls: BTreeMap::new(),
             next_id: 0,
@@ -167,7 +170,10 @@ impl Mycat {
             failure: None,
         };
         let shards: Vec<u16> = match sql.shard_key() {
-            None => (0..self.data_hosts.len() as u16).collect(),
+            None => {
+                self.scatter_gathers += 1;
+                (0..self.data_hosts.len() as u16).collect()
+            }
             Some(key) => match self.config.rule.shard_of(key).filter(|&s| usize::from(s) < self.data_hosts.len()) {
                 Some(shard) => vec![shard],
                 None => {

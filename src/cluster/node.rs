@@ -14,17 +14,17 @@ use super::cdn::CdnEdge;
 use super::dns::{Authoritative, Resolver};
 use super::dns_entry::DnsEntry;
 use super::dr::DrController;
-use super::gateway::Gateway;
+use super::gateway_host::GatewayHost;
 use super::http_cache::Origin;
-use super::inventory::InventoryService;
 use super::inventory::InventoryStore;
 use super::message::Msg;
-use super::mq::{MqBroker, MqConsumer, MqPublisher};
+use super::mq::{MqBroker, MqConsumer};
 use super::mycat::Mycat;
 use super::product_cache::CacheStore;
 use super::redis::{RedisServer, Sentinel};
-use super::registry::{Registry, RegistryClient, ServiceKind};
+use super::registry::Registry;
 use super::replication::MysqlNode;
+pub use super::service_host::ServiceHost;
 use super::shopper::ShopperPool;
 use super::site_front::SiteFront;
 use super::timer_tag;
@@ -41,39 +41,19 @@ pub struct KeepalivedLb {
     pub router: VrrpRouter,
 }
 
-/// A microservice instance: it registers with the registry and heartbeats,
-/// and runs the client side of the mechanisms its service uses — a 2PC
-/// participant (order, inventory), the inventory purchase with its ZooKeeper
-/// lock client, the MQ publisher (payment) or consumer (notification).
-#[derive(Clone, Debug)]
-pub struct ServiceHost {
-    pub kind: ServiceKind,
-    pub registry: RegistryClient,
-    pub participant: Option<TpcParticipant>,
-    pub inventory: Option<InventoryService>,
-    pub publisher: Option<MqPublisher>,
-    pub consumer: Option<MqConsumer>,
-}
-
-impl ServiceHost {
-    pub fn new(kind: ServiceKind, registry: RegistryClient) -> Self {
-        Self { kind, registry, participant: None, inventory: None, publisher: None, consumer: None }
-    }
-}
-
 /// Every kind of node in the model.
 #[derive(Clone, Debug)]
 pub enum ClusterNode {
     Shoppers(ShopperPool),
-    Balancer(Balancer),
+    Balancer(Box<Balancer>),
     KeepalivedLb(Box<KeepalivedLb>),
     Vip(Box<VipRouter>),
-    App(AppServer),
+    App(Box<AppServer>),
     Dns(Authoritative),
     Resolver(Resolver),
     Cdn(Box<CdnEdge>),
     Origin(Origin),
-    Gateway(Box<Gateway>),
+    Gateway(Box<GatewayHost>),
     Registry(Box<Registry>),
     Service(Box<ServiceHost>),
     ProductCache(CacheStore),
@@ -157,6 +137,7 @@ impl Node for ClusterNode {
             Self::Vip(n) => n.on_start(ctx),
             Self::App(n) => n.on_start(ctx),
             Self::Registry(n) => n.on_start(ctx),
+            Self::Gateway(n) => n.on_start(ctx),
             Self::Service(s) => s.on_start(ctx),
             Self::Zk(n) => n.on_start(ctx),
             Self::TpcCoordinator(n) => n.on_start(ctx),
@@ -174,7 +155,6 @@ impl Node for ClusterNode {
             | Self::Resolver(_)
             | Self::Cdn(_)
             | Self::Origin(_)
-            | Self::Gateway(_)
             | Self::ProductCache(_)
             | Self::InventoryStore(_) => {}
         }
@@ -225,28 +205,6 @@ impl Node for ClusterNode {
             Self::DrController(n) => n.on_crash(),
             // The stock table is durable: a crash loses nothing of it.
             Self::InventoryStore(_) => {}
-        }
-    }
-}
-
-impl ServiceHost {
-    fn on_start(&mut self, ctx: &mut Ctx<'_, Msg>) {
-        self.registry.on_start(ctx);
-        if let Some(p) = &mut self.participant {
-            p.on_start(ctx);
-        }
-        if let Some(c) = &mut self.consumer {
-            c.on_start(ctx);
-        }
-    }
-
-    fn on_crash(&mut self) {
-        self.registry.on_crash();
-        self.participant.iter_mut().for_each(TpcParticipant::on_crash);
-        self.inventory.iter_mut().for_each(InventoryService::on_crash);
-        self.consumer.iter_mut().for_each(MqConsumer::on_crash);
-        if let Some(p) = &mut self.publisher {
-            p.on_crash();
         }
     }
 }

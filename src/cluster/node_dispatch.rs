@@ -7,7 +7,7 @@
 
 use super::autoscaler::AutoscaleMsg;
 use super::message::Msg;
-use super::node::{ClusterNode, ServiceHost, is_vrrp_timer};
+use super::node::{ClusterNode, is_vrrp_timer};
 use super::timer_tag;
 use crate::sim::{Ctx, NodeId, TimerKey};
 
@@ -36,10 +36,9 @@ pub(super) fn deliver(node: &mut ClusterNode, ctx: C<'_, '_>, from: NodeId, msg:
         (N::Cdn(n), Msg::HttpCache(m)) => n.on_message(ctx, from, m),
         (N::Cdn(n), Msg::Cdn(m)) => n.on_cdn_message(ctx, from, m),
         (N::Origin(n), Msg::HttpCache(m)) => n.on_message(ctx, from, m),
-        (N::Gateway(n), Msg::Gateway(m)) => n.on_message(ctx, from, m),
-        (N::Gateway(n), Msg::Rpc(m)) => n.on_rpc(ctx, from, m),
+        (N::Gateway(n), m) => n.on_message(ctx, from, m),
         (N::Registry(n), Msg::Registry(m)) => n.on_message(ctx, from, m),
-        (N::Service(s), m) => service_message(s, ctx, from, m),
+        (N::Service(s), m) => s.on_message(ctx, from, m),
         (N::ProductCache(n), Msg::Cache(m)) => n.on_message(ctx, from, m),
         (N::Zk(n), Msg::Zk(m)) => n.on_message(ctx, from, m),
         (N::InventoryStore(n), Msg::Inventory(m)) => n.on_message(ctx, from, m),
@@ -52,46 +51,6 @@ pub(super) fn deliver(node: &mut ClusterNode, ctx: C<'_, '_>, from: NodeId, msg:
         (N::Mysql(n), Msg::Mysql(m)) => n.on_message(ctx, from, m),
         (N::Redis(n), Msg::Redis(m)) => n.on_message(ctx, from, m),
         (N::Sentinel(n), Msg::Redis(m)) => n.on_message(ctx, from, m),
-        _ => {}
-    }
-}
-
-fn service_message(s: &mut ServiceHost, ctx: C<'_, '_>, from: NodeId, msg: Msg) {
-    match msg {
-        Msg::Registry(m) => s.registry.on_message(ctx, from, m),
-        Msg::Tpc(m) => {
-            if let Some(p) = &mut s.participant {
-                p.on_message(ctx, from, m);
-            }
-        }
-        Msg::Inventory(m) => {
-            if let Some(i) = &mut s.inventory {
-                i.on_message(ctx, from, m);
-            }
-        }
-        Msg::Zk(m) => {
-            if let Some(i) = &mut s.inventory {
-                i.on_zk_message(ctx, m);
-            }
-        }
-        Msg::Mq(m) => {
-            if let Some(c) = &mut s.consumer {
-                c.on_message(ctx, m);
-            } else if let Some(p) = &mut s.publisher {
-                p.on_message(ctx, m);
-            }
-        }
-        _ => {}
-    }
-}
-
-fn service_timer(s: &mut ServiceHost, ctx: C<'_, '_>, key: TimerKey) {
-    match timer_tag::tag_of(key) {
-        timer_tag::REGISTRY => s.registry.on_timer(ctx, key),
-        timer_tag::TWO_PC_PARTICIPANT => s.participant.iter_mut().for_each(|p| p.on_timer(ctx, key)),
-        timer_tag::ZK | timer_tag::INVENTORY => s.inventory.iter_mut().for_each(|i| i.on_timer(ctx, key)),
-        timer_tag::MQ_CONSUMER => s.consumer.iter_mut().for_each(|c| c.on_timer(ctx, key)),
-        timer_tag::MQ_BROKER => s.publisher.iter_mut().for_each(|p| p.on_timer(ctx, key)),
         _ => {}
     }
 }
@@ -114,7 +73,7 @@ pub(super) fn timer(node: &mut ClusterNode, ctx: C<'_, '_>, key: TimerKey) {
         N::Cdn(n) => n.on_timer(ctx, key),
         N::Gateway(n) => n.on_timer(ctx, key),
         N::Registry(n) => n.on_timer(ctx, key),
-        N::Service(s) => service_timer(s, ctx, key),
+        N::Service(s) => s.on_timer(ctx, key),
         N::Zk(n) => n.on_timer(ctx, key),
         N::TpcCoordinator(n) => n.on_timer(ctx, key),
         N::TpcParticipant(n) => n.on_timer(ctx, key),
@@ -137,13 +96,8 @@ pub(super) fn refused(node: &mut ClusterNode, ctx: C<'_, '_>, to: NodeId, msg: M
         (N::Vip(n), m) => n.on_refused(ctx, to, m),
         (N::Resolver(n), Msg::Dns(m)) => n.on_refused(ctx, to, m),
         (N::Cdn(n), Msg::HttpCache(m)) => n.on_refused(ctx, to, m),
-        (N::Gateway(n), Msg::Rpc(m)) => n.on_refused(ctx, to, m),
-        (N::Service(s), Msg::Registry(m)) => s.registry.on_refused(to, m),
-        (N::Service(s), Msg::Mq(m)) => {
-            if let Some(c) = &mut s.consumer {
-                c.on_refused(ctx, to, m);
-            }
-        }
+        (N::Gateway(n), m) => n.on_refused(ctx, to, m),
+        (N::Service(s), m) => s.on_refused(ctx, to, m),
         (N::TpcCoordinator(n), Msg::Tpc(m)) => n.on_refused(ctx, to, m),
         (N::MqBroker(n), Msg::Mq(m)) => n.on_refused(ctx, to, m),
         (N::MqConsumer(n), Msg::Mq(m)) => n.on_refused(ctx, to, m),

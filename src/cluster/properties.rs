@@ -30,7 +30,7 @@ pub fn register(properties: &mut Properties<ClusterNode>) {
 }
 
 fn apps<'v>(view: &'v View<'_, ClusterNode>) -> impl Iterator<Item = (usize, &'v super::app_server::AppServer)> {
-    view.nodes.iter().enumerate().filter_map(|(i, n)| if let ClusterNode::App(a) = n { Some((i, a)) } else { None })
+    view.nodes.iter().enumerate().filter_map(|(i, n)| if let ClusterNode::App(a) = n { Some((i, &**a)) } else { None })
 }
 
 /// Fidelity invariant 6: with the Redis store, while Redis keeps its data

@@ -143,7 +143,7 @@ impl SiteFront {
     /// The database's host refused the connection: fail at once.
     pub fn on_refused(&mut self, ctx: &mut Ctx<'_, Msg>, _to: NodeId, msg: Msg) {
         if let Msg::Mysql(MysqlMsg::Write { req, .. }) = msg {
-            self.finish(ctx, req, Some(FailCause::DatabaseDown));
+            self.finish(ctx, req, Some(FailCause::DatabaseUnavailable));
         }
     }
 }

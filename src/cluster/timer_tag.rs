@@ -29,6 +29,8 @@ pub const REPLICATION: u8 = 0x11;
 pub const REDIS: u8 = 0x12;
 pub const AUTOSCALER: u8 = 0x13;
 pub const SESSION: u8 = 0x14;
+pub const APP_BACKEND: u8 = 0x15;
+pub const SERVICE_FLOW: u8 = 0x16;
 
 const LOCAL_MASK: u64 = (1 << 56) - 1;
 

@@ -103,7 +103,8 @@ impl Cluster {
         let crowd = sim.add_node(CROWD, pool(options.shoppers, options.surge_capacity, 3 * SEC));
         let store = options.design.session_store;
         let config = BalancerConfig { sticky: store.sticky(), ..BalancerConfig::default() };
-        let added_lb = sim.add_node("lb-south-1", ClusterNode::Balancer(Balancer::new(config, apps.clone(), metrics)));
+        let added_lb =
+            sim.add_node("lb-south-1", ClusterNode::Balancer(Box::new(Balancer::new(config, apps.clone(), metrics))));
         assert_eq!(added_lb, lb, "topology ids out of order");
         // With Spring Session the sessions live in Redis (a master, its
         // replica and three sentinels), after the apps.
@@ -112,7 +113,7 @@ impl Cluster {
         for (i, &app) in apps.iter().enumerate() {
             let sessions = SessionConfig { sentinels: sentinels.clone(), ..session_config(store, &apps, app, redis) };
             let server = AppServer::new(AppServerConfig::default()).with_sessions(sessions, metrics);
-            let added = sim.add_node(format!("app-{}", i + 1), ClusterNode::App(server));
+            let added = sim.add_node(format!("app-{}", i + 1), ClusterNode::App(Box::new(server)));
             assert_eq!(added, app, "topology ids out of order");
         }
         if let Some(redis) = redis {

@@ -11,34 +11,45 @@
 //! notification queue, MyCat over two replicated shards, Redis, DNS and a CDN
 //! edge per region. Shoppers reach their region's virtual IP through its
 //! router, so keepalived failovers and split brain reach every request.
+//! Every page goes through the real layers: home, login and cart are
+//! answered by Tomcat; search and detail go Tomcat → gateway → a product
+//! instance (from the gateway's registry cache) → cache and MyCat; an order
+//! goes to the order service and through 2PC (`tpc`, participants order and
+//! inventory-1, the stock sold under the ZooKeeper lock at `inventory-db`); a
+//! payment goes to the payment service, MyCat and the queue, from which the
+//! notification service consumes. The design switches reach the services
+//! through `services`.
 
-use super::app_server::{AppServer, AppServerConfig};
+use super::app_server::{AppServer, AppServerConfig, BackendConfig};
 use super::autoscaler::{Autoscaler, AutoscalerConfig, Power};
 use super::balancer::{Balancer, BalancerConfig};
 use super::cdn::{CdnConfig, CdnEdge};
+use super::design::{Design, LockDesign};
 use super::dns::{ARecord, Authoritative, AuthoritativeConfig, DnsClient, DnsClientConfig, NameId, Region};
 use super::dns::{Resolver, ResolverConfig};
 use super::dns_entry::DnsEntry;
-use super::gateway::{Gateway, GatewayConfig};
 use super::http_cache::{Origin, OriginConfig};
-use super::inventory::{InventoryService, InventoryServiceConfig, InventoryStore, InventoryStoreConfig};
+use super::inventory::{InventoryStore, InventoryStoreConfig};
 use super::metrics::ShopMetrics;
-use super::mq::{MqBroker, MqBrokerConfig, MqConsumer, MqConsumerConfig, MqPublisher, MqPublisherConfig};
-use super::mycat::{Mycat, MycatConfig};
-use super::node::{ClusterNode, KeepalivedLb, ServiceHost};
+use super::mq::{MqBroker, MqBrokerConfig};
+use super::mycat::Mycat;
+use super::node::{ClusterNode, KeepalivedLb};
 use super::product_cache::CacheStore;
 use super::redis::{RedisConfig, RedisServer};
-use super::registry::{Registry, RegistryClient, RegistryConfig, ServiceKind};
+use super::registry::{Registry, RegistryConfig};
 use super::replication::{MysqlNode, ReplicationConfig};
 use super::session_store::SessionStoreKind;
 use super::shopper::{ShopperConfig, ShopperPool};
 use super::topology::{Cluster, SliceOptions, WAN, session_config};
-use super::two_phase::{Resource, TpcCoordinator, TpcCoordinatorConfig, TpcParticipant, TpcParticipantConfig};
+use super::two_phase::{TpcCoordinator, TpcCoordinatorConfig};
 use super::vip_router::VipRouter;
 use super::vrrp::{InitialState, VipEntry, VipTable, VrrpConfig, VrrpRouter};
-use super::zk_lock::{LockClient, LockClientConfig, ZkConfig, ZkServer};
-use super::{full_properties, properties};
+use super::zk_lock::{ZkConfig, ZkServer};
+use super::{full_properties, journey_properties, properties};
 use crate::sim::{LinkProfile, NodeId, SEC, Sim};
+
+pub(super) mod services;
+use services::{build_service, gateway, mycat_config};
 
 /// Every node of the default topology, in layer order. Ids are positions here.
 pub const FULL_NODES: [&str; 45] = [
@@ -138,6 +149,7 @@ impl Cluster {
         }
         properties::register(sim.properties_mut());
         full_properties::register(sim.properties_mut());
+        journey_properties::register(sim.properties_mut());
         super::design_apply::configure(&mut sim, &options.design);
         sim.start();
         Self { sim, metrics, xiaoming: id("xiaoming"), design: options.design }
@@ -185,10 +197,6 @@ fn vip_router(master: &str, backup: &str) -> ClusterNode {
     ClusterNode::Vip(Box::new(VipRouter::new(arp, vrid)))
 }
 
-fn service(kind: ServiceKind, subscribes: &[ServiceKind]) -> ServiceHost {
-    ServiceHost::new(kind, RegistryClient::new(RegistryConfig::default(), id("registry"), &[kind], subscribes))
-}
-
 fn mysql(source: Option<&str>) -> ClusterNode {
     let config = ReplicationConfig::default();
     let node = match source {
@@ -202,7 +210,7 @@ fn build_node(name: &str, options: &SliceOptions, metrics: ShopMetrics) -> Clust
     if let Some(node) = build_edge_or_access(name, options, metrics) {
         return node;
     }
-    build_application_or_storage(name)
+    build_application_or_storage(name, &options.design)
 }
 
 fn build_edge_or_access(name: &str, options: &SliceOptions, metrics: ShopMetrics) -> Option<ClusterNode> {
@@ -237,11 +245,13 @@ fn build_edge_or_access(name: &str, options: &SliceOptions, metrics: ShopMetrics
             let store = options.design.session_store;
             let redis = (store == SessionStoreKind::Redis).then(|| id("redis"));
             let sessions = session_config(store, &APP_POOL.map(id), id(name), redis);
-            let mut app = AppServer::new(AppServerConfig::default()).with_sessions(sessions, metrics);
+            let backend = Some(BackendConfig::new(id("gateway")));
+            let config = AppServerConfig { backend, ..AppServerConfig::default() };
+            let mut app = AppServer::new(config).with_sessions(sessions, metrics);
             if !APP_POOL[..IN_SERVICE_AT_START].contains(&name) {
                 app.power = Power::Off;
             }
-            ClusterNode::App(app)
+            ClusterNode::App(Box::new(app))
         }
         "autoscaler" => {
             let servers = APP_POOL.iter().map(|&a| id(a)).collect();
@@ -254,47 +264,24 @@ fn build_edge_or_access(name: &str, options: &SliceOptions, metrics: ShopMetrics
     Some(node)
 }
 
-fn build_application_or_storage(name: &str) -> ClusterNode {
-    use ServiceKind as S;
+fn build_application_or_storage(name: &str, design: &Design) -> ClusterNode {
+    if let Some(node) = build_service(name, design) {
+        return node;
+    }
     match name {
-        "gateway" => ClusterNode::Gateway(Box::new(Gateway::new(GatewayConfig::default()))),
+        "gateway" => gateway(design),
         "registry" => ClusterNode::Registry(Box::new(Registry::new(RegistryConfig::default()))),
-        "product-1" | "product-2" => ClusterNode::Service(Box::new(service(S::Product, &[]))),
-        "order" => {
-            let mut host = service(S::Order, &[S::Inventory, S::Payment]);
-            let config = TpcParticipantConfig::default();
-            host.participant = Some(TpcParticipant::new(config, Resource::Orders, id("tpc")));
-            ClusterNode::Service(Box::new(host))
-        }
-        "payment" => {
-            let mut host = service(S::Payment, &[]);
-            host.publisher = Some(MqPublisher::new(MqPublisherConfig::default(), id("mq"), 0));
-            ClusterNode::Service(Box::new(host))
-        }
-        "inventory-1" | "inventory-2" => {
-            let mut host = service(S::Inventory, &[]);
-            let client_id = if name == "inventory-1" { 1 } else { 2 };
-            let lock = LockClient::new(LockClientConfig::default(), id("zk"), client_id);
-            let config = InventoryServiceConfig::default();
-            host.inventory = Some(InventoryService::new(config, id("inventory-db"), lock));
-            let participant = TpcParticipant::new(TpcParticipantConfig::default(), Resource::Stock, id("tpc"));
-            host.participant = Some(participant);
-            ClusterNode::Service(Box::new(host))
-        }
-        "notification" => {
-            let mut host = service(S::Notification, &[]);
-            host.consumer = Some(MqConsumer::new(MqConsumerConfig::default(), id("mq")));
-            ClusterNode::Service(Box::new(host))
-        }
         "product-cache" => ClusterNode::ProductCache(CacheStore::default()),
         "mq" => ClusterNode::MqBroker(Box::new(MqBroker::new(MqBrokerConfig::default()))),
         "zk" => ClusterNode::Zk(Box::new(ZkServer::new(ZkConfig::default()))),
         "tpc" => {
             let participants = vec![id("order"), id("inventory-1")];
-            ClusterNode::TpcCoordinator(Box::new(TpcCoordinator::new(TpcCoordinatorConfig::default(), participants)))
+            let config = TpcCoordinatorConfig { two_phase: design.two_phase, ..TpcCoordinatorConfig::default() };
+            ClusterNode::TpcCoordinator(Box::new(TpcCoordinator::new(config, participants)))
         }
         "inventory-db" => {
-            let mut store = InventoryStore::new(InventoryStoreConfig::default());
+            let fencing = design.lock == LockDesign::LockWithFencing;
+            let mut store = InventoryStore::new(InventoryStoreConfig { fencing });
             (1..=1000).for_each(|product| store.add_stock(product, 100));
             ClusterNode::InventoryStore(store)
         }
@@ -303,7 +290,7 @@ fn build_application_or_storage(name: &str) -> ClusterNode {
                 vec![id("db-shard1-master"), id("db-shard1-replica")],
                 vec![id("db-shard2-master"), id("db-shard2-replica")],
             ];
-            ClusterNode::Mycat(Box::new(Mycat::new(MycatConfig::default(), groups)))
+            ClusterNode::Mycat(Box::new(Mycat::new(mycat_config(), groups)))
         }
         "db-shard1-master" | "db-shard2-master" => mysql(None),
         "db-shard1-replica" => mysql(Some("db-shard1-master")),

@@ -17,9 +17,11 @@ use super::timer_tag::{self, TWO_PC_COORDINATOR};
 use crate::sim::{Ctx, MS, NodeId, SEC, TimeUs, TimerKey};
 use std::collections::{BTreeMap, VecDeque};
 
+mod atomicity;
 mod participant;
 mod wire;
-pub use participant::{PLogKind, PLogRecord, ParticipantTxn, Resource, TpcParticipant, TpcParticipantConfig};
+pub use atomicity::{check_atomicity, check_atomicity_recent};
+pub use participant::{PLogKind, PLogRecord, ParticipantTxn, Resource, TpcParticipant, TpcParticipantConfig, Work};
 use wire::note;
 pub use wire::{AbortReason, TpcEvent, TpcMsg, TpcPhase, TxnOutcome, Vote};
 
@@ -97,6 +99,8 @@ pub struct TpcCoordinator {
     pub timeline: VecDeque<TpcEvent>,
     pub outcomes: BTreeMap<u32, TxnOutcome>,
     pub active: BTreeMap<u32, CoordTxn>,
+    /// The latest transactions logged END, newest last (for the per-event check).
+    pub recent_ends: VecDeque<u32>,
 }
 
 impl TpcCoordinator {
@@ -109,6 +113,7 @@ impl TpcCoordinator {
             timeline: VecDeque::new(),
             outcomes: BTreeMap::new(),
             active: BTreeMap::new(),
+            recent_ends: VecDeque::new(),
         }
     }
 
@@ -126,6 +131,9 @@ impl TpcCoordinator {
 
     fn append(&mut self, ctx: &Ctx<'_, impl Sized>, txn: u32, kind: CLogKind) {
         self.log.push(CLogRecord { txn, kind, at_us: ctx.now_us });
+        if kind == CLogKind::End {
+            atomicity::remember(&mut self.recent_ends, txn);
+        }
     }
 
     pub fn on_crash(&mut self) {
@@ -177,8 +185,9 @@ impl TpcCoordinator {
 
     pub fn on_message<M: From<TpcMsg>>(&mut self, ctx: &mut Ctx<'_, M>, from: NodeId, msg: TpcMsg) {
         match msg {
-            TpcMsg::Begin { product, qty } => {
-                self.begin(ctx, Some(from), product, qty);
+            TpcMsg::Begin { product, qty, client_ref } => {
+                let txn = self.begin(ctx, Some(from), product, qty);
+                ctx.send(from, TpcMsg::Begun { client_ref, txn }.into());
             }
             TpcMsg::Vote { txn, vote } => self.on_vote(ctx, from, txn, vote),
             TpcMsg::Ack { txn } => self.on_ack(ctx, from, txn),
@@ -333,31 +342,6 @@ impl TpcCoordinator {
             _ => {}
         }
     }
-}
-
-/// Invariant "2PC atomicity": no transaction committed at one participant and
-/// aborted at another, and none that the coordinator has ended committed at
-/// some participants only. Participants still in doubt (blocked) are allowed.
-pub fn check_atomicity(coordinator: &TpcCoordinator, participants: &[&TpcParticipant]) -> Result<(), String> {
-    let mut committed_at: BTreeMap<u32, usize> = BTreeMap::new();
-    let mut aborted_at: BTreeMap<u32, usize> = BTreeMap::new();
-    for p in participants {
-        for (txn, kind) in p.final_states() {
-            let counter = if kind == PLogKind::Committed { &mut committed_at } else { &mut aborted_at };
-            *counter.entry(txn).or_default() += 1;
-        }
-    }
-    if let Some(txn) = committed_at.keys().find(|t| aborted_at.contains_key(t)) {
-        return Err(format!("txn {txn}: committed at one participant, aborted at another"));
-    }
-    let ended = coordinator.log.iter().filter(|r| r.kind == CLogKind::End).map(|r| r.txn);
-    for txn in ended {
-        let n = committed_at.get(&txn).copied().unwrap_or(0);
-        if n > 0 && n < participants.len() {
-            return Err(format!("txn {txn}: ended with {n} of {} participants committed", participants.len()));
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@ impl<N: Node> Sim<N> {
     pub fn inject(&mut self, fault: Fault) {
         self.start();
         self.apply_fault(fault);
-        self.check_properties();
+        self.check_properties(None);
     }
 
     /// An operator's command to one node, carried out now: `act` runs with a
@@ -43,7 +43,7 @@ impl<N: Node> Sim<N> {
         if self.lifecycles[node.index()].process == Process::Up {
             self.call(node, act);
         }
-        self.check_properties();
+        self.check_properties(None);
     }
 
     pub(super) fn apply_fault(&mut self, fault: Fault) {

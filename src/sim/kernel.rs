@@ -153,8 +153,9 @@ impl<N: Node> Sim<N> {
             // Samples due up to now see the state before this event.
             self.metrics.sample_due(self.now_us);
             self.processed += 1;
+            let touched = next.event.target();
             self.dispatch(next);
-            self.check_properties();
+            self.check_properties(touched);
             return true;
         }
     }
@@ -229,7 +230,8 @@ impl<N: Node> Sim<N> {
         self.run_until(self.now_us + span_us, max_events)
     }
 
-    pub(super) fn check_properties(&mut self) {
+    /// Check after an event that could only have changed `touched` (None: any node).
+    pub(super) fn check_properties(&mut self, touched: Option<NodeId>) {
         if self.properties.is_empty() {
             return;
         }
@@ -240,7 +242,7 @@ impl<N: Node> Sim<N> {
             lifecycles: &self.lifecycles,
             metrics: &self.metrics,
         };
-        self.properties.check(&view);
+        self.properties.check(&view, touched.map(NodeId::index));
     }
 
     fn dispatch(&mut self, scheduled: Scheduled<N::Msg>) {

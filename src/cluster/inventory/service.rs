@@ -71,6 +71,8 @@ pub struct InventoryService {
     pub outcomes: VecDeque<(u32, PurchaseOutcome)>,
     pub sold: u64,
     pub failed: u64,
+    /// A `lock` switch waiting for the purchase in progress to finish.
+    pending_use_lock: Option<bool>,
 }
 
 impl InventoryService {
@@ -85,6 +87,7 @@ impl InventoryService {
             outcomes: VecDeque::new(),
             sold: 0,
             failed: 0,
+            pending_use_lock: None,
         }
     }
 
@@ -92,6 +95,9 @@ impl InventoryService {
         self.lock.on_crash();
         self.current = None;
         self.queue.clear();
+        if let Some(on) = self.pending_use_lock.take() {
+            self.config.use_lock = on;
+        }
     }
 
     /// Queue a purchase (a `Purchase` message does the same).
@@ -106,7 +112,20 @@ impl InventoryService {
         }
     }
 
+    /// The `lock` switch flipped live: a purchase in progress finishes (and
+    /// releases) the way it began; the next one follows the new setting.
+    pub fn set_use_lock(&mut self, on: bool) {
+        if self.current.is_none() {
+            self.config.use_lock = on;
+        } else {
+            self.pending_use_lock = Some(on);
+        }
+    }
+
     fn next_purchase<M: From<InventoryMsg> + From<ZkMsg>>(&mut self, ctx: &mut Ctx<'_, M>) {
+        if let Some(on) = self.pending_use_lock.take() {
+            self.config.use_lock = on;
+        }
         let Some(purchase) = self.queue.pop_front() else { return };
         self.current = Some(purchase);
         if self.config.use_lock {

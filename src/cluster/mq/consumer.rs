@@ -18,7 +18,7 @@
 use super::{MqMsg, QueuedMessage};
 use crate::cluster::timer_tag::{self, MQ_BROKER, MQ_CONSUMER};
 use crate::sim::{Ctx, MS, NodeId, SEC, TimeUs, TimerKey};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// Consumer settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -77,6 +77,9 @@ pub struct MqConsumer {
     pub broker: NodeId,
     /// Notifications sent per order: the side effect.
     pub notified: BTreeMap<u32, u32>,
+    /// The latest orders notified, newest last (the invariants, run after
+    /// every event, look only at these against the whole maps).
+    pub recent_notified: VecDeque<u32>,
     pub processed_ids: BTreeSet<u32>,
     /// Side effects applied to an order already notified.
     pub duplicates_processed: u64,
@@ -106,6 +109,7 @@ impl MqConsumer {
             config,
             broker,
             notified: BTreeMap::new(),
+            recent_notified: VecDeque::new(),
             processed_ids: BTreeSet::new(),
             duplicates_processed: 0,
             duplicates_skipped: 0,
@@ -224,6 +228,10 @@ impl MqConsumer {
         if self.config.dedupe && self.processed_ids.contains(&job.msg_id) {
             self.duplicates_skipped += 1;
         } else {
+            if self.recent_notified.len() == RECENT_NOTIFIED {
+                self.recent_notified.pop_front();
+            }
+            self.recent_notified.push_back(job.order);
             let sent = self.notified.entry(job.order).or_default();
             *sent += 1;
             if *sent > 1 {
@@ -236,6 +244,24 @@ impl MqConsumer {
         }
         ctx.set_timer(timer_tag::key(MQ_CONSUMER, ACK | u64::from(tag)), self.config.ack_delay_us);
     }
+}
+
+/// How many of the latest notifications a consumer remembers for the invariants.
+pub const RECENT_NOTIFIED: usize = 16;
+
+/// Invariant "each order notified once" for a check run after every event:
+/// a duplicate appears only when a notification is sent, so the latest ones
+/// are counted across every consumer.
+pub fn check_notified_once_recent(consumers: &[&MqConsumer]) -> Result<(), String> {
+    for c in consumers {
+        for &order in &c.recent_notified {
+            let n: u32 = consumers.iter().filter_map(|k| k.notified.get(&order)).sum();
+            if n > 1 {
+                return Err(format!("order {order} notified {n} times"));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Invariant "each order notified once" (across every consumer).

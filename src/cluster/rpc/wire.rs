@@ -4,8 +4,9 @@
 //! remote methods with their service and idempotence, and the closed list of
 //! ways an attempt can fail. Never holds behaviour beyond classifying them.
 
+use crate::cluster::message::FailCause;
 use crate::cluster::registry::ServiceKind;
-use crate::sim::Message;
+use crate::sim::{Message, NodeId};
 
 /// The remote methods of the shop's services.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -57,6 +58,12 @@ pub enum BizError {
     InsufficientStock,
     NotFound,
     PaymentDeclined,
+    /// The provider's own downstream (cache, database, lock, transaction)
+    /// failed at node `at`, for `cause`: passed back so the shopper sees it.
+    Downstream {
+        at: NodeId,
+        cause: FailCause,
+    },
 }
 
 /// Why an attempt or a call failed.

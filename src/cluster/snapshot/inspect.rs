@@ -126,7 +126,7 @@ pub(super) fn detail(sim: &Sim<ClusterNode>, id: NodeId) -> Option<NodeDetail> {
         ClusterNode::TpcCoordinator(c) => two_phase(c, &name),
         ClusterNode::Registry(r) => registry(r, &name),
         ClusterNode::Service(s) => service(s, &name),
-        ClusterNode::Gateway(g) => gateway(g, &name),
+        ClusterNode::Gateway(g) => gateway(&g.gateway, &name),
         ClusterNode::ProductCache(c) => product_cache(c, now_us),
         ClusterNode::Dns(d) => dns(d, &name),
         ClusterNode::Resolver(r) => resolver(r, now_us, &name),

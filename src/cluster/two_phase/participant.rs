@@ -9,6 +9,10 @@
 //! locks and may only ask the coordinator, never decide. After a restart,
 //! every PREPARED record without an outcome is in doubt again, its lock
 //! re-taken, and the coordinator asked (as XA RECOVER lets a TM do).
+//! With `external_work`, the resource lives elsewhere (the stock table, the
+//! order rows behind MyCat): a prepare takes the row lock, then asks the host
+//! to do the work (`work`), and votes on the host's answer (`work_done`); an
+//! abort after the work was done asks the host to undo it (`undo`).
 //! Never commits or aborts a prepared transaction on its own.
 
 use super::wire::{AbortReason, TpcEvent, TpcMsg, TpcPhase, Vote, note};
@@ -34,12 +38,22 @@ pub struct TpcParticipantConfig {
     pub lock_wait_timeout_us: TimeUs,
     /// How often an in-doubt participant asks the coordinator for the outcome.
     pub in_doubt_query_us: TimeUs,
+    /// The work is done by the host against another store (see `work`).
+    pub external_work: bool,
 }
 
 impl Default for TpcParticipantConfig {
     fn default() -> Self {
-        Self { log_force_us: 2 * MS, lock_wait_timeout_us: 50 * SEC, in_doubt_query_us: SEC }
+        Self { log_force_us: 2 * MS, lock_wait_timeout_us: 50 * SEC, in_doubt_query_us: SEC, external_work: false }
     }
+}
+
+/// Work the host must do (or undo) for a transaction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Work {
+    pub txn: u32,
+    pub product: u32,
+    pub qty: u32,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -64,6 +78,8 @@ pub struct PLogRecord {
 pub enum ParticipantTxn {
     /// Behind another transaction's row lock.
     WaitingForLock { since_us: TimeUs, product: u32, qty: u32 },
+    /// Lock taken; the host is doing the work (external work only).
+    Working { product: u32, qty: u32 },
     /// Lock taken, PREPARED being forced.
     Forcing { product: u32, qty: u32 },
     /// Voted Yes: may neither commit nor abort until told.
@@ -87,12 +103,21 @@ pub struct TpcParticipant {
     pub resource: Resource,
     pub coordinator: NodeId,
     pub log: Vec<PLogRecord>,
+    /// Kept as records are written, for checks after every event: COMMITTED
+    /// records, each txn's last final outcome (true: committed), the latest.
+    pub committed: usize,
+    pub finals: BTreeMap<u32, bool>,
+    pub recent_finals: VecDeque<u32>,
     pub stock: BTreeMap<u32, u32>,
     pub orders: BTreeSet<u32>,
     pub timeline: VecDeque<TpcEvent>,
     pub open: BTreeMap<u32, ParticipantTxn>,
     /// Row locks: lock key (product, or the order's txn) → holding txn.
     pub locks: BTreeMap<u32, u32>,
+    /// External work the host has yet to start (drained by the host).
+    pub work: VecDeque<Work>,
+    /// Done work of aborted transactions the host has yet to undo.
+    pub undo: VecDeque<Work>,
 }
 
 impl TpcParticipant {
@@ -102,11 +127,16 @@ impl TpcParticipant {
             resource,
             coordinator,
             log: Vec::new(),
+            committed: 0,
+            finals: BTreeMap::new(),
+            recent_finals: VecDeque::new(),
             stock: BTreeMap::new(),
             orders: BTreeSet::new(),
             timeline: VecDeque::new(),
             open: BTreeMap::new(),
             locks: BTreeMap::new(),
+            work: VecDeque::new(),
+            undo: VecDeque::new(),
         }
     }
 
@@ -149,11 +179,14 @@ impl TpcParticipant {
 
     fn append<M>(&mut self, ctx: &Ctx<'_, M>, txn: u32, kind: PLogKind, product: u32, qty: u32) {
         self.log.push(PLogRecord { txn, kind, product, qty, at_us: ctx.now_us });
+        super::atomicity::note_record(self, txn, kind);
     }
 
     pub fn on_crash(&mut self) {
         self.open.clear();
         self.locks.clear();
+        self.work.clear();
+        self.undo.clear();
     }
 
     /// Recovery: PREPARED without an outcome → in doubt, locked, and ask.
@@ -204,6 +237,12 @@ impl TpcParticipant {
     }
 
     fn try_prepare<M: From<TpcMsg>>(&mut self, ctx: &mut Ctx<'_, M>, txn: u32, product: u32, qty: u32) {
+        if self.config.external_work {
+            self.locks.insert(self.lock_key(txn, product), txn);
+            self.open.insert(txn, ParticipantTxn::Working { product, qty });
+            self.work.push_back(Work { txn, product, qty });
+            return;
+        }
         let short = self.resource == Resource::Stock && self.stock.get(&product).copied().unwrap_or(0) < qty;
         if short {
             self.open.remove(&txn);
@@ -233,11 +272,21 @@ impl TpcParticipant {
         let (product, qty) = match state {
             ParticipantTxn::InDoubt { product, qty, .. } => (product, qty),
             // No Yes vote was sent, so no commit can come: only an abort.
-            ParticipantTxn::Forcing { .. } | ParticipantTxn::WaitingForLock { .. } if commit => return,
-            ParticipantTxn::Forcing { product, qty } | ParticipantTxn::WaitingForLock { product, qty, .. } => {
-                (product, qty)
+            ParticipantTxn::Forcing { .. } | ParticipantTxn::WaitingForLock { .. } | ParticipantTxn::Working { .. }
+                if commit =>
+            {
+                return;
             }
+            ParticipantTxn::Forcing { product, qty }
+            | ParticipantTxn::WaitingForLock { product, qty, .. }
+            | ParticipantTxn::Working { product, qty } => (product, qty),
         };
+        if !commit && self.config.external_work && !matches!(state, ParticipantTxn::WaitingForLock { .. }) {
+            // Work done (or in progress: `work_done` undoes it when it lands).
+            if !matches!(state, ParticipantTxn::Working { .. }) {
+                self.undo.push_back(Work { txn, product, qty });
+            }
+        }
         if commit {
             self.apply(txn, product, qty);
         }
@@ -280,6 +329,30 @@ impl TpcParticipant {
         if let Some((t, p, qty)) = next {
             ctx.cancel_timer(timer(WAIT, t));
             self.try_prepare(ctx, t, p, qty);
+        }
+    }
+
+    /// The host finished the external work of `txn`: vote on it. Work that
+    /// lands after its transaction was aborted is handed back to undo.
+    pub fn work_done<M: From<TpcMsg>>(&mut self, ctx: &mut Ctx<'_, M>, txn: u32, result: Result<(), AbortReason>) {
+        let Some(ParticipantTxn::Working { product, qty }) = self.open.get(&txn).copied() else {
+            if result.is_ok() && self.last_record(txn) == Some(PLogKind::Aborted) {
+                let r = self.log.iter().rev().find(|r| r.txn == txn).copied();
+                if let Some(r) = r {
+                    self.undo.push_back(Work { txn, product: r.product, qty: r.qty });
+                }
+            }
+            return;
+        };
+        match result {
+            Ok(()) => {
+                self.open.insert(txn, ParticipantTxn::Forcing { product, qty });
+                ctx.set_timer(timer(FORCE, txn), self.config.log_force_us);
+            }
+            Err(why) => {
+                self.vote_no(ctx, txn, product, qty, why);
+                self.close(ctx, txn, product);
+            }
         }
     }
 

@@ -21,6 +21,10 @@ pub enum AbortReason {
     ParticipantDown,
     /// The coordinator had no decision for it (presumed abort).
     PresumedAbort,
+    /// A participant's database (the stock table, MyCat) failed its work.
+    DatabaseUnavailable,
+    /// The stock lock was lost mid-purchase, or its fencing token was stale.
+    LockLost,
 }
 
 /// How a transaction ended, as its client hears it.
@@ -42,8 +46,11 @@ pub enum Vote {
 /// Messages of the protocol.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum TpcMsg {
-    /// A client asks for an order of `qty` units of `product`.
-    Begin { product: u32, qty: u32 },
+    /// A client asks for an order of `qty` units of `product`; `client_ref`
+    /// is the client's own id for it, echoed in `Begun`.
+    Begin { product: u32, qty: u32, client_ref: u32 },
+    /// The transaction id the coordinator gave the client's `client_ref`.
+    Begun { client_ref: u32, txn: u32 },
     /// How the transaction ended, to its client.
     Outcome { txn: u32, outcome: TxnOutcome },
     /// Phase 1: CanCommit?
@@ -66,6 +73,7 @@ impl Message for TpcMsg {
     fn label(&self) -> &'static str {
         match self {
             Self::Begin { .. } => "2pc-begin",
+            Self::Begun { .. } => "2pc-begun",
             Self::Outcome { .. } => "2pc-outcome",
             Self::Prepare { .. } => "2pc-can-commit",
             Self::Vote { vote: Vote::Yes, .. } => "2pc-vote-yes",

@@ -1,0 +1,80 @@
+//! The gateway's machine: the API gateway and the registry client feeding it.
+//!
+//! Owns the pairing of `Gateway` with a `RegistryClient` that subscribes to
+//! the services the routes lead to: after every answer from the registry the
+//! gateway's instance list of each service is replaced by the client's cached
+//! list (Spring Cloud LoadBalancer over the discovery client's cache). A
+//! crashed instance therefore keeps getting calls until the registry marks it
+//! unhealthy and the next refetch brings the new list. The shop was running
+//! before the simulation starts, so the gateway is built knowing the
+//! instances; a (re)started gateway waits `FIRST_FETCH_US` for the services
+//! to register before its first fetch, as a gateway is only put in service
+//! once its discovery client is warm. Never decides health and never picks
+//! an instance: the registry and the gateway do.
+
+use super::gateway::Gateway;
+use super::message::Msg;
+use super::registry::RegistryClient;
+use super::timer_tag;
+use crate::sim::{Ctx, NodeId, SEC, TimeUs, TimerKey};
+
+/// How long after boot the first fetch goes out.
+pub const FIRST_FETCH_US: TimeUs = SEC;
+
+/// The first-fetch timer, beside the gateway's call timers (call ids are u32).
+const FIRST_FETCH: TimerKey = timer_tag::key(timer_tag::GATEWAY, 1 << 40);
+
+/// The gateway node.
+#[derive(Clone, Debug)]
+pub struct GatewayHost {
+    pub gateway: Gateway,
+    pub registry: RegistryClient,
+}
+
+impl GatewayHost {
+    pub fn on_start(&mut self, ctx: &mut Ctx<'_, Msg>) {
+        ctx.set_timer(FIRST_FETCH, FIRST_FETCH_US);
+    }
+
+    pub fn on_crash(&mut self) {
+        self.gateway.on_crash();
+        self.registry.on_crash();
+    }
+
+    /// Copy the registry client's cached lists into the gateway.
+    fn refresh(&mut self) {
+        for &service in &self.registry.subscribes {
+            self.gateway.set_instances(service, self.registry.instances(service));
+        }
+    }
+
+    pub fn on_message(&mut self, ctx: &mut Ctx<'_, Msg>, from: NodeId, msg: Msg) {
+        match msg {
+            Msg::Gateway(m) => self.gateway.on_message(ctx, from, m),
+            Msg::Rpc(m) => self.gateway.on_rpc(ctx, from, m),
+            Msg::Registry(m) => {
+                self.registry.on_message(ctx, from, m);
+                self.refresh();
+            }
+            _ => {}
+        }
+    }
+
+    pub fn on_timer(&mut self, ctx: &mut Ctx<'_, Msg>, key: TimerKey) {
+        if key == FIRST_FETCH {
+            self.registry.on_start(ctx);
+        } else if timer_tag::tag_of(key) == timer_tag::REGISTRY {
+            self.registry.on_timer(ctx, key);
+        } else {
+            self.gateway.on_timer(ctx, key);
+        }
+    }
+
+    pub fn on_refused(&mut self, ctx: &mut Ctx<'_, Msg>, to: NodeId, msg: Msg) {
+        match msg {
+            Msg::Rpc(m) => self.gateway.on_refused(ctx, to, m),
+            Msg::Registry(m) => self.registry.on_refused(to, m),
+            _ => {}
+        }
+    }
+}

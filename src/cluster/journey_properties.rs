@@ -1,0 +1,115 @@
+//! The journey's own invariants over the whole cluster: what the request flow
+//! promises end to end, checked after every event.
+//!
+//! Owns three checks: every call the gateway forwarded is answered exactly
+//! once (answered + in flight = forwarded); an order answered 200 through
+//! 2PC is committed at both participants and its unit is sold at the stock
+//! table; every notification is for an order the payment service took (and,
+//! with `each-order-notified-once`, at most once). Never changes a node.
+
+use super::ClusterNode;
+use super::gateway::Gateway;
+use super::inventory::InventoryStore;
+use super::service_host::{Flow, OrderFlow, PaymentFlow, ServiceHost};
+use super::two_phase::{PLogKind, TpcParticipant};
+use crate::sim::View;
+use crate::sim::invariant::Properties;
+
+pub const ONE_ANSWER_PER_CALL: &str = "gateway-answers-each-call-once";
+pub const ORDER_OK_IS_ATOMIC: &str = "order-200-sold-and-written";
+pub const NOTIFIED_ONLY_PAID: &str = "notified-only-paid-orders";
+
+pub fn register(p: &mut Properties<ClusterNode>) {
+    p.always_watching(
+        ONE_ANSWER_PER_CALL,
+        |v| {
+            v.nodes.iter().try_for_each(|n| match n {
+                ClusterNode::Gateway(g) => check_one_answer_per_call(&g.gateway),
+                _ => Ok(()),
+            })
+        },
+        |n| matches!(n, ClusterNode::Gateway(_)),
+    );
+    p.always_watching(ORDER_OK_IS_ATOMIC, order_ok_is_atomic, |n| {
+        matches!(n, ClusterNode::Service(_) | ClusterNode::InventoryStore(_))
+    });
+    p.always_watching(NOTIFIED_ONLY_PAID, notified_only_paid, |n| matches!(n, ClusterNode::Service(_)));
+}
+
+/// Forwarded calls = answered + still pending.
+pub fn check_one_answer_per_call(gateway: &Gateway) -> Result<(), String> {
+    let accounted = gateway.forwarded_answered + gateway.in_flight() as u64;
+    if gateway.http_to_rpc != accounted {
+        return Err(format!(
+            "{} calls forwarded, {} answered, {} in flight",
+            gateway.http_to_rpc,
+            gateway.forwarded_answered,
+            gateway.in_flight()
+        ));
+    }
+    Ok(())
+}
+
+fn services<'a>(view: &'a View<'_, ClusterNode>) -> impl Iterator<Item = &'a ServiceHost> {
+    view.nodes.iter().filter_map(|n| if let ClusterNode::Service(s) = n { Some(&**s) } else { None })
+}
+
+fn order_flows<'a>(view: &'a View<'_, ClusterNode>) -> impl Iterator<Item = &'a OrderFlow> {
+    services(view).filter_map(|s| if let Some(Flow::Order(f)) = &s.flow { Some(&**f) } else { None })
+}
+
+/// Under 2PC an order answered 200 is committed at every participant; in
+/// any design each one sold a unit at the stock table.
+fn order_ok_is_atomic(view: &View<'_, ClusterNode>) -> Result<(), String> {
+    let participants: Vec<&TpcParticipant> = services(view).filter_map(|s| s.participant.as_ref()).collect();
+    let sold: u64 = view
+        .nodes
+        .iter()
+        .filter_map(|n| if let ClusterNode::InventoryStore(s) = n { Some(s) } else { None })
+        .map(InventoryStore::units_sold)
+        .sum();
+    for flow in order_flows(view) {
+        if (flow.placed.len() as u64) > sold {
+            return Err(format!("{} orders answered 200 but {sold} units sold", flow.placed.len()));
+        }
+        if !flow.two_phase || participants.is_empty() {
+            continue;
+        }
+        // Cheap enough for every event: the counts, and the newest order exactly.
+        for p in &participants {
+            let committed = p.committed;
+            if flow.placed.len() > committed {
+                return Err(format!(
+                    "{} orders answered 200, {committed} committed at {:?}",
+                    flow.placed.len(),
+                    p.resource
+                ));
+            }
+            if let Some((&order, _)) = flow.placed.last_key_value()
+                && p.last_record(order) != Some(PLogKind::Committed)
+            {
+                return Err(format!(
+                    "order {order} answered 200 but not committed at the {:?} participant",
+                    p.resource
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Every notified order was paid at the payment service.
+fn notified_only_paid(view: &View<'_, ClusterNode>) -> Result<(), String> {
+    let payments: Vec<&PaymentFlow> =
+        services(view).filter_map(|s| if let Some(Flow::Payment(f)) = &s.flow { Some(&**f) } else { None }).collect();
+    if payments.is_empty() {
+        return Ok(());
+    }
+    for consumer in services(view).filter_map(|s| s.consumer.as_ref()) {
+        // Checked after every event: a new notification is among the latest.
+        if let Some(order) = consumer.recent_notified.iter().find(|o| !payments.iter().any(|p| p.paid.contains(o))) {
+            return Err(format!("order {order} notified but never paid"));
+        }
+    }
+    Ok(())
+}
