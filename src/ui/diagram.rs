@@ -67,7 +67,7 @@ fn detail_line(cluster: &Cluster, id: NodeId) -> String {
                 format!("{} shoppers · {logged_in} logged in", pool.shoppers.len())
             }
         }
-        ClusterNode::Balancer(lb) => format!("round robin · {} in flight", lb.pending()),
+        ClusterNode::Balancer(lb) => format!("{} · {} in flight", lb.config.algorithm.as_str(), lb.pending()),
         ClusterNode::App(app) => {
             let sessions = app.sessions.len();
             format!("{sessions} session{} · {} busy", if sessions == 1 { "" } else { "s" }, app.busy_workers())
