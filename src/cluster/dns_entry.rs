@@ -10,6 +10,7 @@
 //! failed lookup fails the request with its reason. Never health-checks an
 //! address and never picks one itself: the resolver's answer decides.
 
+use super::conn_track::ConnTrack;
 use super::dns::{DnsClient, DnsMsg, NameId, Resolution};
 use super::message::{FailCause, HttpRequest, HttpResponse, Msg, Status};
 use crate::sim::{Ctx, NodeId, TimerKey};
@@ -17,8 +18,6 @@ use std::collections::{BTreeMap, VecDeque};
 
 /// Most requests held for one lookup; more fail at once.
 const MAX_WAITING: usize = 4_096;
-/// Most connections tracked at once; the oldest is forgotten beyond it.
-const MAX_TRACKED: usize = 65_536;
 
 /// A population's browsers, resolving one name.
 #[derive(Clone, Debug)]
@@ -27,15 +26,14 @@ pub struct DnsEntry {
     pub name: NameId,
     // Volatile: requests waiting for a lookup, connections in flight.
     waiting: VecDeque<(NodeId, HttpRequest)>,
-    tracked: BTreeMap<u32, (NodeId, u32, NodeId)>,
-    next_id: u32,
+    tracked: ConnTrack,
     /// Requests sent to each address, for the inspector.
     pub sent_to: BTreeMap<NodeId, u64>,
 }
 
 impl DnsEntry {
     pub fn new(dns: DnsClient, name: NameId) -> Self {
-        Self { dns, name, waiting: VecDeque::new(), tracked: BTreeMap::new(), next_id: 0, sent_to: BTreeMap::new() }
+        Self { dns, name, waiting: VecDeque::new(), tracked: ConnTrack::default(), sent_to: BTreeMap::new() }
     }
 
     /// The address the browsers use now, if their cache has one.
@@ -70,7 +68,7 @@ impl DnsEntry {
     pub fn on_refused(&mut self, ctx: &mut Ctx<'_, Msg>, to: NodeId, msg: Msg) {
         match msg {
             Msg::Request(request) => {
-                let Some((client, id, _)) = self.tracked.remove(&request.id) else { return };
+                let Some((client, id)) = self.tracked.close(request.id) else { return };
                 let reset = failure(HttpRequest { id, ..request }, to, FailCause::Refused);
                 ctx.send(client, Msg::Response(reset));
             }
@@ -105,18 +103,13 @@ impl DnsEntry {
     }
 
     fn send(&mut self, ctx: &mut Ctx<'_, Msg>, from: NodeId, request: HttpRequest, address: NodeId) {
-        let id = self.next_id;
-        self.next_id = self.next_id.wrapping_add(1);
-        if self.tracked.len() >= MAX_TRACKED {
-            self.tracked.pop_first();
-        }
-        self.tracked.insert(id, (from, request.id, address));
+        let id = self.tracked.open(from, request.id);
         *self.sent_to.entry(address).or_default() += 1;
         ctx.send(address, Msg::Request(HttpRequest { id, ..request }));
     }
 
     fn reply(&mut self, ctx: &mut Ctx<'_, Msg>, response: HttpResponse) {
-        if let Some((client, id, _)) = self.tracked.remove(&response.id) {
+        if let Some((client, id)) = self.tracked.close(response.id) {
             ctx.send(client, Msg::Response(HttpResponse { id, ..response }));
         }
     }

@@ -10,6 +10,7 @@ pub mod autoscaler;
 pub mod balancer;
 pub mod cdn;
 pub mod command;
+pub mod conn_track;
 pub mod design;
 pub mod design_apply;
 pub mod dns;

@@ -185,6 +185,9 @@ pub struct RateLimiter {
     /// The first time the accepts broke the algorithm's promised bound
     /// (checked on every accept; a fail-open pass counts as an accept).
     pub bound_violation: Option<String>,
+    /// The running minimum of `check_limiter_bound`'s `g` over every accept
+    /// so far, and that accept's time: the check in O(1) per accept.
+    bound_min_g: Option<(i128, TimeUs)>,
 }
 
 impl RateLimiter {
@@ -203,6 +206,7 @@ impl RateLimiter {
             passed_unchecked: 0,
             accept_log: VecDeque::new(),
             bound_violation: None,
+            bound_min_g: None,
         }
     }
 
@@ -240,9 +244,7 @@ impl RateLimiter {
                     self.accept_log.pop_front();
                 }
                 self.accept_log.push_back(now_us);
-                if self.bound_violation.is_none() {
-                    self.bound_violation = check_limiter(self).err();
-                }
+                self.watch_bound(now_us);
             }
             LimitDecision::Reject { .. } => self.rejected += 1,
         }

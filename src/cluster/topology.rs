@@ -102,9 +102,9 @@ impl Cluster {
         let xiaoming = sim.add_node("xiaoming", pool(1, 1, 2 * SEC));
         let crowd = sim.add_node(CROWD, pool(options.shoppers, options.surge_capacity, 3 * SEC));
         let store = options.design.session_store;
-        let config = BalancerConfig { sticky: store.sticky(), ..BalancerConfig::default() };
-        let added_lb =
-            sim.add_node("lb-south-1", ClusterNode::Balancer(Box::new(Balancer::new(config, apps.clone(), metrics))));
+        // Stickiness and the algorithm come from the design (`design_apply`).
+        let proxy = Balancer::new(BalancerConfig::default(), apps.clone(), metrics);
+        let added_lb = sim.add_node("lb-south-1", ClusterNode::Balancer(Box::new(proxy)));
         assert_eq!(added_lb, lb, "topology ids out of order");
         // With Spring Session the sessions live in Redis (a master, its
         // replica and three sentinels), after the apps.

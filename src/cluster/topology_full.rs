@@ -173,16 +173,15 @@ fn browsers(region: Region, resolver: &str) -> ClusterNode {
     ClusterNode::DnsEntry(Box::new(DnsEntry::new(DnsClient::new(config, id(resolver)), SHOP_NAME)))
 }
 
-fn keepalived(vip: &str, peer: &str, master: bool, options: &SliceOptions, metrics: ShopMetrics) -> ClusterNode {
+fn keepalived(vip: &str, peer: &str, master: bool, metrics: ShopMetrics) -> ClusterNode {
     let config = VrrpConfig {
         priority: if master { 100 } else { 90 },
         initial_state: if master { InitialState::Master } else { InitialState::Backup },
         ..VrrpConfig::default()
     };
     let router = VrrpRouter::new(config, vec![id(peer)], vec![id(vip)]);
-    let sticky = options.design.session_store.sticky();
-    let config = BalancerConfig { sticky, ..BalancerConfig::default() };
-    let mut proxy = Balancer::new(config, APP_POOL.iter().map(|&a| id(a)).collect(), metrics);
+    // Kind, algorithm and stickiness come from the design (`design_apply`).
+    let mut proxy = Balancer::new(BalancerConfig::default(), APP_POOL.iter().map(|&a| id(a)).collect(), metrics);
     // Machines beyond the first two are powered off until the autoscaler needs them.
     APP_POOL[IN_SERVICE_AT_START..].iter().for_each(|&a| proxy.set_in_rotation(id(a), false));
     ClusterNode::KeepalivedLb(Box::new(KeepalivedLb { proxy, router }))
@@ -237,10 +236,10 @@ fn build_edge_or_access(name: &str, options: &SliceOptions, metrics: ShopMetrics
         "cdn-south" | "cdn-central" => ClusterNode::Cdn(Box::new(CdnEdge::new(CdnConfig::default(), id("origin")))),
         "vip-south" => vip_router("lb-south-1", "lb-south-2"),
         "vip-central" => vip_router("lb-central-1", "lb-central-2"),
-        "lb-south-1" => keepalived("vip-south", "lb-south-2", true, options, metrics),
-        "lb-south-2" => keepalived("vip-south", "lb-south-1", false, options, metrics),
-        "lb-central-1" => keepalived("vip-central", "lb-central-2", true, options, metrics),
-        "lb-central-2" => keepalived("vip-central", "lb-central-1", false, options, metrics),
+        "lb-south-1" => keepalived("vip-south", "lb-south-2", true, metrics),
+        "lb-south-2" => keepalived("vip-south", "lb-south-1", false, metrics),
+        "lb-central-1" => keepalived("vip-central", "lb-central-2", true, metrics),
+        "lb-central-2" => keepalived("vip-central", "lb-central-1", false, metrics),
         "app-1" | "app-2" | "app-3" | "app-4" | "app-5" | "app-6" => {
             let store = options.design.session_store;
             let redis = (store == SessionStoreKind::Redis).then(|| id("redis"));

@@ -11,13 +11,10 @@
 //! again; the packets that met the miss are dropped and the browser retries
 //! or times out. Never looks at the routers' state directly.
 
+use super::conn_track::ConnTrack;
 use super::message::{FailCause, HttpRequest, HttpResponse, Msg, Status};
 use super::vrrp::VipTable;
 use crate::sim::{Ctx, NodeId, TimerKey};
-use std::collections::BTreeMap;
-
-/// Most connections tracked at once; the oldest is forgotten beyond it.
-const MAX_TRACKED: usize = 65_536;
 
 /// The router for one virtual IP (one VRRP instance).
 #[derive(Clone, Debug)]
@@ -26,8 +23,7 @@ pub struct VipRouter {
     /// The VRRP instance whose VIP this router serves.
     pub vrid: u8,
     // Volatile: connection tracking (router-side id → client and its id).
-    tracked: BTreeMap<u32, (NodeId, u32)>,
-    next_id: u32,
+    tracked: ConnTrack,
     pub forwarded: u64,
     /// Requests dropped because no balancer had announced the VIP.
     pub dropped_no_holder: u64,
@@ -35,7 +31,7 @@ pub struct VipRouter {
 
 impl VipRouter {
     pub fn new(arp: VipTable, vrid: u8) -> Self {
-        Self { arp, vrid, tracked: BTreeMap::new(), next_id: 0, forwarded: 0, dropped_no_holder: 0 }
+        Self { arp, vrid, tracked: ConnTrack::default(), forwarded: 0, dropped_no_holder: 0 }
     }
 
     /// The balancer traffic for the VIP goes to now.
@@ -70,12 +66,7 @@ impl VipRouter {
             self.dropped_no_holder += 1;
             return;
         };
-        let id = self.next_id;
-        self.next_id = self.next_id.wrapping_add(1);
-        if self.tracked.len() >= MAX_TRACKED {
-            self.tracked.pop_first();
-        }
-        self.tracked.insert(id, (from, request.id));
+        let id = self.tracked.open(from, request.id);
         self.forwarded += 1;
         ctx.send(holder, Msg::Request(HttpRequest { id, ..request }));
     }
@@ -84,14 +75,14 @@ impl VipRouter {
     /// down but the ARP entry still points at it): the client gets the reset.
     pub fn on_refused(&mut self, ctx: &mut Ctx<'_, Msg>, to: NodeId, msg: Msg) {
         let Msg::Request(request) = msg else { return };
-        let Some((client, id)) = self.tracked.remove(&request.id) else { return };
+        let Some((client, id)) = self.tracked.close(request.id) else { return };
         let failure = Some((to, FailCause::Refused));
         let reset = HttpResponse { id, status: Status::BadGateway, session: request.session, failure };
         ctx.send(client, Msg::Response(reset));
     }
 
     fn reply(&mut self, ctx: &mut Ctx<'_, Msg>, response: HttpResponse) {
-        if let Some((client, id)) = self.tracked.remove(&response.id) {
+        if let Some((client, id)) = self.tracked.close(response.id) {
             ctx.send(client, Msg::Response(HttpResponse { id, ..response }));
         }
     }

@@ -57,6 +57,32 @@ pub fn check_limiter_bound(accepted_at_us: &[TimeUs], bound: LimiterBound) -> Re
     Ok(())
 }
 
+impl RateLimiter {
+    /// `check_limiter_bound`'s scan, one accept at a time, over every accept
+    /// since the limiter was made (not only the remembered ones): record the
+    /// first interval that held more than the bound allows.
+    pub(super) fn watch_bound(&mut self, now_us: TimeUs) {
+        if self.bound_violation.is_some() {
+            return;
+        }
+        let bound = self.bound();
+        let w = i128::from(bound.window_us.max(1));
+        let allowed = (i128::from(bound.burst) - 1) * w;
+        let k = i128::from(self.accepted - 1);
+        let t_q = i128::from(now_us / bound.clock_granularity_us.max(1) * bound.clock_granularity_us.max(1));
+        let g = k * w - i128::from(bound.per_window) * t_q;
+        let (lowest, since_us) = *self.bound_min_g.get_or_insert((g, now_us));
+        if g - lowest > allowed {
+            self.bound_violation = Some(format!(
+                "more requests accepted in [{since_us} µs, {now_us} µs] than burst {} + {} per {} µs allows",
+                bound.burst, bound.per_window, bound.window_us
+            ));
+        } else if g < lowest {
+            self.bound_min_g = Some((g, now_us));
+        }
+    }
+}
+
 /// `check_limiter_bound` on what a live limiter remembers.
 pub fn check_limiter(limiter: &RateLimiter) -> Result<(), String> {
     let times: Vec<TimeUs> = limiter.accept_log.iter().copied().collect();
