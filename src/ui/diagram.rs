@@ -6,6 +6,7 @@
 
 use super::layout::{self, BANDS, NODE_H, NODE_W, Orientation};
 use super::state::Action;
+use crate::cluster::lb_algorithm::Algorithm;
 use crate::cluster::{Cluster, ClusterNode};
 use crate::sim::NodeId;
 use yew::prelude::*;
@@ -67,7 +68,7 @@ fn detail_line(cluster: &Cluster, id: NodeId) -> String {
                 format!("{} shoppers · {logged_in} logged in", pool.shoppers.len())
             }
         }
-        ClusterNode::Balancer(lb) => format!("{} · {} in flight", lb.config.algorithm.as_str(), lb.pending()),
+        ClusterNode::Balancer(lb) => format!("{} · {} in flight", short_algorithm(lb.config.algorithm), lb.pending()),
         ClusterNode::App(app) => {
             let sessions = app.sessions.len();
             format!("{sessions} session{} · {} busy", if sessions == 1 { "" } else { "s" }, app.busy_workers())
@@ -141,5 +142,17 @@ fn node_box(n: &NodeBox, selected: bool, dispatch: &Callback<Action>) -> Html {
                 <text x={(x + NODE_W - 29.0).to_string()} y={(y + 4.0).to_string()} text-anchor="middle">{ n.state }</text>
             </g>
         </g>
+    }
+}
+
+/// The algorithm as nginx's configuration names it: short enough for a node box.
+fn short_algorithm(algorithm: Algorithm) -> &'static str {
+    match algorithm {
+        Algorithm::RoundRobin => "rr",
+        Algorithm::WeightedRoundRobin => "weighted rr",
+        Algorithm::LeastConn => "least_conn",
+        Algorithm::IpHash => "ip_hash",
+        Algorithm::Random => "random",
+        Algorithm::P2c => "random two",
     }
 }
