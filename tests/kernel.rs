@@ -872,3 +872,11 @@ fn check_properties(sim: &Sim<Probe>, case: &PropertyCase) {
     assert_eq!(sometimes.holds, case.restarted_at.is_some(), "{}: sometimes holds", case.name);
     assert_eq!(sometimes.first_seen_us, case.restarted_at, "{}: first seen", case.name);
 }
+
+/// budgets.md: at most 64 bytes per pending event, with the whole shop's
+/// message type (the bench prints the figure; this keeps it from creeping).
+#[test]
+fn a_pending_event_of_the_whole_shop_fits_64_bytes() {
+    let record = size_of::<clusterlab::sim::queue::Scheduled<clusterlab::cluster::Msg>>();
+    assert!(record <= 64, "a pending event is {record} bytes; budgets.md allows 64");
+}

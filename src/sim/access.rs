@@ -10,7 +10,7 @@ use super::lifecycle::Lifecycle;
 use super::metrics::Metrics;
 use super::network::Network;
 use super::node::{Node, NodeId};
-use super::queue::Event;
+use super::queue::{Event, Step};
 use super::time::TimeUs;
 use super::trace::Trace;
 use std::collections::VecDeque;
@@ -89,9 +89,13 @@ impl<N: Node> Sim<N> {
     /// Messages on the wire now, in no particular order.
     pub fn in_flight(&self) -> impl Iterator<Item = InFlight<'_, N::Msg>> {
         self.queue.iter().filter_map(|s| match &s.event {
-            Event::Deliver { from, to, sent_at_us, msg } => {
-                Some(InFlight { from: *from, to: *to, sent_at_us: *sent_at_us, arrives_at_us: s.at_us, msg })
-            }
+            Event::Wire { from, to, leg, msg } if leg.step() == Step::Deliver => Some(InFlight {
+                from: *from,
+                to: *to,
+                sent_at_us: s.at_us.saturating_sub(leg.transit_us()),
+                arrives_at_us: s.at_us,
+                msg,
+            }),
             _ => None,
         })
     }

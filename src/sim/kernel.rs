@@ -12,7 +12,7 @@ use super::lifecycle::{Lifecycle, Process};
 use super::metrics::Metrics;
 use super::network::{LinkProfile, Network, Transit};
 use super::node::{Command, Ctx, Message, Node, NodeId, TimerKey};
-use super::queue::{Event, EventQueue, Scheduled};
+use super::queue::{Event, EventQueue, Scheduled, Step};
 use super::rng::SimRng;
 use super::time::TimeUs;
 use super::trace::{Trace, TraceKind, portable_hash};
@@ -253,20 +253,11 @@ impl<N: Node> Sim<N> {
             return;
         }
         match scheduled.event {
-            Event::Deliver { from, to, msg, .. } => self.deliver(from, to, msg),
-            Event::Refused { sender, peer, msg } => {
-                if self.lifecycles[sender.index()].is_up() {
-                    self.trace.push(
-                        self.now_us,
-                        TraceKind::Refused,
-                        sender,
-                        Some(peer),
-                        msg.label(),
-                        portable_hash(&msg),
-                    );
-                    self.call(sender, |node, ctx| node.on_refused(ctx, peer, msg));
-                }
-            }
+            Event::Wire { from, to, leg, msg } => match leg.step() {
+                Step::Deliver => self.deliver(from, to, msg),
+                Step::Depart => self.transmit(from, to, msg),
+                Step::Refused => self.refused(from, to, msg),
+            },
             Event::Timer { node, key, generation } => {
                 if self.timers[node.index()].get(&key) == Some(&generation) {
                     self.timers[node.index()].remove(&key);
@@ -274,16 +265,24 @@ impl<N: Node> Sim<N> {
                     self.call(node, |n, ctx| n.on_timer(ctx, key));
                 }
             }
-            Event::Depart { from, to, msg } => self.transmit(from, to, msg),
             Event::Fault(fault) => self.apply_fault(fault),
+        }
+    }
+
+    /// `sender` learns that `peer` refused `msg`, if it is still up to hear it.
+    fn refused(&mut self, sender: NodeId, peer: NodeId, msg: N::Msg) {
+        if self.lifecycles[sender.index()].is_up() {
+            let detail = portable_hash(&msg);
+            self.trace.push(self.now_us, TraceKind::Refused, sender, Some(peer), msg.label(), detail);
+            self.call(sender, |node, ctx| node.on_refused(ctx, peer, msg));
         }
     }
 
     fn hold(&mut self, node: NodeId, scheduled: Scheduled<N::Msg>) {
         let (label, from) = match &scheduled.event {
-            Event::Deliver { msg, from, .. } => (msg.label(), Some(*from)),
-            Event::Refused { msg, peer, .. } => (msg.label(), Some(*peer)),
-            Event::Depart { msg, to, .. } => (msg.label(), Some(*to)),
+            Event::Wire { msg, from, to, leg } => {
+                (msg.label(), Some(if leg.step() == Step::Deliver { *from } else { *to }))
+            }
             _ => ("timer", None),
         };
         self.trace.push(self.now_us, TraceKind::Held, node, from, label, 0);
@@ -302,7 +301,7 @@ impl<N: Node> Sim<N> {
             self.trace.push(self.now_us, TraceKind::NodeDown, to, Some(from), msg.label(), detail);
             // The host answers with a reset; it travels back like any packet.
             if let Transit::Arrives { latency_us, .. } = self.network.plan(to, from) {
-                self.queue.push(self.now_us + latency_us, Event::Refused { sender: from, peer: to, msg });
+                self.queue.push(self.now_us + latency_us, Event::refused(from, to, msg));
             }
             return;
         }
@@ -368,9 +367,9 @@ impl<N: Node> Sim<N> {
         }
         let leaves_at_us = written_at_us + delay_us;
         if from == to {
-            self.queue.push(leaves_at_us, Event::Deliver { from, to, sent_at_us: leaves_at_us, msg });
+            self.queue.push(leaves_at_us, Event::deliver(from, to, leaves_at_us, leaves_at_us, msg));
         } else if leaves_at_us > self.now_us {
-            self.queue.push(leaves_at_us, Event::Depart { from, to, msg });
+            self.queue.push(leaves_at_us, Event::depart(from, to, msg));
         } else {
             self.transmit(from, to, msg);
         }
@@ -389,10 +388,10 @@ impl<N: Node> Sim<N> {
                 let arrives_at_us = self.fifo_arrival(from, to, leaves_at_us + latency_us);
                 if let Some(dup_us) = duplicate_latency_us {
                     let copy_at_us = self.fifo_arrival(from, to, leaves_at_us + dup_us);
-                    let copy = Event::Deliver { from, to, sent_at_us: leaves_at_us, msg: msg.clone() };
+                    let copy = Event::deliver(from, to, leaves_at_us, copy_at_us, msg.clone());
                     self.queue.push(copy_at_us, copy);
                 }
-                self.queue.push(arrives_at_us, Event::Deliver { from, to, sent_at_us: leaves_at_us, msg });
+                self.queue.push(arrives_at_us, Event::deliver(from, to, leaves_at_us, arrives_at_us, msg));
             }
         }
     }

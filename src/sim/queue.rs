@@ -11,16 +11,15 @@ use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
 /// Something that will happen at a known virtual time.
+///
+/// A message's three steps share one variant (`Wire`, with its `Leg`) so that
+/// the message is stored once in the enum's layout and a pending event fits
+/// in 64 bytes (budgets.md).
 #[derive(Clone, Debug)]
 pub enum Event<M> {
-    /// `msg` from `from` reaches `to`.
-    Deliver { from: NodeId, to: NodeId, sent_at_us: TimeUs, msg: M },
-    /// `msg` leaves `from` for `to` now, after local work or slowness: it
-    /// enters the network only at this moment, so links stay FIFO by the time
-    /// messages actually leave.
-    Depart { from: NodeId, to: NodeId, msg: M },
-    /// `sender` learns that `peer` refused `msg` (its process was down).
-    Refused { sender: NodeId, peer: NodeId, msg: M },
+    /// `msg` between `from` (its sender) and `to` (its addressee); `leg` says
+    /// which step of its trip is due.
+    Wire { from: NodeId, to: NodeId, leg: Leg, msg: M },
     /// Timer `key` of `node` fires, if `generation` is still the live one.
     Timer { node: NodeId, key: TimerKey, generation: u64 },
     /// A scheduled fault or repair.
@@ -28,15 +27,70 @@ pub enum Event<M> {
 }
 
 impl<M> Event<M> {
+    /// `msg` reaches `to`; it left `from` at `left_at_us` and arrives at `arrives_at_us`.
+    pub fn deliver(from: NodeId, to: NodeId, left_at_us: TimeUs, arrives_at_us: TimeUs, msg: M) -> Self {
+        Self::Wire { from, to, leg: Leg::deliver(arrives_at_us.saturating_sub(left_at_us)), msg }
+    }
+
+    /// `msg` leaves `from` for `to` (after local work or slowness): it enters
+    /// the network only then, so links stay FIFO by the time messages leave.
+    pub fn depart(from: NodeId, to: NodeId, msg: M) -> Self {
+        Self::Wire { from, to, leg: Leg::DEPART, msg }
+    }
+
+    /// `from` learns that `to` refused `msg` (its process was down).
+    pub fn refused(from: NodeId, to: NodeId, msg: M) -> Self {
+        Self::Wire { from, to, leg: Leg::REFUSED, msg }
+    }
+
     /// The node this event is for (None for faults, which act on the world).
     pub fn target(&self) -> Option<NodeId> {
         match self {
-            Self::Deliver { to, .. } => Some(*to),
-            Self::Depart { from, .. } => Some(*from),
-            Self::Refused { sender, .. } => Some(*sender),
+            Self::Wire { from, to, leg, .. } => Some(if leg.step() == Step::Deliver { *to } else { *from }),
             Self::Timer { node, .. } => Some(*node),
             Self::Fault(_) => None,
         }
+    }
+}
+
+/// Which step of a message's trip an event is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// The message leaves its sender and enters the network.
+    Depart,
+    /// The message reaches its addressee.
+    Deliver,
+    /// The sender learns the addressee refused it.
+    Refused,
+}
+
+/// A `Step` and, for a delivery, how long the message was on the wire,
+/// packed in 32 bits: two bits of step, thirty of transit time in µs (a
+/// transit beyond 1,073 s is recorded as 1,073 s; it only places a dot).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Leg(u32);
+
+impl Leg {
+    const STEP_SHIFT: u32 = 30;
+    const TRANSIT_MASK: u32 = (1 << Self::STEP_SHIFT) - 1;
+    const DEPART: Leg = Leg(1 << Self::STEP_SHIFT);
+    const REFUSED: Leg = Leg(2 << Self::STEP_SHIFT);
+
+    fn deliver(transit_us: TimeUs) -> Self {
+        Self(u32::try_from(transit_us).map_or(Self::TRANSIT_MASK, |t| t.min(Self::TRANSIT_MASK)))
+    }
+
+    pub fn step(self) -> Step {
+        match self.0 >> Self::STEP_SHIFT {
+            0 => Step::Deliver,
+            1 => Step::Depart,
+            _ => Step::Refused,
+        }
+    }
+
+    /// Time on the wire of a delivery (0 for the other steps).
+    pub fn transit_us(self) -> TimeUs {
+        if self.step() == Step::Deliver { TimeUs::from(self.0 & Self::TRANSIT_MASK) } else { 0 }
     }
 }
 
@@ -135,5 +189,20 @@ mod tests {
         q.push(10, timer(4));
         let order: Vec<_> = std::iter::from_fn(|| q.pop()).map(|s| (s.at_us, s.event.target().unwrap().0)).collect();
         assert_eq!(order, vec![(5, 3), (10, 1), (10, 2), (10, 4), (20, 0)]);
+    }
+
+    #[test]
+    fn legs_keep_their_step_and_transit() {
+        let (a, b) = (NodeId(1), NodeId(2));
+        let cases: [(Event<u8>, Step, TimeUs, NodeId); 4] = [
+            (Event::deliver(a, b, 100, 1_600, 0), Step::Deliver, 1_500, b),
+            (Event::deliver(a, b, 0, 5_000 * crate::sim::SEC, 0), Step::Deliver, (1 << 30) - 1, b),
+            (Event::depart(a, b, 0), Step::Depart, 0, a),
+            (Event::refused(a, b, 0), Step::Refused, 0, a),
+        ];
+        for (event, step, transit_us, target) in cases {
+            let Event::Wire { leg, .. } = event else { unreachable!() };
+            assert_eq!((leg.step(), leg.transit_us(), event.target()), (step, transit_us, Some(target)));
+        }
     }
 }
