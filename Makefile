@@ -38,9 +38,12 @@ build: tools
 e2e:
 	node e2e/run.mjs
 
-## Benchmarks (figures printed, never asserted).
+## Benchmarks: every budget of budgets.md beside its anchor, one table (figures printed, never asserted).
 bench: tools
-	cargo bench --bench kernel
+	CLUSTERLAB_BENCH_JSON=$(CURDIR)/target/bench-native.json cargo bench --bench kernel
+	trunk build --release
+	cd bench/anchors/yew-counter && trunk build --release
+	node bench/run.mjs
 
 clean:
 	cargo clean

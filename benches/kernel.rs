@@ -16,6 +16,7 @@
 
 use clusterlab::cluster::topology::SliceOptions;
 use clusterlab::cluster::{Cluster, Msg};
+use clusterlab::scenario::workload;
 use clusterlab::sim::queue::Scheduled;
 use clusterlab::sim::{Ctx, LinkProfile, Message, Node, NodeId, SEC, Sim, SimRng, TimeUs, TimerKey};
 use std::cmp::Reverse;
@@ -164,28 +165,21 @@ fn kernel_events_per_sec() -> f64 {
 /// Events per wall second, virtual seconds per wall second, events pending at the end.
 fn slice_events_per_sec() -> (f64, f64, usize) {
     let cluster = Cluster::slice(&SliceOptions { seed: 1, shoppers: SHOPPERS, ..SliceOptions::default() });
-    model_events_per_sec(cluster)
+    model_events_per_sec(cluster, true)
 }
 
-/// The whole shop of the brief (every mechanism on) in a Double-11 surge:
-/// the crowds grow tenfold after the warm-up.
+/// The whole shop of the brief (every mechanism on) in a Double-11 surge, as
+/// the page's benchmark API runs it (`scenario::workload`).
 fn full_double_11_events_per_sec() -> (f64, f64, usize) {
-    let options = SliceOptions { seed: 1, shoppers: 300, surge_capacity: 3000, ..SliceOptions::default() };
-    let mut cluster = Cluster::full(&options);
-    cluster.run_until(5 * SEC, u64::MAX);
-    cluster.set_shoppers(3000);
-    model_events_per_sec(cluster)
+    model_events_per_sec(workload::full_double_11(1), false)
 }
 
-fn model_events_per_sec(mut cluster: Cluster) -> (f64, f64, usize) {
-    cluster.run_until(cluster.sim.now_us() + 10 * SEC, u64::MAX); // warm up: everyone is shopping
+fn model_events_per_sec(mut cluster: Cluster, warm_up: bool) -> (f64, f64, usize) {
+    if warm_up {
+        workload::advance(&mut cluster, 10 * SEC); // everyone is shopping
+    }
     let (virtual_start, wall_start) = (cluster.sim.now_us(), Instant::now());
-    let rate = measure(|| {
-        let target = cluster.sim.now_us() + SEC / 10;
-        let report = cluster.run_until(target, u64::MAX);
-        assert!(report.reached);
-        report.events
-    });
+    let rate = measure(|| workload::advance(&mut cluster, SEC / 10));
     let virtual_secs = (cluster.sim.now_us() - virtual_start) as f64 / SEC as f64;
     black_box(cluster.sim.trace_hash());
     (rate, virtual_secs / wall_start.elapsed().as_secs_f64(), cluster.sim.pending_events())
@@ -241,4 +235,14 @@ fn main() {
         slice.0 / anchor.0,
         full.0 / anchor.0
     );
+    // `make bench` collects every figure into one table (bench/run.mjs).
+    if let Ok(path) = std::env::var("CLUSTERLAB_BENCH_JSON") {
+        let json = format!(
+            "{{\"anchor_events_per_s\":{:.0},\"kernel_events_per_s\":{:.0},\"slice_events_per_s\":{:.0},\
+             \"full_events_per_s\":{:.0},\"full_pending\":{full_pending},\"record_bytes\":{record},\
+             \"anchor_record_bytes\":{anchor_record}}}",
+            anchor.0, kernel.0, slice.0, full.0
+        );
+        std::fs::write(&path, json).unwrap_or_else(|e| panic!("cannot write {path}: {e}"));
+    }
 }

@@ -9,6 +9,7 @@
 pub mod format;
 pub mod report;
 pub mod validate;
+pub mod workload;
 
 pub use format::{LoadChange, Scenario, ScheduledCentre, ScheduledFault, TopologyKind, TopologySpec};
 pub use report::run_limited;

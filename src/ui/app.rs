@@ -5,7 +5,6 @@
 //! shortcuts and the console API, and hands each panel the slice of state it
 //! draws. Never changes the model except by dispatching an `Action`.
 
-use super::console_api;
 use super::controls::{Controls, MetricsBar};
 use super::diagram::{self, Diagram};
 use super::event_log::{self, EventLog};
@@ -15,6 +14,7 @@ use super::layout::Orientation;
 use super::node_menu::{self, NodeMenu};
 use super::playground::Playground;
 use super::state::{Action, AppState};
+use super::{bench_api, console_api};
 use crate::cluster::DotClass;
 use crate::sim::time::format_time_us;
 use std::cell::RefCell;
@@ -47,6 +47,8 @@ pub fn app(props: &AppProps) -> Html {
             let keys = frame_loop::keyboard_shortcuts(dispatcher.clone());
             let resize = frame_loop::follow_viewport(dispatcher.clone());
             console_api::install(pg, dispatcher);
+            bench_api::install();
+            bench_api::mark_interactive();
             move || {
                 stop_loop();
                 drop(keys);

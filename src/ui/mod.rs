@@ -6,6 +6,7 @@
 //! `Action` (see `state`).
 
 pub mod app;
+pub mod bench_api;
 pub mod console_api;
 pub mod controls;
 pub mod diagram;

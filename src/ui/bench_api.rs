@@ -1,0 +1,153 @@
+//! The page's benchmark API, `window.clusterlab.bench`, which `make bench`
+//! (bench/run.mjs) drives in headless Chromium; and the "interactive" mark.
+//!
+//! Owns the in-browser measurements of budgets.md that need the model inside
+//! wasm: model events per second on the same workload as the native bench
+//! (`scenario::workload`), and fast-forwarding a million requests in slices
+//! of bounded wall time so the page stays responsive. Builds its own models;
+//! never touches the reader's running one.
+
+use crate::cluster::Cluster;
+use crate::scenario::workload;
+use crate::sim::SEC;
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+
+/// Wall time one fast-forward slice may take before the page gets the thread back.
+const SLICE_MS: f64 = 8.0;
+/// Events between two looks at the clock inside a slice.
+const EVENTS_PER_CHECK: u64 = 2_000;
+/// A fast-forward that has not finished after this long reports a projection.
+const FAST_FORWARD_CAP_MS: f64 = 60_000.0;
+
+fn now_ms() -> f64 {
+    web_sys::window().and_then(|w| w.performance()).map_or(0.0, |p| p.now())
+}
+
+fn set(target: &JsValue, name: &str, value: &JsValue) {
+    // Setting a property of a plain object cannot fail; ignore the result.
+    let _ = js_sys::Reflect::set(target, &JsValue::from_str(name), value);
+}
+
+/// Records `window.__clusterlabInteractiveMs` once: the first time the
+/// diagram is on screen and answers clicks (ms since navigation start).
+pub fn mark_interactive() {
+    let Some(window) = web_sys::window() else { return };
+    let key = JsValue::from_str("__clusterlabInteractiveMs");
+    if js_sys::Reflect::get(&window, &key).is_ok_and(|v| v.is_undefined()) {
+        set(&window, "__clusterlabInteractiveMs", &JsValue::from_f64(now_ms()));
+    }
+}
+
+/// Adds `bench` to `window.clusterlab` (call after the console API exists).
+pub fn install() {
+    let Some(window) = web_sys::window() else { return };
+    let Ok(api) = js_sys::Reflect::get(&window, &JsValue::from_str("clusterlab")) else { return };
+    if !api.is_object() {
+        return;
+    }
+    let bench = js_sys::Object::new();
+    let rate = Closure::<dyn Fn(f64) -> f64>::new(model_events_per_sec);
+    set(&bench, "modelEventsPerSec", &rate.into_js_value());
+    let fast = Closure::<dyn Fn(f64) -> js_sys::Promise>::new(fast_forward);
+    set(&bench, "fastForward", &fast.into_js_value());
+    set(&api, "bench", &bench);
+}
+
+/// Events per wall second of the whole shop in a Double-11 surge, measured
+/// over `wall_ms` after the same warm-up as the native bench.
+fn model_events_per_sec(wall_ms: f64) -> f64 {
+    let mut cluster = workload::full_double_11(1);
+    let (start_ms, mut events) = (now_ms(), 0_u64);
+    while now_ms() - start_ms < wall_ms.clamp(100.0, 30_000.0) {
+        events += workload::advance(&mut cluster, SEC / 10);
+    }
+    events as f64 / ((now_ms() - start_ms) / 1000.0)
+}
+
+fn requests_done(cluster: &Cluster) -> u64 {
+    cluster.metric("requests-ok") + cluster.metric("requests-failed")
+}
+
+/// A fast-forward in progress: the model, the goal and what was measured.
+struct FastForward {
+    cluster: Cluster,
+    goal_requests: u64,
+    start_ms: f64,
+    max_slice_ms: f64,
+    slices: u32,
+}
+
+impl FastForward {
+    /// Runs one slice of at most `SLICE_MS`; true when the goal or the cap is reached.
+    fn slice(&mut self) -> bool {
+        let slice_start_ms = now_ms();
+        while now_ms() - slice_start_ms < SLICE_MS {
+            let horizon_us = self.cluster.sim.now_us() + SEC;
+            self.cluster.run_until(horizon_us, EVENTS_PER_CHECK);
+            if requests_done(&self.cluster) >= self.goal_requests {
+                break;
+            }
+        }
+        self.max_slice_ms = self.max_slice_ms.max(now_ms() - slice_start_ms);
+        self.slices += 1;
+        requests_done(&self.cluster) >= self.goal_requests || now_ms() - self.start_ms >= FAST_FORWARD_CAP_MS
+    }
+
+    fn result(&self) -> JsValue {
+        let wall_ms = now_ms() - self.start_ms;
+        let done = requests_done(&self.cluster).max(1);
+        let finished = done >= self.goal_requests;
+        let out = js_sys::Object::new();
+        let projected_ms = if finished { wall_ms } else { wall_ms * self.goal_requests as f64 / done as f64 };
+        set(&out, "wallMs", &JsValue::from_f64(projected_ms));
+        set(&out, "projected", &JsValue::from_bool(!finished));
+        set(&out, "requests", &JsValue::from_f64(done as f64));
+        set(&out, "maxSliceMs", &JsValue::from_f64(self.max_slice_ms));
+        set(&out, "slices", &JsValue::from_f64(f64::from(self.slices)));
+        set(&out, "memoryBytes", &JsValue::from_f64(memory_bytes()));
+        out.into()
+    }
+}
+
+/// The wasm linear memory's size in bytes (`WebAssembly.Memory.buffer.byteLength`).
+fn memory_bytes() -> f64 {
+    js_sys::Reflect::get(&wasm_bindgen::memory(), &JsValue::from_str("buffer"))
+        .and_then(|buffer| js_sys::Reflect::get(&buffer, &JsValue::from_str("byteLength")))
+        .ok()
+        .and_then(|n| n.as_f64())
+        .unwrap_or(0.0)
+}
+
+/// Fast-forwards the whole shop under a Double-11 crowd until `requests`
+/// requests have completed, in slices of ≤ 8 ms handed back to the page with
+/// `setTimeout(0)`. Resolves to { wallMs, projected, requests, maxSliceMs,
+/// slices, memoryBytes }; after 60 s it stops and projects the time.
+fn fast_forward(requests: f64) -> js_sys::Promise {
+    let goal_requests = if requests.is_finite() { requests.clamp(1.0, 1e8) as u64 } else { 1_000_000 };
+    js_sys::Promise::new(&mut |resolve, _reject| {
+        let run = Rc::new(RefCell::new(FastForward {
+            cluster: workload::full_double_11(1),
+            goal_requests,
+            start_ms: now_ms(),
+            max_slice_ms: 0.0,
+            slices: 0,
+        }));
+        schedule_slice(run, resolve);
+    })
+}
+
+fn schedule_slice(run: Rc<RefCell<FastForward>>, resolve: js_sys::Function) {
+    let Some(window) = web_sys::window() else { return };
+    let step = Closure::once_into_js(move || {
+        let done = run.borrow_mut().slice();
+        if done {
+            let _ = resolve.call1(&JsValue::NULL, &run.borrow().result());
+        } else {
+            schedule_slice(run, resolve);
+        }
+    });
+    let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(step.unchecked_ref(), 0);
+}
