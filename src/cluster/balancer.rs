@@ -39,7 +39,7 @@ use std::collections::BTreeMap;
 #[path = "balancer_config.rs"]
 mod config;
 pub use config::{
-    BalancerConfig, ProxyFailure, UpstreamHealth, check_connections_match_pending, check_pending_bounded,
+    BalancerConfig, ProxyFailure, UpstreamHealth, check_connection_tallies, check_connections_match_pending, check_pending_bounded,
 };
 #[path = "balancer_health.rs"]
 mod health;
@@ -73,6 +73,10 @@ pub struct Balancer {
     pub peers: Vec<Peer>,
     pub picker: Picker,
     pending: BTreeMap<u32, Proxied>,
+    /// Requests in flight per upstream, tallied where `pending` gains or
+    /// loses an entry (apart from the picker's `active`), so the whole shop's
+    /// bookkeeping invariant compares two tallies without a recount.
+    in_flight_by_upstream: Vec<u32>,
     persistence: BTreeMap<ClientAddr, (usize, TimeUs)>,
     next_proxy_id: u32,
     /// The next probe's id, less `PROBE_ID_BASE`.
@@ -96,9 +100,10 @@ impl Balancer {
             health: vec![UpstreamHealth::default(); upstreams.len()],
             peers,
             config,
-            upstreams,
             metrics,
             pending: BTreeMap::new(),
+            in_flight_by_upstream: vec![0; upstreams.len()],
+            upstreams,
             persistence: BTreeMap::new(),
             next_proxy_id: 0,
             next_probe_seq: 0,
@@ -149,6 +154,7 @@ impl Balancer {
         self.peers.iter_mut().for_each(|p| p.active = 0);
         self.picker = Picker::new(self.config.algorithm, &self.peers);
         self.pending.clear();
+        self.in_flight_by_upstream.iter_mut().for_each(|n| *n = 0);
         self.persistence.clear();
     }
 
@@ -200,6 +206,7 @@ impl Balancer {
         ctx.send(self.upstreams[upstream], M::from(Msg::Request(upstream_request)));
         ctx.set_timer(timer_of(proxy_id), self.config.proxy_timeout_us);
         self.pending.insert(proxy_id, proxied);
+        self.in_flight_by_upstream[upstream] += 1;
     }
 
     /// The server for an attempt: the sticky one if usable, else the picker's.
@@ -242,6 +249,7 @@ impl Balancer {
     /// Forget a finished proxied request; its upstream has one connection less.
     fn finish<M>(&mut self, ctx: &mut Ctx<'_, M>, proxy_id: u32) -> Option<Proxied> {
         let proxied = self.pending.remove(&proxy_id)?;
+        self.in_flight_by_upstream[proxied.upstream] -= 1;
         ctx.cancel_timer(timer_of(proxy_id));
         let peer = &mut self.peers[proxied.upstream];
         peer.active = peer.active.saturating_sub(1);

@@ -148,12 +148,32 @@ pub fn check_pending_bounded(lb: &Balancer) -> Result<(), String> {
 
 /// Every request in flight holds one connection on its upstream, and no
 /// connection is counted that no request holds (least_conn and P2C trust it).
+/// Exact: recounts the pending table (one pass), and also proves the tally
+/// `check_connection_tallies` relies on equals the recount.
 pub fn check_connections_match_pending(lb: &Balancer) -> Result<(), String> {
-    for (i, peer) in lb.peers.iter().enumerate() {
-        let held = lb.pending.values().filter(|p| p.upstream == i).count();
-        if held != peer.active as usize {
+    let mut held = vec![0_u32; lb.peers.len()];
+    for proxied in lb.pending.values() {
+        held[proxied.upstream] += 1;
+    }
+    if held != lb.in_flight_by_upstream {
+        return Err(format!("in-flight tally {:?} differs from the pending table's {held:?}", lb.in_flight_by_upstream));
+    }
+    check_connection_tallies(lb)
+}
+
+/// The same invariant in O(upstreams), after every event of the whole shop:
+/// each upstream's active connections equal its tally of requests in flight,
+/// and the tallies add up to the pending table's size. The sweeps and the
+/// mechanism tests run the exact recount, which checks the tally itself.
+pub fn check_connection_tallies(lb: &Balancer) -> Result<(), String> {
+    for (i, (peer, &held)) in lb.peers.iter().zip(&lb.in_flight_by_upstream).enumerate() {
+        if held != peer.active {
             return Err(format!("upstream #{i}: {} active connections, {held} requests in flight", peer.active));
         }
+    }
+    let total: u32 = lb.in_flight_by_upstream.iter().sum();
+    if total as usize != lb.pending.len() {
+        return Err(format!("tallies add up to {total}, but {} requests are in flight", lb.pending.len()));
     }
     Ok(())
 }

@@ -5,7 +5,7 @@
 //! same list works on any topology). Never changes a node.
 
 use super::ClusterNode;
-use super::balancer::{check_connections_match_pending, check_pending_bounded};
+use super::balancer::{check_connection_tallies, check_pending_bounded};
 use super::inventory::{check_no_oversell, check_tokens_monotonic};
 use super::mq::{check_confirmed_acked_or_dead_lettered, check_notified_once_recent};
 use super::product_cache::check_never_served_expired;
@@ -41,8 +41,10 @@ pub fn register(p: &mut Properties<ClusterNode>) {
         |v| each(v, |n| if let N::InventoryStore(s) = n { check_tokens_monotonic(s) } else { Ok(()) }),
         |n| matches!(n, N::InventoryStore(_)),
     );
-    p.always_watching(TWO_PC_ATOMIC, two_pc_atomic, |n| {
-        matches!(n, N::TpcCoordinator(_) | N::TpcParticipant(_) | N::Service(_))
+    p.always_watching(TWO_PC_ATOMIC, two_pc_atomic, |n| match n {
+        N::TpcCoordinator(_) | N::TpcParticipant(_) => true,
+        N::Service(s) => s.participant.is_some(),
+        _ => false,
     });
     p.always_watching(NO_ACKED_WRITE_LOST, |v| mysql_groups(v, check_no_acked_write_lost), is_mysql);
     p.always_watching(ONE_WRITABLE_MASTER, |v| mysql_groups(v, check_single_writer), is_mysql);
@@ -53,7 +55,11 @@ pub fn register(p: &mut Properties<ClusterNode>) {
         |v| each(v, |n| if let N::MqBroker(b) = n { check_confirmed_acked_or_dead_lettered(b) } else { Ok(()) }),
         |n| matches!(n, N::MqBroker(_)),
     );
-    p.always_watching(NOTIFIED_ONCE, notified_once, |n| matches!(n, N::MqConsumer(_) | N::Service(_)));
+    p.always_watching(NOTIFIED_ONCE, notified_once, |n| match n {
+        N::MqConsumer(_) => true,
+        N::Service(s) => s.consumer.is_some(),
+        _ => false,
+    });
     p.always_watching(
         NO_EXPIRED_CACHE_SERVED,
         |v| each(v, |n| if let N::ProductCache(c) = n { check_never_served_expired(c) } else { Ok(()) }),
@@ -63,7 +69,7 @@ pub fn register(p: &mut Properties<ClusterNode>) {
         BALANCER_BOOKKEEPING,
         |v| {
             each(v, |n| match n.balancer() {
-                Some(lb) => check_pending_bounded(lb).and_then(|()| check_connections_match_pending(lb)),
+                Some(lb) => check_pending_bounded(lb).and_then(|()| check_connection_tallies(lb)),
                 None => Ok(()),
             })
         },

@@ -18,7 +18,7 @@ use wasm_bindgen::{JsCast, JsValue};
 /// Wall time one fast-forward slice may take before the page gets the thread back.
 const SLICE_MS: f64 = 8.0;
 /// Events between two looks at the clock inside a slice.
-const EVENTS_PER_CHECK: u64 = 2_000;
+const EVENTS_PER_CHECK: u64 = 250;
 /// A fast-forward that has not finished after this long reports a projection.
 const FAST_FORWARD_CAP_MS: f64 = 60_000.0;
 
