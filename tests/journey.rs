@@ -8,6 +8,7 @@
 
 use clusterlab::cluster::app_server::FlashSale;
 use clusterlab::cluster::design::{CacheDesign, Design, LockDesign};
+use clusterlab::cluster::journey_properties::SOME_GATEWAY_RETRY_RESCUED;
 use clusterlab::cluster::service_host::Flow;
 use clusterlab::cluster::topology::SliceOptions;
 use clusterlab::cluster::topology_full::id;
@@ -152,31 +153,61 @@ fn the_product_cache_switch_decides_whether_detail_pages_hit_the_cache() {
     }
 }
 
-/// A product instance crashes: the gateway keeps sending it calls (refused,
-/// 502 naming the instance) until the registry marks it unhealthy (15 s)
-/// and the gateway's next refetch (≤ 10 s) drops it; then every search and
-/// detail page goes to the other instance.
+/// A product instance crashes: the gateway keeps sending it calls (refused)
+/// until the registry marks it unhealthy (15 s) and the gateway's next
+/// refetch (≤ 10 s) drops it; meanwhile its Retry filter sends each refused
+/// search and detail call to the other instance, so no shopper sees the
+/// crash, and the retries are counted. Then every call goes to product-2.
 #[test]
-fn a_crashed_product_instance_fails_requests_until_the_gateway_learns_it() {
+fn a_crashed_product_instance_is_hidden_by_gateway_retries_until_the_gateway_learns_it() {
     for seed in [5, 6] {
         let mut c = build(seed, Design::default(), SHOPPERS);
         c.sim.schedule_fault(20 * SEC, Fault::Crash { node: id("product-1") });
         run(&mut c, 50 * SEC, seed);
         println!("seed {seed}, product-1 crashed at 20 s, at 50 s: {:?}", report(&c));
-        let refused: Vec<_> = (failure_records(&c).into_iter())
-            .filter(|&(at, node, cause)| at >= 20 * SEC && node == id("product-1") && cause == FailCause::Refused)
-            .collect();
-        assert!(!refused.is_empty(), "seed {seed}: no request failed at the crashed instance");
-        assert!(refused.iter().all(|&(at, ..)| at < 47 * SEC), "seed {seed}: failures too late: {refused:?}");
+        let at_product_1: Vec<_> =
+            failure_records(&c).into_iter().filter(|&(_, node, _)| node == id("product-1")).collect();
+        assert_eq!(at_product_1, Vec::new(), "seed {seed}: a shopper saw the crashed instance");
+        assert_eq!(c.metric("requests-failed"), 0, "seed {seed}: {:?}", report(&c).failures);
+        let retries = c.metric("gateway-retries");
         let ClusterNode::Gateway(g) = c.sim.node(id("gateway")) else { panic!("gateway") };
+        assert!(retries > 5 && g.gateway.rescued_by_retry == retries, "seed {seed}: {retries} retries");
         let product = g.gateway.instances.get(&clusterlab::cluster::registry::ServiceKind::Product);
         assert_eq!(product, Some(&vec![id("product-2")]), "seed {seed}: the gateway's list");
-        let failed_before = c.metric("requests-failed");
+        let witness = c.sim.properties().verdicts().iter().find(|v| v.name == SOME_GATEWAY_RETRY_RESCUED);
+        assert!(witness.is_some_and(|v| v.holds), "seed {seed}: the retry witness");
         let served_before = report(&c).ok(Page::Search) + report(&c).ok(Page::Detail);
         run(&mut c, 70 * SEC, seed);
-        assert_eq!(c.metric("requests-failed"), failed_before, "seed {seed}: failures after the failover");
+        assert_eq!(c.metric("gateway-retries"), retries, "seed {seed}: retries after the gateway learnt");
         let served = report(&c).ok(Page::Search) + report(&c).ok(Page::Detail);
         assert!(served > served_before + 50, "seed {seed}: product-2 serves everything");
+        assert_eq!(broken(&c), Vec::<String>::new(), "seed {seed}");
+    }
+}
+
+/// The order service freezes (a 3 s GC pause): the gateway's calls to it
+/// time out after 1 s and, orders not being idempotent, are never retried:
+/// the shopper gets 504 naming the order service, an UNKNOWN outcome — and
+/// indeed, once the pause ends, the service runs the held calls and places
+/// orders whose shoppers were told it timed out.
+#[test]
+fn a_frozen_order_service_gives_unknown_outcomes_never_retried() {
+    for seed in [9, 10] {
+        let mut c = build(seed, Design::default(), SHOPPERS);
+        c.sim.schedule_fault(20 * SEC, Fault::Pause { node: id("order") });
+        c.sim.schedule_fault(23 * SEC, Fault::Resume { node: id("order") });
+        run(&mut c, 40 * SEC, seed);
+        drain(&mut c, seed, 10 * SEC);
+        let r = report(&c);
+        println!("seed {seed}, order paused 20–23 s: {r:?}");
+        let timed_out: Vec<_> = (failure_records(&c).into_iter())
+            .filter(|&(_, node, cause)| node == id("order") && cause == FailCause::UpstreamTimeout)
+            .collect();
+        assert!(!timed_out.is_empty(), "seed {seed}: no order timed out at the order service");
+        assert_eq!(c.metric("gateway-retries"), 0, "seed {seed}: an order (POST) was retried");
+        let ClusterNode::Gateway(g) = c.sim.node(id("gateway")) else { panic!("gateway") };
+        assert!(g.gateway.unknown_outcomes >= timed_out.len() as u64, "seed {seed}: unknown outcomes not counted");
+        assert!(r.placed as u64 > r.ok(Page::Order), "seed {seed}: no timed-out order was placed after all: {r:?}");
         assert_eq!(broken(&c), Vec::<String>::new(), "seed {seed}");
     }
 }

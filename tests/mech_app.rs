@@ -15,7 +15,9 @@
 #[path = "mech_app/world.rs"]
 mod world;
 
-use clusterlab::cluster::gateway::{AuthToken, GatewayConfig, GatewayMsg, GatewayReason, check_access_log};
+use clusterlab::cluster::gateway::{
+    AuthToken, GatewayConfig, GatewayMsg, GatewayReason, RetryConfig, check_access_log,
+};
 use clusterlab::cluster::product_cache::{
     CacheAsideConfig, CacheMsg, ReadSource, StampedeGuard, check_never_served_expired, check_single_flight,
 };
@@ -548,6 +550,141 @@ fn gateway_maps_upstream_failures_to_http_statuses() {
         assert_eq!((entry.status, entry.latency_us), (case.status, case.latency_us), "{}: log", case.name);
         assert_eq!(w.gateway().in_flight(), 0, "{}: nothing left pending", case.name);
         check_access_log(w.gateway()).unwrap_or_else(|e| panic!("{}: {e}", case.name));
+    }
+}
+
+/// Spring Cloud Gateway's `Retry` filter with its defaults (retries 3, GET
+/// only, 5XX and IOException/TimeoutException): an idempotent call that
+/// fails on one instance is sent to the other; order and pay never are, and
+/// a timed-out order is an unknown outcome (the instance did run it).
+#[test]
+fn gateway_retries_idempotent_calls_on_another_instance_and_never_orders() {
+    struct Case {
+        name: &'static str,
+        providers: [ProviderSpec; 2],
+        /// Crash these providers (indices) before the request.
+        crash: &'static [usize],
+        request: Req,
+        status: u16,
+        reason: Option<GatewayReason>,
+        upstream: usize,
+        retries: u64,
+        /// Calls each provider ran (a crashed one runs none).
+        executed: (usize, usize),
+        unknown_outcomes: u64,
+    }
+    let (p, o) = (ServiceKind::Product, ServiceKind::Order);
+    let slow = |s| ProviderSpec { service_us: 1500 * MS, ..ProviderSpec::ok(s) };
+    let with = |s, behaviour| ProviderSpec { behaviour, ..ProviderSpec::ok(s) };
+    let get = Req::at(10 * MS, "/api/product/1", None, 1);
+    let order = Req::at(10 * MS, "/api/order", valid(3), 42);
+    let cases = [
+        Case {
+            name: "refused GET goes to the other instance",
+            providers: [ProviderSpec::ok(p), ProviderSpec::ok(p)],
+            crash: &[0],
+            request: get,
+            status: 200,
+            reason: None,
+            upstream: 1,
+            retries: 1,
+            executed: (0, 1),
+            unknown_outcomes: 0,
+        },
+        Case {
+            name: "timed-out GET goes to the other instance",
+            providers: [slow(p), ProviderSpec::ok(p)],
+            crash: &[],
+            request: get,
+            status: 200,
+            reason: None,
+            upstream: 1,
+            retries: 1,
+            executed: (1, 1),
+            unknown_outcomes: 0,
+        },
+        Case {
+            name: "503 (pool exhausted) GET goes to the other instance",
+            providers: [with(p, Behaviour::Overloaded), ProviderSpec::ok(p)],
+            crash: &[],
+            request: get,
+            status: 200,
+            reason: None,
+            upstream: 1,
+            retries: 1,
+            executed: (0, 1),
+            unknown_outcomes: 0,
+        },
+        Case {
+            name: "a business error (409) is not retried",
+            providers: [with(p, Behaviour::Biz(BizError::NotFound)), ProviderSpec::ok(p)],
+            crash: &[],
+            request: get,
+            status: 409,
+            reason: Some(GatewayReason::Upstream(RpcFailure::Biz(BizError::NotFound))),
+            upstream: 0,
+            retries: 0,
+            executed: (1, 0),
+            unknown_outcomes: 0,
+        },
+        Case {
+            name: "every instance down: three retries, then 502",
+            providers: [ProviderSpec::ok(p), ProviderSpec::ok(p)],
+            crash: &[0, 1],
+            request: get,
+            status: 502,
+            reason: Some(GatewayReason::UpstreamRefused),
+            upstream: 1,
+            retries: 3,
+            executed: (0, 0),
+            unknown_outcomes: 0,
+        },
+        Case {
+            name: "refused order (POST) is not retried",
+            providers: [ProviderSpec::ok(o), ProviderSpec::ok(o)],
+            crash: &[0],
+            request: order,
+            status: 502,
+            reason: Some(GatewayReason::UpstreamRefused),
+            upstream: 0,
+            retries: 0,
+            executed: (0, 0),
+            unknown_outcomes: 0,
+        },
+        Case {
+            name: "timed-out order: 504, unknown outcome, ran anyway",
+            providers: [slow(o), ProviderSpec::ok(o)],
+            crash: &[],
+            request: order,
+            status: 504,
+            reason: Some(GatewayReason::UpstreamTimeout),
+            upstream: 0,
+            retries: 0,
+            executed: (1, 0),
+            unknown_outcomes: 1,
+        },
+    ];
+    let config = GatewayConfig { retry: Some(RetryConfig::default()), ..gateway_config() };
+    assert_eq!(RetryConfig::default(), RetryConfig { retries: 3, idempotent_only: true }, "SCG's defaults");
+    for case in cases {
+        let mut w = GatewayWorld::new(config.clone(), &case.providers, &[case.request]);
+        for &i in case.crash {
+            w.sim.schedule_fault(0, Fault::Crash { node: w.providers[i] });
+        }
+        w.sim.run_until(10 * SEC, 1_000_000);
+        let replies = w.replies();
+        assert_eq!(replies.len(), 1, "{}: one reply", case.name);
+        let out = replies[0].1;
+        assert_eq!((out.status, out.reason), (case.status, case.reason), "{}", case.name);
+        assert_eq!(out.upstream, Some(w.providers[case.upstream]), "{}: the instance named", case.name);
+        let g = w.gateway();
+        assert_eq!(g.retries, case.retries, "{}: retries", case.name);
+        assert_eq!(g.rescued_by_retry, u64::from(case.retries > 0 && case.status == 200), "{}: rescued", case.name);
+        assert_eq!(g.unknown_outcomes, case.unknown_outcomes, "{}: unknown outcomes", case.name);
+        assert_eq!(g.access_log[0].attempts as u64, case.retries + 1, "{}: attempts logged", case.name);
+        assert_eq!((w.executed(0).len(), w.executed(1).len()), case.executed, "{}: calls run", case.name);
+        assert_eq!(g.in_flight(), 0, "{}: nothing left pending", case.name);
+        check_access_log(g).unwrap_or_else(|e| panic!("{}: {e}", case.name));
     }
 }
 

@@ -9,11 +9,13 @@
 //! before the simulation starts, so the gateway is built knowing the
 //! instances; a (re)started gateway waits `FIRST_FETCH_US` for the services
 //! to register before its first fetch, as a gateway is only put in service
-//! once its discovery client is warm. Never decides health and never picks
+//! once its discovery client is warm. Counts the Retry filter's retries in
+//! the shop's `gateway-retries` metric. Never decides health and never picks
 //! an instance: the registry and the gateway do.
 
 use super::gateway::Gateway;
 use super::message::Msg;
+use super::metrics::ShopMetrics;
 use super::registry::RegistryClient;
 use super::timer_tag;
 use crate::sim::{Ctx, NodeId, SEC, TimeUs, TimerKey};
@@ -29,6 +31,7 @@ const FIRST_FETCH: TimerKey = timer_tag::key(timer_tag::GATEWAY, 1 << 40);
 pub struct GatewayHost {
     pub gateway: Gateway,
     pub registry: RegistryClient,
+    pub metrics: Option<ShopMetrics>,
 }
 
 impl GatewayHost {
@@ -48,7 +51,22 @@ impl GatewayHost {
         }
     }
 
+    /// Count the retries the gateway made while handling one input.
+    fn count_retries(&self, ctx: &mut Ctx<'_, Msg>, before: u64) {
+        if let Some(m) = self.metrics
+            && self.gateway.retries > before
+        {
+            ctx.count(m.gateway_retries, self.gateway.retries - before);
+        }
+    }
+
     pub fn on_message(&mut self, ctx: &mut Ctx<'_, Msg>, from: NodeId, msg: Msg) {
+        let before = self.gateway.retries;
+        self.dispatch(ctx, from, msg);
+        self.count_retries(ctx, before);
+    }
+
+    fn dispatch(&mut self, ctx: &mut Ctx<'_, Msg>, from: NodeId, msg: Msg) {
         match msg {
             Msg::Gateway(m) => self.gateway.on_message(ctx, from, m),
             Msg::Rpc(m) => self.gateway.on_rpc(ctx, from, m),
@@ -66,13 +84,19 @@ impl GatewayHost {
         } else if timer_tag::tag_of(key) == timer_tag::REGISTRY {
             self.registry.on_timer(ctx, key);
         } else {
+            let before = self.gateway.retries;
             self.gateway.on_timer(ctx, key);
+            self.count_retries(ctx, before);
         }
     }
 
     pub fn on_refused(&mut self, ctx: &mut Ctx<'_, Msg>, to: NodeId, msg: Msg) {
         match msg {
-            Msg::Rpc(m) => self.gateway.on_refused(ctx, to, m),
+            Msg::Rpc(m) => {
+                let before = self.gateway.retries;
+                self.gateway.on_refused(ctx, to, m);
+                self.count_retries(ctx, before);
+            }
             Msg::Registry(m) => self.registry.on_refused(to, m),
             _ => {}
         }

@@ -5,7 +5,9 @@
 //! once (answered + in flight = forwarded); an order answered 200 through
 //! 2PC is committed at both participants and its unit is sold at the stock
 //! table; every notification is for an order the payment service took (and,
-//! with `each-order-notified-once`, at most once). Never changes a node.
+//! with `each-order-notified-once`, at most once). One witness: a request
+//! the gateway's Retry filter rescued (answered 200 after a failed attempt).
+//! Never changes a node.
 
 use super::ClusterNode;
 use super::gateway::Gateway;
@@ -18,6 +20,7 @@ use crate::sim::invariant::Properties;
 pub const ONE_ANSWER_PER_CALL: &str = "gateway-answers-each-call-once";
 pub const ORDER_OK_IS_ATOMIC: &str = "order-200-sold-and-written";
 pub const NOTIFIED_ONLY_PAID: &str = "notified-only-paid-orders";
+pub const SOME_GATEWAY_RETRY_RESCUED: &str = "a-gateway-retry-rescued-a-request";
 
 pub fn register(p: &mut Properties<ClusterNode>) {
     p.always_watching(
@@ -34,6 +37,9 @@ pub fn register(p: &mut Properties<ClusterNode>) {
         matches!(n, ClusterNode::Service(_) | ClusterNode::InventoryStore(_))
     });
     p.always_watching(NOTIFIED_ONLY_PAID, notified_only_paid, |n| matches!(n, ClusterNode::Service(_)));
+    p.sometimes(SOME_GATEWAY_RETRY_RESCUED, |v| {
+        v.nodes.iter().any(|n| matches!(n, ClusterNode::Gateway(g) if g.gateway.rescued_by_retry > 0))
+    });
 }
 
 /// Forwarded calls = answered + still pending.

@@ -209,7 +209,7 @@ fn build_node(name: &str, options: &SliceOptions, metrics: ShopMetrics) -> Clust
     if let Some(node) = build_edge_or_access(name, options, metrics) {
         return node;
     }
-    build_application_or_storage(name, &options.design)
+    build_application_or_storage(name, &options.design, metrics)
 }
 
 fn build_edge_or_access(name: &str, options: &SliceOptions, metrics: ShopMetrics) -> Option<ClusterNode> {
@@ -263,12 +263,12 @@ fn build_edge_or_access(name: &str, options: &SliceOptions, metrics: ShopMetrics
     Some(node)
 }
 
-fn build_application_or_storage(name: &str, design: &Design) -> ClusterNode {
+fn build_application_or_storage(name: &str, design: &Design, metrics: ShopMetrics) -> ClusterNode {
     if let Some(node) = build_service(name, design) {
         return node;
     }
     match name {
-        "gateway" => gateway(design),
+        "gateway" => gateway(design, metrics),
         "registry" => ClusterNode::Registry(Box::new(Registry::new(RegistryConfig::default()))),
         "product-cache" => ClusterNode::ProductCache(CacheStore::default()),
         "mq" => ClusterNode::MqBroker(Box::new(MqBroker::new(MqBrokerConfig::default()))),

@@ -11,9 +11,10 @@
 
 use super::id;
 use crate::cluster::design::{CacheDesign, Design, LockDesign, RateLimitDesign};
-use crate::cluster::gateway::{Gateway, GatewayConfig};
+use crate::cluster::gateway::{Gateway, GatewayConfig, RetryConfig};
 use crate::cluster::gateway_host::GatewayHost;
 use crate::cluster::inventory::{InventoryService, InventoryServiceConfig};
+use crate::cluster::metrics::ShopMetrics;
 use crate::cluster::mq::{MqConsumer, MqConsumerConfig, MqPublisher, MqPublisherConfig};
 use crate::cluster::mycat::{Balance, KeyRange, MycatConfig, ShardRule};
 use crate::cluster::node::{ClusterNode, ServiceHost};
@@ -36,9 +37,11 @@ fn participant(resource: Resource) -> TpcParticipant {
     TpcParticipant::new(config, resource, id("tpc"))
 }
 
-/// The gateway with its registry client, subscribed to the routed services.
-pub fn gateway(design: &Design) -> ClusterNode {
-    let config = GatewayConfig { rate_limit: rate_limit(design.rate_limit), ..GatewayConfig::default() };
+/// The gateway with its registry client, subscribed to the routed services,
+/// and SCG's `Retry` filter with its defaults on every route (GETs only).
+pub fn gateway(design: &Design, metrics: ShopMetrics) -> ClusterNode {
+    let retry = Some(RetryConfig::default());
+    let config = GatewayConfig { rate_limit: rate_limit(design.rate_limit), retry, ..GatewayConfig::default() };
     let subscribes = [ServiceKind::Product, ServiceKind::Order, ServiceKind::Payment];
     let registry = RegistryClient::new(RegistryConfig::default(), id("registry"), &[], &subscribes);
     let mut gateway = Gateway::new(config);
@@ -46,7 +49,7 @@ pub fn gateway(design: &Design) -> ClusterNode {
     gateway.set_instances(ServiceKind::Product, &[id("product-1"), id("product-2")]);
     gateway.set_instances(ServiceKind::Order, &[id("order")]);
     gateway.set_instances(ServiceKind::Payment, &[id("payment")]);
-    ClusterNode::Gateway(Box::new(GatewayHost { gateway, registry }))
+    ClusterNode::Gateway(Box::new(GatewayHost { gateway, registry, metrics: Some(metrics) }))
 }
 
 /// One limiter per service, sized for the shop's services (the SCG
