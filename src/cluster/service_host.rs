@@ -75,8 +75,16 @@ impl ServiceHost {
         Self { kind, registry, participant: None, inventory: None, publisher: None, consumer: None, flow: None }
     }
 
+    /// The order flow's RPC client calls the instances the registry cache lists.
+    fn sync_providers(&mut self) {
+        if let Some(Flow::Order(f)) = &mut self.flow {
+            f.rpc.set_providers(ServiceKind::Inventory, self.registry.instances(ServiceKind::Inventory));
+        }
+    }
+
     pub fn on_start(&mut self, ctx: C<'_, '_>) {
         self.registry.on_start(ctx);
+        self.sync_providers();
         if let Some(p) = &mut self.participant {
             p.on_start(ctx);
         }
@@ -106,9 +114,7 @@ impl ServiceHost {
         match msg {
             Msg::Registry(m) => {
                 self.registry.on_message(ctx, from, m);
-                if let Some(Flow::Order(f)) = &mut self.flow {
-                    f.rpc.set_providers(ServiceKind::Inventory, self.registry.instances(ServiceKind::Inventory));
-                }
+                self.sync_providers();
             }
             Msg::Tpc(m) => {
                 if let Some(Flow::Order(f)) = &mut self.flow
@@ -191,7 +197,7 @@ impl ServiceHost {
 
     pub fn on_refused(&mut self, ctx: C<'_, '_>, to: NodeId, msg: Msg) {
         match (&mut self.flow, msg) {
-            (_, Msg::Registry(m)) => self.registry.on_refused(to, m),
+            (_, Msg::Registry(m)) => self.registry.on_refused(ctx, to, m),
             (_, Msg::Mq(m)) => {
                 if let Some(c) = &mut self.consumer {
                     c.on_refused(ctx, to, m);

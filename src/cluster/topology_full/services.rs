@@ -27,8 +27,28 @@ use crate::cluster::two_phase::{Resource, TpcParticipant, TpcParticipantConfig};
 use crate::cluster::zk_lock::{LockClient, LockClientConfig};
 use crate::sim::SEC;
 
+/// The shop's registry clients: Nacos 1.x defaults with
+/// `namingPushEmptyProtection` on, and a warm cache of the running shop's
+/// instances (the shop was running before the simulation starts).
+fn registry_client(provides: &[ServiceKind], subscribes: &[ServiceKind]) -> RegistryClient {
+    let config = RegistryConfig { push_empty_protection: true, ..RegistryConfig::default() };
+    let mut client = RegistryClient::new(config, id("registry"), provides, subscribes);
+    for &service in subscribes {
+        let names: &[&str] = match service {
+            ServiceKind::Product => &["product-1", "product-2"],
+            ServiceKind::Order => &["order"],
+            ServiceKind::Payment => &["payment"],
+            ServiceKind::Inventory => &["inventory-1", "inventory-2"],
+            ServiceKind::Notification => &["notification"],
+            ServiceKind::User => &[],
+        };
+        client.assume_cached(service, &names.iter().map(|n| id(n)).collect::<Vec<_>>());
+    }
+    client
+}
+
 fn service(kind: ServiceKind, subscribes: &[ServiceKind]) -> ServiceHost {
-    ServiceHost::new(kind, RegistryClient::new(RegistryConfig::default(), id("registry"), &[kind], subscribes))
+    ServiceHost::new(kind, registry_client(&[kind], subscribes))
 }
 
 /// A 2PC participant whose work the host does against the real store.
@@ -43,13 +63,8 @@ pub fn gateway(design: &Design, metrics: ShopMetrics) -> ClusterNode {
     let retry = Some(RetryConfig::default());
     let config = GatewayConfig { rate_limit: rate_limit(design.rate_limit), retry, ..GatewayConfig::default() };
     let subscribes = [ServiceKind::Product, ServiceKind::Order, ServiceKind::Payment];
-    let registry = RegistryClient::new(RegistryConfig::default(), id("registry"), &[], &subscribes);
-    let mut gateway = Gateway::new(config);
-    // The shop was running before the simulation starts: the gateway knows its instances.
-    gateway.set_instances(ServiceKind::Product, &[id("product-1"), id("product-2")]);
-    gateway.set_instances(ServiceKind::Order, &[id("order")]);
-    gateway.set_instances(ServiceKind::Payment, &[id("payment")]);
-    ClusterNode::Gateway(Box::new(GatewayHost { gateway, registry, metrics: Some(metrics) }))
+    let registry = registry_client(&[], &subscribes);
+    ClusterNode::Gateway(Box::new(GatewayHost::new(Gateway::new(config), registry, Some(metrics))))
 }
 
 /// One limiter per service, sized for the shop's services (the SCG
