@@ -17,7 +17,9 @@
 //! sticky design does, printed with its schedule and replayed.
 #![cfg(not(target_arch = "wasm32"))]
 
+use clusterlab::cluster::app_server::redis_attributes;
 use clusterlab::cluster::design::Design;
+use clusterlab::cluster::message::SessionCookie;
 use clusterlab::cluster::properties::{
     NO_SESSION_LOST_WITH_REDIS, SESSIONS_LOST_ONLY_BY_FAILOVER, SOME_SESSION_LOST_TO_CRASH,
     SOME_SESSION_SERVED_ELSEWHERE,
@@ -26,6 +28,7 @@ use clusterlab::cluster::redis::{RedisServer, check_no_acked_write_lost};
 use clusterlab::cluster::session_store::SessionStoreKind as Kind;
 use clusterlab::cluster::topology::SliceOptions;
 use clusterlab::cluster::topology_full::APP_POOL;
+use clusterlab::cluster::topology_full::id;
 use clusterlab::cluster::{Cluster, ClusterNode, FailCause};
 use clusterlab::scenario;
 use clusterlab::sim::{Fault, NodeId, Process, SEC, SimRng, TimeUs};
@@ -292,6 +295,73 @@ fn the_whole_shop_is_built_from_the_same_switch() {
             assert_always_hold(&c, &ctx);
         }
     }
+}
+
+/// Carts live in the session: crash the Tomcat that made the sessions and
+/// what happens to the shoppers' carts is what happens to their sessions.
+/// In memory (sticky or not) every cart made there is gone with it — the
+/// shopper is thrown back to login with an empty cart; DeltaManager's
+/// copies keep them on the other Tomcat, all but those whose delta was still
+/// in the send queue; Redis keeps every one.
+#[test]
+fn a_crash_of_the_shoppers_tomcat_loses_their_carts_unless_the_store_keeps_them() {
+    for case in &CASES {
+        for seed in [21, 22] {
+            let ctx = format!("full shop, design {:?}, seed {seed}", case.kind);
+            let mut c = Cluster::full(&SliceOptions { shoppers: 100, surge_capacity: 100, ..options(seed, case.kind) });
+            c.run_until(CRASH_AT_US, BUDGET);
+            let victim = id("app-1");
+            let carts = carts_made_on(&c, victim);
+            let unsent = app(&c, victim).sessions.unsent().0;
+            c.inject(Fault::Crash { node: victim });
+            let kept = carts.iter().filter(|(key, cart)| cart_kept(&c, victim, *key, *cart)).count();
+            println!(
+                "{ctx}: {} carts made on app-1, {kept} kept after its crash ({unsent} deltas unsent)",
+                carts.len()
+            );
+            assert!(carts.len() >= 3, "{ctx}: only {} carts at the crash", carts.len());
+            match case.crash {
+                CrashLoss::SessionsOfTheServer => assert_eq!(kept, 0, "{ctx}: carts survived an in-memory crash"),
+                CrashLoss::OnlyUnsentCreations => {
+                    assert!(kept + unsent >= carts.len() && kept > 0, "{ctx}: {kept} kept, {unsent} unsent")
+                }
+                CrashLoss::Nothing => assert_eq!(kept, carts.len(), "{ctx}: Redis lost a cart"),
+            }
+            c.run_until(CRASH_AT_US + 10 * SEC, BUDGET);
+            assert_always_hold(&c, &ctx);
+        }
+    }
+}
+
+/// The carts of sessions made on `server`, where the design keeps them: the
+/// server's own table, or Redis (keys carry their creator in the top byte).
+fn carts_made_on(c: &Cluster, server: NodeId) -> Vec<(u32, u32)> {
+    match c.sim.node(id("redis")) {
+        ClusterNode::Redis(r) if app(c, server).sessions.store() == Kind::Redis => (r.data.keys())
+            .filter(|&&key| key >> 24 == u32::from(server.0))
+            .filter_map(|&key| r.value(key, c.sim.now_us()).map(|v| (key, redis_attributes(v).0)))
+            .filter(|&(_, cart)| cart != 0)
+            .collect(),
+        _ => (app(c, server).sessions.table.iter())
+            .filter(|(cookie, s)| cookie.route == server && s.cart != 0)
+            .map(|(cookie, s)| (cookie.id, s.cart))
+            .collect(),
+    }
+}
+
+/// Whether a session made on `server` (Redis key or session id `key`) still
+/// holds `cart` somewhere the shop can read it.
+fn cart_kept(c: &Cluster, server: NodeId, key: u32, cart: u32) -> bool {
+    if app(c, server).sessions.store() == Kind::Redis {
+        return match c.sim.node(id("redis")) {
+            ClusterNode::Redis(r) => r.value(key, c.sim.now_us()).is_some_and(|v| redis_attributes(v).0 == cart),
+            _ => false,
+        };
+    }
+    let cookie = SessionCookie { id: key, route: server };
+    c.node_ids()
+        .filter_map(|id| if let ClusterNode::App(a) = c.sim.node(id) { Some(a) } else { None })
+        .any(|a| a.sessions.table.get(cookie).is_some_and(|s| s.cart == cart))
 }
 
 // ---- the seed sweep ----------------------------------------------------------------
