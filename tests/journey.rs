@@ -12,7 +12,7 @@ use clusterlab::cluster::journey_properties::SOME_GATEWAY_RETRY_RESCUED;
 use clusterlab::cluster::service_host::Flow;
 use clusterlab::cluster::topology::SliceOptions;
 use clusterlab::cluster::topology_full::id;
-use clusterlab::cluster::two_phase::TxnOutcome;
+use clusterlab::cluster::two_phase::{CoordState, TxnOutcome};
 use clusterlab::cluster::{Cluster, ClusterNode, FailCause, Page};
 use clusterlab::sim::{Fault, MS, NodeId, PropertyKind, SEC, TimeUs};
 use std::collections::BTreeMap;
@@ -223,6 +223,14 @@ fn in_doubt(c: &Cluster, name: &str) -> usize {
     doubts(c, name).len()
 }
 
+fn undecided_doubt(c: &Cluster) -> bool {
+    let ClusterNode::TpcCoordinator(tpc) = c.sim.node(id("tpc")) else { panic!("tpc") };
+    let undecided = |txn: &u32| {
+        tpc.active.get(txn).is_some_and(|t| matches!(t.state, CoordState::Collecting { .. } | CoordState::Forcing))
+    };
+    ["order", "inventory-1", "inventory-2"].iter().any(|n| doubts(c, n).iter().any(undecided))
+}
+
 /// The coordinator crashes while a transaction is in doubt: the participant
 /// that voted Yes stays blocked (locks held) until it comes back, orders in
 /// the meantime fail with a cause, and atomicity holds throughout.
@@ -232,7 +240,9 @@ fn a_coordinator_crash_mid_order_leaves_participants_blocked_in_doubt() {
         let mut c = build(seed, Design::default(), SHOPPERS * 3);
         run(&mut c, 10 * SEC, seed);
         let mut t = 10 * SEC;
-        while in_doubt(&c, "order") + in_doubt(&c, "inventory-1") == 0 {
+        // A participant in doubt about a transaction the coordinator has not
+        // decided yet (a decision already on the wire would resolve it).
+        while !undecided_doubt(&c) {
             t += MS / 10;
             assert!(t < 60 * SEC, "seed {seed}: no transaction ever in doubt");
             run(&mut c, t, seed);
@@ -240,7 +250,7 @@ fn a_coordinator_crash_mid_order_leaves_participants_blocked_in_doubt() {
         c.sim.inject(Fault::Crash { node: id("tpc") });
         let failed_before = c.metric("requests-failed");
         run(&mut c, t + 10 * SEC, seed);
-        let blocked = in_doubt(&c, "order") + in_doubt(&c, "inventory-1");
+        let blocked = in_doubt(&c, "order") + in_doubt(&c, "inventory-1") + in_doubt(&c, "inventory-2");
         println!("seed {seed}, tpc crashed at {t} µs, 10 s later: {blocked} in doubt, {:?}", report(&c));
         assert!(blocked > 0, "seed {seed}: the in-doubt transaction was resolved without its coordinator");
         let causes: Vec<FailCause> =
@@ -250,14 +260,62 @@ fn a_coordinator_crash_mid_order_leaves_participants_blocked_in_doubt() {
             causes.iter().any(|c| matches!(c, FailCause::UpstreamTimeout | FailCause::Refused)),
             "seed {seed}: {causes:?}"
         );
-        let blocked_txns = [doubts(&c, "order"), doubts(&c, "inventory-1")];
+        let blocked_txns = [doubts(&c, "order"), doubts(&c, "inventory-1"), doubts(&c, "inventory-2")];
         c.sim.inject(Fault::Restart { node: id("tpc") });
         run(&mut c, t + 20 * SEC, seed);
         // New orders may be in doubt for a few ms; the blocked ones are resolved.
-        let still = [doubts(&c, "order"), doubts(&c, "inventory-1")];
+        let still = [doubts(&c, "order"), doubts(&c, "inventory-1"), doubts(&c, "inventory-2")];
         for (before, after) in blocked_txns.iter().zip(&still) {
             assert!(before.iter().all(|t| !after.contains(t)), "seed {seed}: {before:?} still blocked: {after:?}");
         }
+        assert_eq!(broken(&c), Vec::<String>::new(), "seed {seed}");
+    }
+}
+
+fn placed(c: &Cluster) -> BTreeMap<u32, u32> {
+    (c.sim.nodes().iter())
+        .find_map(|n| match n {
+            ClusterNode::Service(s) => match &s.flow {
+                Some(Flow::Order(f)) => Some(f.placed.clone()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
+fn committed_at(c: &Cluster, name: &str) -> usize {
+    match c.sim.node(id(name)) {
+        ClusterNode::Service(s) => s.participant.as_ref().map_or(0, |p| p.committed),
+        _ => 0,
+    }
+}
+
+/// The stock is sharded: an order's 2PC enlists the order service and the
+/// inventory instance owning its product (1–500: inventory-1, 501–1000:
+/// inventory-2). Crash inventory-2: orders of its products abort (the
+/// shopper told why), orders of inventory-1's products still commit, and
+/// atomicity and the stock hold throughout.
+#[test]
+fn a_crashed_inventory_2_aborts_only_the_orders_it_takes_part_in() {
+    for seed in [11, 12] {
+        let mut c = build(seed, Design::default(), SHOPPERS);
+        run(&mut c, 20 * SEC, seed);
+        let before = placed(&c);
+        let (ones, twos) = (committed_at(&c, "inventory-1"), committed_at(&c, "inventory-2"));
+        assert!(before.values().any(|&p| p > 500) && before.values().any(|&p| p <= 500), "seed {seed}: {before:?}");
+        assert_eq!(ones + twos, committed_at(&c, "order"), "seed {seed}: one stock participant per order");
+        c.sim.inject(Fault::Crash { node: id("inventory-2") });
+        run(&mut c, 40 * SEC, seed);
+        let after: Vec<u32> = placed(&c).into_iter().filter(|(o, _)| !before.contains_key(o)).map(|(_, p)| p).collect();
+        println!("seed {seed}: {} orders placed after inventory-2 crashed: {:?}", after.len(), report(&c));
+        assert!(after.len() > 20, "seed {seed}: orders stopped altogether: {after:?}");
+        assert!(after.iter().all(|&p| p <= 500), "seed {seed}: an order of inventory-2's products placed: {after:?}");
+        assert!(committed_at(&c, "inventory-1") > ones, "seed {seed}: inventory-1 stopped committing");
+        let aborted = (failure_records(&c).into_iter())
+            .filter(|&(at, _, cause)| at > 20 * SEC && matches!(cause, FailCause::TxnAborted))
+            .count();
+        assert!(aborted > 5, "seed {seed}: orders of inventory-2's products did not fail as aborted");
         assert_eq!(broken(&c), Vec::<String>::new(), "seed {seed}");
     }
 }

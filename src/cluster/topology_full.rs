@@ -15,7 +15,8 @@
 //! answered by Tomcat; search and detail go Tomcat → gateway → a product
 //! instance (from the gateway's registry cache) → cache and MyCat; an order
 //! goes to the order service and through 2PC (`tpc`, participants order and
-//! inventory-1, the stock sold under the ZooKeeper lock at `inventory-db`); a
+//! the inventory instance owning the product's shard, the stock sold under
+//! the ZooKeeper lock at `inventory-db`); a
 //! payment goes to the payment service, MyCat and the queue, from which the
 //! notification service consumes. The design switches reach the services
 //! through `services`.
@@ -274,8 +275,9 @@ fn build_application_or_storage(name: &str, design: &Design, metrics: ShopMetric
         "mq" => ClusterNode::MqBroker(Box::new(MqBroker::new(MqBrokerConfig::default()))),
         "zk" => ClusterNode::Zk(Box::new(ZkServer::new(ZkConfig::default()))),
         "tpc" => {
-            let participants = vec![id("order"), id("inventory-1")];
-            let config = TpcCoordinatorConfig { two_phase: design.two_phase, ..TpcCoordinatorConfig::default() };
+            let (participants, enlist) = services::tpc_participants();
+            let config =
+                TpcCoordinatorConfig { two_phase: design.two_phase, enlist, ..TpcCoordinatorConfig::default() };
             ClusterNode::TpcCoordinator(Box::new(TpcCoordinator::new(config, participants)))
         }
         "inventory-db" => {

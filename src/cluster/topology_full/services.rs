@@ -4,8 +4,10 @@
 //! Owns how each design switch reaches the services: the product cache
 //! (off, cache-aside, single-flight), the stock lock (none, ZooKeeper, with
 //! the store's fencing check set in `topology_full`), two-phase commit (the
-//! order service goes through `tpc`, or commits on its own and calls an
-//! inventory instance), the gateway's rate limiter, and MyCat's settings for
+//! order service goes through `tpc`, whose participants are the order
+//! service and the inventory instance owning the product's shard — products
+//! 1–500 on inventory-1, 501–1000 on inventory-2 — or commits on its own and
+//! calls an inventory instance), the gateway's rate limiter, and MyCat's settings for
 //! the shop (read/write splitting, the order table's key ranges). Never
 //! builds the other layers.
 
@@ -23,9 +25,9 @@ use crate::cluster::rate_limit::{Algorithm, RateLimitConfig, StorePolicy, TokenB
 use crate::cluster::registry::{RegistryClient, RegistryConfig, ServiceKind};
 use crate::cluster::rpc::{RpcClient, RpcConfig};
 use crate::cluster::service_host::{Flow, OrderFlow, PaymentFlow, ProductFlow};
-use crate::cluster::two_phase::{Resource, TpcParticipant, TpcParticipantConfig};
+use crate::cluster::two_phase::{Enlist, ProductShard, Resource, TpcParticipant, TpcParticipantConfig};
 use crate::cluster::zk_lock::{LockClient, LockClientConfig};
-use crate::sim::SEC;
+use crate::sim::{NodeId, SEC};
 
 /// The shop's registry clients: Nacos 1.x defaults with
 /// `namingPushEmptyProtection` on, and a warm cache of the running shop's
@@ -83,6 +85,14 @@ pub fn rate_limit(design: RateLimitDesign) -> Option<RateLimitConfig> {
     Some(RateLimitConfig { algorithm, store_policy: StorePolicy::FailOpen })
 }
 
+/// The 2PC coordinator's participants and enlistment: the order service in
+/// every transaction, the stock by product id (the product table's ranges).
+pub fn tpc_participants() -> (Vec<NodeId>, Enlist) {
+    let shards =
+        vec![ProductShard { lo: 1, hi: 500, participant: 1 }, ProductShard { lo: 501, hi: 1000, participant: 2 }];
+    (vec![id("order"), id("inventory-1"), id("inventory-2")], Enlist::ByProduct { always: vec![0], shards })
+}
+
 /// MyCat for the shop: products 1–500 / 501–1000 (the source text's ranges),
 /// the order table's two ranges, reads to the replicas (`balance` 1).
 pub fn mycat_config() -> MycatConfig {
@@ -120,9 +130,8 @@ fn inventory(name: &str, design: &Design) -> ServiceHost {
     let config =
         InventoryServiceConfig { use_lock: design.lock != LockDesign::Off, ..InventoryServiceConfig::default() };
     host.inventory = Some(InventoryService::new(config, id("inventory-db"), lock));
-    if name == "inventory-1" {
-        host.participant = Some(participant(Resource::Stock));
-    }
+    // Each inventory instance is the 2PC participant of its shard's stock.
+    host.participant = Some(participant(Resource::Stock));
     host.flow = Some(Flow::Inventory(Box::default()));
     host
 }
