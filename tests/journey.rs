@@ -320,6 +320,51 @@ fn a_crashed_inventory_2_aborts_only_the_orders_it_takes_part_in() {
     }
 }
 
+/// Safety phase: the broker, the payment service and the notifier crash
+/// and restart at random moments (from the seed) while shoppers pay; then
+/// every node is back up and the shoppers go home (liveness phase). The
+/// payment outbox has published every paid order's event by then, and the
+/// notifier's dedupe has notified each exactly once.
+#[test]
+fn every_paid_order_is_eventually_notified_once_after_payment_and_queue_faults() {
+    for seed in [13, 14, 15] {
+        let mut c = build(seed, Design::default(), SHOPPERS);
+        let mut rng = clusterlab::sim::SimRng::new(seed, 0x0B07);
+        for name in ["payment", "mq", "notification", "payment", "mq"] {
+            let at = 15 * SEC + rng.below(20 * SEC);
+            let down = 200 * MS + rng.below(5 * SEC);
+            c.sim.schedule_fault(at, Fault::Crash { node: id(name) });
+            c.sim.schedule_fault(at + down, Fault::Restart { node: id(name) });
+        }
+        run(&mut c, 45 * SEC, seed);
+        for name in ["payment", "mq", "notification"] {
+            if !c.sim.lifecycle(id(name)).is_up() {
+                c.sim.inject(Fault::Restart { node: id(name) });
+            }
+        }
+        drain(&mut c, seed, 30 * SEC);
+        let (mut paid, mut notified, mut pending) = (Vec::new(), BTreeMap::new(), usize::MAX);
+        for node in c.sim.nodes() {
+            if let ClusterNode::Service(s) = node {
+                if let Some(Flow::Payment(f)) = &s.flow {
+                    paid = f.paid.iter().copied().collect();
+                    pending = f.outbox.as_ref().map_or(usize::MAX, |o| o.pending.len());
+                }
+                if let Some(consumer) = &s.consumer {
+                    notified = consumer.notified.clone();
+                }
+            }
+        }
+        println!("seed {seed}: {} paid, {} notified, outbox {pending}: {:?}", paid.len(), notified.len(), report(&c));
+        assert!(paid.len() > 50, "seed {seed}: only {} orders paid", paid.len());
+        let wrong: Vec<_> = paid.iter().filter(|o| notified.get(o) != Some(&1)).collect();
+        assert!(wrong.is_empty(), "seed {seed}: paid orders not notified exactly once: {wrong:?}");
+        assert_eq!(pending, 0, "seed {seed}: the outbox still holds events");
+        assert_eq!(notified.len(), paid.len(), "seed {seed}: notified orders that were not paid");
+        assert_eq!(broken(&c), Vec::<String>::new(), "seed {seed}");
+    }
+}
+
 /// A flash sale: most detail pages show product 7, of which only 30 units
 /// are on sale, and orders commit on their own (no 2PC) through both
 /// inventory instances. Without the lock their read-modify-writes interleave

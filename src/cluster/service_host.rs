@@ -91,6 +91,9 @@ impl ServiceHost {
         if let Some(c) = &mut self.consumer {
             c.on_start(ctx);
         }
+        if let Some(Flow::Payment(f)) = &mut self.flow {
+            f.on_start(ctx);
+        }
     }
 
     pub fn on_crash(&mut self) {
@@ -184,7 +187,16 @@ impl ServiceHost {
             timer_tag::TWO_PC_PARTICIPANT => self.participant.iter_mut().for_each(|p| p.on_timer(ctx, key)),
             timer_tag::ZK | timer_tag::INVENTORY => self.inventory.iter_mut().for_each(|i| i.on_timer(ctx, key)),
             timer_tag::MQ_CONSUMER => self.consumer.iter_mut().for_each(|c| c.on_timer(ctx, key)),
-            timer_tag::MQ_BROKER => self.publisher.iter_mut().for_each(|p| p.on_timer(ctx, key)),
+            timer_tag::MQ_BROKER => {
+                let Some(p) = &mut self.publisher else { return };
+                let relay = match &mut self.flow {
+                    Some(Flow::Payment(f)) => f.on_outbox_timer(ctx, key, p),
+                    _ => false,
+                };
+                if !relay {
+                    p.on_timer(ctx, key);
+                }
+            }
             _ => match &mut self.flow {
                 Some(Flow::Product(f)) => f.on_timer(ctx, key),
                 Some(Flow::Order(f)) => f.on_timer(ctx, key),

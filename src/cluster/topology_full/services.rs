@@ -17,7 +17,7 @@ use crate::cluster::gateway::{Gateway, GatewayConfig, RetryConfig};
 use crate::cluster::gateway_host::GatewayHost;
 use crate::cluster::inventory::{InventoryService, InventoryServiceConfig};
 use crate::cluster::metrics::ShopMetrics;
-use crate::cluster::mq::{MqConsumer, MqConsumerConfig, MqPublisher, MqPublisherConfig};
+use crate::cluster::mq::{MqConsumer, MqConsumerConfig, MqPublisher, MqPublisherConfig, Outbox, OutboxConfig};
 use crate::cluster::mycat::{Balance, KeyRange, MycatConfig, ShardRule};
 use crate::cluster::node::{ClusterNode, ServiceHost};
 use crate::cluster::product_cache::{CacheAside, CacheAsideConfig, StampedeGuard};
@@ -151,7 +151,10 @@ pub fn build_service(name: &str, design: &Design) -> Option<ClusterNode> {
         "payment" => {
             let mut host = service(S::Payment, &[]);
             host.publisher = Some(MqPublisher::new(MqPublisherConfig::default(), id("mq"), 0));
-            host.flow = Some(Flow::Payment(Box::new(PaymentFlow::new(id("mycat")))));
+            let mut flow = PaymentFlow::new(id("mycat"));
+            // The payment row and its event in one transaction; a relay publishes.
+            flow.outbox = Some(Outbox::new(OutboxConfig::default(), 0));
+            host.flow = Some(Flow::Payment(Box::new(flow)));
             host
         }
         "inventory-1" | "inventory-2" => inventory(name, design),
