@@ -137,7 +137,18 @@ impl AppServer {
 
     pub fn on_start(&mut self, ctx: &mut Ctx<'_, Msg>) {
         self.boots += 1;
-        self.sessions.on_start(ctx);
+        // A machine powered off runs no Tomcat: its manager starts when it boots.
+        if self.power == Power::On {
+            self.sessions.on_start(ctx);
+        }
+    }
+
+    /// The machine finished booting (autoscaler): the new Tomcat's session
+    /// manager starts (membership, state transfer).
+    pub fn on_booted(&mut self, ctx: &mut Ctx<'_, Msg>) {
+        if self.power == Power::On {
+            self.sessions.on_start(ctx);
+        }
     }
 
     pub fn on_crash(&mut self) {
@@ -226,6 +237,9 @@ impl AppServer {
     /// waiting thread, and its thread to the next accepted connection.
     pub fn on_timer(&mut self, ctx: &mut Ctx<'_, Msg>, key: TimerKey) {
         if timer_tag::tag_of(key) == timer_tag::SESSION {
+            if self.power != Power::On {
+                return; // the manager died with the machine's process
+            }
             let resumed = self.sessions.on_timer(ctx, key);
             return self.resume(ctx, resumed);
         }

@@ -126,6 +126,8 @@ pub enum SessionMsg {
     State { cookie: SessionCookie, session: Session },
     /// `EVT_ALL_SESSION_TRANSFERCOMPLETE`: the state had `sessions` sessions.
     StateEnd { sessions: u32 },
+    /// McastService's membership heartbeat: "I am a member" (every 500 ms).
+    Member,
 }
 
 impl crate::sim::Message for SessionMsg {
@@ -135,6 +137,7 @@ impl crate::sim::Message for SessionMsg {
             Self::GetAll => "session-get-all",
             Self::State { .. } => "session-state",
             Self::StateEnd { .. } => "session-state-end",
+            Self::Member => "cluster-membership",
         }
     }
 }

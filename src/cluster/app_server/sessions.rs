@@ -54,6 +54,10 @@ pub struct SessionConfig {
     pub replication_send_us: TimeUs,
     /// DeltaManager `stateTransferTimeout`: 60 s.
     pub state_transfer_timeout_us: TimeUs,
+    /// McastService `frequency`: a membership heartbeat every 500 ms.
+    pub membership_frequency_us: TimeUs,
+    /// McastService `dropTime`: a member not heard for 3000 ms is dropped.
+    pub member_drop_us: TimeUs,
 }
 
 impl Default for SessionConfig {
@@ -67,6 +71,8 @@ impl Default for SessionConfig {
             store_timeout_us: 2 * SEC,
             replication_send_us: MS,
             state_transfer_timeout_us: 60 * SEC,
+            membership_frequency_us: 500 * MS,
+            member_drop_us: 3 * SEC,
         }
     }
 }
@@ -88,6 +94,9 @@ pub struct SessionCounts {
     /// and how many of them were new sessions.
     pub deltas_lost_in_crash: u64,
     pub creations_lost_in_crash: u64,
+    /// DeltaManager: creations sent while a member was dropped for silence
+    /// (paused or cut off past `dropTime`): that member never gets them.
+    pub creations_missed_by_dropped: u64,
     /// Spring Session: sessions the store did not have, and calls that failed.
     pub store_misses: u64,
     pub store_failures: u64,
@@ -174,7 +183,10 @@ impl Sessions {
 
     pub(super) fn on_start(&mut self, ctx: &mut Ctx<'_, Msg>) {
         match self.config.store {
-            SessionStoreKind::Replicated => self.start_transfer(ctx),
+            SessionStoreKind::Replicated => {
+                self.membership_beat(ctx);
+                self.start_transfer(ctx);
+            }
             SessionStoreKind::Redis => self.spring_start(ctx),
             SessionStoreKind::Memory | SessionStoreKind::Sticky => {}
         }
@@ -290,6 +302,10 @@ impl Sessions {
                 None
             }
             delta::TRANSFER_TIMEOUT => self.transfer_over(ctx, "no peer sent its sessions in time"),
+            delta::MEMBERSHIP => {
+                self.membership_beat(ctx);
+                None
+            }
             spring::REFRESH => {
                 self.refresh_master(ctx);
                 None
