@@ -15,7 +15,9 @@
 #[path = "mech_app/world.rs"]
 mod world;
 
-use clusterlab::cluster::gateway::{AuthToken, GatewayConfig, GatewayMsg, GatewayReason, check_access_log};
+use clusterlab::cluster::gateway::{
+    AuthToken, GatewayConfig, GatewayMsg, GatewayReason, RetryConfig, check_access_log,
+};
 use clusterlab::cluster::product_cache::{
     CacheAsideConfig, CacheMsg, ReadSource, StampedeGuard, check_never_served_expired, check_single_flight,
 };
@@ -551,6 +553,141 @@ fn gateway_maps_upstream_failures_to_http_statuses() {
     }
 }
 
+/// Spring Cloud Gateway's `Retry` filter with its defaults (retries 3, GET
+/// only, 5XX and IOException/TimeoutException): an idempotent call that
+/// fails on one instance is sent to the other; order and pay never are, and
+/// a timed-out order is an unknown outcome (the instance did run it).
+#[test]
+fn gateway_retries_idempotent_calls_on_another_instance_and_never_orders() {
+    struct Case {
+        name: &'static str,
+        providers: [ProviderSpec; 2],
+        /// Crash these providers (indices) before the request.
+        crash: &'static [usize],
+        request: Req,
+        status: u16,
+        reason: Option<GatewayReason>,
+        upstream: usize,
+        retries: u64,
+        /// Calls each provider ran (a crashed one runs none).
+        executed: (usize, usize),
+        unknown_outcomes: u64,
+    }
+    let (p, o) = (ServiceKind::Product, ServiceKind::Order);
+    let slow = |s| ProviderSpec { service_us: 1500 * MS, ..ProviderSpec::ok(s) };
+    let with = |s, behaviour| ProviderSpec { behaviour, ..ProviderSpec::ok(s) };
+    let get = Req::at(10 * MS, "/api/product/1", None, 1);
+    let order = Req::at(10 * MS, "/api/order", valid(3), 42);
+    let cases = [
+        Case {
+            name: "refused GET goes to the other instance",
+            providers: [ProviderSpec::ok(p), ProviderSpec::ok(p)],
+            crash: &[0],
+            request: get,
+            status: 200,
+            reason: None,
+            upstream: 1,
+            retries: 1,
+            executed: (0, 1),
+            unknown_outcomes: 0,
+        },
+        Case {
+            name: "timed-out GET goes to the other instance",
+            providers: [slow(p), ProviderSpec::ok(p)],
+            crash: &[],
+            request: get,
+            status: 200,
+            reason: None,
+            upstream: 1,
+            retries: 1,
+            executed: (1, 1),
+            unknown_outcomes: 0,
+        },
+        Case {
+            name: "503 (pool exhausted) GET goes to the other instance",
+            providers: [with(p, Behaviour::Overloaded), ProviderSpec::ok(p)],
+            crash: &[],
+            request: get,
+            status: 200,
+            reason: None,
+            upstream: 1,
+            retries: 1,
+            executed: (0, 1),
+            unknown_outcomes: 0,
+        },
+        Case {
+            name: "a business error (409) is not retried",
+            providers: [with(p, Behaviour::Biz(BizError::NotFound)), ProviderSpec::ok(p)],
+            crash: &[],
+            request: get,
+            status: 409,
+            reason: Some(GatewayReason::Upstream(RpcFailure::Biz(BizError::NotFound))),
+            upstream: 0,
+            retries: 0,
+            executed: (1, 0),
+            unknown_outcomes: 0,
+        },
+        Case {
+            name: "every instance down: three retries, then 502",
+            providers: [ProviderSpec::ok(p), ProviderSpec::ok(p)],
+            crash: &[0, 1],
+            request: get,
+            status: 502,
+            reason: Some(GatewayReason::UpstreamRefused),
+            upstream: 1,
+            retries: 3,
+            executed: (0, 0),
+            unknown_outcomes: 0,
+        },
+        Case {
+            name: "refused order (POST) is not retried",
+            providers: [ProviderSpec::ok(o), ProviderSpec::ok(o)],
+            crash: &[0],
+            request: order,
+            status: 502,
+            reason: Some(GatewayReason::UpstreamRefused),
+            upstream: 0,
+            retries: 0,
+            executed: (0, 0),
+            unknown_outcomes: 0,
+        },
+        Case {
+            name: "timed-out order: 504, unknown outcome, ran anyway",
+            providers: [slow(o), ProviderSpec::ok(o)],
+            crash: &[],
+            request: order,
+            status: 504,
+            reason: Some(GatewayReason::UpstreamTimeout),
+            upstream: 0,
+            retries: 0,
+            executed: (1, 0),
+            unknown_outcomes: 1,
+        },
+    ];
+    let config = GatewayConfig { retry: Some(RetryConfig::default()), ..gateway_config() };
+    assert_eq!(RetryConfig::default(), RetryConfig { retries: 3, idempotent_only: true }, "SCG's defaults");
+    for case in cases {
+        let mut w = GatewayWorld::new(config.clone(), &case.providers, &[case.request]);
+        for &i in case.crash {
+            w.sim.schedule_fault(0, Fault::Crash { node: w.providers[i] });
+        }
+        w.sim.run_until(10 * SEC, 1_000_000);
+        let replies = w.replies();
+        assert_eq!(replies.len(), 1, "{}: one reply", case.name);
+        let out = replies[0].1;
+        assert_eq!((out.status, out.reason), (case.status, case.reason), "{}", case.name);
+        assert_eq!(out.upstream, Some(w.providers[case.upstream]), "{}: the instance named", case.name);
+        let g = w.gateway();
+        assert_eq!(g.retries, case.retries, "{}: retries", case.name);
+        assert_eq!(g.rescued_by_retry, u64::from(case.retries > 0 && case.status == 200), "{}: rescued", case.name);
+        assert_eq!(g.unknown_outcomes, case.unknown_outcomes, "{}: unknown outcomes", case.name);
+        assert_eq!(g.access_log[0].attempts as u64, case.retries + 1, "{}: attempts logged", case.name);
+        assert_eq!((w.executed(0).len(), w.executed(1).len()), case.executed, "{}: calls run", case.name);
+        assert_eq!(g.in_flight(), 0, "{}: nothing left pending", case.name);
+        check_access_log(g).unwrap_or_else(|e| panic!("{}: {e}", case.name));
+    }
+}
+
 // ---- registry --------------------------------------------------------------------
 
 /// What the registry should say about a provider at a moment.
@@ -723,12 +860,13 @@ fn consumers_keep_a_crashed_provider_until_the_registry_notices_and_they_refetch
 
 #[test]
 fn consumers_keep_their_cache_while_the_registry_is_unreachable() {
-    // The registry dies or is cut off at 15 s; refetches at 20, 30, 40 s fail
-    // (refused by a dead host, silent across a cut). Back at 42 s it knows no
-    // one: restarted empty, or — cut off — it heard no beat for 34.999 s and
-    // its 45 s scan deleted all three (missed heartbeats ≠ dead). Their beats
-    // at 45 s come back "unknown", they register again, and the 50 s refetch
-    // sees all three.
+    // The registry dies or is cut off at 15 s. A dead host refuses the 20 s
+    // refetch, and Nacos's update task tries again after 2, 4, 8 s (22, 26,
+    // 34 s: refused) and 16 s (50 s); across a cut the 20, 30, 40 s fetches
+    // are lost in silence. Back at 42 s it knows no one: restarted empty,
+    // or — cut off — it heard no beat for 34.999 s and its 45 s scan deleted
+    // all three (missed heartbeats ≠ dead). Their beats at 45 s come back
+    // "unknown", they register again, and the 50 s refetch sees all three.
     struct Case {
         name: &'static str,
         down: Fault,
@@ -736,6 +874,9 @@ fn consumers_keep_their_cache_while_the_registry_is_unreachable() {
         refused: u64,
         unanswered: u64,
         re_registrations: u64,
+        /// Age of the list at 51 s: the 50 s fetch's round trip (2 ms),
+        /// plus 2 ms per refusal that pushed the retries later.
+        age_at_51s_us: TimeUs,
     }
     let r = NodeId(0);
     let cases = [
@@ -743,9 +884,10 @@ fn consumers_keep_their_cache_while_the_registry_is_unreachable() {
             name: "registry crashed",
             down: Fault::Crash { node: r },
             up: Fault::Restart { node: r },
-            refused: 3,
+            refused: 4,
             unanswered: 0,
             re_registrations: 1,
+            age_at_51s_us: SEC - 10 * MS,
         },
         Case {
             name: "registry cut off",
@@ -754,6 +896,7 @@ fn consumers_keep_their_cache_while_the_registry_is_unreachable() {
             refused: 0,
             unanswered: 2,
             re_registrations: 1,
+            age_at_51s_us: SEC - 2 * MS,
         },
     ];
     for case in cases {
@@ -781,12 +924,100 @@ fn consumers_keep_their_cache_while_the_registry_is_unreachable() {
         assert_eq!(consumer.instances(ServiceKind::Product), w.providers.as_slice(), "{}: fresh list", case.name);
         assert_eq!(
             consumer.cache_age_us(ServiceKind::Product, 51 * SEC),
-            Some(SEC - 2 * MS),
+            Some(case.age_at_51s_us),
             "{}: refetched at 50 s",
             case.name
         );
         let re_registered: Vec<u64> = (0..3).map(|i| w.provider_client(i).re_registrations).collect();
         assert_eq!(re_registered, vec![case.re_registrations; 3], "{}: re-registrations", case.name);
+    }
+}
+
+/// A consumer's first fetch races the providers' registration (cut off
+/// until 3 s, they register on their 5 s beat) and gets an empty list.
+/// Nacos's update task counts that as a failed update and tries again after
+/// 2 s, then 4 s — so the consumer sees the providers at 6 s, not a whole
+/// 10 s interval later; Eureka keeps its 30 s (its providers renew at 30 s
+/// and the consumer's 30 s fetch may just miss them: 60 s). Later the registry restarts empty (at 40.5 s, its 40 s fetch
+/// refused): the 42 s fetch answers an empty list, which replaces the cache
+/// unless `namingPushEmptyProtection` keeps the last non-empty one; the
+/// providers re-register on their 45 s beats and the 46 s retry sees them.
+#[test]
+fn an_empty_or_failed_fetch_is_retried_soon_and_protection_keeps_the_last_list() {
+    struct Case {
+        name: &'static str,
+        config: RegistryConfig,
+        faults: &'static [(TimeUs, FaultAt)],
+        /// (time, instances cached then)
+        probes: &'static [(TimeUs, usize)],
+    }
+    #[derive(Clone, Copy)]
+    enum FaultAt {
+        ProvidersDown,
+        ProvidersUp,
+        RegistryDown,
+        RegistryUp,
+    }
+    use FaultAt::*;
+    let late_providers: &[(TimeUs, FaultAt)] = &[(0, ProvidersDown), (3 * SEC, ProvidersUp)];
+    let registry_restart: &[(TimeUs, FaultAt)] = &[(39 * SEC, RegistryDown), (40 * SEC + 500 * MS, RegistryUp)];
+    let nacos = RegistryConfig::default();
+    let cases = [
+        Case {
+            name: "nacos: empty first fetch retried at 2 s, 6 s",
+            config: nacos,
+            faults: late_providers,
+            probes: &[(1900 * MS, 0), (5900 * MS, 0), (6100 * MS, 3)],
+        },
+        Case {
+            name: "no retry: the empty list stays a whole interval",
+            config: RegistryConfig { failed_fetch_retry_us: None, ..nacos },
+            faults: late_providers,
+            probes: &[(9900 * MS, 0), (10_100 * MS, 3)],
+        },
+        Case {
+            name: "eureka: a whole 30 s interval (twice)",
+            config: RegistryConfig::eureka(),
+            faults: late_providers,
+            probes: &[(30_100 * MS, 0), (59_900 * MS, 0), (60_100 * MS, 3)],
+        },
+        Case {
+            name: "nacos: a restarted registry's empty list replaces the cache",
+            config: nacos,
+            faults: registry_restart,
+            probes: &[(41 * SEC, 3), (43 * SEC, 0), (47 * SEC, 3)],
+        },
+        Case {
+            name: "nacos with push-empty protection keeps the last list",
+            config: RegistryConfig { push_empty_protection: true, ..nacos },
+            faults: registry_restart,
+            probes: &[(41 * SEC, 3), (43 * SEC, 3), (47 * SEC, 3)],
+        },
+    ];
+    for case in cases {
+        let mut w = RegistryWorld::new(case.config, 3, ServiceKind::Product);
+        for &(at, fault) in case.faults {
+            let nodes = match fault {
+                ProvidersDown | ProvidersUp => w.providers.clone(),
+                RegistryDown | RegistryUp => vec![w.registry_id],
+            };
+            for node in nodes {
+                let f = match fault {
+                    ProvidersDown => Fault::Isolate { node },
+                    ProvidersUp => Fault::Rejoin { node },
+                    RegistryDown => Fault::Crash { node },
+                    RegistryUp => Fault::Restart { node },
+                };
+                w.sim.schedule_fault(at, f);
+            }
+        }
+        for &(at, cached) in case.probes {
+            w.sim.run_until(at, 10_000_000);
+            let seen = w.consumer().instances(ServiceKind::Product).len();
+            assert_eq!(seen, cached, "{}: instances cached at {at} µs", case.name);
+        }
+        let registered: BTreeSet<_> = w.providers.iter().map(|p| (ServiceKind::Product, *p)).collect();
+        check_cache_from_registry(w.consumer(), &registered).unwrap_or_else(|e| panic!("{}: {e}", case.name));
     }
 }
 

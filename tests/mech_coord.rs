@@ -21,7 +21,6 @@ use clusterlab::cluster::mq::{
     DeadLetterReason, MqBroker, MqBrokerConfig, MqConsumer, MqConsumerConfig, MqMsg, MqPublisher, MqPublisherConfig,
     check_confirmed_acked_or_dead_lettered, check_notified_once,
 };
-use clusterlab::cluster::timer_tag::{self, SHOP};
 use clusterlab::cluster::two_phase::{
     AbortReason, CLogKind, PLogKind, Resource, TpcCoordinator, TpcCoordinatorConfig, TpcEvent, TpcMsg, TpcParticipant,
     TpcParticipantConfig, TpcPhase, TxnOutcome, check_atomicity,
@@ -30,7 +29,7 @@ use clusterlab::cluster::zk_lock::{
     FencingToken, LockClient, LockClientConfig, LockEvent, LockPhase, ZkConfig, ZkMsg, ZkServer, attempt_guid,
     node_name,
 };
-use clusterlab::sim::{Ctx, Fault, LinkProfile, MINUTE_US, MS, Node, NodeId, SEC, Sim, TimeUs, TimerKey, TraceKind};
+use clusterlab::sim::{Fault, LinkProfile, MINUTE_US, MS, NodeId, SEC, Sim, TimeUs, TraceKind};
 
 /// One-way latency of every link.
 const LAT: TimeUs = MS;
@@ -39,148 +38,9 @@ const BUDGET: u64 = 1_000_000;
 
 test_wire!(Zk(ZkMsg), Inv(InventoryMsg), Tpc(TpcMsg), Mq(MqMsg));
 
-/// A bare lock user: asks for the lock at `acquire_at_us` and gives it up
-/// `hold_us` after the grant (never, if `None`).
-#[derive(Clone, Debug)]
-struct Locker {
-    client: LockClient,
-    acquire_at_us: TimeUs,
-    hold_us: Option<TimeUs>,
-    /// Gives up (releases) at this moment, granted or not.
-    gives_up_at_us: Option<TimeUs>,
-    events: Vec<(TimeUs, LockEvent)>,
-}
-
-/// Sends `msg` to `to` at `at_us`, in script order; keeps what comes back.
-#[derive(Clone, Debug, Default)]
-struct Driver {
-    script: Vec<(TimeUs, NodeId, Wire)>,
-    got: Vec<(TimeUs, Wire)>,
-}
-
-/// A node of the test world: one real state machine, or a script.
-#[derive(Clone, Debug)]
-enum Actor {
-    Zk(ZkServer),
-    Locker(Locker),
-    Store(InventoryStore),
-    Service(InventoryService),
-    Coordinator(TpcCoordinator),
-    Participant(TpcParticipant),
-    Broker(MqBroker),
-    Consumer(MqConsumer),
-    /// A publisher and its script: publish order `.1` at `.0`.
-    Publisher(MqPublisher, Vec<(TimeUs, u32)>),
-    Driver(Driver),
-}
-
-fn script_key(i: usize) -> TimerKey {
-    timer_tag::key(SHOP, i as u64)
-}
-
-impl Node for Actor {
-    type Msg = Wire;
-
-    fn on_start(&mut self, ctx: &mut Ctx<'_, Wire>) {
-        match self {
-            Self::Zk(s) => s.on_start(ctx),
-            Self::Locker(l) => {
-                ctx.set_timer(script_key(0), l.acquire_at_us);
-                if let Some(at_us) = l.gives_up_at_us {
-                    ctx.set_timer(script_key(1), at_us);
-                }
-            }
-            Self::Coordinator(c) => c.on_start(ctx),
-            Self::Participant(p) => p.on_start(ctx),
-            Self::Broker(b) => b.on_start(ctx),
-            Self::Consumer(c) => c.on_start(ctx),
-            Self::Publisher(_, script) => {
-                let times: Vec<TimeUs> = script.iter().map(|s| s.0).collect();
-                arm_script(ctx, &times);
-            }
-            Self::Driver(d) => {
-                let times: Vec<TimeUs> = d.script.iter().map(|s| s.0).collect();
-                arm_script(ctx, &times);
-            }
-            Self::Store(_) | Self::Service(_) => {}
-        }
-    }
-
-    fn on_message(&mut self, ctx: &mut Ctx<'_, Wire>, from: NodeId, msg: Wire) {
-        match (self, msg) {
-            (Self::Zk(s), Wire::Zk(m)) => s.on_message(ctx, from, m),
-            (Self::Locker(l), Wire::Zk(m)) => {
-                if let Some(event) = l.client.on_message(ctx, m) {
-                    l.events.push((ctx.now_us, event));
-                    if let (LockEvent::Acquired { .. }, Some(hold_us)) = (event, l.hold_us) {
-                        ctx.set_timer(script_key(1), hold_us);
-                    }
-                }
-            }
-            (Self::Store(s), Wire::Inv(m)) => s.on_message(ctx, from, m),
-            (Self::Service(s), Wire::Inv(m)) => s.on_message(ctx, from, m),
-            (Self::Service(s), Wire::Zk(m)) => s.on_zk_message(ctx, m),
-            (Self::Coordinator(c), Wire::Tpc(m)) => c.on_message(ctx, from, m),
-            (Self::Participant(p), Wire::Tpc(m)) => p.on_message(ctx, from, m),
-            (Self::Broker(b), Wire::Mq(m)) => b.on_message(ctx, from, m),
-            (Self::Consumer(c), Wire::Mq(m)) => c.on_message(ctx, m),
-            (Self::Publisher(p, _), Wire::Mq(m)) => p.on_message(ctx, m),
-            (Self::Driver(d), m) => d.got.push((ctx.now_us, m)),
-            _ => {}
-        }
-    }
-
-    fn on_timer(&mut self, ctx: &mut Ctx<'_, Wire>, key: TimerKey) {
-        let scripted = timer_tag::tag_of(key) == SHOP;
-        let i = timer_tag::local_of(key) as usize;
-        match self {
-            Self::Locker(l) if scripted && i == 0 => l.client.acquire(ctx),
-            Self::Locker(l) if scripted => l.client.release(ctx),
-            Self::Publisher(p, script) if scripted => {
-                p.publish(ctx, script[i].1);
-            }
-            Self::Driver(d) if scripted => ctx.send(d.script[i].1, d.script[i].2),
-            Self::Zk(s) => s.on_timer(ctx, key),
-            Self::Locker(l) => l.client.on_timer(ctx, key),
-            Self::Service(s) => s.on_timer(ctx, key),
-            Self::Coordinator(c) => c.on_timer(ctx, key),
-            Self::Participant(p) => p.on_timer(ctx, key),
-            Self::Broker(b) => b.on_timer(ctx, key),
-            Self::Consumer(c) => c.on_timer(ctx, key),
-            Self::Publisher(p, _) => p.on_timer(ctx, key),
-            _ => {}
-        }
-    }
-
-    fn on_refused(&mut self, ctx: &mut Ctx<'_, Wire>, to: NodeId, msg: Wire) {
-        match (self, msg) {
-            (Self::Coordinator(c), Wire::Tpc(m)) => c.on_refused(ctx, to, m),
-            (Self::Broker(b), Wire::Mq(m)) => b.on_refused(ctx, to, m),
-            (Self::Consumer(c), Wire::Mq(m)) => c.on_refused(ctx, to, m),
-            _ => {}
-        }
-    }
-
-    fn on_crash(&mut self) {
-        match self {
-            Self::Zk(s) => s.on_crash(),
-            Self::Locker(l) => l.client.on_crash(),
-            Self::Service(s) => s.on_crash(),
-            Self::Coordinator(c) => c.on_crash(),
-            Self::Participant(p) => p.on_crash(),
-            Self::Broker(b) => b.on_crash(),
-            Self::Consumer(c) => c.on_crash(),
-            Self::Publisher(p, _) => p.on_crash(),
-            Self::Store(_) | Self::Driver(_) => {}
-        }
-    }
-}
-
-fn arm_script(ctx: &mut Ctx<'_, Wire>, times: &[TimeUs]) {
-    for (i, &at_us) in times.iter().enumerate() {
-        ctx.set_timer(script_key(i), at_us);
-    }
-}
+#[path = "support/coord_world.rs"]
+mod coord_world;
+use coord_world::{Actor, Driver, Locker};
 
 macro_rules! getter {
     ($name:ident, $variant:ident, $ty:ty) => {

@@ -24,11 +24,15 @@ use clusterlab::cluster::redis::{
 use clusterlab::cluster::replication::{
     MysqlMsg, MysqlNode, ReplicationConfig, Role, SyncMode, check_no_acked_write_lost, check_single_writer,
 };
-use clusterlab::sim::{Ctx, Fault, LinkProfile, MS, Node, NodeId, SEC, Sim, TimeUs, TimerKey};
+use clusterlab::sim::{Ctx, Fault, LinkProfile, MS, NodeId, SEC, Sim, TimeUs, TimerKey};
 
 // ---- the test world ---------------------------------------------------------
 
 test_wire!(My(MysqlMsg), Cat(MycatMsg), Redis(RedisMsg));
+
+#[path = "support/storage_world.rs"]
+mod storage_world;
+use storage_world::Driver;
 
 /// Sends `script` (absolute times) and notes every answer with its arrival time.
 #[derive(Clone, Debug, Default)]
@@ -37,74 +41,22 @@ struct Client {
     got: Vec<(TimeUs, Wire)>,
 }
 
-#[derive(Clone, Debug)]
-enum World {
-    Client(Client),
-    My(MysqlNode),
-    Cat(Mycat),
-    Redis(RedisServer),
-    Sentinel(Sentinel),
-}
+type World = storage_world::World<Client>;
 
-impl Node for World {
-    type Msg = Wire;
-
+impl Driver for Client {
     fn on_start(&mut self, ctx: &mut Ctx<'_, Wire>) {
-        match self {
-            World::Client(c) => {
-                for (i, &(at, _, _)) in c.script.iter().enumerate() {
-                    ctx.set_timer(i as TimerKey, at.saturating_sub(ctx.now_us));
-                }
-            }
-            World::My(n) => n.on_start(ctx),
-            World::Cat(n) => n.on_start(ctx),
-            World::Redis(n) => n.on_start(ctx),
-            World::Sentinel(n) => n.on_start(ctx),
+        for (i, &(at, _, _)) in self.script.iter().enumerate() {
+            ctx.set_timer(i as TimerKey, at.saturating_sub(ctx.now_us));
         }
     }
 
-    fn on_message(&mut self, ctx: &mut Ctx<'_, Wire>, from: NodeId, msg: Wire) {
-        match (self, msg) {
-            (World::Client(c), msg) => c.got.push((ctx.now_us, msg)),
-            (World::My(n), Wire::My(m)) => n.on_message(ctx, from, m),
-            (World::Cat(n), Wire::Cat(m)) => n.on_client(ctx, from, m),
-            (World::Cat(n), Wire::My(m)) => n.on_backend(ctx, from, m),
-            (World::Redis(n), Wire::Redis(m)) => n.on_message(ctx, from, m),
-            (World::Sentinel(n), Wire::Redis(m)) => n.on_message(ctx, from, m),
-            _ => {}
-        }
+    fn on_answer(&mut self, ctx: &mut Ctx<'_, Wire>, msg: Wire) {
+        self.got.push((ctx.now_us, msg));
     }
 
     fn on_timer(&mut self, ctx: &mut Ctx<'_, Wire>, key: TimerKey) {
-        match self {
-            World::Client(c) => {
-                let (_, to, msg) = c.script[key as usize];
-                ctx.send(to, msg);
-            }
-            World::My(n) => n.on_timer(ctx, key),
-            World::Cat(n) => n.on_timer(ctx, key),
-            World::Redis(n) => n.on_timer(ctx, key),
-            World::Sentinel(n) => n.on_timer(ctx, key),
-        }
-    }
-
-    fn on_refused(&mut self, ctx: &mut Ctx<'_, Wire>, to: NodeId, msg: Wire) {
-        match (self, msg) {
-            (World::My(n), Wire::My(m)) => n.on_refused(ctx, to, m),
-            (World::Cat(n), Wire::My(m)) => n.on_refused(ctx, to, m),
-            (World::Redis(n), Wire::Redis(m)) => n.on_refused(ctx, to, m),
-            _ => {}
-        }
-    }
-
-    fn on_crash(&mut self) {
-        match self {
-            World::Client(_) => {}
-            World::My(n) => n.on_crash(),
-            World::Cat(n) => n.on_crash(),
-            World::Redis(n) => n.on_crash(),
-            World::Sentinel(n) => n.on_crash(),
-        }
+        let (_, to, msg) = self.script[key as usize];
+        ctx.send(to, msg);
     }
 }
 
@@ -113,7 +65,7 @@ const BUDGET: u64 = 5_000_000;
 
 fn client(sim: &Sim<World>) -> &Client {
     match sim.node(CLIENT) {
-        World::Client(c) => c,
+        World::Driver(c) => c,
         _ => unreachable!("node 0 is the client"),
     }
 }
@@ -171,7 +123,7 @@ impl DbSetup {
 
     fn build(self) -> Sim<World> {
         let mut sim = Sim::new(7, LinkProfile::fixed(LATENCY_US));
-        sim.add_node("client", World::Client(Client { script: self.script, got: Vec::new() }));
+        sim.add_node("client", World::Driver(Client { script: self.script, got: Vec::new() }));
         let replica_cfg = ReplicationConfig { apply_us: self.replica_apply_us, ..self.repl };
         for shard in 1..=2 {
             let source = sim.add_node(format!("m{shard}"), World::My(MysqlNode::source(self.repl)));
@@ -676,7 +628,7 @@ impl RedisSetup {
 
     fn build(self) -> Sim<World> {
         let mut sim = Sim::new(11, LinkProfile::fixed(LATENCY_US));
-        sim.add_node("client", World::Client(Client { script: self.script, got: Vec::new() }));
+        sim.add_node("client", World::Driver(Client { script: self.script, got: Vec::new() }));
         sim.add_node("redis-a", World::Redis(RedisServer::master(self.master.clone())));
         if self.with_replica {
             sim.add_node("redis-b", World::Redis(RedisServer::replica_of(self.master, RA)));

@@ -33,14 +33,13 @@ use clusterlab::cluster::mq::{
     MqBroker, MqBrokerConfig, MqConsumer, MqConsumerConfig, MqMsg, MqPublisher, MqPublisherConfig,
     check_confirmed_acked_or_dead_lettered, check_notified_once, check_notified_once_recent,
 };
-use clusterlab::cluster::timer_tag::{self, SHOP};
 use clusterlab::cluster::two_phase::{
     AbortReason, Resource, TpcCoordinator, TpcCoordinatorConfig, TpcMsg, TpcParticipant, TpcParticipantConfig,
     TpcPhase, TxnOutcome, check_atomicity, check_atomicity_recent,
 };
 use clusterlab::cluster::zk_lock::{LockClient, ZkConfig, ZkMsg, ZkServer};
 use clusterlab::sim::invariant::{AlwaysCheck, SometimesCheck, Violation};
-use clusterlab::sim::{Ctx, Fault, LinkProfile, MS, Node, NodeId, Process, SEC, Sim, SimRng, TimeUs, TimerKey, View};
+use clusterlab::sim::{Fault, LinkProfile, MS, NodeId, Process, SEC, Sim, SimRng, TimeUs, View};
 use std::sync::OnceLock;
 
 /// Faults are drawn over this much virtual time.
@@ -72,114 +71,9 @@ const LINK: LinkProfile = LinkProfile::LAN;
 
 test_wire!(Zk(ZkMsg), Inv(InventoryMsg), Tpc(TpcMsg), Mq(MqMsg));
 
-/// Sends `msg` to `to` at `at_us` (absolute), in script order.
-#[derive(Clone, Debug, Default)]
-struct Driver {
-    script: Vec<(TimeUs, NodeId, Wire)>,
-}
-
-/// A node of the test world: one real state machine, or a script.
-#[derive(Clone, Debug)]
-enum Actor {
-    Zk(ZkServer),
-    /// The stock table.
-    Store(InventoryStore),
-    Service(InventoryService),
-    Coordinator(TpcCoordinator),
-    Participant(TpcParticipant),
-    Broker(MqBroker),
-    Consumer(MqConsumer),
-    /// A publisher and its script: publish order `.1` at `.0` (absolute).
-    Publisher(MqPublisher, Vec<(TimeUs, u32)>),
-    Driver(Driver),
-}
-
-fn script_key(i: usize) -> TimerKey {
-    timer_tag::key(SHOP, i as u64)
-}
-
-/// Arms the script entries still to come (a restarted publisher does not
-/// publish again what it published before its crash).
-fn arm_script(ctx: &mut Ctx<'_, Wire>, times: impl Iterator<Item = TimeUs>) {
-    for (i, at_us) in times.enumerate() {
-        if at_us >= ctx.now_us {
-            ctx.set_timer(script_key(i), at_us - ctx.now_us);
-        }
-    }
-}
-
-impl Node for Actor {
-    type Msg = Wire;
-
-    fn on_start(&mut self, ctx: &mut Ctx<'_, Wire>) {
-        match self {
-            Self::Zk(s) => s.on_start(ctx),
-            Self::Coordinator(c) => c.on_start(ctx),
-            Self::Participant(p) => p.on_start(ctx),
-            Self::Broker(b) => b.on_start(ctx),
-            Self::Consumer(c) => c.on_start(ctx),
-            Self::Publisher(_, script) => arm_script(ctx, script.iter().map(|s| s.0)),
-            Self::Driver(d) => arm_script(ctx, d.script.iter().map(|s| s.0)),
-            Self::Store(_) | Self::Service(_) => {}
-        }
-    }
-
-    fn on_message(&mut self, ctx: &mut Ctx<'_, Wire>, from: NodeId, msg: Wire) {
-        match (self, msg) {
-            (Self::Zk(s), Wire::Zk(m)) => s.on_message(ctx, from, m),
-            (Self::Store(s), Wire::Inv(m)) => s.on_message(ctx, from, m),
-            (Self::Service(s), Wire::Inv(m)) => s.on_message(ctx, from, m),
-            (Self::Service(s), Wire::Zk(m)) => s.on_zk_message(ctx, m),
-            (Self::Coordinator(c), Wire::Tpc(m)) => c.on_message(ctx, from, m),
-            (Self::Participant(p), Wire::Tpc(m)) => p.on_message(ctx, from, m),
-            (Self::Broker(b), Wire::Mq(m)) => b.on_message(ctx, from, m),
-            (Self::Consumer(c), Wire::Mq(m)) => c.on_message(ctx, m),
-            (Self::Publisher(p, _), Wire::Mq(m)) => p.on_message(ctx, m),
-            _ => {}
-        }
-    }
-
-    fn on_timer(&mut self, ctx: &mut Ctx<'_, Wire>, key: TimerKey) {
-        let scripted = timer_tag::tag_of(key) == SHOP;
-        let i = timer_tag::local_of(key) as usize;
-        match self {
-            Self::Publisher(p, script) if scripted => {
-                p.publish(ctx, script[i].1);
-            }
-            Self::Driver(d) if scripted => ctx.send(d.script[i].1, d.script[i].2),
-            Self::Zk(s) => s.on_timer(ctx, key),
-            Self::Service(s) => s.on_timer(ctx, key),
-            Self::Coordinator(c) => c.on_timer(ctx, key),
-            Self::Participant(p) => p.on_timer(ctx, key),
-            Self::Broker(b) => b.on_timer(ctx, key),
-            Self::Consumer(c) => c.on_timer(ctx, key),
-            Self::Publisher(p, _) => p.on_timer(ctx, key),
-            _ => {}
-        }
-    }
-
-    fn on_refused(&mut self, ctx: &mut Ctx<'_, Wire>, to: NodeId, msg: Wire) {
-        match (self, msg) {
-            (Self::Coordinator(c), Wire::Tpc(m)) => c.on_refused(ctx, to, m),
-            (Self::Broker(b), Wire::Mq(m)) => b.on_refused(ctx, to, m),
-            (Self::Consumer(c), Wire::Mq(m)) => c.on_refused(ctx, to, m),
-            _ => {}
-        }
-    }
-
-    fn on_crash(&mut self) {
-        match self {
-            Self::Zk(s) => s.on_crash(),
-            Self::Service(s) => s.on_crash(),
-            Self::Coordinator(c) => c.on_crash(),
-            Self::Participant(p) => p.on_crash(),
-            Self::Broker(b) => b.on_crash(),
-            Self::Consumer(c) => c.on_crash(),
-            Self::Publisher(p, _) => p.on_crash(),
-            Self::Store(_) | Self::Driver(_) => {}
-        }
-    }
-}
+#[path = "support/coord_world.rs"]
+mod coord_world;
+use coord_world::{Actor, Driver};
 
 /// The one node of a kind in a world (each world has one ensemble, store,
 /// coordinator or broker).
@@ -468,7 +362,7 @@ fn inventory_world(seed: u64, use_lock: bool, fencing: bool) -> World {
         .collect();
     let hot = script.iter().map(|s| (s.0, s.1)).collect();
     script.extend(services.iter().zip(PROBE_ORDER..).map(|(&s, order)| (PROBE_AT_US, s, purchase(order))));
-    sim.add_node("shop", Actor::Driver(Driver { script }));
+    sim.add_node("shop", Actor::Driver(Driver { script, got: Vec::new() }));
     let mut targets = vec![zk, store_id];
     targets.extend(&services);
     World { sim, targets, hot }
@@ -501,7 +395,7 @@ fn two_phase_world(seed: u64, two_phase: bool) -> World {
         .collect();
     let hot = script.iter().map(|s| (s.0, s.1)).collect();
     script.push((PROBE_AT_US, coordinator, begin(PROBE_PRODUCT, 1)));
-    sim.add_node("client", Actor::Driver(Driver { script }));
+    sim.add_node("client", Actor::Driver(Driver { script, got: Vec::new() }));
     World { sim, targets: vec![coordinator, orders, stock], hot }
 }
 

@@ -42,7 +42,7 @@ use clusterlab::cluster::replication::{
     MysqlMsg, MysqlNode, ReplicationConfig, Role, SyncMode, check_no_acked_write_lost, check_single_writer,
 };
 use clusterlab::sim::invariant::{AlwaysCheck, SometimesCheck, Violation};
-use clusterlab::sim::{Ctx, Fault, LinkProfile, MS, Node, NodeId, SEC, Sim, SimRng, TimeUs, TimerKey, View};
+use clusterlab::sim::{Ctx, Fault, LinkProfile, MS, NodeId, SEC, Sim, SimRng, TimeUs, TimerKey, View};
 use std::fmt::Write as _;
 use std::sync::OnceLock;
 
@@ -72,6 +72,10 @@ const SCHEDULE_STREAM: u64 = 0x5EED_FA17;
 // ---- the wire and the world ------------------------------------------------------------
 
 test_wire!(My(MysqlMsg), Cat(MycatMsg), Redis(RedisMsg));
+
+#[path = "support/storage_world.rs"]
+mod storage_world;
+use storage_world::Driver;
 
 /// Where the writer sends its writes.
 #[derive(Clone, Debug)]
@@ -165,71 +169,20 @@ impl Writer {
     }
 }
 
-#[derive(Clone, Debug)]
-enum World {
-    Writer(Writer),
-    My(MysqlNode),
-    Cat(Mycat),
-    Redis(RedisServer),
-    Sentinel(Sentinel),
-}
+type World = storage_world::World<Writer>;
 
-impl Node for World {
-    type Msg = Wire;
-
+impl Driver for Writer {
     fn on_start(&mut self, ctx: &mut Ctx<'_, Wire>) {
-        match self {
-            World::Writer(w) => {
-                ctx.set_timer(WRITE_TIMER, WRITE_PERIOD_US);
-                w.ask_sentinel(ctx);
-            }
-            World::My(n) => n.on_start(ctx),
-            World::Cat(n) => n.on_start(ctx),
-            World::Redis(n) => n.on_start(ctx),
-            World::Sentinel(n) => n.on_start(ctx),
-        }
+        ctx.set_timer(WRITE_TIMER, WRITE_PERIOD_US);
+        self.ask_sentinel(ctx);
     }
 
-    fn on_message(&mut self, ctx: &mut Ctx<'_, Wire>, from: NodeId, msg: Wire) {
-        match (self, msg) {
-            (World::Writer(w), msg) => w.on_answer(ctx.now_us, msg),
-            (World::My(n), Wire::My(m)) => n.on_message(ctx, from, m),
-            (World::Cat(n), Wire::Cat(m)) => n.on_client(ctx, from, m),
-            (World::Cat(n), Wire::My(m)) => n.on_backend(ctx, from, m),
-            (World::Redis(n), Wire::Redis(m)) => n.on_message(ctx, from, m),
-            (World::Sentinel(n), Wire::Redis(m)) => n.on_message(ctx, from, m),
-            _ => {}
-        }
+    fn on_answer(&mut self, ctx: &mut Ctx<'_, Wire>, msg: Wire) {
+        Writer::on_answer(self, ctx.now_us, msg);
     }
 
     fn on_timer(&mut self, ctx: &mut Ctx<'_, Wire>, key: TimerKey) {
-        match self {
-            World::Writer(w) if key == WRITE_TIMER => w.write(ctx),
-            World::Writer(w) => w.ask_sentinel(ctx),
-            World::My(n) => n.on_timer(ctx, key),
-            World::Cat(n) => n.on_timer(ctx, key),
-            World::Redis(n) => n.on_timer(ctx, key),
-            World::Sentinel(n) => n.on_timer(ctx, key),
-        }
-    }
-
-    fn on_refused(&mut self, ctx: &mut Ctx<'_, Wire>, to: NodeId, msg: Wire) {
-        match (self, msg) {
-            (World::My(n), Wire::My(m)) => n.on_refused(ctx, to, m),
-            (World::Cat(n), Wire::My(m)) => n.on_refused(ctx, to, m),
-            (World::Redis(n), Wire::Redis(m)) => n.on_refused(ctx, to, m),
-            _ => {}
-        }
-    }
-
-    fn on_crash(&mut self) {
-        match self {
-            World::Writer(_) => {}
-            World::My(n) => n.on_crash(),
-            World::Cat(n) => n.on_crash(),
-            World::Redis(n) => n.on_crash(),
-            World::Sentinel(n) => n.on_crash(),
-        }
+        if key == WRITE_TIMER { self.write(ctx) } else { self.ask_sentinel(ctx) }
     }
 }
 
@@ -475,7 +428,7 @@ fn build(store: Store, seed: u64) -> Built {
         Store::Mysql(spec) => {
             let n_hosts = 1 + spec.replicas;
             let cat = NodeId(1 + n_hosts);
-            sim.add_node("writer", World::Writer(Writer::new(Target::Mycat(cat), stop_us)));
+            sim.add_node("writer", World::Driver(Writer::new(Target::Mycat(cat), stop_us)));
             let repl = replication_config(&spec);
             let m1 = sim.add_node("m1", World::My(MysqlNode::source(repl)));
             let mut hosts = vec![m1];
@@ -501,7 +454,7 @@ fn build(store: Store, seed: u64) -> Built {
             let (ra, rb) = (NodeId(1), NodeId(2));
             let sentinels: Vec<NodeId> = if spec.sentinels { (3..6).map(NodeId).collect() } else { Vec::new() };
             let target = Target::Redis { master: ra, sentinels: sentinels.clone() };
-            sim.add_node("writer", World::Writer(Writer::new(target, stop_us)));
+            sim.add_node("writer", World::Driver(Writer::new(target, stop_us)));
             sim.add_node("redis-a", World::Redis(RedisServer::master(config.clone())));
             sim.add_node("redis-b", World::Redis(RedisServer::replica_of(config, ra)));
             for &me in &sentinels {
@@ -614,7 +567,7 @@ fn mycat(nodes: &[World]) -> Option<&Mycat> {
 
 fn writer(nodes: &[World]) -> &Writer {
     match &nodes[WRITER.index()] {
-        World::Writer(w) => w,
+        World::Driver(w) => w,
         _ => unreachable!("node 0 is the writer"),
     }
 }

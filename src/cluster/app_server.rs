@@ -18,11 +18,11 @@ mod sessions;
 use super::autoscaler::Power;
 use super::message::{FailCause, HttpRequest, HttpResponse, Msg, Page, Status};
 use super::metrics::ShopMetrics;
-use super::session_store::SESSION_TIMEOUT_US;
+use super::session_store::{SESSION_TIMEOUT_US, Session, SessionChange};
 use super::timer_tag;
 use crate::sim::{Ctx, MS, NodeId, TimeUs, TimerKey};
 use sessions::{Resumed, failure};
-pub use sessions::{SessionConfig, SessionCounts, Sessions, redis_key, redis_value};
+pub use sessions::{SessionConfig, SessionCounts, Sessions, redis_attributes, redis_key, redis_value};
 use std::collections::{BTreeMap, VecDeque};
 
 pub mod backend;
@@ -65,6 +65,9 @@ impl Default for AppServerConfig {
 struct Job {
     from: NodeId,
     request: HttpRequest,
+    /// The session as loaded for this request (Spring Session reads it
+    /// before the work; the in-memory managers look it up at its end).
+    session: Option<Session>,
 }
 
 /// The app server node.
@@ -134,7 +137,18 @@ impl AppServer {
 
     pub fn on_start(&mut self, ctx: &mut Ctx<'_, Msg>) {
         self.boots += 1;
-        self.sessions.on_start(ctx);
+        // A machine powered off runs no Tomcat: its manager starts when it boots.
+        if self.power == Power::On {
+            self.sessions.on_start(ctx);
+        }
+    }
+
+    /// The machine finished booting (autoscaler): the new Tomcat's session
+    /// manager starts (membership, state transfer).
+    pub fn on_booted(&mut self, ctx: &mut Ctx<'_, Msg>) {
+        if self.power == Power::On {
+            self.sessions.on_start(ctx);
+        }
     }
 
     pub fn on_crash(&mut self) {
@@ -158,7 +172,7 @@ impl AppServer {
             let resumed = self.sessions.on_message(ctx, from, msg);
             return self.resume(ctx, resumed);
         };
-        let job = Job { from, request };
+        let job = Job { from, request, session: None };
         // A starting DeltaManager queues requests until it has the sessions.
         if self.sessions.ready() && self.busy_workers() < self.config.max_threads as usize {
             self.take_thread(ctx, job);
@@ -223,6 +237,9 @@ impl AppServer {
     /// waiting thread, and its thread to the next accepted connection.
     pub fn on_timer(&mut self, ctx: &mut Ctx<'_, Msg>, key: TimerKey) {
         if timer_tag::tag_of(key) == timer_tag::SESSION {
+            if self.power != Power::On {
+                return; // the manager died with the machine's process
+            }
             let resumed = self.sessions.on_timer(ctx, key);
             return self.resume(ctx, resumed);
         }
@@ -232,33 +249,53 @@ impl AppServer {
             return self.backend_done(ctx, Some(done));
         }
         let Some(job) = self.jobs.remove(&key) else { return };
-        let reply = self.sessions.finish(ctx, job.request, self.boots);
+        let (reply, session) = self.sessions.finish(ctx, job, self.boots);
+        let job = Job { session, ..job };
         // (c) A page that needs the back end: its thread waits on the call.
-        let reply = match &mut self.backend {
-            Some(b) if reply.status == Status::Ok => b.start(ctx, job.from, job.request, reply),
-            _ => Err(reply),
+        let answered = match &mut self.backend {
+            Some(b) if reply.status == Status::Ok => b.start(ctx, job.from, job.request, reply, session).err(),
+            // Without a back end (the slice) the cart holds no product, but
+            // putting it there still changes the session.
+            _ => Some((
+                reply,
+                (reply.status == Status::Ok && job.request.page == Page::AddToCart)
+                    .then_some(SessionChange::PutInCart(0)),
+            )),
         };
-        if let Err(reply) = reply {
+        let resumed = answered.and_then(|(reply, change)| self.save(ctx, job, reply, change));
+        let answered_now = matches!(resumed, Some(Resumed::Answer(..)));
+        if let Some(Resumed::Answer(job, reply)) = resumed {
             self.served += 1;
             ctx.send(job.from, Msg::Response(reply));
         }
         if let Some(next) = self.ready.pop_front() {
             self.begin(ctx, next);
         }
-        if reply.is_err()
-            && let Some(next) = self.queue.pop_front()
-        {
+        if answered_now && let Some(next) = self.queue.pop_front() {
             self.take_thread(ctx, next);
         }
     }
 
-    /// A back-end call ended: answer, and give its thread to the next connection.
-    fn backend_done(&mut self, ctx: &mut Ctx<'_, Msg>, done: Option<(backend::Parked, HttpResponse)>) {
-        let Some((parked, reply)) = done else { return };
-        self.served += 1;
-        ctx.send(parked.from, Msg::Response(reply));
-        if let Some(next) = self.queue.pop_front() {
-            self.take_thread(ctx, next);
+    /// A page's change is saved in the session before its reply goes out
+    /// (Spring Session: `None` while the thread waits for Redis).
+    fn save(
+        &mut self,
+        ctx: &mut Ctx<'_, Msg>,
+        job: Job,
+        reply: HttpResponse,
+        change: Option<SessionChange>,
+    ) -> Option<Resumed> {
+        match change {
+            Some(change) => self.sessions.save(ctx, job, change, reply),
+            None => Some(Resumed::Answer(job, reply)),
         }
+    }
+
+    /// A back-end call ended: save what it changed, answer, free its thread.
+    fn backend_done(&mut self, ctx: &mut Ctx<'_, Msg>, done: Option<backend::Done>) {
+        let Some((parked, reply, change)) = done else { return };
+        let job = Job { from: parked.from, request: parked.request, session: parked.session };
+        let resumed = self.save(ctx, job, reply, change);
+        self.resume(ctx, resumed);
     }
 }

@@ -7,21 +7,25 @@
 //! each service's instances (the list the host feeds from its registry cache),
 //! protocol conversion — an HTTP request becomes an RPC call and the RPC
 //! result becomes an HTTP response, counted both ways and marked in the access
-//! log — the upstream timeout, and the access log itself (a bounded ring of
-//! `Copy` entries). Never retries an upstream call and never chooses an
-//! instance the host did not list: it knows services only by their lists.
+//! log — the upstream timeout, the Retry filter (`gateway/retry`: idempotent
+//! calls tried again on another instance after a refusal, a timeout or a
+//! 5xx; order and pay never), and the access log itself (a bounded ring of
+//! `Copy` entries). Never chooses an instance the host did not list: it knows
+//! services only by their lists.
 //!
 //! Volatile: everything but the settings (pending calls, limiter state kept
 //! in memory, the access log, counters).
 
 use super::rate_limit::{LimitDecision, LimitReason, RateLimitConfig, RateLimiter};
 use super::registry::ServiceKind;
-use super::rpc::{RpcFailure, RpcMsg, RpcResult};
+use super::rpc::{Method, RpcFailure, RpcMsg};
 use crate::sim::{MS, NodeId, TimeUs};
 use std::collections::{BTreeMap, VecDeque};
 
+mod retry;
 mod routes;
 mod wire;
+pub use retry::{Next, RetryConfig};
 pub use routes::{AuthToken, DEFAULT_ROUTES, RouteRule, path_matches};
 pub use wire::GatewayMsg;
 
@@ -36,6 +40,8 @@ pub struct GatewayConfig {
     /// The key tokens are signed with.
     pub token_secret: u64,
     pub access_log_capacity: usize,
+    /// The `Retry` filter, if the routes have it (SCG adds none by itself).
+    pub retry: Option<RetryConfig>,
 }
 
 impl Default for GatewayConfig {
@@ -46,6 +52,7 @@ impl Default for GatewayConfig {
             upstream_timeout_us: 1000 * MS,
             token_secret: 0x005E_C2E7,
             access_log_capacity: 128,
+            retry: None,
         }
     }
 }
@@ -128,6 +135,8 @@ pub struct AccessLogEntry {
     /// True when the request went upstream as an RPC and came back as HTTP.
     pub converted: bool,
     pub user: Option<u16>,
+    /// Upstream attempts made (0 if never forwarded; 2 or more: retried).
+    pub attempts: u8,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -136,7 +145,12 @@ struct Pending {
     client_id: u32,
     path: &'static str,
     service: ServiceKind,
+    method: Method,
+    arg: u32,
+    /// The instance of the current attempt.
     upstream: NodeId,
+    /// The current attempt (0 first; the Retry filter adds one per retry).
+    attempt: u8,
     started_us: TimeUs,
     user: Option<u16>,
 }
@@ -160,6 +174,12 @@ pub struct Gateway {
     /// Forwarded calls answered (by the upstream, a timeout or a refusal).
     pub forwarded_answered: u64,
     pub responses_by_status: BTreeMap<u16, u64>,
+    /// Attempts sent again by the Retry filter.
+    pub retries: u64,
+    /// Requests answered 200 after at least one retry.
+    pub rescued_by_retry: u64,
+    /// Non-idempotent calls (order, pay) that timed out: applied or not, nobody knows.
+    pub unknown_outcomes: u64,
 }
 
 impl Gateway {
@@ -177,6 +197,9 @@ impl Gateway {
             rpc_to_http: 0,
             forwarded_answered: 0,
             responses_by_status: BTreeMap::new(),
+            retries: 0,
+            rescued_by_retry: 0,
+            unknown_outcomes: 0,
         }
     }
 
@@ -214,18 +237,22 @@ impl Gateway {
         };
         let call_id = self.next_call_id;
         self.next_call_id = self.next_call_id.wrapping_add(1);
-        let pending =
-            Pending { client, client_id, path: meta.path, service: rule.service, upstream, started_us: now_us, user };
+        let (service, method, arg) = (rule.service, rule.method, meta.arg);
+        let pending = Pending {
+            client,
+            client_id,
+            path: meta.path,
+            service,
+            method,
+            arg,
+            upstream,
+            attempt: 0,
+            started_us: now_us,
+            user,
+        };
         self.pending.insert(call_id, pending);
         self.http_to_rpc += 1;
-        let call = RpcMsg::Call {
-            call_id,
-            method: rule.method,
-            idempotent: rule.method.is_idempotent(),
-            attempt: 0,
-            arg: meta.arg,
-        };
-        Decision::Forward { upstream, call, delay_us }
+        Decision::Forward { upstream, call: pending.call(call_id), delay_us }
     }
 
     /// 401 unless the route is open or the token's signature checks out.
@@ -254,7 +281,7 @@ impl Gateway {
     }
 
     /// Spring Cloud LoadBalancer's default: round robin over the list.
-    fn pick_instance(&mut self, service: ServiceKind) -> Option<NodeId> {
+    pub(super) fn pick_instance(&mut self, service: ServiceKind) -> Option<NodeId> {
         let list = self.instances.get(&service).filter(|l| !l.is_empty())?;
         let cursor = self.rr_cursor.entry(service).or_insert(0);
         let chosen = list[*cursor % list.len()];
@@ -281,6 +308,7 @@ impl Gateway {
             reason: Some(reason),
             converted: false,
             user,
+            attempts: 0,
         };
         self.log(entry);
         Decision::Respond(HttpOut {
@@ -292,31 +320,25 @@ impl Gateway {
         })
     }
 
-    /// The RPC answered: convert its result back to HTTP for the client.
-    pub fn on_rpc_result(&mut self, now_us: TimeUs, call_id: u32, result: RpcResult) -> Option<(NodeId, HttpOut)> {
-        let reason = match result {
-            RpcResult::Ok(_) => None,
-            RpcResult::Err(RpcFailure::Timeout) => Some(GatewayReason::UpstreamTimeout),
-            RpcResult::Err(RpcFailure::Refused) => Some(GatewayReason::UpstreamRefused),
-            RpcResult::Err(failure) => Some(GatewayReason::Upstream(failure)),
-        };
-        let body = if let RpcResult::Ok(value) = result { value } else { 0 };
-        self.finish(now_us, call_id, reason, body)
-    }
-
-    fn finish(
+    pub(super) fn finish(
         &mut self,
         now_us: TimeUs,
         call_id: u32,
         reason: Option<GatewayReason>,
         body: u32,
-    ) -> Option<(NodeId, HttpOut)> {
+    ) -> Option<Next> {
         let p = self.pending.remove(&call_id)?;
         self.forwarded_answered += 1;
         let status = reason.map_or(200, GatewayReason::status);
         let converted = reason.is_none() || matches!(reason, Some(GatewayReason::Upstream(_)));
         if converted {
             self.rpc_to_http += 1;
+        }
+        if reason.is_none() && p.attempt > 0 {
+            self.rescued_by_retry += 1;
+        }
+        if reason == Some(GatewayReason::UpstreamTimeout) && !p.method.is_idempotent() {
+            self.unknown_outcomes += 1;
         }
         let entry = AccessLogEntry {
             at_us: now_us,
@@ -328,9 +350,11 @@ impl Gateway {
             reason,
             converted,
             user: p.user,
+            attempts: p.attempt + 1,
         };
         self.log(entry);
-        Some((p.client, HttpOut { id: p.client_id, status, reason, body, upstream: Some(p.upstream) }))
+        let out = HttpOut { id: p.client_id, status, reason, body, upstream: Some(p.upstream) };
+        Some(Next::Answer { client: p.client, out })
     }
 
     fn log(&mut self, entry: AccessLogEntry) {

@@ -21,6 +21,8 @@ pub struct ShopMetrics {
     pub session_replication: CounterId,
     /// Round trips from app servers to the central session store (Redis).
     pub session_store_calls: CounterId,
+    /// Upstream attempts the API gateway's Retry filter sent again.
+    pub gateway_retries: CounterId,
 }
 
 impl ShopMetrics {
@@ -35,6 +37,7 @@ impl ShopMetrics {
             latency_us: metrics.histogram("latency-us"),
             session_replication: metrics.counter("session-replication-messages"),
             session_store_calls: metrics.counter("session-store-calls"),
+            gateway_retries: metrics.counter("gateway-retries"),
         }
     }
 

@@ -8,7 +8,8 @@
 //! message TTL (`x-message-ttl`) and the quorum-queue delivery limit (20 in
 //! RabbitMQ 4.0; every return counts, as before 4.3) all dead-letter. The
 //! consumers' channels (prefetch, heartbeats, frame accounting, closing)
-//! live in `channel`, the consumer and publisher in `consumer`. Never looks
+//! live in `channel`, the consumer and publisher in `consumer`, the payment
+//! service's transactional outbox and its relay in `outbox`. Never looks
 //! inside a consumer: it learns of a dead one only by a refused frame, a
 //! missed heartbeat, a heartbeat showing a frame of it lost, or the same
 //! node consuming again.
@@ -19,10 +20,12 @@ use std::collections::{BTreeMap, VecDeque};
 
 mod channel;
 mod consumer;
+mod outbox;
 pub use channel::Channel;
 pub use consumer::{
     MqConsumer, MqConsumerConfig, MqPublisher, MqPublisherConfig, check_notified_once, check_notified_once_recent,
 };
+pub use outbox::{Outbox, OutboxConfig, OutboxEntry};
 
 /// Why a message was dead-lettered (`x-first-death-reason`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

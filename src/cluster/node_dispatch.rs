@@ -63,7 +63,13 @@ pub(super) fn timer(node: &mut ClusterNode, ctx: C<'_, '_>, key: TimerKey) {
         N::KeepalivedLb(h) if is_vrrp_timer(key) => h.router.on_timer(ctx, key),
         N::KeepalivedLb(h) => h.proxy.on_timer(ctx, key),
         N::Vip(n) => n.on_timer(ctx, key),
-        N::App(n) if timer_tag::tag_of(key) == timer_tag::AUTOSCALER => n.on_power_timer(ctx),
+        N::App(n) if timer_tag::tag_of(key) == timer_tag::AUTOSCALER => {
+            let booting = matches!(n.power, super::autoscaler::Power::Booting { .. });
+            n.on_power_timer(ctx);
+            if booting {
+                n.on_booted(ctx);
+            }
+        }
         N::App(n) => n.on_timer(ctx, key),
         N::Autoscaler(n) => n.on_timer(ctx, key),
         N::DnsEntry(n) => n.on_timer(ctx, key),

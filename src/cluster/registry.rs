@@ -88,6 +88,15 @@ pub struct RegistryConfig {
     /// Client refetch: Nacos `HostReactor` polls every 10 s (plus UDP push,
     /// not modelled); Eureka `registry-fetch-interval-seconds` 30.
     pub refetch_interval_us: TimeUs,
+    /// Nacos `UpdateTask`: an update that failed or found no instance is
+    /// tried again after `DEFAULT_DELAY` (1000 ms) `<< failCount`; Eureka's
+    /// refresh keeps its interval (None).
+    pub failed_fetch_retry_us: Option<TimeUs>,
+    /// ... at most `DEFAULT_DELAY * 60` (60 s).
+    pub failed_fetch_retry_max_us: TimeUs,
+    /// Nacos client `namingPushEmptyProtection` (1.4.1+, default false): an
+    /// empty list never replaces a non-empty cached one.
+    pub push_empty_protection: bool,
 }
 
 impl Default for RegistryConfig {
@@ -102,6 +111,9 @@ impl Default for RegistryConfig {
             self_preservation_pct: None,
             lease_expiry_doubled: false,
             refetch_interval_us: 10 * SEC,
+            failed_fetch_retry_us: Some(SEC),
+            failed_fetch_retry_max_us: 60 * SEC,
+            push_empty_protection: false,
         }
     }
 }
@@ -119,6 +131,9 @@ impl RegistryConfig {
             self_preservation_pct: Some(85),
             lease_expiry_doubled: true,
             refetch_interval_us: 30 * SEC,
+            failed_fetch_retry_us: None,
+            failed_fetch_retry_max_us: 60 * SEC,
+            push_empty_protection: false,
         }
     }
 }

@@ -75,13 +75,24 @@ impl ServiceHost {
         Self { kind, registry, participant: None, inventory: None, publisher: None, consumer: None, flow: None }
     }
 
+    /// The order flow's RPC client calls the instances the registry cache lists.
+    fn sync_providers(&mut self) {
+        if let Some(Flow::Order(f)) = &mut self.flow {
+            f.rpc.set_providers(ServiceKind::Inventory, self.registry.instances(ServiceKind::Inventory));
+        }
+    }
+
     pub fn on_start(&mut self, ctx: C<'_, '_>) {
         self.registry.on_start(ctx);
+        self.sync_providers();
         if let Some(p) = &mut self.participant {
             p.on_start(ctx);
         }
         if let Some(c) = &mut self.consumer {
             c.on_start(ctx);
+        }
+        if let Some(Flow::Payment(f)) = &mut self.flow {
+            f.on_start(ctx);
         }
     }
 
@@ -106,9 +117,7 @@ impl ServiceHost {
         match msg {
             Msg::Registry(m) => {
                 self.registry.on_message(ctx, from, m);
-                if let Some(Flow::Order(f)) = &mut self.flow {
-                    f.rpc.set_providers(ServiceKind::Inventory, self.registry.instances(ServiceKind::Inventory));
-                }
+                self.sync_providers();
             }
             Msg::Tpc(m) => {
                 if let Some(Flow::Order(f)) = &mut self.flow
@@ -178,7 +187,16 @@ impl ServiceHost {
             timer_tag::TWO_PC_PARTICIPANT => self.participant.iter_mut().for_each(|p| p.on_timer(ctx, key)),
             timer_tag::ZK | timer_tag::INVENTORY => self.inventory.iter_mut().for_each(|i| i.on_timer(ctx, key)),
             timer_tag::MQ_CONSUMER => self.consumer.iter_mut().for_each(|c| c.on_timer(ctx, key)),
-            timer_tag::MQ_BROKER => self.publisher.iter_mut().for_each(|p| p.on_timer(ctx, key)),
+            timer_tag::MQ_BROKER => {
+                let Some(p) = &mut self.publisher else { return };
+                let relay = match &mut self.flow {
+                    Some(Flow::Payment(f)) => f.on_outbox_timer(ctx, key, p),
+                    _ => false,
+                };
+                if !relay {
+                    p.on_timer(ctx, key);
+                }
+            }
             _ => match &mut self.flow {
                 Some(Flow::Product(f)) => f.on_timer(ctx, key),
                 Some(Flow::Order(f)) => f.on_timer(ctx, key),
@@ -191,7 +209,7 @@ impl ServiceHost {
 
     pub fn on_refused(&mut self, ctx: C<'_, '_>, to: NodeId, msg: Msg) {
         match (&mut self.flow, msg) {
-            (_, Msg::Registry(m)) => self.registry.on_refused(to, m),
+            (_, Msg::Registry(m)) => self.registry.on_refused(ctx, to, m),
             (_, Msg::Mq(m)) => {
                 if let Some(c) = &mut self.consumer {
                     c.on_refused(ctx, to, m);

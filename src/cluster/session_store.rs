@@ -3,9 +3,10 @@
 //! Owns the session table a Tomcat keeps (StandardManager: in memory, lost
 //! with the process), the design switch between the four ways the source
 //! texts discuss — in memory, sticky, replicated between servers, or in a
-//! central Redis — and the lookup rules (30-minute idle timeout; a session id
-//! carries its creating server as `<id>.<jvmRoute>` and the boot that made
-//! it). Never sends anything: servers and stores call it and decide what to
+//! central Redis — the session's attributes (the cart, the last order) and
+//! the changes pages make to them, and the lookup rules (30-minute idle
+//! timeout; a session id carries its creating server as `<id>.<jvmRoute>`
+//! and the boot that made it). Never sends anything: servers and stores call it and decide what to
 //! send.
 
 use super::message::SessionCookie;
@@ -66,26 +67,51 @@ pub const SESSION_TIMEOUT_US: TimeUs = 30 * MINUTE_US;
 /// Session ids carry the boot of the server that made them in their high bits.
 pub const BOOT_SHIFT: u32 = 20;
 
-/// One session.
+/// One session, with the attributes the shop keeps in it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Session {
     pub shopper: u16,
-    pub created_us: TimeUs,
     pub last_access_us: TimeUs,
-    /// Changes made since login (items put in the cart): what a replica
-    /// or the store must not lose.
+    /// Changes made since login (cart, order, payment): what a replica or
+    /// the store must not lose.
     pub changes: u32,
+    /// The `cart` attribute: the product in the cart (0: empty).
+    pub cart: u32,
+    /// The `lastOrder` attribute: the order waiting to be paid (0: none).
+    pub last_order: u32,
+}
+
+/// What a page did to the session's attributes (saved at the end of the
+/// request, as Spring Session and DeltaManager's valve do).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SessionChange {
+    /// Add to cart: the product is now in the cart.
+    PutInCart(u32),
+    /// The order was placed: the cart is emptied, the order awaits payment.
+    Ordered(u32),
+    /// The order was paid.
+    Paid,
 }
 
 impl Session {
-    /// A session just made by a login at `now_us`.
+    /// A session just made by a login at `now_us`: empty cart, no order.
     pub const fn new(shopper: u16, now_us: TimeUs) -> Self {
-        Self { shopper, created_us: now_us, last_access_us: now_us, changes: 0 }
+        Self { shopper, last_access_us: now_us, changes: 0, cart: 0, last_order: 0 }
     }
 
     /// Whether this copy is at least as recent as `other`.
     pub fn newer_or_same(&self, other: &Session) -> bool {
         (self.changes, self.last_access_us) >= (other.changes, other.last_access_us)
+    }
+
+    /// This session after `change`.
+    pub const fn with(self, change: SessionChange) -> Self {
+        let changes = self.changes + 1;
+        match change {
+            SessionChange::PutInCart(product) => Self { cart: product, changes, ..self },
+            SessionChange::Ordered(order) => Self { cart: 0, last_order: order, changes, ..self },
+            SessionChange::Paid => Self { last_order: 0, changes, ..self },
+        }
     }
 }
 
@@ -100,6 +126,8 @@ pub enum SessionMsg {
     State { cookie: SessionCookie, session: Session },
     /// `EVT_ALL_SESSION_TRANSFERCOMPLETE`: the state had `sessions` sessions.
     StateEnd { sessions: u32 },
+    /// McastService's membership heartbeat: "I am a member" (every 500 ms).
+    Member,
 }
 
 impl crate::sim::Message for SessionMsg {
@@ -109,6 +137,7 @@ impl crate::sim::Message for SessionMsg {
             Self::GetAll => "session-get-all",
             Self::State { .. } => "session-state",
             Self::StateEnd { .. } => "session-state-end",
+            Self::Member => "cluster-membership",
         }
     }
 }
@@ -146,7 +175,7 @@ impl SessionTable {
         cookie.id >> BOOT_SHIFT
     }
 
-    /// Stores a new session (or a copy of another server's).
+    /// Stores a new session (or a copy of another server's, or a change).
     pub fn insert(&mut self, cookie: SessionCookie, session: Session) {
         self.sessions.insert(cookie, session);
     }

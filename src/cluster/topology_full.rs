@@ -15,7 +15,8 @@
 //! answered by Tomcat; search and detail go Tomcat → gateway → a product
 //! instance (from the gateway's registry cache) → cache and MyCat; an order
 //! goes to the order service and through 2PC (`tpc`, participants order and
-//! inventory-1, the stock sold under the ZooKeeper lock at `inventory-db`); a
+//! the inventory instance owning the product's shard, the stock sold under
+//! the ZooKeeper lock at `inventory-db`); a
 //! payment goes to the payment service, MyCat and the queue, from which the
 //! notification service consumes. The design switches reach the services
 //! through `services`.
@@ -209,7 +210,7 @@ fn build_node(name: &str, options: &SliceOptions, metrics: ShopMetrics) -> Clust
     if let Some(node) = build_edge_or_access(name, options, metrics) {
         return node;
     }
-    build_application_or_storage(name, &options.design)
+    build_application_or_storage(name, &options.design, metrics)
 }
 
 fn build_edge_or_access(name: &str, options: &SliceOptions, metrics: ShopMetrics) -> Option<ClusterNode> {
@@ -263,19 +264,20 @@ fn build_edge_or_access(name: &str, options: &SliceOptions, metrics: ShopMetrics
     Some(node)
 }
 
-fn build_application_or_storage(name: &str, design: &Design) -> ClusterNode {
+fn build_application_or_storage(name: &str, design: &Design, metrics: ShopMetrics) -> ClusterNode {
     if let Some(node) = build_service(name, design) {
         return node;
     }
     match name {
-        "gateway" => gateway(design),
+        "gateway" => gateway(design, metrics),
         "registry" => ClusterNode::Registry(Box::new(Registry::new(RegistryConfig::default()))),
         "product-cache" => ClusterNode::ProductCache(CacheStore::default()),
         "mq" => ClusterNode::MqBroker(Box::new(MqBroker::new(MqBrokerConfig::default()))),
         "zk" => ClusterNode::Zk(Box::new(ZkServer::new(ZkConfig::default()))),
         "tpc" => {
-            let participants = vec![id("order"), id("inventory-1")];
-            let config = TpcCoordinatorConfig { two_phase: design.two_phase, ..TpcCoordinatorConfig::default() };
+            let (participants, enlist) = services::tpc_participants();
+            let config =
+                TpcCoordinatorConfig { two_phase: design.two_phase, enlist, ..TpcCoordinatorConfig::default() };
             ClusterNode::TpcCoordinator(Box::new(TpcCoordinator::new(config, participants)))
         }
         "inventory-db" => {

@@ -11,6 +11,8 @@
 //! committed data are durable; everything else is volatile. With two-phase
 //! commit switched off, each service commits locally on its own, and a
 //! failure on one side leaves the other committed: `check_atomicity` sees it.
+//! Each transaction enlists the participants its product needs (`enlist`:
+//! all, or the order service plus the stock shard owning the product).
 //! Never lets a participant decide alone once it has voted Yes.
 
 use super::timer_tag::{self, TWO_PC_COORDINATOR};
@@ -18,9 +20,11 @@ use crate::sim::{Ctx, MS, NodeId, SEC, TimeUs, TimerKey};
 use std::collections::{BTreeMap, VecDeque};
 
 mod atomicity;
+mod enlist;
 mod participant;
 mod wire;
 pub use atomicity::{check_atomicity, check_atomicity_recent};
+pub use enlist::{Enlist, ProductShard};
 pub use participant::{PLogKind, PLogRecord, ParticipantTxn, Resource, TpcParticipant, TpcParticipantConfig, Work};
 use wire::note;
 pub use wire::{AbortReason, TpcEvent, TpcMsg, TpcPhase, TxnOutcome, Vote};
@@ -36,11 +40,19 @@ pub struct TpcCoordinatorConfig {
     pub vote_timeout_us: TimeUs,
     /// How often an unacknowledged DoCommit is sent again.
     pub decision_resend_us: TimeUs,
+    /// Which participants each transaction enlists.
+    pub enlist: Enlist,
 }
 
 impl Default for TpcCoordinatorConfig {
     fn default() -> Self {
-        Self { two_phase: true, log_force_us: 2 * MS, vote_timeout_us: 10 * SEC, decision_resend_us: SEC }
+        Self {
+            two_phase: true,
+            log_force_us: 2 * MS,
+            vote_timeout_us: 10 * SEC,
+            decision_resend_us: SEC,
+            enlist: Enlist::All,
+        }
     }
 }
 
@@ -58,6 +70,8 @@ pub enum CLogKind {
 pub struct CLogRecord {
     pub txn: u32,
     pub kind: CLogKind,
+    /// The participants the transaction enlisted (bit i = participant i).
+    pub members: u32,
     pub at_us: TimeUs,
 }
 
@@ -80,6 +94,8 @@ pub struct CoordTxn {
     pub client: Option<NodeId>,
     pub product: u32,
     pub qty: u32,
+    /// The participants enlisted (bit i = participant i).
+    pub members: u32,
     pub state: CoordState,
 }
 
@@ -99,8 +115,9 @@ pub struct TpcCoordinator {
     pub timeline: VecDeque<TpcEvent>,
     pub outcomes: BTreeMap<u32, TxnOutcome>,
     pub active: BTreeMap<u32, CoordTxn>,
-    /// The latest transactions logged END, newest last (for the per-event check).
-    pub recent_ends: VecDeque<u32>,
+    /// The latest transactions logged END with their members, newest last
+    /// (for the per-event check).
+    pub recent_ends: VecDeque<(u32, u32)>,
 }
 
 impl TpcCoordinator {
@@ -117,10 +134,6 @@ impl TpcCoordinator {
         }
     }
 
-    fn all(&self) -> u32 {
-        (1u32 << self.participants.len()) - 1
-    }
-
     fn index_of(&self, node: NodeId) -> Option<u32> {
         self.participants.iter().position(|&p| p == node).map(|i| 1 << i)
     }
@@ -129,11 +142,16 @@ impl TpcCoordinator {
         self.log.iter().any(|r| r.txn == txn && r.kind == kind)
     }
 
-    fn append(&mut self, ctx: &Ctx<'_, impl Sized>, txn: u32, kind: CLogKind) {
-        self.log.push(CLogRecord { txn, kind, at_us: ctx.now_us });
+    fn append(&mut self, ctx: &Ctx<'_, impl Sized>, txn: u32, kind: CLogKind, members: u32) {
+        self.log.push(CLogRecord { txn, kind, members, at_us: ctx.now_us });
         if kind == CLogKind::End {
-            atomicity::remember(&mut self.recent_ends, txn);
+            atomicity::remember(&mut self.recent_ends, (txn, members));
         }
+    }
+
+    /// The participants of `members`, with their bits.
+    fn enlisted(&self, members: u32) -> impl Iterator<Item = (u32, NodeId)> + '_ {
+        (self.participants.iter().enumerate()).map(|(i, &p)| (1u32 << i, p)).filter(move |(b, _)| members & b != 0)
     }
 
     pub fn on_crash(&mut self) {
@@ -143,16 +161,16 @@ impl TpcCoordinator {
     /// Recovery: every transaction with a logged Commit and no End is
     /// committed again; anything else is presumed aborted when asked.
     pub fn on_start<M: From<TpcMsg>>(&mut self, ctx: &mut Ctx<'_, M>) {
-        let unfinished: Vec<u32> = self
+        let unfinished: Vec<(u32, u32)> = self
             .log
             .iter()
             .filter(|r| r.kind == CLogKind::Commit && !self.logged(r.txn, CLogKind::End))
-            .map(|r| r.txn)
+            .map(|r| (r.txn, r.members))
             .collect();
-        for txn in unfinished {
+        for (txn, members) in unfinished {
             note(&mut self.timeline, ctx, txn, TpcPhase::Recovered);
             let state = CoordState::Committing { acked: 0 };
-            self.active.insert(txn, CoordTxn { client: None, product: 0, qty: 0, state });
+            self.active.insert(txn, CoordTxn { client: None, product: 0, qty: 0, members, state });
             self.send_decision(ctx, txn, true);
         }
     }
@@ -174,8 +192,9 @@ impl TpcCoordinator {
             let state = CoordState::Local { done: 0, committed: 0, failure: None };
             (state, TpcMsg::Local { txn, product, qty }, TpcPhase::LocalCommitSent)
         };
-        self.active.insert(txn, CoordTxn { client, product, qty, state });
-        for &p in &self.participants {
+        let members = self.config.enlist.members(product, self.participants.len());
+        self.active.insert(txn, CoordTxn { client, product, qty, members, state });
+        for (_, p) in self.enlisted(members) {
             ctx.send(p, msg.into());
         }
         note(&mut self.timeline, ctx, txn, phase);
@@ -206,9 +225,9 @@ impl TpcCoordinator {
     }
 
     fn on_vote<M: From<TpcMsg>>(&mut self, ctx: &mut Ctx<'_, M>, from: NodeId, txn: u32, vote: Vote) {
-        let (Some(bit), all) = (self.index_of(from), self.all()) else { return };
-        let Some(t) = self.active.get_mut(&txn) else { return };
-        let CoordState::Collecting { yes } = t.state else { return };
+        let Some(bit) = self.index_of(from) else { return };
+        let Some(t) = self.active.get_mut(&txn).filter(|t| t.members & bit != 0) else { return };
+        let (CoordState::Collecting { yes }, all) = (t.state, t.members) else { return };
         match vote {
             Vote::No(reason) => self.abort(ctx, txn, reason),
             Vote::Yes if yes | bit == all => {
@@ -226,16 +245,17 @@ impl TpcCoordinator {
     fn abort<M: From<TpcMsg>>(&mut self, ctx: &mut Ctx<'_, M>, txn: u32, reason: AbortReason) {
         let Some(t) = self.active.remove(&txn) else { return };
         ctx.cancel_timer(timer_tag::key(TWO_PC_COORDINATOR, VOTE_TIMER | u64::from(txn)));
-        self.append(ctx, txn, CLogKind::Abort);
-        for &p in &self.participants {
+        self.append(ctx, txn, CLogKind::Abort, t.members);
+        for (_, p) in self.enlisted(t.members) {
             ctx.send(p, TpcMsg::Decision { txn, commit: false }.into());
         }
         note(&mut self.timeline, ctx, txn, TpcPhase::DoAbortSent(reason));
-        self.end(ctx, txn, t.client, TxnOutcome::Aborted(reason));
+        self.end(ctx, txn, t, TxnOutcome::Aborted(reason));
     }
 
-    fn end<M: From<TpcMsg>>(&mut self, ctx: &mut Ctx<'_, M>, txn: u32, client: Option<NodeId>, outcome: TxnOutcome) {
-        self.append(ctx, txn, CLogKind::End);
+    fn end<M: From<TpcMsg>>(&mut self, ctx: &mut Ctx<'_, M>, txn: u32, t: CoordTxn, outcome: TxnOutcome) {
+        let client = t.client;
+        self.append(ctx, txn, CLogKind::End, t.members);
         note(&mut self.timeline, ctx, txn, TpcPhase::End);
         self.outcomes.insert(txn, outcome);
         if let Some(client) = client {
@@ -244,14 +264,10 @@ impl TpcCoordinator {
     }
 
     fn send_decision<M: From<TpcMsg>>(&mut self, ctx: &mut Ctx<'_, M>, txn: u32, commit: bool) {
-        let acked = match self.active.get(&txn).map(|t| t.state) {
-            Some(CoordState::Committing { acked }) => acked,
-            _ => 0,
-        };
-        for (i, &p) in self.participants.iter().enumerate() {
-            if acked & (1 << i) == 0 {
-                ctx.send(p, TpcMsg::Decision { txn, commit }.into());
-            }
+        let Some(t) = self.active.get(&txn).copied() else { return };
+        let acked = if let CoordState::Committing { acked } = t.state { acked } else { 0 };
+        for (_, p) in self.enlisted(t.members & !acked) {
+            ctx.send(p, TpcMsg::Decision { txn, commit }.into());
         }
         note(&mut self.timeline, ctx, txn, TpcPhase::DoCommitSent);
         let resend = timer_tag::key(TWO_PC_COORDINATOR, RESEND_TIMER | u64::from(txn));
@@ -259,16 +275,16 @@ impl TpcCoordinator {
     }
 
     fn on_ack<M: From<TpcMsg>>(&mut self, ctx: &mut Ctx<'_, M>, from: NodeId, txn: u32) {
-        let (Some(bit), all) = (self.index_of(from), self.all()) else { return };
-        let Some(t) = self.active.get_mut(&txn) else { return };
+        let Some(bit) = self.index_of(from) else { return };
+        let Some(t) = self.active.get_mut(&txn).filter(|t| t.members & bit != 0) else { return };
         let CoordState::Committing { acked } = t.state else { return };
         t.state = CoordState::Committing { acked: acked | bit };
         note(&mut self.timeline, ctx, txn, TpcPhase::AckReceived);
-        if acked | bit == all {
-            let client = t.client;
+        if acked | bit == t.members {
+            let t = *t;
             self.active.remove(&txn);
             ctx.cancel_timer(timer_tag::key(TWO_PC_COORDINATOR, RESEND_TIMER | u64::from(txn)));
-            self.end(ctx, txn, client, TxnOutcome::Committed);
+            self.end(ctx, txn, t, TxnOutcome::Committed);
         }
     }
 
@@ -289,16 +305,16 @@ impl TpcCoordinator {
         bits: u32,
         failed: Option<AbortReason>,
     ) {
-        let all = self.all();
         let Some(t) = self.active.get_mut(&txn) else { return };
         let CoordState::Local { done, committed, failure } = t.state else { return };
+        let bits = bits & t.members;
         let committed = if failed.is_none() { committed | bits } else { committed };
         let (done, failure) = (done | bits, failure.or(failed));
         t.state = CoordState::Local { done, committed, failure };
-        if done != all {
+        if done != t.members {
             return;
         }
-        let client = t.client;
+        let t = *t;
         self.active.remove(&txn);
         ctx.cancel_timer(timer_tag::key(TWO_PC_COORDINATOR, VOTE_TIMER | u64::from(txn)));
         let outcome = match failure {
@@ -306,7 +322,7 @@ impl TpcCoordinator {
             Some(reason) if committed == 0 => TxnOutcome::Aborted(reason),
             Some(reason) => TxnOutcome::PartiallyCommitted(reason),
         };
-        self.end(ctx, txn, client, outcome);
+        self.end(ctx, txn, t, outcome);
     }
 
     pub fn on_timer<M: From<TpcMsg>>(&mut self, ctx: &mut Ctx<'_, M>, key: TimerKey) {
@@ -316,11 +332,11 @@ impl TpcCoordinator {
         match (local & !TXN_MASK, t.state) {
             (VOTE_TIMER, CoordState::Collecting { .. }) => self.abort(ctx, txn, AbortReason::VoteTimeout),
             (VOTE_TIMER, CoordState::Local { done, .. }) => {
-                self.local_result(ctx, txn, self.all() & !done, Some(AbortReason::VoteTimeout));
+                self.local_result(ctx, txn, t.members & !done, Some(AbortReason::VoteTimeout));
             }
             (FORCE_TIMER, CoordState::Forcing) => {
                 // The decision is durable from this moment; only now may it leave.
-                self.append(ctx, txn, CLogKind::Commit);
+                self.append(ctx, txn, CLogKind::Commit, t.members);
                 note(&mut self.timeline, ctx, txn, TpcPhase::CommitLogged);
                 self.active.insert(txn, CoordTxn { state: CoordState::Committing { acked: 0 }, ..t });
                 self.send_decision(ctx, txn, true);
@@ -341,36 +357,5 @@ impl TpcCoordinator {
             // A DoCommit that did not arrive is sent again by the resend timer.
             _ => {}
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn logged(kinds: &[(u32, PLogKind)]) -> TpcParticipant {
-        let mut p = TpcParticipant::new(TpcParticipantConfig::default(), Resource::Stock, NodeId(0));
-        p.log = kinds.iter().map(|&(txn, kind)| PLogRecord { txn, kind, product: 7, qty: 1, at_us: 0 }).collect();
-        p
-    }
-
-    /// Mixed outcomes break atomicity; in-doubt (PREPARED only) does not.
-    #[test]
-    fn atomicity_allows_blocking_but_not_mixed_outcomes() {
-        use PLogKind::*;
-        let cases = [
-            ([(1, Prepared), (1, Committed)], [(1, Prepared), (1, Committed)], false, true),
-            ([(1, Prepared), (1, Committed)], [(1, Prepared), (1, Aborted)], false, false),
-            ([(1, Prepared), (1, Committed)], [(1, Prepared), (2, Prepared)], false, true),
-            ([(1, Committed), (2, Committed)], [(2, Committed), (3, Committed)], true, false),
-        ];
-        for (i, (a, b, end_txn_1, holds)) in cases.into_iter().enumerate() {
-            let mut coordinator = TpcCoordinator::new(TpcCoordinatorConfig::default(), vec![NodeId(1), NodeId(2)]);
-            if end_txn_1 {
-                coordinator.log.push(CLogRecord { txn: 1, kind: CLogKind::End, at_us: 0 });
-            }
-            assert_eq!(check_atomicity(&coordinator, &[&logged(&a), &logged(&b)]).is_ok(), holds, "case {i}");
-        }
-        assert!(size_of::<TpcMsg>() <= 32);
     }
 }

@@ -271,8 +271,8 @@ impl Node for Actor {
         match (self, msg) {
             (Actor::Gateway(g), Wire::Rpc(m)) => g.on_refused(ctx, to, m),
             (Actor::Consumer(c), Wire::Rpc(m)) => c.records.extend(c.rpc.on_refused(ctx, to, m)),
-            (Actor::Consumer(c), Wire::Registry(m)) => c.registry.iter_mut().for_each(|r| r.on_refused(to, m)),
-            (Actor::Provider(p), Wire::Registry(m)) => p.registry.iter_mut().for_each(|r| r.on_refused(to, m)),
+            (Actor::Consumer(c), Wire::Registry(m)) => c.registry.iter_mut().for_each(|r| r.on_refused(ctx, to, m)),
+            (Actor::Provider(p), Wire::Registry(m)) => p.registry.iter_mut().for_each(|r| r.on_refused(ctx, to, m)),
             (Actor::Products(s), Wire::Cache(m)) => {
                 let done = s.aside.on_refused(ctx, to, m);
                 s.done.extend(done);

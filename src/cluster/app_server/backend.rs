@@ -5,16 +5,20 @@
 //! `/api/order` with the shopper's bearer token, `/api/pay`), the calls in
 //! flight with their parked request (the worker thread waits on the call, as
 //! a servlet blocked on its HTTP client does), the client-side read timeout,
-//! the shopper's cart and last order as the session keeps them (product seen
-//! on the detail page, product put in the cart, order id to pay), and the
-//! translation of the gateway's answer into the shopper's response with the
-//! node and cause of a failure. Never routes, limits or authenticates: the
-//! gateway does. Volatile: everything but the settings (a crash loses carts
-//! and calls in flight).
+//! the product each shopper last saw on a detail page, what each page does
+//! to the session's attributes (the cart and the last order live in the
+//! session, wherever the `session-store` design keeps it: a page reads them
+//! from the session it was given and says what changed, and the session
+//! manager saves the change), and the translation of the gateway's answer
+//! into the shopper's response with the node and cause of a failure. Never
+//! routes, limits or authenticates: the gateway does; never stores a
+//! session. Volatile: everything but the settings (a crash loses calls in
+//! flight).
 
 use super::{FailCause, HttpRequest, HttpResponse, Page, Status};
 use crate::cluster::gateway::{AuthToken, GatewayConfig, GatewayMsg, GatewayReason, HttpOut};
 use crate::cluster::rpc::{BizError, RpcFailure};
+use crate::cluster::session_store::{Session, SessionChange};
 use crate::cluster::timer_tag::{self, APP_BACKEND};
 use crate::sim::{Ctx, NodeId, SEC, TimeUs, TimerKey};
 use std::collections::BTreeMap;
@@ -61,8 +65,17 @@ type ShopperKey = (NodeId, u16);
 pub struct Parked {
     pub from: NodeId,
     pub request: HttpRequest,
+    /// The session as the request found it (to save a change into).
+    pub session: Option<Session>,
     pub sent_at_us: TimeUs,
 }
+
+/// A page answered: the parked request, its response, and what it changed
+/// in the session (to be saved before the response goes out).
+pub type Done = (Parked, HttpResponse, Option<SessionChange>);
+
+/// A page answered without a back-end call, and what it changed in the session.
+pub type Local = (HttpResponse, Option<SessionChange>);
 
 /// Tomcat's back-end client. Volatile: everything but `config`.
 #[derive(Clone, Debug)]
@@ -70,49 +83,40 @@ pub struct Backend {
     pub config: BackendConfig,
     calls: BTreeMap<u32, Parked>,
     next_call: u32,
-    /// The product each shopper last looked at.
+    /// The product each shopper last looked at on this server.
     pub viewing: BTreeMap<ShopperKey, u32>,
-    /// The product in each shopper's cart.
-    pub carts: BTreeMap<ShopperKey, u32>,
-    /// Each shopper's last order, waiting to be paid.
-    pub orders: BTreeMap<ShopperKey, u32>,
     /// Answers by page and HTTP status code.
     pub answers: BTreeMap<(Page, u16), u64>,
 }
 
 impl Backend {
     pub fn new(config: BackendConfig) -> Self {
-        Self {
-            config,
-            calls: BTreeMap::new(),
-            next_call: 0,
-            viewing: BTreeMap::new(),
-            carts: BTreeMap::new(),
-            orders: BTreeMap::new(),
-            answers: BTreeMap::new(),
-        }
+        Self { config, calls: BTreeMap::new(), next_call: 0, viewing: BTreeMap::new(), answers: BTreeMap::new() }
     }
 
     pub fn in_flight(&self) -> usize {
         self.calls.len()
     }
 
-    /// After the CPU work: keep the cart (no call), or start the page's call
-    /// and park the request. `Err(reply)` when the page is answered now.
+    /// After the CPU work: put the product in the cart (no call), or start
+    /// the page's call and park the request. `Err` when the page is
+    /// answered now. `session` is the shopper's session as this request
+    /// found it (None for public pages).
     pub fn start<M: From<GatewayMsg>>(
         &mut self,
         ctx: &mut Ctx<'_, M>,
         from: NodeId,
         request: HttpRequest,
         reply: HttpResponse,
-    ) -> Result<(), HttpResponse> {
+        session: Option<Session>,
+    ) -> Result<(), Local> {
         let key = (request.client, request.shopper);
+        let cart = session.map_or(0, |s| s.cart);
         let (path, arg) = match request.page {
-            Page::Home | Page::Login => return Err(self.local(request.page, reply)),
+            Page::Home | Page::Login => return Err((self.local(request.page, reply), None)),
             Page::AddToCart => {
                 let product = self.viewing.get(&key).copied().unwrap_or_else(|| self.pick_product(ctx));
-                self.carts.insert(key, product);
-                return Err(self.local(request.page, reply));
+                return Err((self.local(request.page, reply), Some(SessionChange::PutInCart(product))));
             }
             Page::Search => ("/api/product/search", 0),
             Page::Detail => {
@@ -120,20 +124,18 @@ impl Backend {
                 self.viewing.insert(key, product);
                 ("/api/product/item", product)
             }
-            Page::Order => {
-                let product = self.carts.get(&key).copied().unwrap_or_else(|| self.pick_product(ctx));
-                ("/api/order", product)
-            }
-            // An empty cart after a lost session: nothing to pay.
-            Page::Pay => match self.orders.get(&key) {
-                Some(&order) => ("/api/pay", order),
-                None => return Err(self.local(request.page, reply)),
+            Page::Order if cart != 0 => ("/api/order", cart),
+            Page::Order => ("/api/order", self.pick_product(ctx)),
+            // No order in the session (a lost session): nothing to pay.
+            Page::Pay => match session.map_or(0, |s| s.last_order) {
+                0 => return Err((self.local(request.page, reply), None)),
+                order => ("/api/pay", order),
             },
         };
         let token = request.session.map(|_| AuthToken::issue(self.config.token_secret, request.shopper));
         let id = self.next_call;
         self.next_call = self.next_call.wrapping_add(1);
-        self.calls.insert(id, Parked { from, request, sent_at_us: ctx.now_us });
+        self.calls.insert(id, Parked { from, request, session, sent_at_us: ctx.now_us });
         ctx.send(self.config.gateway, GatewayMsg::Http { id, path, token, arg }.into());
         ctx.set_timer(timer_key(id), self.config.read_timeout_us);
         Ok(())
@@ -154,40 +156,42 @@ impl Backend {
         1 + ctx.rng.below(u64::from(self.config.catalogue.max(1))) as u32
     }
 
-    /// The gateway answered: the parked request and its response.
-    pub fn on_reply<M>(&mut self, ctx: &mut Ctx<'_, M>, out: HttpOut) -> Option<(Parked, HttpResponse)> {
+    /// The gateway answered: the parked request, its response, and the
+    /// session's change (an order placed empties the cart and awaits
+    /// payment; a payment clears it).
+    pub fn on_reply<M>(&mut self, ctx: &mut Ctx<'_, M>, out: HttpOut) -> Option<Done> {
         let parked = self.calls.remove(&out.id)?;
         ctx.cancel_timer(timer_key(out.id));
         let request = parked.request;
-        let response = match out.reason {
+        let (response, change) = match out.reason {
             None if out.status == 200 => {
-                if request.page == Page::Order {
-                    self.orders.insert((request.client, request.shopper), out.body);
-                    self.carts.remove(&(request.client, request.shopper));
-                } else if request.page == Page::Pay {
-                    self.orders.remove(&(request.client, request.shopper));
-                }
-                HttpResponse { id: request.id, status: Status::Ok, session: request.session, failure: None }
+                let change = match request.page {
+                    Page::Order => Some(SessionChange::Ordered(out.body)),
+                    Page::Pay => Some(SessionChange::Paid),
+                    _ => None,
+                };
+                (HttpResponse { id: request.id, status: Status::Ok, session: request.session, failure: None }, change)
             }
             reason => {
                 let (status, node, cause) = explain(self.config.gateway, out.upstream, reason);
-                HttpResponse { id: request.id, status, session: request.session, failure: Some((node, cause)) }
+                let failure = Some((node, cause));
+                (HttpResponse { id: request.id, status, session: request.session, failure }, None)
             }
         };
-        Some(self.answered(parked, response))
+        Some(self.answered(parked, response, change))
     }
 
     /// The read timeout ran out, or the gateway refused the connection.
-    pub fn on_failure(&mut self, call: u32, cause: FailCause) -> Option<(Parked, HttpResponse)> {
+    pub fn on_failure(&mut self, call: u32, cause: FailCause) -> Option<Done> {
         let parked = self.calls.remove(&call)?;
         let status = if cause == FailCause::Refused { Status::BadGateway } else { Status::GatewayTimeout };
         let r = parked.request;
         let response =
             HttpResponse { id: r.id, status, session: r.session, failure: Some((self.config.gateway, cause)) };
-        Some(self.answered(parked, response))
+        Some(self.answered(parked, response, None))
     }
 
-    pub fn on_timer(&mut self, key: TimerKey) -> Option<(Parked, HttpResponse)> {
+    pub fn on_timer(&mut self, key: TimerKey) -> Option<Done> {
         if timer_tag::tag_of(key) != APP_BACKEND {
             return None;
         }
@@ -195,15 +199,15 @@ impl Backend {
     }
 
     /// The gateway's host refused a call.
-    pub fn on_refused<M>(&mut self, ctx: &mut Ctx<'_, M>, msg: GatewayMsg) -> Option<(Parked, HttpResponse)> {
+    pub fn on_refused<M>(&mut self, ctx: &mut Ctx<'_, M>, msg: GatewayMsg) -> Option<Done> {
         let GatewayMsg::Http { id, .. } = msg else { return None };
         ctx.cancel_timer(timer_key(id));
         self.on_failure(id, FailCause::Refused)
     }
 
-    fn answered(&mut self, parked: Parked, response: HttpResponse) -> (Parked, HttpResponse) {
+    fn answered(&mut self, parked: Parked, response: HttpResponse, change: Option<SessionChange>) -> Done {
         *self.answers.entry((parked.request.page, response.status.code())).or_insert(0) += 1;
-        (parked, response)
+        (parked, response, change)
     }
 }
 

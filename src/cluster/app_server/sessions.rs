@@ -10,10 +10,14 @@
 //! the server keeps nothing and reads and writes each session in a Redis
 //! server over the network, with the session timeout as the key's TTL.
 //!
-//! Two hooks of the request pipeline call it: `before_work` (a session that
-//! must be fetched or saved before the page is computed: Redis only; the job
-//! keeps its thread while it waits) and `finish` (the end-of-request lookup,
-//! login and change of the in-memory managers). It keeps the counters the
+//! Three hooks of the request pipeline call it: `before_work` (a session
+//! that must be fetched or created before the page is computed: Redis only;
+//! the job keeps its thread while it waits), `finish` (the end-of-request
+//! lookup and login of the in-memory managers; the session found is handed
+//! to the page) and `save` (what the page changed in the session's
+//! attributes — the cart, the last order — written before the reply goes
+//! out: into the table and DeltaManager's send queue, or `SET` in Redis
+//! with the thread waiting). A session lost is a cart lost. It keeps the counters the
 //! properties read (`SessionCounts`). Never chooses where a request goes,
 //! never touches threads or cores: `app_server` does.
 
@@ -23,11 +27,11 @@ mod spring;
 use super::Job;
 use crate::cluster::message::{FailCause, HttpRequest, HttpResponse, Msg, Page, SessionCookie, Status};
 use crate::cluster::metrics::ShopMetrics;
-use crate::cluster::session_store::{Lookup, Session, SessionStoreKind, SessionTable};
+use crate::cluster::session_store::{Lookup, Session, SessionChange, SessionStoreKind, SessionTable};
 use crate::cluster::timer_tag;
 use crate::sim::{CounterId, Ctx, MS, NodeId, SEC, TimeUs, TimerKey};
 
-pub use spring::{redis_key, redis_value};
+pub use spring::{redis_attributes, redis_key, redis_value};
 
 /// The manager's settings; defaults are the real ones of each product.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -50,6 +54,10 @@ pub struct SessionConfig {
     pub replication_send_us: TimeUs,
     /// DeltaManager `stateTransferTimeout`: 60 s.
     pub state_transfer_timeout_us: TimeUs,
+    /// McastService `frequency`: a membership heartbeat every 500 ms.
+    pub membership_frequency_us: TimeUs,
+    /// McastService `dropTime`: a member not heard for 3000 ms is dropped.
+    pub member_drop_us: TimeUs,
 }
 
 impl Default for SessionConfig {
@@ -63,6 +71,8 @@ impl Default for SessionConfig {
             store_timeout_us: 2 * SEC,
             replication_send_us: MS,
             state_transfer_timeout_us: 60 * SEC,
+            membership_frequency_us: 500 * MS,
+            member_drop_us: 3 * SEC,
         }
     }
 }
@@ -84,6 +94,9 @@ pub struct SessionCounts {
     /// and how many of them were new sessions.
     pub deltas_lost_in_crash: u64,
     pub creations_lost_in_crash: u64,
+    /// DeltaManager: creations sent while a member was dropped for silence
+    /// (paused or cut off past `dropTime`): that member never gets them.
+    pub creations_missed_by_dropped: u64,
     /// Spring Session: sessions the store did not have, and calls that failed.
     pub store_misses: u64,
     pub store_failures: u64,
@@ -170,7 +183,10 @@ impl Sessions {
 
     pub(super) fn on_start(&mut self, ctx: &mut Ctx<'_, Msg>) {
         match self.config.store {
-            SessionStoreKind::Replicated => self.start_transfer(ctx),
+            SessionStoreKind::Replicated => {
+                self.membership_beat(ctx);
+                self.start_transfer(ctx);
+            }
             SessionStoreKind::Redis => self.spring_start(ctx),
             SessionStoreKind::Memory | SessionStoreKind::Sticky => {}
         }
@@ -186,17 +202,17 @@ impl Sessions {
     }
 
     /// The end of a request: a login makes a session, a page that needs one
-    /// looks it up (a change is replicated), and the answer is built.
-    pub(super) fn finish(&mut self, ctx: &mut Ctx<'_, Msg>, request: HttpRequest, boots: u32) -> HttpResponse {
-        let now_us = ctx.now_us;
+    /// looks it up, and the answer is built, with the session found.
+    pub(super) fn finish(&mut self, ctx: &mut Ctx<'_, Msg>, job: Job, boots: u32) -> (HttpResponse, Option<Session>) {
+        let (request, now_us) = (job.request, ctx.now_us);
         let ok = HttpResponse { id: request.id, status: Status::Ok, session: request.session, failure: None };
         let needs = request.page.needs_session();
         if self.config.store == SessionStoreKind::Redis {
             // Spring Session loaded or saved it before the work began.
             return match request.session {
-                Some(cookie) if needs => self.served(ctx.me, cookie, ok),
-                None if needs => failure(request, Status::LoginRedirect, ctx.me, FailCause::SessionNotFound),
-                _ => ok,
+                Some(cookie) if needs => (self.served(ctx.me, cookie, ok), job.session),
+                None if needs => (failure(request, Status::LoginRedirect, ctx.me, FailCause::SessionNotFound), None),
+                _ => (ok, None),
             };
         }
         if request.page == Page::Login {
@@ -204,22 +220,17 @@ impl Sessions {
             let session = Session::new(request.shopper, now_us);
             self.table.insert(cookie, session);
             self.replicate(ctx, cookie, session, true);
-            return HttpResponse { session: Some(cookie), ..ok };
+            return (HttpResponse { session: Some(cookie), ..ok }, None);
         }
         // Public pages are served whatever the cookie; a missing session is
         // only noticed by a page that needs one.
         let Some(cookie) = request.session else {
-            return if needs {
-                failure(request, Status::LoginRedirect, ctx.me, FailCause::SessionNotFound)
-            } else {
-                ok
-            };
+            let reply =
+                if needs { failure(request, Status::LoginRedirect, ctx.me, FailCause::SessionNotFound) } else { ok };
+            return (reply, None);
         };
-        match self.table.lookup(now_us, cookie) {
-            Lookup::Fresh if needs => {
-                self.changed(ctx, request.page, cookie);
-                self.served(ctx.me, cookie, ok)
-            }
+        let reply = match self.table.lookup(now_us, cookie) {
+            Lookup::Fresh if needs => return (self.served(ctx.me, cookie, ok), self.table.get(cookie).copied()),
             Lookup::Fresh => ok,
             _ if !needs => ok,
             Lookup::Expired => failure(request, Status::LoginRedirect, ctx.me, FailCause::SessionExpired),
@@ -230,18 +241,35 @@ impl Sessions {
                 self.counts.last_miss = Some(cookie);
                 failure(request, Status::LoginRedirect, ctx.me, FailCause::SessionNotFound)
             }
-        }
+        };
+        (reply, None)
     }
 
-    /// Putting something in the cart changes the session; DeltaManager sends it.
-    fn changed(&mut self, ctx: &mut Ctx<'_, Msg>, page: Page, cookie: SessionCookie) {
-        if page != Page::AddToCart {
-            return;
+    /// Save what a page changed in its session, then answer `reply`: the
+    /// in-memory managers change their table (DeltaManager queues the delta
+    /// for its peers); Spring Session `SET`s the session in Redis and the
+    /// thread waits for the store (`None` until it answers).
+    pub(super) fn save(
+        &mut self,
+        ctx: &mut Ctx<'_, Msg>,
+        job: Job,
+        change: SessionChange,
+        reply: HttpResponse,
+    ) -> Option<Resumed> {
+        let Some(cookie) = job.request.session else { return Some(Resumed::Answer(job, reply)) };
+        if self.config.store == SessionStoreKind::Redis {
+            return match job.session {
+                Some(session) => self.spring_save(ctx, job, cookie, session.with(change), reply),
+                None => Some(Resumed::Answer(job, reply)),
+            };
         }
-        let Some(mut session) = self.table.get(cookie).copied() else { return };
-        session.changes += 1;
-        self.table.insert(cookie, session);
-        self.replicate(ctx, cookie, session, false);
+        // A session gone in the meantime (expired, a crash) has nothing to save into.
+        if let Some(session) = self.table.get(cookie).copied() {
+            let changed = session.with(change);
+            self.table.insert(cookie, changed);
+            self.replicate(ctx, cookie, changed, false);
+        }
+        Some(Resumed::Answer(job, reply))
     }
 
     fn served(&mut self, me: NodeId, cookie: SessionCookie, ok: HttpResponse) -> HttpResponse {
@@ -274,6 +302,10 @@ impl Sessions {
                 None
             }
             delta::TRANSFER_TIMEOUT => self.transfer_over(ctx, "no peer sent its sessions in time"),
+            delta::MEMBERSHIP => {
+                self.membership_beat(ctx);
+                None
+            }
             spring::REFRESH => {
                 self.refresh_master(ctx);
                 None

@@ -4,10 +4,12 @@
 //! the shop's HTTP messages take its place) and the thin handlers that turn
 //! `route`'s decisions into sends and timers: forward the converted RPC (after
 //! nginx's delay, if any) with the upstream timeout, answer from RPC replies,
-//! 504 on timeout, 502 on a refused connection. Never decides anything itself.
+//! 504 on timeout, 502 on a refused connection, or send the Retry filter's
+//! next attempt (its own upstream timeout replacing the last). Never decides
+//! anything itself.
 
 use super::routes::AuthToken;
-use super::{Decision, Gateway, GatewayReason, HttpOut, RequestMeta};
+use super::{Decision, Gateway, HttpOut, Next, RequestMeta};
 use crate::cluster::rpc::RpcMsg;
 use crate::cluster::timer_tag::{self, GATEWAY};
 use crate::sim::{Ctx, Message, NodeId, TimerKey};
@@ -48,30 +50,46 @@ impl Gateway {
 
     /// An upstream's RPC reply.
     pub fn on_rpc<M: From<GatewayMsg> + From<RpcMsg>>(&mut self, ctx: &mut Ctx<'_, M>, _from: NodeId, msg: RpcMsg) {
-        let RpcMsg::Reply { call_id, result, .. } = msg else { return };
-        if let Some((client, out)) = self.on_rpc_result(ctx.now_us, call_id, result) {
-            ctx.cancel_timer(timer_tag::key(GATEWAY, u64::from(call_id)));
-            ctx.send(client, GatewayMsg::HttpReply(out).into());
-        }
+        let RpcMsg::Reply { call_id, attempt, result } = msg else { return };
+        let next = self.on_rpc_result(ctx.now_us, call_id, attempt, result);
+        self.carry_out(ctx, call_id, next);
     }
 
-    /// The upstream timeout of a converted call ran out: 504.
+    /// The upstream timeout of a converted call's attempt ran out: 504, or a retry.
     pub fn on_timer<M: From<GatewayMsg> + From<RpcMsg>>(&mut self, ctx: &mut Ctx<'_, M>, key: TimerKey) {
         if timer_tag::tag_of(key) != GATEWAY {
             return;
         }
         let call_id = timer_tag::local_of(key) as u32;
-        if let Some((client, out)) = self.finish(ctx.now_us, call_id, Some(GatewayReason::UpstreamTimeout), 0) {
-            ctx.send(client, GatewayMsg::HttpReply(out).into());
-        }
+        let next = self.on_attempt_timeout(ctx.now_us, call_id);
+        self.carry_out(ctx, call_id, next);
     }
 
-    /// The upstream's host refused the converted call: 502.
+    /// The upstream's host refused the converted call: 502, or a retry.
     pub fn on_refused<M: From<GatewayMsg> + From<RpcMsg>>(&mut self, ctx: &mut Ctx<'_, M>, _to: NodeId, msg: RpcMsg) {
-        let RpcMsg::Call { call_id, .. } = msg else { return };
-        if let Some((client, out)) = self.finish(ctx.now_us, call_id, Some(GatewayReason::UpstreamRefused), 0) {
-            ctx.cancel_timer(timer_tag::key(GATEWAY, u64::from(call_id)));
-            ctx.send(client, GatewayMsg::HttpReply(out).into());
+        let RpcMsg::Call { call_id, attempt, .. } = msg else { return };
+        let next = self.on_attempt_refused(ctx.now_us, call_id, attempt);
+        self.carry_out(ctx, call_id, next);
+    }
+
+    /// Answer the client (its timer cancelled), or send the next attempt.
+    fn carry_out<M: From<GatewayMsg> + From<RpcMsg>>(
+        &mut self,
+        ctx: &mut Ctx<'_, M>,
+        call_id: u32,
+        next: Option<Next>,
+    ) {
+        let timer = timer_tag::key(GATEWAY, u64::from(call_id));
+        match next {
+            None => {}
+            Some(Next::Answer { client, out }) => {
+                ctx.cancel_timer(timer);
+                ctx.send(client, GatewayMsg::HttpReply(out).into());
+            }
+            Some(Next::Retry { upstream, call }) => {
+                ctx.send(upstream, call.into());
+                ctx.set_timer(timer, self.config.upstream_timeout_us);
+            }
         }
     }
 }

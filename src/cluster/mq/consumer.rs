@@ -297,7 +297,7 @@ const PUBLISHER: u64 = 1 << 48;
 
 /// A publisher with confirms (in the payment service). Volatile: everything
 /// but the counters (a crashed publisher forgets unconfirmed messages: the
-/// payment's outbox, not modelled here, would publish them again).
+/// payment's outbox, `mq/outbox`, publishes them again).
 #[derive(Clone, Debug)]
 pub struct MqPublisher {
     pub config: MqPublisherConfig,
@@ -338,6 +338,13 @@ impl MqPublisher {
         self.published += 1;
         self.send(ctx, msg_id, order);
         msg_id
+    }
+
+    /// Publish `order`'s event under a message id the caller chose (an
+    /// outbox entry's, the same at every attempt).
+    pub fn publish_as<M: From<MqMsg>>(&mut self, ctx: &mut Ctx<'_, M>, msg_id: u32, order: u32) {
+        self.published += 1;
+        self.send(ctx, msg_id, order);
     }
 
     fn send<M: From<MqMsg>>(&mut self, ctx: &mut Ctx<'_, M>, msg_id: u32, order: u32) {

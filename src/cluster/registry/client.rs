@@ -3,18 +3,33 @@
 //! Owns the provider half (register on start, heartbeat every interval,
 //! register again when a heartbeat comes back "unknown" because the registry
 //! forgot the instance, deregister on a graceful shutdown) and the consumer
-//! half (fetch each subscribed service every refetch interval and keep the
-//! last answer). The cache is only ever replaced by an answer: when the
-//! registry is down or cut off, the consumer keeps using its last list,
-//! crashed providers included. Never decides health itself.
+//! half: one update task per subscribed service, as Nacos's `UpdateTask`,
+//! fetching every refetch interval and keeping the last answer. An update
+//! that fails — the registry refused, or answered an empty list (a first
+//! fetch racing the providers' registration, a registry that lost its
+//! instances) — is tried again after `1 s << failures` (2, 4, 8 … s, at most
+//! 60 s) instead of waiting a whole interval; with `push_empty_protection`
+//! an empty answer never replaces a non-empty cached list. The cache is only
+//! ever replaced by an answer: when the registry is down or cut off, the
+//! consumer keeps using its last list, crashed providers included. A fetch
+//! lost in silence is noticed at the next interval (no read timeout is
+//! modelled). Never decides health itself.
 //!
 //! Volatile: everything but the settings and peers (the cache dies with the
 //! process).
 
-use super::{BEAT_TIMER, REFETCH_TIMER, RegistryConfig, RegistryMsg, ServiceKind};
+use super::{BEAT_TIMER, InstanceList, REFETCH_TIMER, RegistryConfig, RegistryMsg, ServiceKind};
 use crate::cluster::timer_tag::{self, REGISTRY};
 use crate::sim::{Ctx, NodeId, TimeUs, TimerKey};
 use std::collections::{BTreeMap, BTreeSet};
+
+/// Nacos `UpdateTask.incFailCount`'s limit.
+const MAX_FAIL_COUNT: u32 = 6;
+
+/// The update task's timer of the `index`-th subscribed service.
+fn fetch_timer(index: usize) -> TimerKey {
+    timer_tag::key(REGISTRY, (REFETCH_TIMER << 8) | index as u64)
+}
 
 /// A consumer's cached copy of one service's list.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -35,6 +50,10 @@ pub struct RegistryClient {
     pub subscribes: Vec<ServiceKind>,
     pub cache: BTreeMap<ServiceKind, CachedList>,
     awaiting: BTreeSet<ServiceKind>,
+    /// Failed updates in a row per service (Nacos `failCount`, at most 6).
+    fail_counts: BTreeMap<ServiceKind, u32>,
+    /// Updates that failed (refused, or an empty list).
+    pub failed_fetches: u64,
     /// Refetches that found the previous fetch still unanswered.
     pub fetches_unanswered: u64,
     /// Sends the registry's host refused (the registry process is down).
@@ -53,6 +72,8 @@ impl RegistryClient {
             subscribes: subscribes.to_vec(),
             cache: BTreeMap::new(),
             awaiting: BTreeSet::new(),
+            fail_counts: BTreeMap::new(),
+            failed_fetches: 0,
             fetches_unanswered: 0,
             registry_refused: 0,
             re_registrations: 0,
@@ -69,12 +90,20 @@ impl RegistryClient {
         if !self.provides.is_empty() {
             ctx.set_timer(timer_tag::key(REGISTRY, BEAT_TIMER), self.config.heartbeat_interval_us);
         }
-        self.refetch(ctx);
+        (0..self.subscribes.len()).for_each(|index| self.fetch(ctx, index));
+    }
+
+    /// A warm cache: the list of `service` as the client had it before the
+    /// simulation began (the shop was already running).
+    pub fn assume_cached(&mut self, service: ServiceKind, instances: &[NodeId]) {
+        let cached = CachedList { instances: instances.to_vec(), version: 0, fetched_at_us: 0, protected: false };
+        self.cache.insert(service, cached);
     }
 
     pub fn on_crash(&mut self) {
         self.cache.clear();
         self.awaiting.clear();
+        self.fail_counts.clear();
     }
 
     /// Graceful shutdown: deregister, stop beating (the cache stays usable).
@@ -86,30 +115,56 @@ impl RegistryClient {
         self.stopped = true;
     }
 
-    fn refetch<M: From<RegistryMsg>>(&mut self, ctx: &mut Ctx<'_, M>) {
-        for &service in &self.subscribes {
-            if !self.awaiting.insert(service) {
-                self.fetches_unanswered += 1;
-            }
-            ctx.send(self.registry, RegistryMsg::Fetch { service }.into());
+    /// The update task of `subscribes[index]`: fetch, and come back after
+    /// the refetch interval (sooner if this update fails).
+    fn fetch<M: From<RegistryMsg>>(&mut self, ctx: &mut Ctx<'_, M>, index: usize) {
+        let Some(&service) = self.subscribes.get(index) else { return };
+        if !self.awaiting.insert(service) {
+            self.fetches_unanswered += 1;
         }
-        if !self.subscribes.is_empty() {
-            ctx.set_timer(timer_tag::key(REGISTRY, REFETCH_TIMER), self.config.refetch_interval_us);
+        ctx.send(self.registry, RegistryMsg::Fetch { service }.into());
+        ctx.set_timer(fetch_timer(index), self.config.refetch_interval_us);
+    }
+
+    /// Nacos `UpdateTask`: a failed update comes back after
+    /// `min(DEFAULT_DELAY << failCount, 60 s)` instead of the interval.
+    fn update_failed<M: From<RegistryMsg>>(&mut self, ctx: &mut Ctx<'_, M>, service: ServiceKind) {
+        self.failed_fetches += 1;
+        let (Some(base_us), Some(index)) =
+            (self.config.failed_fetch_retry_us, self.subscribes.iter().position(|&s| s == service))
+        else {
+            return;
+        };
+        let fails = self.fail_counts.entry(service).or_insert(0);
+        *fails = (*fails + 1).min(MAX_FAIL_COUNT);
+        let delay_us = (base_us << *fails).min(self.config.failed_fetch_retry_max_us);
+        ctx.set_timer(fetch_timer(index), delay_us);
+    }
+
+    fn on_list<M: From<RegistryMsg>>(&mut self, ctx: &mut Ctx<'_, M>, list: InstanceList) {
+        let service = list.service;
+        self.awaiting.remove(&service);
+        let empty = list.instances().is_empty();
+        if empty {
+            self.update_failed(ctx, service);
+        } else {
+            self.fail_counts.remove(&service);
         }
+        if empty && self.config.push_empty_protection && !self.instances(service).is_empty() {
+            return; // namingPushEmptyProtection: keep the last non-empty list
+        }
+        let cached = CachedList {
+            instances: list.instances().to_vec(),
+            version: list.version,
+            fetched_at_us: ctx.now_us,
+            protected: list.protected,
+        };
+        self.cache.insert(service, cached);
     }
 
     pub fn on_message<M: From<RegistryMsg>>(&mut self, ctx: &mut Ctx<'_, M>, _from: NodeId, msg: RegistryMsg) {
         match msg {
-            RegistryMsg::List(list) => {
-                self.awaiting.remove(&list.service);
-                let cached = CachedList {
-                    instances: list.instances().to_vec(),
-                    version: list.version,
-                    fetched_at_us: ctx.now_us,
-                    protected: list.protected,
-                };
-                self.cache.insert(list.service, cached);
-            }
+            RegistryMsg::List(list) => self.on_list(ctx, list),
             RegistryMsg::BeatAck { service, known: false } if !self.stopped => {
                 self.re_registrations += 1;
                 ctx.send(self.registry, RegistryMsg::Register { service }.into());
@@ -124,17 +179,19 @@ impl RegistryClient {
                 ctx.send(self.registry, RegistryMsg::Heartbeat { service }.into());
             }
             ctx.set_timer(key, self.config.heartbeat_interval_us);
-        } else if key == timer_tag::key(REGISTRY, REFETCH_TIMER) {
-            self.refetch(ctx);
+        } else if timer_tag::local_of(key) >> 8 == REFETCH_TIMER {
+            self.fetch(ctx, (timer_tag::local_of(key) & 0xFF) as usize);
         }
     }
 
-    /// The registry's host refused a send: keep the cache, note it.
-    pub fn on_refused(&mut self, _to: NodeId, msg: RegistryMsg) {
+    /// The registry's host refused a send: keep the cache, note it; a
+    /// refused fetch is a failed update, tried again soon.
+    pub fn on_refused<M: From<RegistryMsg>>(&mut self, ctx: &mut Ctx<'_, M>, _to: NodeId, msg: RegistryMsg) {
         self.registry_refused += 1;
         if let RegistryMsg::Fetch { service } = msg {
             // Answered, by a reset: not a fetch lost in silence.
             self.awaiting.remove(&service);
+            self.update_failed(ctx, service);
         }
     }
 

@@ -4,17 +4,20 @@
 //! Owns how each design switch reaches the services: the product cache
 //! (off, cache-aside, single-flight), the stock lock (none, ZooKeeper, with
 //! the store's fencing check set in `topology_full`), two-phase commit (the
-//! order service goes through `tpc`, or commits on its own and calls an
-//! inventory instance), the gateway's rate limiter, and MyCat's settings for
+//! order service goes through `tpc`, whose participants are the order
+//! service and the inventory instance owning the product's shard — products
+//! 1–500 on inventory-1, 501–1000 on inventory-2 — or commits on its own and
+//! calls an inventory instance), the gateway's rate limiter, and MyCat's settings for
 //! the shop (read/write splitting, the order table's key ranges). Never
 //! builds the other layers.
 
 use super::id;
 use crate::cluster::design::{CacheDesign, Design, LockDesign, RateLimitDesign};
-use crate::cluster::gateway::{Gateway, GatewayConfig};
+use crate::cluster::gateway::{Gateway, GatewayConfig, RetryConfig};
 use crate::cluster::gateway_host::GatewayHost;
 use crate::cluster::inventory::{InventoryService, InventoryServiceConfig};
-use crate::cluster::mq::{MqConsumer, MqConsumerConfig, MqPublisher, MqPublisherConfig};
+use crate::cluster::metrics::ShopMetrics;
+use crate::cluster::mq::{MqConsumer, MqConsumerConfig, MqPublisher, MqPublisherConfig, Outbox, OutboxConfig};
 use crate::cluster::mycat::{Balance, KeyRange, MycatConfig, ShardRule};
 use crate::cluster::node::{ClusterNode, ServiceHost};
 use crate::cluster::product_cache::{CacheAside, CacheAsideConfig, StampedeGuard};
@@ -22,12 +25,32 @@ use crate::cluster::rate_limit::{Algorithm, RateLimitConfig, StorePolicy, TokenB
 use crate::cluster::registry::{RegistryClient, RegistryConfig, ServiceKind};
 use crate::cluster::rpc::{RpcClient, RpcConfig};
 use crate::cluster::service_host::{Flow, OrderFlow, PaymentFlow, ProductFlow};
-use crate::cluster::two_phase::{Resource, TpcParticipant, TpcParticipantConfig};
+use crate::cluster::two_phase::{Enlist, ProductShard, Resource, TpcParticipant, TpcParticipantConfig};
 use crate::cluster::zk_lock::{LockClient, LockClientConfig};
-use crate::sim::SEC;
+use crate::sim::{NodeId, SEC};
+
+/// The shop's registry clients: Nacos 1.x defaults with
+/// `namingPushEmptyProtection` on, and a warm cache of the running shop's
+/// instances (the shop was running before the simulation starts).
+fn registry_client(provides: &[ServiceKind], subscribes: &[ServiceKind]) -> RegistryClient {
+    let config = RegistryConfig { push_empty_protection: true, ..RegistryConfig::default() };
+    let mut client = RegistryClient::new(config, id("registry"), provides, subscribes);
+    for &service in subscribes {
+        let names: &[&str] = match service {
+            ServiceKind::Product => &["product-1", "product-2"],
+            ServiceKind::Order => &["order"],
+            ServiceKind::Payment => &["payment"],
+            ServiceKind::Inventory => &["inventory-1", "inventory-2"],
+            ServiceKind::Notification => &["notification"],
+            ServiceKind::User => &[],
+        };
+        client.assume_cached(service, &names.iter().map(|n| id(n)).collect::<Vec<_>>());
+    }
+    client
+}
 
 fn service(kind: ServiceKind, subscribes: &[ServiceKind]) -> ServiceHost {
-    ServiceHost::new(kind, RegistryClient::new(RegistryConfig::default(), id("registry"), &[kind], subscribes))
+    ServiceHost::new(kind, registry_client(&[kind], subscribes))
 }
 
 /// A 2PC participant whose work the host does against the real store.
@@ -36,17 +59,14 @@ fn participant(resource: Resource) -> TpcParticipant {
     TpcParticipant::new(config, resource, id("tpc"))
 }
 
-/// The gateway with its registry client, subscribed to the routed services.
-pub fn gateway(design: &Design) -> ClusterNode {
-    let config = GatewayConfig { rate_limit: rate_limit(design.rate_limit), ..GatewayConfig::default() };
+/// The gateway with its registry client, subscribed to the routed services,
+/// and SCG's `Retry` filter with its defaults on every route (GETs only).
+pub fn gateway(design: &Design, metrics: ShopMetrics) -> ClusterNode {
+    let retry = Some(RetryConfig::default());
+    let config = GatewayConfig { rate_limit: rate_limit(design.rate_limit), retry, ..GatewayConfig::default() };
     let subscribes = [ServiceKind::Product, ServiceKind::Order, ServiceKind::Payment];
-    let registry = RegistryClient::new(RegistryConfig::default(), id("registry"), &[], &subscribes);
-    let mut gateway = Gateway::new(config);
-    // The shop was running before the simulation starts: the gateway knows its instances.
-    gateway.set_instances(ServiceKind::Product, &[id("product-1"), id("product-2")]);
-    gateway.set_instances(ServiceKind::Order, &[id("order")]);
-    gateway.set_instances(ServiceKind::Payment, &[id("payment")]);
-    ClusterNode::Gateway(Box::new(GatewayHost { gateway, registry }))
+    let registry = registry_client(&[], &subscribes);
+    ClusterNode::Gateway(Box::new(GatewayHost::new(Gateway::new(config), registry, Some(metrics))))
 }
 
 /// One limiter per service, sized for the shop's services (the SCG
@@ -63,6 +83,14 @@ pub fn rate_limit(design: RateLimitDesign) -> Option<RateLimitConfig> {
         RateLimitDesign::SlidingWindow => Algorithm::SlidingWindow(WindowConfig { limit: 200, window_us: SEC }),
     };
     Some(RateLimitConfig { algorithm, store_policy: StorePolicy::FailOpen })
+}
+
+/// The 2PC coordinator's participants and enlistment: the order service in
+/// every transaction, the stock by product id (the product table's ranges).
+pub fn tpc_participants() -> (Vec<NodeId>, Enlist) {
+    let shards =
+        vec![ProductShard { lo: 1, hi: 500, participant: 1 }, ProductShard { lo: 501, hi: 1000, participant: 2 }];
+    (vec![id("order"), id("inventory-1"), id("inventory-2")], Enlist::ByProduct { always: vec![0], shards })
 }
 
 /// MyCat for the shop: products 1–500 / 501–1000 (the source text's ranges),
@@ -102,9 +130,8 @@ fn inventory(name: &str, design: &Design) -> ServiceHost {
     let config =
         InventoryServiceConfig { use_lock: design.lock != LockDesign::Off, ..InventoryServiceConfig::default() };
     host.inventory = Some(InventoryService::new(config, id("inventory-db"), lock));
-    if name == "inventory-1" {
-        host.participant = Some(participant(Resource::Stock));
-    }
+    // Each inventory instance is the 2PC participant of its shard's stock.
+    host.participant = Some(participant(Resource::Stock));
     host.flow = Some(Flow::Inventory(Box::default()));
     host
 }
@@ -124,7 +151,10 @@ pub fn build_service(name: &str, design: &Design) -> Option<ClusterNode> {
         "payment" => {
             let mut host = service(S::Payment, &[]);
             host.publisher = Some(MqPublisher::new(MqPublisherConfig::default(), id("mq"), 0));
-            host.flow = Some(Flow::Payment(Box::new(PaymentFlow::new(id("mycat")))));
+            let mut flow = PaymentFlow::new(id("mycat"));
+            // The payment row and its event in one transaction; a relay publishes.
+            flow.outbox = Some(Outbox::new(OutboxConfig::default(), 0));
+            host.flow = Some(Flow::Payment(Box::new(flow)));
             host
         }
         "inventory-1" | "inventory-2" => inventory(name, design),

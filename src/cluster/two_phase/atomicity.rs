@@ -24,16 +24,22 @@ pub(super) fn note_record(p: &mut TpcParticipant, txn: u32, kind: PLogKind) {
     }
 }
 
-pub(super) fn remember(recent: &mut VecDeque<u32>, txn: u32) {
+pub(super) fn remember<T>(recent: &mut VecDeque<T>, item: T) {
     if recent.len() == RECENT {
         recent.pop_front();
     }
-    recent.push_back(txn);
+    recent.push_back(item);
+}
+
+/// How many participants a transaction enlisted (`members` 0: all of them).
+fn enlisted(members: u32, participants: usize) -> usize {
+    if members == 0 { participants } else { members.count_ones() as usize }
 }
 
 /// Invariant "2PC atomicity": no transaction committed at one participant and
 /// aborted at another, and none that the coordinator has ended committed at
-/// some participants only. Participants still in doubt (blocked) are allowed.
+/// some of the participants it enlisted only. Participants still in doubt
+/// (blocked) are allowed.
 pub fn check_atomicity(coordinator: &TpcCoordinator, participants: &[&TpcParticipant]) -> Result<(), String> {
     // (txn, committed) for every participant's last non-PREPARED record, sorted:
     // checked after every event, so sorted vectors rather than maps.
@@ -49,11 +55,12 @@ pub fn check_atomicity(coordinator: &TpcCoordinator, participants: &[&TpcPartici
     if let Some(w) = finals.windows(2).find(|w| w[0].0 == w[1].0 && w[0].1 != w[1].1) {
         return Err(format!("txn {}: committed at one participant, aborted at another", w[0].0));
     }
-    let ended = coordinator.log.iter().filter(|r| r.kind == CLogKind::End).map(|r| r.txn);
-    for txn in ended {
+    let ended = coordinator.log.iter().filter(|r| r.kind == CLogKind::End).map(|r| (r.txn, r.members));
+    for (txn, members) in ended {
         let n = finals.partition_point(|&f| f <= (txn, true)) - finals.partition_point(|&f| f < (txn, true));
-        if n > 0 && n < participants.len() {
-            return Err(format!("txn {txn}: ended with {n} of {} participants committed", participants.len()));
+        let enlisted = enlisted(members, participants.len());
+        if n > 0 && n < enlisted {
+            return Err(format!("txn {txn}: ended with {n} of {enlisted} participants committed"));
         }
     }
     Ok(())
@@ -70,11 +77,47 @@ pub fn check_atomicity_recent(coordinator: &TpcCoordinator, participants: &[&Tpc
             }
         }
     }
-    for &txn in &coordinator.recent_ends {
+    for &(txn, members) in &coordinator.recent_ends {
         let n = participants.iter().filter(|p| p.finals.get(&txn) == Some(&true)).count();
-        if n > 0 && n < participants.len() {
-            return Err(format!("txn {txn}: ended with {n} of {} participants committed", participants.len()));
+        let enlisted = enlisted(members, participants.len());
+        if n > 0 && n < enlisted {
+            return Err(format!("txn {txn}: ended with {n} of {enlisted} participants committed"));
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::two_phase::{
+        CLogRecord, PLogRecord, Resource, TpcCoordinatorConfig, TpcMsg, TpcParticipantConfig,
+    };
+    use crate::sim::NodeId;
+
+    fn logged(kinds: &[(u32, PLogKind)]) -> TpcParticipant {
+        let mut p = TpcParticipant::new(TpcParticipantConfig::default(), Resource::Stock, NodeId(0));
+        p.log = kinds.iter().map(|&(txn, kind)| PLogRecord { txn, kind, product: 7, qty: 1, at_us: 0 }).collect();
+        p
+    }
+
+    /// Mixed outcomes break atomicity; in-doubt (PREPARED only) does not.
+    #[test]
+    fn atomicity_allows_blocking_but_not_mixed_outcomes() {
+        use PLogKind::*;
+        let cases = [
+            ([(1, Prepared), (1, Committed)], [(1, Prepared), (1, Committed)], false, true),
+            ([(1, Prepared), (1, Committed)], [(1, Prepared), (1, Aborted)], false, false),
+            ([(1, Prepared), (1, Committed)], [(1, Prepared), (2, Prepared)], false, true),
+            ([(1, Committed), (2, Committed)], [(2, Committed), (3, Committed)], true, false),
+        ];
+        for (i, (a, b, end_txn_1, holds)) in cases.into_iter().enumerate() {
+            let mut coordinator = TpcCoordinator::new(TpcCoordinatorConfig::default(), vec![NodeId(1), NodeId(2)]);
+            if end_txn_1 {
+                coordinator.log.push(CLogRecord { txn: 1, kind: CLogKind::End, members: 0b11, at_us: 0 });
+            }
+            assert_eq!(check_atomicity(&coordinator, &[&logged(&a), &logged(&b)]).is_ok(), holds, "case {i}");
+        }
+        assert!(size_of::<TpcMsg>() <= 32);
+    }
 }

@@ -10,17 +10,25 @@
 //! (replication lag). Plain accesses are not sent: DeltaManager sends one
 //! only after a whole `maxInactiveInterval` without replicating the session,
 //! longer than the runs here, so a copy's idle clock runs from its last
-//! change. Never decides where a request goes.
+//! change. Deltas go to the cluster's current members only, as Tomcat's
+//! McastService sees them: every running Tomcat announces itself every
+//! `frequency` (500 ms) and a member not heard for `dropTime` (3 s), or
+//! whose connection is refused, is dropped — so a machine powered off, not
+//! yet booted or crashed costs no replication traffic. Never decides where a
+//! request goes.
 
 use super::{Resumed, Sessions};
 use crate::cluster::message::{Msg, SessionCookie};
 use crate::cluster::session_store::{Session, SessionMsg};
 use crate::cluster::timer_tag::{self, SESSION};
-use crate::sim::{Ctx, NodeId};
+use crate::sim::{Ctx, NodeId, TimeUs};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Local timer keys: the send queue's flush, the state transfer's deadline.
 pub(super) const FLUSH: u64 = 1;
 pub(super) const TRANSFER_TIMEOUT: u64 = 2;
+/// Local timer key of the membership heartbeat (3 is Spring Session's).
+pub(super) const MEMBERSHIP: u64 = 4;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Outgoing {
@@ -36,6 +44,11 @@ pub(super) struct DeltaState {
     pub(super) transferring: bool,
     /// Peers asked for their state that have neither answered nor refused.
     awaiting: usize,
+    /// The cluster's members as this server sees them, with when each was last heard.
+    pub(super) members: BTreeMap<NodeId, TimeUs>,
+    /// Members dropped for silence (a pause, a cut, a machine powered off)
+    /// and not heard since: what is sent meanwhile never reaches them.
+    dropped: BTreeSet<NodeId>,
 }
 
 impl DeltaState {
@@ -62,16 +75,48 @@ impl Sessions {
         }
     }
 
-    /// The sender thread: every queued delta to every peer.
+    /// The sender thread: every queued delta to every current member.
     pub(super) fn flush(&mut self, ctx: &mut Ctx<'_, Msg>) {
         let outbox = std::mem::take(&mut self.delta.outbox);
+        let members: Vec<NodeId> = self.delta.members.keys().copied().collect();
         for o in &outbox {
-            for &peer in &self.config.peers {
+            for &peer in &members {
                 ctx.send(peer, Msg::Session(SessionMsg::Delta { cookie: o.cookie, session: o.session }));
             }
         }
-        let sent = (outbox.len() * self.config.peers.len()) as u64;
+        let sent = (outbox.len() * members.len()) as u64;
         self.count(ctx, |m| m.session_replication, sent);
+        if !self.delta.dropped.is_empty() {
+            self.counts.creations_missed_by_dropped += outbox.iter().filter(|o| o.created).count() as u64;
+        }
+    }
+
+    /// McastService: announce this member to every configured peer, and drop
+    /// the members not heard for `dropTime`.
+    pub(super) fn membership_beat(&mut self, ctx: &mut Ctx<'_, Msg>) {
+        if self.config.store != crate::cluster::session_store::SessionStoreKind::Replicated
+            || self.config.peers.is_empty()
+        {
+            return;
+        }
+        for &peer in &self.config.peers {
+            ctx.send(peer, Msg::Session(SessionMsg::Member));
+        }
+        let (now, drop_us) = (ctx.now_us, self.config.member_drop_us);
+        let silent: Vec<NodeId> = (self.delta.members.iter())
+            .filter(|(_, heard)| now.saturating_sub(**heard) > drop_us)
+            .map(|(&n, _)| n)
+            .collect();
+        for peer in silent {
+            self.delta.members.remove(&peer);
+            self.delta.dropped.insert(peer);
+        }
+        ctx.set_timer(timer_tag::key(SESSION, MEMBERSHIP), self.config.membership_frequency_us);
+    }
+
+    /// The current members (peers heard within `dropTime`).
+    pub fn members(&self) -> Vec<NodeId> {
+        self.delta.members.keys().copied().collect()
     }
 
     /// At start: ask every peer for its sessions before serving.
@@ -89,7 +134,12 @@ impl Sessions {
     }
 
     pub(super) fn on_peer(&mut self, ctx: &mut Ctx<'_, Msg>, from: NodeId, msg: SessionMsg) -> Option<Resumed> {
+        if self.config.peers.contains(&from) {
+            self.delta.members.insert(from, ctx.now_us);
+            self.delta.dropped.remove(&from);
+        }
         match msg {
+            SessionMsg::Member => None,
             SessionMsg::Delta { cookie, session } | SessionMsg::State { cookie, session } => {
                 self.store_copy(cookie, session);
                 None
@@ -136,6 +186,8 @@ impl Sessions {
     }
 
     pub(super) fn peer_refused(&mut self, ctx: &mut Ctx<'_, Msg>, to: NodeId, msg: SessionMsg) -> Option<Resumed> {
+        // A refused connection: that member is gone until it announces itself again.
+        self.delta.members.remove(&to);
         if msg != SessionMsg::GetAll || !self.delta.transferring {
             return None; // a delta to a dead peer: it will ask for the state when it starts
         }

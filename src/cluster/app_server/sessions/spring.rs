@@ -1,11 +1,14 @@
 //! Spring Session with Redis in one app server: the server keeps no session.
 //!
-//! Owns the calls in flight to the Redis server and what each is for. A
-//! login makes a session and `SET`s it with the session timeout as TTL
-//! (Spring Session's 1800 s) before answering; a page that needs a session
-//! `GET`s it, then saves it back — a `SET` when it changed (the cart), a
-//! `PEXPIRE` otherwise (the last access moves the expiry) — before the page
-//! is computed. Each call adds a round trip. A refused, failed or unanswered
+//! Owns the calls in flight to the Redis server and what each is for, and
+//! how a session and its attributes (cart, last order) fit in one stored
+//! value. A login makes a session and `SET`s it with the session timeout as
+//! TTL (Spring Session's 1800 s) before answering; a page that needs a
+//! session `GET`s it before the page is computed, and moves its expiry
+//! (`PEXPIRE`) unless the page is sure to change it; a page that changed it
+//! (cart, order placed, paid) `SET`s it at the end of the request, and its
+//! reply waits for Redis, as Spring Session's commit does. Each call adds a
+//! round trip. A refused, failed or unanswered
 //! call (after `spring.data.redis.timeout`) fails the request with
 //! `SessionStoreUnavailable`: nothing is served without its session. A key
 //! the store does not have sends the shopper to login. With Sentinel, the
@@ -17,7 +20,7 @@
 
 use super::{Resumed, Sessions, failure};
 use crate::cluster::app_server::Job;
-use crate::cluster::message::{FailCause, Msg, Page, SessionCookie, Status};
+use crate::cluster::message::{FailCause, HttpResponse, Msg, Page, SessionCookie, Status};
 use crate::cluster::redis::{RedisMsg, RedisReply, SESSION_TTL_MS};
 use crate::cluster::session_store::Session;
 use crate::cluster::timer_tag::{self, SESSION};
@@ -41,15 +44,30 @@ pub fn redis_key(cookie: SessionCookie) -> u32 {
     ((u32::from(cookie.route.0) & 0xFF) << 24) | (cookie.id & 0x00FF_FFFF)
 }
 
-/// The stored value: the full session id, the shopper, the changes.
+/// The stored value, high bits first: the session id's top 8 bits (the key
+/// holds the other 24), the shopper (16), the changes (8, wrapping), the
+/// cart's product (11: ids up to 2047) and the last order (21: ids up to
+/// about 2 million). Spring Session keeps them as fields of a hash.
 pub fn redis_value(cookie: SessionCookie, session: Session) -> i64 {
-    let bits = (u64::from(cookie.id) << 32) | (u64::from(session.shopper) << 16) | u64::from(session.changes & 0xFFFF);
+    let bits = (u64::from(cookie.id >> 24) << 56)
+        | (u64::from(session.shopper) << 40)
+        | (u64::from(session.changes & 0xFF) << 32)
+        | (u64::from(session.cart & 0x7FF) << 21)
+        | u64::from(session.last_order & 0x1F_FFFF);
     bits as i64
 }
 
-fn decode(value: i64) -> (u32, u16, u32) {
+/// The cart and last order a stored session value holds.
+pub fn redis_attributes(value: i64) -> (u32, u32) {
+    let (_, _, _, cart, last_order) = decode(value);
+    (cart, last_order)
+}
+
+/// (id's top 8 bits, shopper, changes, cart, last order) of a stored value.
+fn decode(value: i64) -> (u32, u16, u32, u32, u32) {
     let bits = value as u64;
-    ((bits >> 32) as u32, ((bits >> 16) & 0xFFFF) as u16, (bits & 0xFFFF) as u32)
+    let field = |shift: u32, mask: u64| ((bits >> shift) & mask) as u32;
+    (field(56, 0xFF), field(40, 0xFFFF) as u16, field(32, 0xFF), field(21, 0x7FF), field(0, 0x1F_FFFF))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,10 +76,10 @@ enum Step {
     Create,
     /// `GET` of the cookie's session.
     Read,
-    /// `SET` of a changed session.
-    Change,
-    /// `PEXPIRE` of a session read and not changed.
+    /// `PEXPIRE` of a session just read.
     Touch,
+    /// `SET` of a session the page changed; then this reply goes out.
+    Save(HttpResponse),
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -133,7 +151,7 @@ impl Sessions {
         let key = redis_key(call.cookie);
         let msg = match call.step {
             Step::Read => RedisMsg::Get { req, key },
-            Step::Create | Step::Change => {
+            Step::Create | Step::Save(_) => {
                 RedisMsg::Set { req, key, value: redis_value(call.cookie, call.session), ttl_ms: SESSION_TTL_MS }
             }
             Step::Touch => RedisMsg::Expire { req, key, ttl_ms: SESSION_TTL_MS },
@@ -158,15 +176,15 @@ impl Sessions {
         ctx.cancel_timer(call_timer(req));
         match (call.step, reply) {
             (_, RedisReply::Error(_)) => Some(self.store_failed(ctx, call.job)),
-            (Step::Read, RedisReply::Int(value)) if decode(value).0 == call.cookie.id => {
-                let (_, shopper, changes) = decode(value);
-                call.session = Session { shopper, changes, ..call.session };
+            (Step::Read, RedisReply::Int(value)) if decode(value).0 == call.cookie.id >> 24 => {
+                let (_, shopper, changes, cart, last_order) = decode(value);
+                call.session = Session { shopper, changes, cart, last_order, ..call.session };
+                call.job.session = Some(call.session);
                 if call.job.request.page == Page::AddToCart {
-                    call.session.changes += 1;
-                    call.step = Step::Change;
-                } else {
-                    call.step = Step::Touch;
+                    // Changed at the end of the request anyway: the SET moves the expiry.
+                    return Some(Resumed::Go(call.job));
                 }
+                call.step = Step::Touch;
                 self.call(ctx, call)
             }
             (Step::Read, _) => {
@@ -178,8 +196,21 @@ impl Sessions {
                 call.job.request.session = Some(call.cookie);
                 Some(Resumed::Go(call.job))
             }
-            (Step::Change | Step::Touch, _) => Some(Resumed::Go(call.job)),
+            (Step::Touch, _) => Some(Resumed::Go(call.job)),
+            (Step::Save(reply), _) => Some(Resumed::Answer(call.job, reply)),
         }
+    }
+
+    /// The end of a request that changed its session: `SET` it, then answer.
+    pub(super) fn spring_save(
+        &mut self,
+        ctx: &mut Ctx<'_, Msg>,
+        job: Job,
+        cookie: SessionCookie,
+        session: Session,
+        reply: HttpResponse,
+    ) -> Option<Resumed> {
+        self.call(ctx, Call { job, step: Step::Save(reply), cookie, session })
     }
 
     pub(super) fn store_timed_out(&mut self, ctx: &mut Ctx<'_, Msg>, local: u64) -> Option<Resumed> {
