@@ -148,7 +148,11 @@ const INVENTORY_ALWAYS: &[(&str, AlwaysCheck<Actor>)] = &[
     ("no-oversell", |v| check_no_oversell(store_of(v.nodes))),
     ("tokens-monotonic", |v| check_tokens_monotonic(store_of(v.nodes))),
 ];
-const TWO_PHASE_ALWAYS: &[(&str, AlwaysCheck<Actor>)] = &[("2pc-atomicity", atomicity)];
+const TWO_PHASE_ALWAYS: &[(&str, AlwaysCheck<Actor>)] =
+    &[("2pc-atomicity", atomicity), (AT_THIS_INSTANT, atomicity_at_this_instant)];
+/// The whole shop's per-event 2PC check; each run proves it breaks at the
+/// same event as the exact one (`run`).
+const AT_THIS_INSTANT: &str = "2pc-atomicity-at-this-instant";
 const QUEUE_ALWAYS: &[(&str, AlwaysCheck<Actor>)] = &[
     ("confirmed-acked-or-dead-lettered", |v| check_confirmed_acked_or_dead_lettered(broker_of(v.nodes))),
     ("notified-once", notified_once),
@@ -258,7 +262,7 @@ fn notified_once(v: &View<'_, Actor>) -> Result<(), String> {
 fn atomicity(v: &View<'_, Actor>) -> Result<(), String> {
     let participants: Vec<&TpcParticipant> = participants_of(v.nodes).map(|(_, p)| p).collect();
     let exact = check_atomicity(coordinator_of(v.nodes), &participants);
-    let recent = check_atomicity_recent(coordinator_of(v.nodes), &participants);
+    let recent = check_atomicity_recent(coordinator_of(v.nodes), &participants, 0);
     assert_eq!(
         exact.is_ok(),
         recent.is_ok(),
@@ -266,6 +270,21 @@ fn atomicity(v: &View<'_, Actor>) -> Result<(), String> {
         v.now_us
     );
     exact
+}
+
+/// What the whole shop runs after every event that touches 2PC: only the
+/// final records and ENDs written at this instant.
+fn atomicity_at_this_instant(v: &View<'_, Actor>) -> Result<(), String> {
+    let participants: Vec<&TpcParticipant> = participants_of(v.nodes).map(|(_, p)| p).collect();
+    check_atomicity_recent(coordinator_of(v.nodes), &participants, v.now_us)
+}
+
+/// The exact 2PC check and the per-instant one broke at the same event, or neither did.
+fn assert_same_break(sim: &Sim<Actor>, design: &Design, seed: u64) {
+    let event_of = |name| sim.properties().verdict(name).map(|v| v.first_violation.as_ref().map(|x| x.event_index));
+    if let (Some(exact), Some(instant)) = (event_of("2pc-atomicity"), event_of(AT_THIS_INSTANT)) {
+        assert_eq!(exact, instant, "design {:?} seed {seed}: the per-instant 2PC check broke elsewhere", design.name);
+    }
 }
 
 /// A service still believes it holds the lock, but ZooKeeper has expired its
@@ -601,6 +620,7 @@ fn run(design: &Design, seed: u64, liveness: bool) -> Run {
         violation = first_broken(&sim);
         verdict = recovered(design.config, &sim);
     }
+    assert_same_break(&sim, design, seed);
     let witnessed =
         design.sometimes.iter().map(|w| sim.properties().verdict(w.name).is_some_and(|v| v.holds)).collect();
     Run { seed, schedule, violation, witnessed, liveness: verdict, trace_hash: sim.trace_hash() }

@@ -39,7 +39,8 @@ use std::collections::BTreeMap;
 #[path = "balancer_config.rs"]
 mod config;
 pub use config::{
-    BalancerConfig, ProxyFailure, UpstreamHealth, check_connection_tallies, check_connections_match_pending, check_pending_bounded,
+    BalancerConfig, ProxyFailure, UpstreamHealth, check_connection_tallies, check_connections_match_pending,
+    check_pending_bounded,
 };
 #[path = "balancer_health.rs"]
 mod health;

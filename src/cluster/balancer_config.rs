@@ -156,7 +156,10 @@ pub fn check_connections_match_pending(lb: &Balancer) -> Result<(), String> {
         held[proxied.upstream] += 1;
     }
     if held != lb.in_flight_by_upstream {
-        return Err(format!("in-flight tally {:?} differs from the pending table's {held:?}", lb.in_flight_by_upstream));
+        return Err(format!(
+            "in-flight tally {:?} differs from the pending table's {held:?}",
+            lb.in_flight_by_upstream
+        ));
     }
     check_connection_tallies(lb)
 }

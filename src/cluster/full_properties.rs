@@ -121,10 +121,13 @@ fn two_pc_atomic(view: &View<'_, ClusterNode>) -> Result<(), String> {
             _ => None,
         })
         .collect();
-    each(
-        view,
-        |n| if let ClusterNode::TpcCoordinator(c) = n { check_atomicity_recent(c, &participants) } else { Ok(()) },
-    )
+    each(view, |n| {
+        if let ClusterNode::TpcCoordinator(c) = n {
+            check_atomicity_recent(c, &participants, view.now_us)
+        } else {
+            Ok(())
+        }
+    })
 }
 
 fn notified_once(view: &View<'_, ClusterNode>) -> Result<(), String> {

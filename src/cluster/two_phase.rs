@@ -117,7 +117,7 @@ pub struct TpcCoordinator {
     pub active: BTreeMap<u32, CoordTxn>,
     /// The latest transactions logged END with their members, newest last
     /// (for the per-event check).
-    pub recent_ends: VecDeque<(u32, u32)>,
+    pub recent_ends: VecDeque<(u32, u32, TimeUs)>,
 }
 
 impl TpcCoordinator {
@@ -145,7 +145,7 @@ impl TpcCoordinator {
     fn append(&mut self, ctx: &Ctx<'_, impl Sized>, txn: u32, kind: CLogKind, members: u32) {
         self.log.push(CLogRecord { txn, kind, members, at_us: ctx.now_us });
         if kind == CLogKind::End {
-            atomicity::remember(&mut self.recent_ends, (txn, members));
+            atomicity::remember(&mut self.recent_ends, (txn, members, ctx.now_us));
         }
     }
 

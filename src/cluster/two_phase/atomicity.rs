@@ -10,17 +10,18 @@
 //! written). Never changes a log.
 
 use super::{CLogKind, PLogKind, TpcCoordinator, TpcParticipant};
+use crate::sim::TimeUs;
 use std::collections::VecDeque;
 
 /// How many of the latest final records / ENDs are kept for the per-event check.
 pub(super) const RECENT: usize = 16;
 
 /// A participant wrote a record: keep its counts and final outcomes current.
-pub(super) fn note_record(p: &mut TpcParticipant, txn: u32, kind: PLogKind) {
+pub(super) fn note_record(p: &mut TpcParticipant, txn: u32, kind: PLogKind, at_us: TimeUs) {
     p.committed += usize::from(kind == PLogKind::Committed);
     if kind != PLogKind::Prepared {
         p.finals.insert(txn, kind == PLogKind::Committed);
-        remember(&mut p.recent_finals, txn);
+        remember(&mut p.recent_finals, (txn, at_us));
     }
 }
 
@@ -68,16 +69,24 @@ pub fn check_atomicity(coordinator: &TpcCoordinator, participants: &[&TpcPartici
 
 /// `check_atomicity` for a check run after every event: the same verdicts as
 /// long as no event writes more than `RECENT` final records at one node.
-pub fn check_atomicity_recent(coordinator: &TpcCoordinator, participants: &[&TpcParticipant]) -> Result<(), String> {
+/// Only records written at `since_us` or later are looked at: run after every
+/// event that touches a participant or the coordinator, passing the current
+/// time, it reads just what this instant wrote (records of earlier instants
+/// were checked when they were written); 0 looks at all the latest.
+pub fn check_atomicity_recent(
+    coordinator: &TpcCoordinator,
+    participants: &[&TpcParticipant],
+    since_us: TimeUs,
+) -> Result<(), String> {
     for p in participants {
-        for &txn in &p.recent_finals {
+        for &(txn, _) in p.recent_finals.iter().filter(|&&(_, at_us)| at_us >= since_us) {
             let Some(&committed) = p.finals.get(&txn) else { continue };
             if participants.iter().any(|q| q.finals.get(&txn).is_some_and(|&c| c != committed)) {
                 return Err(format!("txn {txn}: committed at one participant, aborted at another"));
             }
         }
     }
-    for &(txn, members) in &coordinator.recent_ends {
+    for &(txn, members, _) in coordinator.recent_ends.iter().filter(|&&(_, _, at_us)| at_us >= since_us) {
         let n = participants.iter().filter(|p| p.finals.get(&txn) == Some(&true)).count();
         let enlisted = enlisted(members, participants.len());
         if n > 0 && n < enlisted {

@@ -107,7 +107,7 @@ pub struct TpcParticipant {
     /// records, each txn's last final outcome (true: committed), the latest.
     pub committed: usize,
     pub finals: BTreeMap<u32, bool>,
-    pub recent_finals: VecDeque<u32>,
+    pub recent_finals: VecDeque<(u32, TimeUs)>,
     pub stock: BTreeMap<u32, u32>,
     pub orders: BTreeSet<u32>,
     pub timeline: VecDeque<TpcEvent>,
@@ -179,7 +179,7 @@ impl TpcParticipant {
 
     fn append<M>(&mut self, ctx: &Ctx<'_, M>, txn: u32, kind: PLogKind, product: u32, qty: u32) {
         self.log.push(PLogRecord { txn, kind, product, qty, at_us: ctx.now_us });
-        super::atomicity::note_record(self, txn, kind);
+        super::atomicity::note_record(self, txn, kind, ctx.now_us);
     }
 
     pub fn on_crash(&mut self) {
