@@ -7,14 +7,16 @@
 //! followed step by step.
 #![cfg(not(target_arch = "wasm32"))]
 
+use clusterlab::cluster::cdn::stale_copies;
 use clusterlab::cluster::command::{Command, XiaomingAction};
-use clusterlab::cluster::http_cache::{CacheStats, ResourceId};
+use clusterlab::cluster::http_cache::CacheStats;
 use clusterlab::cluster::shopper::{BUNDLE, BUNDLE_MAX_AGE_S, ShopperPool};
 use clusterlab::cluster::snapshot::NodeDetail;
 use clusterlab::cluster::topology::SliceOptions;
 use clusterlab::cluster::topology_full::id;
 use clusterlab::cluster::{Cluster, ClusterNode, FailCause, Page};
 use clusterlab::sim::{Fault, PropertyKind, SEC, TimeUs};
+use std::collections::BTreeMap;
 
 const BUDGET: u64 = 100_000_000;
 
@@ -90,7 +92,8 @@ fn strong_cache_then_304_then_200_after_a_deploy() {
     let browser = &pool(&c, "xiaoming").shoppers[0].browser;
     assert_eq!(browser.entries.len(), 3, "seed {seed}: {:?}", browser.entries);
 
-    deploy_and_purge(&mut c, BUNDLE);
+    c.apply(&Command::Deploy { product: None }).expect("deploy");
+    c.apply(&Command::Purge { product: None }).expect("purge");
     let later = c.sim.now_us() + (BUNDLE_MAX_AGE_S + 1) * SEC;
     run(&mut c, later, seed);
     step(&mut c, seed);
@@ -98,22 +101,6 @@ fn strong_cache_then_304_then_200_after_a_deploy() {
     assert_eq!((s.revalidations, s.not_modified, s.full), (2, 1, 4), "seed {seed}: after a deploy a 200: {s:?}");
     assert_eq!(bundle_version(&c), Some(2), "seed {seed}: the new bundle");
     assert_eq!(broken(&c), Vec::<String>::new(), "seed {seed}");
-}
-
-/// A new version at the origin, and both edges told to drop their copy.
-fn deploy_and_purge(c: &mut Cluster, resource: ResourceId) {
-    c.sim.command(id("origin"), "deploy", |node, ctx| {
-        if let ClusterNode::Origin(o) = node {
-            o.update(ctx.now_us, resource);
-        }
-    });
-    for edge in ["cdn-south", "cdn-central"] {
-        c.sim.command(id(edge), "purge", |node, _| {
-            if let ClusterNode::Cdn(e) = node {
-                e.purge(resource);
-            }
-        });
-    }
 }
 
 /// 300 shoppers for two minutes: browsers use their own copies, revalidate
@@ -283,4 +270,61 @@ fn the_cdn_inspector_shows_entries_with_freshness_and_200s_vs_304s() {
         assert_eq!(e.lifetime_s, expected, "seed {seed}: {e:?}");
         assert_eq!(e.fresh, e.age_s < e.lifetime_s, "seed {seed}: {e:?}");
     }
+}
+
+/// How many of a pool's browsers hold each version of the bundle.
+fn bundle_versions(c: &Cluster, name: &str) -> BTreeMap<u32, usize> {
+    let mut versions = BTreeMap::new();
+    for s in &pool(c, name).shoppers {
+        if let Some(e) = s.browser.get(BUNDLE) {
+            *versions.entry(e.version).or_default() += 1;
+        }
+    }
+    versions
+}
+
+/// A deploy of the JS/CSS bundle, and sixty new visitors just after it.
+/// Without a purge the edges keep handing out the old version (to the new
+/// visitors) until the edge's own copy expires (max-age 60 s); with a purge
+/// just after the deploy the next request at each edge fetches the new one.
+/// 75 s later every browser of the crowd has the new bundle either way.
+#[test]
+fn after_a_deploy_edges_serve_the_old_bundle_until_it_expires_or_is_purged() {
+    let seed = 14;
+    for purge in [false, true] {
+        let mut c = shop(seed, 60);
+        run(&mut c, 30 * SEC, seed);
+        c.apply(&Command::Deploy { product: None }).expect("deploy");
+        if purge {
+            c.apply(&Command::Purge { product: None }).expect("purge");
+        }
+        c.apply(&Command::SetShoppers { shoppers: 120 }).expect("new visitors");
+        run(&mut c, 36 * SEC, seed);
+        let (ClusterNode::Cdn(edge), ClusterNode::Origin(origin)) =
+            (c.sim.node(id("cdn-south")), c.sim.node(id("origin")))
+        else {
+            panic!("cdn-south and origin")
+        };
+        let stale = stale_copies(edge, origin);
+        let versions = bundle_versions(&c, "shoppers-south");
+        let case = format!("seed {seed}, purge {purge}: edge stale copies {stale:?}, browsers' bundles {versions:?}");
+        if purge {
+            assert!(stale.is_empty() && versions.contains_key(&2), "{case}");
+            assert_eq!(edge.stats.serving_stale_version, 0, "{case}");
+        } else {
+            assert_eq!(stale, vec![(BUNDLE, 1, 2)], "{case}");
+            assert!(edge.stats.serving_stale_version > 0 && !versions.contains_key(&2), "{case}");
+        }
+        // The edge's old copy ends by 90 s, the new visitors' by 96 s.
+        run(&mut c, 105 * SEC, seed);
+        let versions = bundle_versions(&c, "shoppers-south");
+        assert_eq!(versions.keys().copied().collect::<Vec<_>>(), vec![2], "seed {seed}, purge {purge}: {versions:?}");
+        assert_eq!(broken(&c), Vec::<String>::new(), "seed {seed}, purge {purge}");
+    }
+    let mut c = shop(seed, 0);
+    let bad = c.apply(&Command::Purge { product: Some(1_001) }).expect_err("no product 1001");
+    assert!(bad.to_string().contains("products are 1 to 1000"), "{bad}");
+    let mut slice = Cluster::slice(&SliceOptions { seed, ..SliceOptions::default() });
+    let none = slice.apply(&Command::Deploy { product: Some(7) }).expect_err("no CDN in the slice");
+    assert!(none.to_string().contains("no origin and CDN edges"), "{none}");
 }

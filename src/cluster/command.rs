@@ -6,10 +6,14 @@
 //! topology and carries it out — or says, in words, why it cannot. A command
 //! that fails changes nothing. `Command::Xiaoming` follows the named shopper
 //! step by step: in manual mode he takes one journey step per `next-step`.
+//! `Deploy` and `Purge` change the shop's static content and the CDN's copies.
 
 use super::ClusterNode;
 use super::design::SwitchError;
+use super::http_cache::ResourceId;
+use super::shopper::CATALOGUE;
 use super::topology::Cluster;
+use super::topology_full::edge;
 use crate::sim::{Fault, MS, NodeId, Process, TimeUs};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -117,6 +121,12 @@ pub enum Command {
     SetSwitch { switch: String, value: String },
     /// Follow Xiaoming: walk on his own, step by hand, or take the next step.
     Xiaoming { action: XiaomingAction },
+    /// New content at the origin: the product's image and description, or
+    /// without a product the JS/CSS bundle. CDN edges keep serving their
+    /// copies until these expire or are purged.
+    Deploy { product: Option<u32> },
+    /// Invalidate those assets at every CDN edge now.
+    Purge { product: Option<u32> },
 }
 
 /// Why a command was not carried out.
@@ -137,6 +147,12 @@ pub enum CommandError {
     Xiaoming {
         reason: String,
     },
+    /// No such product in the catalogue.
+    UnknownProduct {
+        product: u32,
+    },
+    /// This cluster has no origin and CDN edges (only the whole shop has).
+    NoCdn,
 }
 
 impl fmt::Display for CommandError {
@@ -149,6 +165,10 @@ impl fmt::Display for CommandError {
             Self::Switch(e) => e.fmt(f),
             Self::UnknownCentre { centre } => write!(f, "there is no data centre `{centre}` in this cluster"),
             Self::Xiaoming { reason } => write!(f, "Xiaoming cannot: {reason}"),
+            Self::UnknownProduct { product } => {
+                write!(f, "there is no product {product}; products are 1 to {CATALOGUE}")
+            }
+            Self::NoCdn => write!(f, "this cluster has no origin and CDN edges (the whole shop has)"),
         }
     }
 }
@@ -189,8 +209,28 @@ impl Cluster {
             }
             Command::SetSwitch { switch, value } => self.set_switch(switch, value).map_err(CommandError::Switch)?,
             Command::Xiaoming { action } => self.follow_xiaoming(*action)?,
+            Command::Deploy { product } => {
+                let assets = self.content(*product)?;
+                edge::deploy(&mut self.sim, &assets);
+            }
+            Command::Purge { product } => {
+                let assets = self.content(*product)?;
+                edge::purge(&mut self.sim, &assets);
+            }
         }
         Ok(())
+    }
+
+    /// The assets a content command touches, if this cluster has them.
+    fn content(&self, product: Option<u32>) -> Result<Vec<ResourceId>, CommandError> {
+        let has_cdn = matches!(self.sim.id_of("origin").map(|o| self.sim.node(o)), Some(ClusterNode::Origin(_)));
+        if !has_cdn {
+            return Err(CommandError::NoCdn);
+        }
+        match product {
+            Some(p) if p == 0 || p > CATALOGUE => Err(CommandError::UnknownProduct { product: p }),
+            _ => Ok(edge::assets_of(product)),
+        }
     }
 
     /// Checked first (a refused step leaves no trace), then done on his node.

@@ -4,13 +4,15 @@
 //! image and description, with the shop's `Cache-Control`), which CDN edge
 //! each pool of shoppers loads assets from (its region's), and the links on
 //! that path: browsers reach their edge over a short hop (a CDN sits near its
-//! users), the edges reach the origin over the WAN. Never serves anything
-//! itself: `cdn`, `http_cache` and the shoppers' browsers do.
+//! users), the edges reach the origin over the WAN. Also an operator's two
+//! content actions: a deploy of new content at the origin, and a purge
+//! (invalidation) at every edge. Never serves anything itself: `cdn`,
+//! `http_cache` and the shoppers' browsers do.
 
 use super::super::ClusterNode;
 use super::super::design::Design;
-use super::super::http_cache::Origin;
-use super::super::shopper::{AssetConfig, all_assets, policy};
+use super::super::http_cache::{Origin, ResourceId};
+use super::super::shopper::{AssetConfig, BUNDLE, all_assets, asset_path, description, image, policy};
 use super::super::topology::WAN;
 use super::id;
 use crate::sim::{LinkProfile, SEC, Sim};
@@ -59,5 +61,47 @@ pub fn wire(sim: &mut Sim<ClusterNode>) {
     for cdn in ["cdn-south", "cdn-central"] {
         sim.network_mut().set_link(id(cdn), id("origin"), WAN);
         sim.network_mut().set_link(id("origin"), id(cdn), WAN);
+    }
+}
+
+/// The assets a deploy or purge of `product` touches (the bundle without one).
+pub fn assets_of(product: Option<u32>) -> Vec<ResourceId> {
+    match product {
+        Some(p) => vec![image(p), description(p)],
+        None => vec![BUNDLE],
+    }
+}
+
+/// New content at the origin now (the version goes up, Last-Modified is
+/// now). The edges keep their copies until these expire or are purged; each
+/// edge's observer note lets it count the old versions it still serves.
+pub fn deploy(sim: &mut Sim<ClusterNode>, assets: &[ResourceId]) {
+    let mut versions = Vec::new();
+    sim.command(id("origin"), "deploy", |node, ctx| {
+        if let ClusterNode::Origin(o) = node {
+            versions = assets.iter().filter_map(|&a| Some((a, o.update(ctx.now_us, a)?))).collect();
+        }
+    });
+    for edge in ["cdn-south", "cdn-central"] {
+        if let ClusterNode::Cdn(e) = sim.node_mut(id(edge)) {
+            versions.iter().for_each(|&(asset, version)| e.note_origin_version(asset, version));
+        }
+    }
+}
+
+/// An invalidation at every edge (as CloudFront's CreateInvalidation): the
+/// copies are dropped now and the next request fetches from the origin. An
+/// edge that is down holds nothing to drop.
+pub fn purge(sim: &mut Sim<ClusterNode>, assets: &[ResourceId]) {
+    for edge in ["cdn-south", "cdn-central"] {
+        sim.command(id(edge), "purge", |node, ctx| {
+            if let ClusterNode::Cdn(e) = node {
+                assets.iter().for_each(|&a| _ = e.purge(a));
+                ctx.log(format!(
+                    "edge purged {}",
+                    assets.iter().map(|&a| asset_path(a)).collect::<Vec<_>>().join(", ")
+                ));
+            }
+        });
     }
 }
