@@ -244,8 +244,13 @@ impl ShopperPool {
         let browser = &mut self.shoppers[shopper].browser;
         match msg {
             HttpCacheMsg::Ok { version, flags, times, .. } => {
-                let flags = WireFlags(flags.0 & !WireFlags::EDGE_HIT);
-                browser.store(StoredAsset { resource, version, flags, times });
+                let stored = StoredAsset { resource, version, flags: WireFlags(flags.0 & !WireFlags::EDGE_HIT), times };
+                if stored.headers().storable(CacheKind::Private) {
+                    browser.store(stored);
+                } else {
+                    browser.entries.retain(|e| e.resource != resource);
+                    self.asset_stats.not_stored += 1;
+                }
                 self.asset_stats.full += 1;
             }
             HttpCacheMsg::NotModified { flags, times, .. } => {
@@ -253,7 +258,13 @@ impl ShopperPool {
                 match browser.entries.iter_mut().find(|e| e.resource == resource) {
                     // RFC 9111 §4.3.4: the 304's header fields replace the stored ones.
                     Some(e) => (e.flags, e.times) = (flags, times),
-                    None => return,
+                    // A 304 for a copy no longer stored: ask again, unconditionally.
+                    None => {
+                        if let Some(config) = self.assets {
+                            self.fetch_asset(ctx, config, shopper, resource);
+                        }
+                        return;
+                    }
                 }
                 browser.touch(resource);
                 self.asset_stats.not_modified += 1;
