@@ -23,6 +23,7 @@ fn defaults_are_the_real_systems_defaults() {
         ("lb-algorithm", "weighted-round-robin"),
         ("balancer-kind", "nginx"),
         ("product-cache", "on"),
+        ("cache-ttl", "300s"),
         ("lock", "lock-with-fencing"),
         ("two-phase", "on"),
         ("replication", "async"),
@@ -38,11 +39,12 @@ fn defaults_are_the_real_systems_defaults() {
 #[test]
 fn unknown_switches_and_values_are_refused_with_the_choices() {
     let d = Design::default();
-    let cases: [(&str, &str, &str); 4] = [
+    let cases: [(&str, &str, &str); 5] = [
         ("session", "redis", "there is no design switch `session`"),
         ("session-store", "mongo", "`mongo` is not a value of `session-store`; it can be memory, sticky"),
         ("two-phase", "true", "it can be off, on"),
         ("lock", "", "is not a value of `lock`"),
+        ("cache-ttl", "5m", "`5m` is not a value of `cache-ttl`; it can be 10s, 60s, 300s, 3600s"),
     ];
     for (switch, value, message) in cases {
         let err: SwitchError = d.with(switch, value).expect_err(switch);
@@ -170,5 +172,64 @@ mod live_flow {
         assert!(g.gateway.config.rate_limit.is_none() && g.gateway.limiters.is_empty(), "seed {seed}: no limiter");
         let ok = c.sim.metrics().value("requests-ok");
         assert!(ok > 1_000, "seed {seed}: the shop kept serving through the switches ({ok} pages)");
+    }
+}
+
+mod live_cache_ttl {
+    use clusterlab::cluster::command::Command;
+    use clusterlab::cluster::node::ClusterNode;
+    use clusterlab::cluster::service_host::Flow;
+    use clusterlab::cluster::shopper::description;
+    use clusterlab::cluster::topology::{Cluster, SliceOptions};
+    use clusterlab::cluster::topology_full::id;
+    use clusterlab::sim::{SEC, TimeUs};
+
+    fn aside_ttl_us(c: &Cluster, product: &str) -> TimeUs {
+        match c.sim.node(id(product)) {
+            ClusterNode::Service(s) => match &s.flow {
+                Some(Flow::Product(p)) => p.aside.as_ref().expect("cache-aside").config.ttl_us,
+                _ => panic!("{product} runs the product flow"),
+            },
+            _ => panic!("{product} is a service"),
+        }
+    }
+
+    /// `cache-ttl`, switched while the shop runs, sets the product cache's
+    /// TTL at both product services (new entries are set with it) and the
+    /// `s-maxage` the origin sends with descriptions (new copies at the edges
+    /// live that long); a bad value is refused with the choices and changes
+    /// nothing.
+    #[test]
+    fn cache_ttl_sets_the_product_cache_and_the_edges_description_ttl_live() {
+        let seed = 12;
+        for (value, ttl_s) in [("10s", 10), ("60s", 60), ("3600s", 3_600)] {
+            let mut c =
+                Cluster::full(&SliceOptions { seed, shoppers: 60, surge_capacity: 60, ..SliceOptions::default() });
+            c.run_until(10 * SEC, u64::MAX);
+            assert_eq!(aside_ttl_us(&c, "product-1"), 300 * SEC, "seed {seed}: the default is 300 s");
+            let switched_at_us = c.sim.now_us();
+            c.apply(&Command::SetSwitch { switch: "cache-ttl".into(), value: value.into() }).expect(value);
+            assert_eq!(c.design.cache_ttl.seconds(), ttl_s, "seed {seed}: {value}");
+            for product in ["product-1", "product-2"] {
+                assert_eq!(aside_ttl_us(&c, product), ttl_s * SEC, "seed {seed}: {value} at {product}");
+            }
+            let ClusterNode::Origin(o) = c.sim.node(id("origin")) else { panic!("origin") };
+            assert_eq!(o.resources[&description(5)].policy.s_maxage_us, Some(ttl_s * SEC), "seed {seed}: {value}");
+            c.run_until(40 * SEC, u64::MAX);
+            let ClusterNode::ProductCache(store) = c.sim.node(id("product-cache")) else { panic!("product-cache") };
+            let new: Vec<_> = store.entries.values().filter(|e| e.set_at_us > switched_at_us + SEC).collect();
+            assert!(!new.is_empty(), "seed {seed}: {value}: nothing cached after the switch");
+            assert!(new.iter().all(|e| e.ttl_us == ttl_s * SEC), "seed {seed}: {value}: {new:?}");
+            let ClusterNode::Cdn(edge) = c.sim.node(id("cdn-south")) else { panic!("cdn-south") };
+            let descriptions: Vec<_> = (edge.cache.entries.iter())
+                .filter(|(r, e)| r.0 > 2_000_000 && e.stored_us > switched_at_us + SEC)
+                .map(|(_, e)| e.headers.s_maxage_us)
+                .collect();
+            assert!(!descriptions.is_empty(), "seed {seed}: {value}: no description fetched after the switch");
+            assert!(descriptions.iter().all(|&s| s == Some(ttl_s * SEC)), "seed {seed}: {value}: {descriptions:?}");
+            let bad = c.apply(&Command::SetSwitch { switch: "cache-ttl".into(), value: "1h".into() });
+            assert!(bad.is_err_and(|e| e.to_string().contains("10s, 60s, 300s, 3600s")), "seed {seed}");
+            assert_eq!(aside_ttl_us(&c, "product-1"), ttl_s * SEC, "seed {seed}: a bad value changed the TTL");
+        }
     }
 }

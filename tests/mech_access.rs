@@ -354,7 +354,14 @@ impl Node for Host {
             Host::Client(c) => {
                 let s = c.script[key as usize];
                 let session = s.cookie_route.map(|r| SessionCookie { id: 1, route: c.servers[r] });
-                let request = HttpRequest { id: key as u32, page: s.page, session, shopper: s.shopper, client: ctx.me };
+                let request = HttpRequest {
+                    id: key as u32,
+                    page: s.page,
+                    session,
+                    shopper: s.shopper,
+                    client: ctx.me,
+                    product: 0,
+                };
                 ctx.send(c.lb, Msg::Request(request));
             }
             Host::Lb(lb) => lb.on_timer(ctx, key),

@@ -207,7 +207,7 @@ impl Node for Host {
 
 /// The one place a test builds a request; `client` is the sender's address.
 fn http_request(id: u32, page: Page, session: Option<SessionCookie>, shopper: u16, client: NodeId) -> HttpRequest {
-    HttpRequest { id, page, session, shopper, client }
+    HttpRequest { id, page, session, shopper, client, product: 0 }
 }
 
 impl VipClient {

@@ -25,7 +25,8 @@ impl Balancer {
             let id = PROBE_ID_BASE + self.next_probe_seq;
             self.next_probe_seq = self.next_probe_seq.wrapping_add(1) % (u32::MAX - PROBE_ID_BASE + 1);
             self.health[i].probe_outstanding = Some(id);
-            let probe = HttpRequest { id, page: Page::Home, session: None, shopper: u16::MAX, client: ctx.me };
+            let probe =
+                HttpRequest { id, page: Page::Home, session: None, shopper: u16::MAX, client: ctx.me, product: 0 };
             ctx.send(self.upstreams[i], M::from(Msg::Request(probe)));
             ctx.set_timer(timer_of(id), check.probe_timeout_us);
         }

@@ -98,12 +98,17 @@ pub struct EdgeStats {
     /// Answers whose version was older than the origin's current one.
     pub serving_stale_version: u64,
     pub failures: u64,
+    /// Answers to clients with a body (200) and confirming their copy (304).
+    pub answered_200: u64,
+    pub answered_304: u64,
 }
 
 /// A client waiting for an origin fetch, with its own validators.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Waiter {
     client: NodeId,
+    /// The client's connection, echoed in the answer.
+    conn: u16,
     if_none_match: Option<u32>,
     if_modified_since_s: Option<u32>,
 }
@@ -187,10 +192,10 @@ impl CdnEdge {
     /// A client's GET, or the origin's answer to one of the edge's fetches.
     pub fn on_message<M: From<HttpCacheMsg>>(&mut self, ctx: &mut Ctx<'_, M>, from: NodeId, msg: HttpCacheMsg) {
         match msg {
-            HttpCacheMsg::Get { resource, if_none_match, if_modified_since_s } => {
-                self.on_client_get(ctx, resource, Waiter { client: from, if_none_match, if_modified_since_s });
+            HttpCacheMsg::Get { resource, if_none_match, if_modified_since_s, conn } => {
+                self.on_client_get(ctx, resource, Waiter { client: from, conn, if_none_match, if_modified_since_s });
             }
-            HttpCacheMsg::Failed { resource, reason } if from == self.origin => {
+            HttpCacheMsg::Failed { resource, reason, .. } if from == self.origin => {
                 self.on_origin_failure(ctx, resource, reason);
             }
             _ if from == self.origin => self.on_origin_response(ctx, msg),
@@ -219,7 +224,7 @@ impl CdnEdge {
             }
             _ => (None, None),
         };
-        self.fetch(ctx, HttpCacheMsg::Get { resource, if_none_match, if_modified_since_s });
+        self.fetch(ctx, HttpCacheMsg::Get { resource, if_none_match, if_modified_since_s, conn: 0 });
     }
 
     fn fetch<M: From<HttpCacheMsg>>(&mut self, ctx: &mut Ctx<'_, M>, get: HttpCacheMsg) {
@@ -240,7 +245,8 @@ impl CdnEdge {
         let Some(version) = self.cache.on_response(ctx.now_us, resource, &response) else {
             // A 304 for a copy purged meanwhile: fetch the body, same waiters.
             self.waiting.insert(resource, waiters);
-            self.fetch(ctx, HttpCacheMsg::Get { resource, if_none_match: None, if_modified_since_s: None });
+            let get = HttpCacheMsg::Get { resource, if_none_match: None, if_modified_since_s: None, conn: 0 };
+            self.fetch(ctx, get);
             return;
         };
         // Not stored (no-store, private): pass the origin's answer through.
@@ -284,7 +290,7 @@ impl CdnEdge {
                 }
                 None => {
                     self.stats.failures += 1;
-                    ctx.send(waiter.client, M::from(HttpCacheMsg::Failed { resource, reason }));
+                    ctx.send(waiter.client, M::from(HttpCacheMsg::Failed { resource, reason, conn: waiter.conn }));
                 }
             }
         }
@@ -304,6 +310,11 @@ impl CdnEdge {
         let unchanged =
             not_modified(headers.etag, headers.last_modified_us, waiter.if_none_match, waiter.if_modified_since_s);
         let status = if unchanged { ResponseStatus::NotModified } else { ResponseStatus::Ok };
+        if unchanged {
+            self.stats.answered_304 += 1;
+        } else {
+            self.stats.answered_200 += 1;
+        }
         if self.origin_versions.get(&resource).is_some_and(|&current| version < current) {
             self.stats.serving_stale_version += 1;
         }
@@ -313,7 +324,10 @@ impl CdnEdge {
         let serve =
             EdgeServe { at_us: ctx.now_us, client: waiter.client, resource, version, source, not_modified: unchanged };
         self.recent.push_back(serve);
-        ctx.send(waiter.client, M::from(Response { status, version, headers }.to_msg(resource)));
+        let reply = Response { status, version, headers }.to_msg(resource, waiter.conn);
+        // `X-Cache: Hit` when the store answered without the origin.
+        let reply = if source == EdgeSource::Origin { reply } else { reply.edge_hit() };
+        ctx.send(waiter.client, M::from(reply));
     }
 }
 

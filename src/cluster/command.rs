@@ -4,11 +4,17 @@
 //! partition, heal) and `Command` enums, their names on the page and in
 //! scenario files, and `Cluster::apply`, which checks a command against the
 //! topology and carries it out — or says, in words, why it cannot. A command
-//! that fails changes nothing.
+//! that fails changes nothing. `Command::Xiaoming` follows the named shopper
+//! step by step: in manual mode he takes one journey step per `next-step`.
+//! `Deploy` and `Purge` change the shop's static content and the CDN's copies.
 
+use super::ClusterNode;
 use super::design::SwitchError;
+use super::http_cache::ResourceId;
+use super::shopper::CATALOGUE;
 use super::topology::Cluster;
-use crate::sim::{Fault, MS, NodeId, TimeUs};
+use super::topology_full::edge;
+use crate::sim::{Fault, MS, NodeId, Process, TimeUs};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -75,6 +81,28 @@ pub enum CentreAction {
     Restore,
 }
 
+/// How the followed shopper, Xiaoming (小明), walks his journey.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum XiaomingAction {
+    /// On his own, pausing a think time between pages.
+    Auto,
+    /// Only when told: he finishes the page he is on and waits.
+    Manual,
+    /// In manual mode: ask for the next page of the journey now.
+    NextStep,
+}
+
+impl XiaomingAction {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Auto => "xiaoming-auto",
+            Self::Manual => "xiaoming-manual",
+            Self::NextStep => "xiaoming-next-step",
+        }
+    }
+}
+
 /// Everything that can be asked of a running cluster.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "command", rename_all = "kebab-case")]
@@ -91,15 +119,40 @@ pub enum Command {
     Centre { centre: String, action: CentreAction },
     /// Flip a design switch (`data-switch` name and value) while it runs.
     SetSwitch { switch: String, value: String },
+    /// Follow Xiaoming: walk on his own, step by hand, or take the next step.
+    Xiaoming { action: XiaomingAction },
+    /// New content at the origin: the product's image and description, or
+    /// without a product the JS/CSS bundle. CDN edges keep serving their
+    /// copies until these expire or are purged.
+    Deploy { product: Option<u32> },
+    /// Invalidate those assets at every CDN edge now.
+    Purge { product: Option<u32> },
 }
 
 /// Why a command was not carried out.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CommandError {
-    UnknownNode { node: String },
-    TooManyShoppers { asked: u16, capacity: u16 },
+    UnknownNode {
+        node: String,
+    },
+    TooManyShoppers {
+        asked: u16,
+        capacity: u16,
+    },
     Switch(SwitchError),
-    UnknownCentre { centre: String },
+    UnknownCentre {
+        centre: String,
+    },
+    /// Xiaoming cannot do that now (the reason says why).
+    Xiaoming {
+        reason: String,
+    },
+    /// No such product in the catalogue.
+    UnknownProduct {
+        product: u32,
+    },
+    /// This cluster has no origin and CDN edges (only the whole shop has).
+    NoCdn,
 }
 
 impl fmt::Display for CommandError {
@@ -111,6 +164,11 @@ impl fmt::Display for CommandError {
             }
             Self::Switch(e) => e.fmt(f),
             Self::UnknownCentre { centre } => write!(f, "there is no data centre `{centre}` in this cluster"),
+            Self::Xiaoming { reason } => write!(f, "Xiaoming cannot: {reason}"),
+            Self::UnknownProduct { product } => {
+                write!(f, "there is no product {product}; products are 1 to {CATALOGUE}")
+            }
+            Self::NoCdn => write!(f, "this cluster has no origin and CDN edges (the whole shop has)"),
         }
     }
 }
@@ -150,7 +208,60 @@ impl Cluster {
                 }
             }
             Command::SetSwitch { switch, value } => self.set_switch(switch, value).map_err(CommandError::Switch)?,
+            Command::Xiaoming { action } => self.follow_xiaoming(*action)?,
+            Command::Deploy { product } => {
+                let assets = self.content(*product)?;
+                edge::deploy(&mut self.sim, &assets);
+            }
+            Command::Purge { product } => {
+                let assets = self.content(*product)?;
+                edge::purge(&mut self.sim, &assets);
+            }
         }
         Ok(())
+    }
+
+    /// The assets a content command touches, if this cluster has them.
+    fn content(&self, product: Option<u32>) -> Result<Vec<ResourceId>, CommandError> {
+        let has_cdn = matches!(self.sim.id_of("origin").map(|o| self.sim.node(o)), Some(ClusterNode::Origin(_)));
+        if !has_cdn {
+            return Err(CommandError::NoCdn);
+        }
+        match product {
+            Some(p) if p == 0 || p > CATALOGUE => Err(CommandError::UnknownProduct { product: p }),
+            _ => Ok(edge::assets_of(product)),
+        }
+    }
+
+    /// Checked first (a refused step leaves no trace), then done on his node.
+    fn follow_xiaoming(&mut self, action: XiaomingAction) -> Result<(), CommandError> {
+        let refuse = |reason: &str| Err(CommandError::Xiaoming { reason: reason.to_string() });
+        let ClusterNode::Shoppers(pool) = self.sim.node(self.xiaoming) else {
+            return refuse("there is no Xiaoming in this cluster");
+        };
+        if self.sim.lifecycle(self.xiaoming).process != Process::Up {
+            return refuse("his browser is not running");
+        }
+        if action == XiaomingAction::NextStep {
+            if !pool.manual {
+                return refuse("he walks on his own; switch to manual first");
+            }
+            if let Some(page) = pool.shoppers.first().and_then(|s| s.waiting_for()) {
+                return refuse(&format!("he is still waiting for the {} page", page.as_str()));
+            }
+        }
+        let mut outcome = Ok(());
+        self.sim.command(self.xiaoming, action.as_str(), |node, ctx| {
+            if let ClusterNode::Shoppers(pool) = node {
+                outcome = match action {
+                    XiaomingAction::NextStep => pool.step(ctx).map(|_| ()),
+                    manual_or_auto => {
+                        pool.set_manual(ctx, manual_or_auto == XiaomingAction::Manual);
+                        Ok(())
+                    }
+                };
+            }
+        });
+        outcome.map_err(|reason| CommandError::Xiaoming { reason })
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! Owns the `Design` a reader flips in the UI, a lesson sets up and a
 //! scenario file names under `switches`: where sessions live, how the
-//! balancer picks and what kind of balancer it is, whether the product cache and its stampede guard are on,
+//! balancer picks and what kind of balancer it is, whether the product cache and its stampede guard are on
+//! and how long cached product data lives (`cache-ttl`),
 //! whether purchases take the ZooKeeper lock and the store checks fencing
 //! tokens, whether order and stock commit through 2PC, async or semi-sync
 //! replication, MyCat's `switchType`, the gateway's rate limiter and elastic
@@ -79,6 +80,44 @@ pub enum RateLimitDesign {
     SlidingWindow,
 }
 
+/// How long cached product data lives: the product cache's entry TTL and
+/// the CDN's `s-maxage` on product descriptions.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum CacheTtl {
+    #[serde(rename = "10s")]
+    S10,
+    #[serde(rename = "60s")]
+    S60,
+    /// Five minutes: the product cache's usual TTL in cache-aside examples.
+    #[default]
+    #[serde(rename = "300s")]
+    S300,
+    #[serde(rename = "3600s")]
+    S3600,
+}
+
+impl CacheTtl {
+    pub const ALL: [CacheTtl; 4] = [Self::S10, Self::S60, Self::S300, Self::S3600];
+
+    pub const fn seconds(self) -> u64 {
+        match self {
+            Self::S10 => 10,
+            Self::S60 => 60,
+            Self::S300 => 300,
+            Self::S3600 => 3_600,
+        }
+    }
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::S10 => "10s",
+            Self::S60 => "60s",
+            Self::S300 => "300s",
+            Self::S3600 => "3600s",
+        }
+    }
+}
+
 /// Every switch of the brief, with its real-world default.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default, rename_all = "kebab-case")]
@@ -88,6 +127,8 @@ pub struct Design {
     /// F5 (L4–7 hardware), LVS (L4, in the kernel) or nginx (L7).
     pub balancer_kind: BalancerKind,
     pub product_cache: CacheDesign,
+    /// The product cache's TTL and the CDN's TTL for product descriptions.
+    pub cache_ttl: CacheTtl,
     pub lock: LockDesign,
     /// Order and stock commit together through the 2PC coordinator.
     pub two_phase: bool,
@@ -105,6 +146,7 @@ impl Default for Design {
             lb_algorithm: LbAlgorithm::default(),
             balancer_kind: BalancerKind::default(),
             product_cache: CacheDesign::default(),
+            cache_ttl: CacheTtl::default(),
             lock: LockDesign::default(),
             two_phase: true,
             replication: ReplicationDesign::default(),
@@ -139,11 +181,12 @@ impl std::error::Error for SwitchError {}
 
 impl Design {
     /// The `data-switch` names, in the order the UI shows them.
-    pub const SWITCHES: [&'static str; 10] = [
+    pub const SWITCHES: [&'static str; 11] = [
         "session-store",
         "lb-algorithm",
         "balancer-kind",
         "product-cache",
+        "cache-ttl",
         "lock",
         "two-phase",
         "replication",
@@ -159,6 +202,7 @@ impl Design {
             "lb-algorithm" => LbAlgorithm::ALL.iter().map(|a| a.as_str()).collect(),
             "balancer-kind" => vec!["f5", "lvs", "nginx"],
             "product-cache" => vec!["off", "on", "single-flight"],
+            "cache-ttl" => CacheTtl::ALL.iter().map(|t| t.as_str()).collect(),
             "lock" => vec!["off", "lock", "lock-with-fencing"],
             "two-phase" | "autoscaling" => vec!["off", "on"],
             "replication" => vec!["async", "semi-sync"],

@@ -2,7 +2,8 @@
 //!
 //! Owns the mapping from each switch to the settings of the mechanisms it
 //! governs — the balancers' kind, algorithm and stickiness, the gateway's
-//! rate limiter, the product cache, the lock and fencing, 2PC, MySQL's semi-sync
+//! rate limiter, the product cache and its TTL (with the CDN's TTL for product
+//! descriptions, sent by the origin), the lock and fencing, 2PC, MySQL's semi-sync
 //! plugin, MyCat's `switchType` — and `Cluster::set_switch`, the live path:
 //! the new design is checked first (a bad switch or value changes nothing),
 //! then every node is reconfigured as an operator would (an nginx reload, `SET
@@ -42,6 +43,7 @@ impl ClusterNode {
             Self::Service(s) => reconfigure_service(s, design),
             Self::InventoryStore(store) => store.config.fencing = design.lock == LockDesign::LockWithFencing,
             Self::TpcCoordinator(c) => c.config.two_phase = design.two_phase,
+            Self::Origin(o) => super::topology_full::edge::set_description_ttl(o, design),
             _ => {}
         }
     }
@@ -89,6 +91,8 @@ fn reconfigure_service(s: &mut ServiceHost, design: &Design) {
             p.cache_on = design.product_cache != CacheDesign::Off;
             if let Some(aside) = &mut p.aside {
                 aside.config.guard = services::stampede_guard(design.product_cache);
+                // Entries already cached keep the TTL they were set with.
+                aside.config.ttl_us = design.cache_ttl.seconds() * crate::sim::SEC;
             }
         }
         Some(Flow::Order(o)) => o.two_phase = design.two_phase,

@@ -147,7 +147,8 @@ impl DrController {
         self.round += 1;
         let round = self.round as u32;
         for centre in &self.centres {
-            let probe = HttpRequest { id: round, page: Page::Home, session: None, shopper: 0, client: ctx.me };
+            let probe =
+                HttpRequest { id: round, page: Page::Home, session: None, shopper: 0, client: ctx.me, product: 0 };
             ctx.send(centre.web, Msg::Request(probe));
             ctx.send(centre.db, MysqlMsg::Status { req: round }.into());
         }

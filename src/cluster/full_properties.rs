@@ -6,6 +6,7 @@
 
 use super::ClusterNode;
 use super::balancer::{check_connection_tallies, check_pending_bounded};
+use super::http_cache::{check_no_stale_served, check_stats_no_stale_served};
 use super::inventory::{check_no_oversell, check_tokens_monotonic};
 use super::mq::{check_confirmed_acked_or_dead_lettered, check_notified_once_recent};
 use super::product_cache::check_never_served_expired;
@@ -28,6 +29,9 @@ pub const BALANCER_BOOKKEEPING: &str = "balancer-bookkeeping";
 pub const REDIS_NO_ACKED_WRITE_LOST: &str = "redis-no-acked-write-lost";
 pub const READ_STALENESS_BOUNDED: &str = "read-staleness-within-slave-threshold";
 pub const LIMITER_BOUND: &str = "limiter-accepts-within-bound";
+pub const NO_STALE_ASSET_SERVED: &str = "http-cache-never-serves-stale-unvalidated";
+pub const SOME_304: &str = "a-browser-copy-revalidated-with-304";
+pub const SOME_CDN_HIT: &str = "a-cdn-edge-hit";
 
 pub fn register(p: &mut Properties<ClusterNode>) {
     use ClusterNode as N;
@@ -76,6 +80,19 @@ pub fn register(p: &mut Properties<ClusterNode>) {
         |n| n.balancer().is_some(),
     );
     p.always_watching(READ_STALENESS_BOUNDED, read_staleness_bounded, is_mysql);
+    // Invariant 10 at the shoppers' browsers and the CDN edges.
+    p.always_watching(
+        NO_STALE_ASSET_SERVED,
+        |v| {
+            each(v, |n| match n {
+                N::Shoppers(pool) => check_stats_no_stale_served(&pool.asset_stats),
+                N::Cdn(edge) => check_no_stale_served(&edge.cache),
+                _ => Ok(()),
+            })
+        },
+        |n| matches!(n, N::Shoppers(_) | N::Cdn(_)),
+    );
+
     p.always_watching(LIMITER_BOUND, limiter_bound, |n| matches!(n, N::Gateway(_)));
     p.always_watching(
         REDIS_NO_ACKED_WRITE_LOST,
@@ -86,6 +103,17 @@ pub fn register(p: &mut Properties<ClusterNode>) {
         },
         |n| matches!(n, N::Redis(_)),
     );
+}
+
+/// Witnesses that the shoppers' static assets took the interesting paths: a
+/// browser's copy confirmed by a 304, an edge answering from its store.
+/// Only for a topology whose shoppers load assets.
+/// (Read off the nodes, not the metrics by name: a witness not yet seen is
+/// checked after every event, and the first 304 comes only after a minute.)
+pub fn register_edge_witnesses(p: &mut Properties<ClusterNode>) {
+    use ClusterNode as N;
+    p.sometimes(SOME_304, |v| v.nodes.iter().any(|n| matches!(n, N::Shoppers(s) if s.asset_stats.not_modified > 0)));
+    p.sometimes(SOME_CDN_HIT, |v| v.nodes.iter().any(|n| matches!(n, N::Cdn(e) if e.stats.edge_hits > 0)));
 }
 
 fn is_mysql(node: &ClusterNode) -> bool {

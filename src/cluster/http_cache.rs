@@ -168,17 +168,7 @@ impl HttpCache {
     /// The decision for a request, without changing anything.
     pub fn lookup(&self, now_us: TimeUs, id: ResourceId) -> CacheDecision {
         let Some(entry) = self.entries.get(&id) else { return CacheDecision::Miss };
-        let h = &entry.headers;
-        if h.is_fresh(now_us, self.kind, self.heuristic_percent) {
-            return CacheDecision::Fresh { version: entry.version };
-        }
-        if h.etag.is_none() && h.last_modified_us.is_none() {
-            return CacheDecision::Miss;
-        }
-        let why = if h.no_cache { RevalidateWhy::NoCache } else { RevalidateWhy::Stale };
-        // Browsers send both validators; the server decides which counts.
-        let if_modified_since_s = h.last_modified_us.map(to_secs);
-        CacheDecision::Revalidate { why, if_none_match: h.etag, if_modified_since_s }
+        decide_stored(now_us, self.kind, self.heuristic_percent, entry.version, &entry.headers)
     }
 
     /// `lookup`, counted as a request handled.
@@ -231,9 +221,36 @@ impl HttpCache {
     }
 }
 
+/// What a cache holding `version` with header fields `h` does with a request
+/// for it (the rule behind `HttpCache::lookup`, for caches that keep their
+/// entries in another form).
+pub fn decide_stored(
+    now_us: TimeUs,
+    kind: CacheKind,
+    heuristic_percent: u64,
+    version: u32,
+    h: &Headers,
+) -> CacheDecision {
+    if h.is_fresh(now_us, kind, heuristic_percent) {
+        return CacheDecision::Fresh { version };
+    }
+    if h.etag.is_none() && h.last_modified_us.is_none() {
+        return CacheDecision::Miss;
+    }
+    let why = if h.no_cache { RevalidateWhy::NoCache } else { RevalidateWhy::Stale };
+    // Browsers send both validators; the server decides which counts.
+    let if_modified_since_s = h.last_modified_us.map(to_secs);
+    CacheDecision::Revalidate { why, if_none_match: h.etag, if_modified_since_s }
+}
+
 /// Invariant 10: a cache never serves a stale response without revalidating.
 pub fn check_no_stale_served(cache: &HttpCache) -> Result<(), String> {
-    match cache.stats.stale_served {
+    check_stats_no_stale_served(&cache.stats)
+}
+
+/// Invariant 10 over a cache's counters (for caches kept in another form).
+pub fn check_stats_no_stale_served(stats: &CacheStats) -> Result<(), String> {
+    match stats.stale_served {
         0 => Ok(()),
         n => Err(format!("served {n} stale response(s) without revalidation")),
     }

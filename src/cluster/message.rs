@@ -86,6 +86,9 @@ pub struct HttpRequest {
     /// The shopper pool that sent it: the client's address, which routers on
     /// the way preserve (what ip_hash and source persistence key on).
     pub client: NodeId,
+    /// The product a detail page is for (`/item/{id}`: the link the shopper
+    /// clicked); 0 when the page names none.
+    pub product: u32,
 }
 
 /// Why a request did not succeed. Every failure names a node and a cause.
@@ -129,10 +132,12 @@ pub enum FailCause {
     LockTimeout,
     /// The store refused a write whose fencing token was stale.
     StaleLock,
+    /// A CDN edge could not get the asset from the origin (502 / 504).
+    CdnOriginFailed,
 }
 
 impl FailCause {
-    pub const ALL: [FailCause; 18] = [
+    pub const ALL: [FailCause; 19] = [
         Self::Refused,
         Self::TimedOut,
         Self::NoLiveUpstream,
@@ -151,6 +156,7 @@ impl FailCause {
         Self::DatabaseUnavailable,
         Self::LockTimeout,
         Self::StaleLock,
+        Self::CdnOriginFailed,
     ];
 
     /// The name of the counter of failures with this cause.
@@ -174,6 +180,7 @@ impl FailCause {
             Self::DatabaseUnavailable => "failed-database-unavailable",
             Self::LockTimeout => "failed-lock-timeout",
             Self::StaleLock => "failed-stale-lock",
+            Self::CdnOriginFailed => "failed-cdn-origin",
         }
     }
 
@@ -197,6 +204,7 @@ impl FailCause {
             Self::DatabaseUnavailable => "database unavailable",
             Self::LockTimeout => "stock lock not obtained in time",
             Self::StaleLock => "stock write refused: stale lock token",
+            Self::CdnOriginFailed => "the CDN edge could not fetch it from the origin",
         }
     }
 }
@@ -344,46 +352,6 @@ impl Message for Msg {
     }
 }
 
-/// How a message should look as a dot: what it is and how it went.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DotClass {
-    Browse,
-    Cart,
-    Order,
-    Pay,
-    Login,
-    Ok,
-    Rejected,
-    Error,
-    /// Heartbeats, replication, elections: the cluster talking to itself.
-    Control,
-}
-
-impl Msg {
-    pub fn dot_class(&self) -> DotClass {
-        match self {
-            Msg::Request(r) => match r.page {
-                Page::Home | Page::Search | Page::Detail => DotClass::Browse,
-                Page::AddToCart => DotClass::Cart,
-                Page::Order => DotClass::Order,
-                Page::Pay => DotClass::Pay,
-                Page::Login => DotClass::Login,
-            },
-            Msg::Response(r) => match r.status {
-                Status::Ok => DotClass::Ok,
-                Status::LoginRedirect => DotClass::Rejected,
-                _ => DotClass::Error,
-            },
-            // Protocol traffic between servers (heartbeats, replication, …).
-            _ => DotClass::Control,
-        }
-    }
-
-    /// The shopper a message belongs to, as (pool-local index).
-    pub fn request_page(&self) -> Option<Page> {
-        match self {
-            Msg::Request(r) => Some(r.page),
-            _ => None,
-        }
-    }
-}
+// How a message looks as a dot lives in its own file (the size limit).
+mod dot;
+pub use dot::DotClass;

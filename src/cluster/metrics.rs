@@ -23,6 +23,18 @@ pub struct ShopMetrics {
     pub session_store_calls: CounterId,
     /// Upstream attempts the API gateway's Retry filter sent again.
     pub gateway_retries: CounterId,
+    /// Static assets a browser used fresh from its own cache, sending nothing.
+    pub browser_cache_hits: CounterId,
+    /// Asset requests browsers sent to a CDN edge (plain or conditional).
+    pub asset_requests: CounterId,
+    /// 304 Not Modified answers browsers received: their copy confirmed.
+    pub responses_304: CounterId,
+    /// Answers (200 or 304) a CDN edge gave from its store (`X-Cache: Hit`).
+    pub cdn_hits: CounterId,
+    /// Answers a CDN edge gave after asking the origin.
+    pub cdn_misses: CounterId,
+    /// Assets that failed to load (the page itself was served).
+    pub assets_failed: CounterId,
 }
 
 impl ShopMetrics {
@@ -38,6 +50,12 @@ impl ShopMetrics {
             session_replication: metrics.counter("session-replication-messages"),
             session_store_calls: metrics.counter("session-store-calls"),
             gateway_retries: metrics.counter("gateway-retries"),
+            browser_cache_hits: metrics.counter("browser-cache-hits"),
+            asset_requests: metrics.counter("asset-requests"),
+            responses_304: metrics.counter("responses-304"),
+            cdn_hits: metrics.counter("cdn-hits"),
+            cdn_misses: metrics.counter("cdn-misses"),
+            assets_failed: metrics.counter("assets-failed"),
         }
     }
 

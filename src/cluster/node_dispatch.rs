@@ -112,6 +112,8 @@ pub(super) fn refused(node: &mut ClusterNode, ctx: C<'_, '_>, to: NodeId, msg: M
         (N::Redis(n), Msg::Redis(m)) => n.on_refused(ctx, to, m),
         (N::DnsEntry(n), m) => n.on_refused(ctx, to, m),
         (N::SiteFront(n), m) => n.on_refused(ctx, to, m),
+        // A browser's asset request to a CDN edge that is down.
+        (N::Shoppers(n), Msg::HttpCache(m)) => n.on_asset_refused(ctx, to, m),
         // A shopper whose balancer is down waits for its own timeout, as a
         // browser whose connection failed shows an error page.
         _ => {}

@@ -6,14 +6,26 @@
 //! session, and is thrown back to the login page when a server no longer
 //! knows their session. Only the first `active` shoppers shop; raising it is
 //! a surge (Double 11), lowering it sends the extra shoppers home after their
-//! current page. Never decides where a request goes: it always sends to the
-//! balancer's address.
+//! current page. In the whole shop each page also loads its static assets
+//! through the shopper's own browser cache and the region's CDN edge
+//! (`shopper/assets`). A pool can be stepped by hand (`manual`): a followed
+//! shopper (Xiaoming) then takes one journey step per `step` and waits.
+//! Never decides where a request goes: it always sends to the balancer's
+//! address (or, for assets, the CDN's).
 
+use super::http_cache::{CacheStats, ResourceId};
 use super::message::{FailCause, HttpRequest, HttpResponse, Msg, Page, SessionCookie, Status};
 use super::metrics::ShopMetrics;
 use super::session_store::SESSION_TIMEOUT_US;
+use super::timer_tag::{self, HTTP_CACHE};
 use crate::sim::{Ctx, MINUTE_US, NodeId, TimeUs, TimerKey};
 use std::collections::VecDeque;
+
+mod assets;
+pub use assets::{
+    AssetConfig, BROWSER_CACHE_ENTRIES, BUNDLE, BUNDLE_MAX_AGE_S, BrowserCache, CATALOGUE, DESCRIPTION_MAX_AGE_S,
+    IMAGE_MAX_AGE_S, StoredAsset, all_assets, asset_path, description, image, policy,
+};
 
 const RECENT_FAILURES: usize = 64;
 
@@ -38,6 +50,18 @@ pub struct FailureRecord {
     pub page: Page,
     pub node: NodeId,
     pub cause: FailCause,
+    /// A static asset of the page that failed to load (the page itself was
+    /// served), or `None` when the page failed.
+    pub asset: Option<ResourceId>,
+}
+
+/// How a shopper's latest page went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LastOutcome {
+    pub page: Page,
+    pub at_us: TimeUs,
+    /// Where and why it failed; `None` when it was served.
+    pub failure: Option<(NodeId, FailCause)>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,6 +69,8 @@ struct Outstanding {
     id: u32,
     page: Page,
     sent_at_us: TimeUs,
+    /// The product a detail page shows (0 for other pages).
+    product: u32,
 }
 
 /// One shopper's browser.
@@ -59,6 +85,9 @@ pub struct Shopper {
     requests_sent: u16,
     /// When the session last served a login or a page that needs it.
     pub session_used_us: TimeUs,
+    pub last: Option<LastOutcome>,
+    /// The browser's HTTP cache (in the whole shop).
+    pub browser: BrowserCache,
 }
 
 impl Shopper {
@@ -89,6 +118,14 @@ pub struct ShopperPool {
     /// Sent to login although the session had been used within the timeout
     /// (less a minute of slack): it was lost, not expired. Kept across crashes.
     pub fresh_sessions_lost: u64,
+    /// Where the browsers' static assets come from (`None`: pages only).
+    pub assets: Option<AssetConfig>,
+    /// The browsers' caches together: strong-cache hits, revalidations,
+    /// misses, 304s and 200s received. Kept across crashes.
+    pub asset_stats: CacheStats,
+    pub assets_failed: u64,
+    /// Stepped by hand: a shopper moves only on `step`, never by a timer.
+    pub manual: bool,
 }
 
 // Two timers per shopper: when to act next, and when to give up waiting.
@@ -103,10 +140,30 @@ impl ShopperPool {
     pub fn new(config: ShopperConfig, entry: NodeId, metrics: ShopMetrics) -> Self {
         let shoppers = vec![Shopper::default(); usize::from(config.shoppers)];
         let active = config.active_at_start.min(config.shoppers);
-        Self { config, entry, metrics, shoppers, active, recent_failures: VecDeque::new(), fresh_sessions_lost: 0 }
+        Self {
+            config,
+            entry,
+            metrics,
+            shoppers,
+            active,
+            recent_failures: VecDeque::new(),
+            fresh_sessions_lost: 0,
+            assets: None,
+            asset_stats: CacheStats::default(),
+            assets_failed: 0,
+            manual: false,
+        }
+    }
+
+    /// The same pool, loading each page's static assets from `assets.cdn`.
+    pub fn with_assets(self, assets: AssetConfig) -> Self {
+        Self { assets: Some(assets), ..self }
     }
 
     pub fn on_start(&mut self, ctx: &mut Ctx<'_, Msg>) {
+        if self.manual {
+            return;
+        }
         for i in 0..usize::from(self.active) {
             let first_visit_us = ctx.rng.exp_us(self.config.think_mean_us);
             ctx.set_timer(think_key(i), first_visit_us);
@@ -133,12 +190,15 @@ impl ShopperPool {
     }
 
     pub fn on_timer(&mut self, ctx: &mut Ctx<'_, Msg>, key: TimerKey) {
+        if timer_tag::tag_of(key) == HTTP_CACHE {
+            return self.on_asset_timer(ctx, key);
+        }
         let shopper = (key >> 1) as usize;
         if shopper >= self.shoppers.len() {
             return;
         }
         if key & 1 == 0 {
-            if shopper < usize::from(self.active) {
+            if shopper < usize::from(self.active) && !self.manual {
                 self.visit(ctx, shopper);
             }
         } else if let Some(out) = self.shoppers[shopper].outstanding.take() {
@@ -152,14 +212,24 @@ impl ShopperPool {
         // The low 16 bits name the shopper, so a response finds them at once.
         let id = (u32::from(s.requests_sent) << 16) | shopper as u32;
         s.requests_sent = s.requests_sent.wrapping_add(1);
-        s.outstanding = Some(Outstanding { id, page, sent_at_us: ctx.now_us });
-        let request = HttpRequest { id, page, session: s.session, shopper: shopper as u16, client: ctx.me };
+        // The product link the shopper clicked (only where pages have assets).
+        let product = if page == Page::Detail && self.assets.is_some() {
+            1 + ctx.rng.below(u64::from(assets::CATALOGUE)) as u32
+        } else {
+            0
+        };
+        s.outstanding = Some(Outstanding { id, page, sent_at_us: ctx.now_us, product });
+        let request = HttpRequest { id, page, session: s.session, shopper: shopper as u16, client: ctx.me, product };
         ctx.send(self.entry, Msg::Request(request));
         ctx.set_timer(timeout_key(shopper), self.config.request_timeout_us);
     }
 
     pub fn on_message(&mut self, ctx: &mut Ctx<'_, Msg>, msg: Msg) {
-        let Msg::Response(response) = msg else { return };
+        let response = match msg {
+            Msg::Response(response) => response,
+            Msg::HttpCache(m) => return self.on_asset_message(ctx, m),
+            _ => return,
+        };
         let Some(shopper) = self.shopper_waiting_for(response.id) else {
             return; // a duplicate or a reply after we gave up
         };
@@ -184,6 +254,7 @@ impl ShopperPool {
         ctx.count(self.metrics.requests_ok, 1);
         ctx.observe(self.metrics.latency_us, ctx.now_us - out.sent_at_us);
         let s = &mut self.shoppers[shopper];
+        s.last = Some(LastOutcome { page: out.page, at_us: ctx.now_us, failure: None });
         if out.page == Page::Login || out.page.needs_session() {
             s.session_used_us = ctx.now_us;
         }
@@ -197,14 +268,30 @@ impl ShopperPool {
                 s.journeys_completed += 1;
             }
         }
-        let think_us = ctx.rng.exp_us(self.config.think_mean_us);
-        ctx.set_timer(think_key(shopper), think_us);
+        self.load_assets(ctx, shopper, out.page, out.product);
+        self.think(ctx, shopper);
+    }
+
+    /// Wait a think time before the next page (not when stepped by hand).
+    fn think(&mut self, ctx: &mut Ctx<'_, Msg>, shopper: usize) {
+        if !self.manual {
+            let think_us = ctx.rng.exp_us(self.config.think_mean_us);
+            ctx.set_timer(think_key(shopper), think_us);
+        }
+    }
+
+    fn record_failure(&mut self, record: FailureRecord) {
+        if self.recent_failures.len() == RECENT_FAILURES {
+            self.recent_failures.pop_front();
+        }
+        self.recent_failures.push_back(record);
     }
 
     fn fail(&mut self, ctx: &mut Ctx<'_, Msg>, shopper: usize, out: Outstanding, node: NodeId, cause: FailCause) {
         ctx.count(self.metrics.requests_failed, 1);
         ctx.count(self.metrics.failed(cause), 1);
         let s = &mut self.shoppers[shopper];
+        s.last = Some(LastOutcome { page: out.page, at_us: ctx.now_us, failure: Some((node, cause)) });
         if matches!(cause, FailCause::SessionNotFound | FailCause::SessionExpired) {
             // Thrown back to the login page: the next visit logs in again.
             let fresh_us = SESSION_TIMEOUT_US - MINUTE_US;
@@ -215,12 +302,37 @@ impl ShopperPool {
             s.login_redirects += 1;
             ctx.count(self.metrics.sessions_lost, 1);
         }
-        if self.recent_failures.len() == RECENT_FAILURES {
-            self.recent_failures.pop_front();
+        let record =
+            FailureRecord { at_us: ctx.now_us, shopper: shopper as u16, page: out.page, node, cause, asset: None };
+        self.record_failure(record);
+        self.think(ctx, shopper);
+    }
+
+    /// Step by hand (`true`) or let the shoppers walk on their own again.
+    pub fn set_manual(&mut self, ctx: &mut Ctx<'_, Msg>, manual: bool) {
+        let was_manual = std::mem::replace(&mut self.manual, manual);
+        if was_manual && !manual {
+            for i in 0..usize::from(self.active) {
+                if self.shoppers[i].outstanding.is_none() {
+                    self.think(ctx, i);
+                }
+            }
         }
-        let record = FailureRecord { at_us: ctx.now_us, shopper: shopper as u16, page: out.page, node, cause };
-        self.recent_failures.push_back(record);
-        let think_us = ctx.rng.exp_us(self.config.think_mean_us);
-        ctx.set_timer(think_key(shopper), think_us);
+    }
+
+    /// One journey step of the first shopper, by hand: the next page is
+    /// asked for now. Refused (with the reason) unless the pool is manual and
+    /// the shopper is not still waiting for a page.
+    pub fn step(&mut self, ctx: &mut Ctx<'_, Msg>) -> Result<Page, String> {
+        let Some(s) = self.shoppers.first() else { return Err("there is no shopper to step".to_string()) };
+        if !self.manual {
+            return Err("the shopper walks on their own; switch to manual first".to_string());
+        }
+        if let Some(page) = s.waiting_for() {
+            return Err(format!("still waiting for the {} page", page.as_str()));
+        }
+        let page = s.next_page();
+        self.visit(ctx, 0);
+        Ok(page)
     }
 }

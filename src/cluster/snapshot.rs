@@ -13,7 +13,7 @@ mod paths;
 pub use inspect::{
     AccessRow, CacheRow, CachedList, CentreRow, InstanceRow, LimiterRow, MachineRow, RecordRow, TimelineRow, TxnView,
 };
-pub use paths::{LockNodeRow, RouteRow, ServeRow};
+pub use paths::{AssetRow, FollowView, LockNodeRow, RouteRow, ServeRow};
 
 use super::ClusterNode;
 use super::dr::Failover;
@@ -56,6 +56,14 @@ pub enum NodeDetail {
         logged_in: usize,
         journeys: u32,
         sent_to_login: u32,
+        /// Static assets used fresh from the browsers' caches (nothing sent).
+        browser_cache_hits: u64,
+        /// 304s and 200s the browsers got for assets, and assets that failed.
+        asset_304s: u64,
+        asset_200s: u64,
+        assets_failed: u64,
+        /// For Xiaoming: his journey, step by step.
+        follow: Option<FollowView>,
     },
     Balancer {
         pending: usize,
@@ -175,6 +183,11 @@ pub enum NodeDetail {
         requests: u64,
         edge_hits: u64,
         origin_fetches: u64,
+        /// Answers to browsers: with a body, and 304 (their copy confirmed).
+        answered_200: u64,
+        answered_304: u64,
+        /// What the edge holds (most recently stored first), with freshness.
+        entries: Vec<AssetRow>,
         recent: Vec<ServeRow>,
     },
     Other {
@@ -251,6 +264,11 @@ fn detail(cluster: &Cluster, id: NodeId) -> NodeDetail {
             logged_in: p.shoppers.iter().filter(|s| s.session.is_some()).count(),
             journeys: p.shoppers.iter().map(|s| s.journeys_completed).sum(),
             sent_to_login: p.shoppers.iter().map(|s| s.login_redirects).sum(),
+            browser_cache_hits: p.asset_stats.hits,
+            asset_304s: p.asset_stats.not_modified,
+            asset_200s: p.asset_stats.full,
+            assets_failed: p.assets_failed,
+            follow: (id == cluster.xiaoming).then(|| paths::follow(sim, p)),
         },
         ClusterNode::Balancer(b) => NodeDetail::Balancer { pending: b.pending(), retries: b.retries, vip: None },
         ClusterNode::KeepalivedLb(h) => NodeDetail::Balancer {

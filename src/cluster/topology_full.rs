@@ -19,7 +19,8 @@
 //! the ZooKeeper lock at `inventory-db`); a
 //! payment goes to the payment service, MyCat and the queue, from which the
 //! notification service consumes. The design switches reach the services
-//! through `services`.
+//! through `services`. Each page's static assets load through the shopper's
+//! browser cache and the region's CDN edge in front of `origin` (`edge`).
 
 use super::app_server::{AppServer, AppServerConfig, BackendConfig};
 use super::autoscaler::{Autoscaler, AutoscalerConfig, Power};
@@ -29,7 +30,6 @@ use super::design::{Design, LockDesign};
 use super::dns::{ARecord, Authoritative, AuthoritativeConfig, DnsClient, DnsClientConfig, NameId, Region};
 use super::dns::{Resolver, ResolverConfig};
 use super::dns_entry::DnsEntry;
-use super::http_cache::{Origin, OriginConfig};
 use super::inventory::{InventoryStore, InventoryStoreConfig};
 use super::metrics::ShopMetrics;
 use super::mq::{MqBroker, MqBrokerConfig};
@@ -49,6 +49,7 @@ use super::zk_lock::{ZkConfig, ZkServer};
 use super::{full_properties, journey_properties, properties};
 use crate::sim::{LinkProfile, NodeId, SEC, Sim};
 
+pub(super) mod edge;
 pub(super) mod services;
 use services::{build_service, gateway, mycat_config};
 
@@ -148,8 +149,10 @@ impl Cluster {
                 sim.network_mut().set_link(id(lb), id(client), WAN);
             }
         }
+        edge::wire(&mut sim);
         properties::register(sim.properties_mut());
         full_properties::register(sim.properties_mut());
+        full_properties::register_edge_witnesses(sim.properties_mut());
         journey_properties::register(sim.properties_mut());
         super::design_apply::configure(&mut sim, &options.design);
         sim.start();
@@ -157,14 +160,14 @@ impl Cluster {
     }
 }
 
-fn shoppers(active: u16, capacity: u16, think_s: u64, entry: &str, metrics: ShopMetrics) -> ClusterNode {
+fn shoppers(pool: &str, active: u16, capacity: u16, think_s: u64, entry: &str, metrics: ShopMetrics) -> ClusterNode {
     let config = ShopperConfig {
         shoppers: capacity.max(active),
         active_at_start: active,
         think_mean_us: think_s * SEC,
         request_timeout_us: 15 * SEC,
     };
-    ClusterNode::Shoppers(ShopperPool::new(config, id(entry), metrics))
+    ClusterNode::Shoppers(ShopperPool::new(config, id(entry), metrics).with_assets(edge::assets_for(pool)))
 }
 
 /// A region's browsers: they resolve the shop's name through their ISP's
@@ -215,10 +218,10 @@ fn build_node(name: &str, options: &SliceOptions, metrics: ShopMetrics) -> Clust
 
 fn build_edge_or_access(name: &str, options: &SliceOptions, metrics: ShopMetrics) -> Option<ClusterNode> {
     let node = match name {
-        "xiaoming" => shoppers(1, 1, 2, "browsers-south", metrics),
-        "shoppers-south" => shoppers(options.shoppers, options.surge_capacity, 3, "browsers-south", metrics),
+        "xiaoming" => shoppers(name, 1, 1, 2, "browsers-south", metrics),
+        "shoppers-south" => shoppers(name, options.shoppers, options.surge_capacity, 3, "browsers-south", metrics),
         "shoppers-central" => {
-            shoppers(options.shoppers / 2, options.surge_capacity / 2, 3, "browsers-central", metrics)
+            shoppers(name, options.shoppers / 2, options.surge_capacity / 2, 3, "browsers-central", metrics)
         }
         "browsers-south" => browsers(SOUTH, "resolver-south"),
         "browsers-central" => browsers(CENTRAL, "resolver-central"),
@@ -233,7 +236,7 @@ fn build_edge_or_access(name: &str, options: &SliceOptions, metrics: ShopMetrics
             let region = if name == "resolver-south" { SOUTH } else { CENTRAL };
             ClusterNode::Resolver(Resolver::new(ResolverConfig { region, ..ResolverConfig::default() }, id("dns")))
         }
-        "origin" => ClusterNode::Origin(Origin::new(OriginConfig::default())),
+        "origin" => edge::origin(&options.design),
         "cdn-south" | "cdn-central" => ClusterNode::Cdn(Box::new(CdnEdge::new(CdnConfig::default(), id("origin")))),
         "vip-south" => vip_router("lb-south-1", "lb-south-2"),
         "vip-central" => vip_router("lb-central-1", "lb-central-2"),

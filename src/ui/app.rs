@@ -112,6 +112,8 @@ fn legend() -> Html {
         (DotClass::Pay, "pay"),
         (DotClass::Login, "login"),
         (DotClass::Ok, "200 OK"),
+        (DotClass::CacheHit, "CDN cache hit"),
+        (DotClass::NotModified, "304 not modified"),
         (DotClass::Rejected, "302 → login page"),
         (DotClass::Error, "5xx error"),
     ];

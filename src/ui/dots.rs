@@ -19,19 +19,23 @@ pub const fn colour(class: DotClass) -> &'static str {
         DotClass::Pay => "#f15bb5",
         DotClass::Login => "#00b8d9",
         DotClass::Ok => "#2ebd6b",
+        DotClass::CacheHit => "#7bd88f",
+        DotClass::NotModified => "#1aa39a",
         DotClass::Rejected => "#f5b700",
         DotClass::Error => "#e5383b",
         DotClass::Control => "#8a94a6",
     }
 }
 
-const CLASSES: [DotClass; 9] = [
+const CLASSES: [DotClass; 11] = [
     DotClass::Browse,
     DotClass::Cart,
     DotClass::Order,
     DotClass::Pay,
     DotClass::Login,
     DotClass::Ok,
+    DotClass::CacheHit,
+    DotClass::NotModified,
     DotClass::Rejected,
     DotClass::Error,
     DotClass::Control,
@@ -42,8 +46,8 @@ fn class_index(class: DotClass) -> usize {
 }
 
 /// Where every in-flight message is now, in view-box units, by colour class.
-pub fn positions(cluster: &Cluster, places: &[Place]) -> [Vec<(f64, f64)>; 9] {
-    let mut out: [Vec<(f64, f64)>; 9] = Default::default();
+pub fn positions(cluster: &Cluster, places: &[Place]) -> [Vec<(f64, f64)>; CLASSES.len()] {
+    let mut out: [Vec<(f64, f64)>; CLASSES.len()] = Default::default();
     let now = cluster.sim.now_us();
     for m in cluster.sim.in_flight() {
         let (Some(a), Some(b)) = (places.get(m.from.index()), places.get(m.to.index())) else { continue };

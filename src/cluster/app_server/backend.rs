@@ -120,7 +120,9 @@ impl Backend {
             }
             Page::Search => ("/api/product/search", 0),
             Page::Detail => {
-                let product = self.pick_product(ctx);
+                // The product the shopper clicked (a flash sale draws them to its own).
+                let clicked = request.product != 0 && self.config.flash_sale.is_none();
+                let product = if clicked { request.product } else { self.pick_product(ctx) };
                 self.viewing.insert(key, product);
                 ("/api/product/item", product)
             }

@@ -101,10 +101,13 @@ impl Browser {
                 self.record(ctx.now_us, FetchOutcome::Served { resource, version, via: ServedVia::FreshCache });
             }
             CacheDecision::Revalidate { if_none_match, if_modified_since_s, .. } => {
-                self.send_get(ctx, HttpCacheMsg::Get { resource, if_none_match, if_modified_since_s });
+                self.send_get(ctx, HttpCacheMsg::Get { resource, if_none_match, if_modified_since_s, conn: 0 });
             }
             CacheDecision::Miss => {
-                self.send_get(ctx, HttpCacheMsg::Get { resource, if_none_match: None, if_modified_since_s: None });
+                self.send_get(
+                    ctx,
+                    HttpCacheMsg::Get { resource, if_none_match: None, if_modified_since_s: None, conn: 0 },
+                );
             }
         }
     }
@@ -117,7 +120,7 @@ impl Browser {
     }
 
     pub fn on_message<M: From<HttpCacheMsg>>(&mut self, ctx: &mut Ctx<'_, M>, _from: NodeId, msg: HttpCacheMsg) {
-        if let HttpCacheMsg::Failed { resource, reason } = msg {
+        if let HttpCacheMsg::Failed { resource, reason, .. } = msg {
             if self.in_flight.remove(&resource).is_some() {
                 ctx.cancel_timer(timer_key(resource));
                 self.fail(ctx.now_us, resource, reason);
@@ -137,7 +140,10 @@ impl Browser {
         match self.cache.on_response(ctx.now_us, resource, &response) {
             Some(version) => self.record(ctx.now_us, FetchOutcome::Served { resource, version, via }),
             // A 304 for a copy no longer stored: ask again, unconditionally.
-            None => self.send_get(ctx, HttpCacheMsg::Get { resource, if_none_match: None, if_modified_since_s: None }),
+            None => {
+                let get = HttpCacheMsg::Get { resource, if_none_match: None, if_modified_since_s: None, conn: 0 };
+                self.send_get(ctx, get);
+            }
         }
     }
 
@@ -308,12 +314,12 @@ impl Origin {
     pub fn on_crash(&mut self) {}
 
     pub fn on_message<M: From<HttpCacheMsg>>(&mut self, ctx: &mut Ctx<'_, M>, from: NodeId, msg: HttpCacheMsg) {
-        let HttpCacheMsg::Get { resource, if_none_match, if_modified_since_s } = msg else { return };
+        let HttpCacheMsg::Get { resource, if_none_match, if_modified_since_s, conn } = msg else { return };
         self.requests += 1;
         let reply = match self.resources.get(&resource) {
             None => {
                 self.not_found += 1;
-                HttpCacheMsg::Failed { resource, reason: FetchFailure::NotFound }
+                HttpCacheMsg::Failed { resource, reason: FetchFailure::NotFound, conn }
             }
             Some(current) => {
                 let response = origin_answer(ctx.now_us, current, if_none_match, if_modified_since_s);
@@ -321,7 +327,7 @@ impl Origin {
                     ResponseStatus::Ok => self.answered_200 += 1,
                     ResponseStatus::NotModified => self.answered_304 += 1,
                 }
-                response.to_msg(resource)
+                response.to_msg(resource, conn)
             }
         };
         ctx.send_after(self.config.service_time_us, from, M::from(reply));

@@ -46,6 +46,10 @@ impl WireFlags {
     pub const PRIVATE: u8 = 4;
     /// An `ETag` is present; its value is the message's `version`.
     pub const ETAG: u8 = 8;
+    /// `X-Cache: Hit`: a CDN edge answered from its own store, without the
+    /// origin (CloudFront's "Hit from cloudfront"). Not a caching header:
+    /// caches ignore it; clients count it.
+    pub const EDGE_HIT: u8 = 16;
 
     pub const fn has(self, bit: u8) -> bool {
         self.0 & bit != 0
@@ -68,8 +72,9 @@ pub struct Response {
 }
 
 impl Response {
-    /// The message carrying this response (times truncated to whole seconds).
-    pub fn to_msg(&self, resource: ResourceId) -> HttpCacheMsg {
+    /// The message carrying this response on connection `conn` (times
+    /// truncated to whole seconds).
+    pub fn to_msg(&self, resource: ResourceId, conn: u16) -> HttpCacheMsg {
         let h = &self.headers;
         let times = WireTimes {
             date_s: to_secs(h.date_us),
@@ -88,18 +93,18 @@ impl Response {
         // The ETag is the version's strong validator: one field carries both.
         let version = h.etag.unwrap_or(self.version);
         match self.status {
-            ResponseStatus::Ok => HttpCacheMsg::Ok { resource, version, flags, times },
-            ResponseStatus::NotModified => HttpCacheMsg::NotModified { resource, version, flags, times },
+            ResponseStatus::Ok => HttpCacheMsg::Ok { resource, version, flags, times, conn },
+            ResponseStatus::NotModified => HttpCacheMsg::NotModified { resource, version, flags, times, conn },
         }
     }
 
     /// The response a 200 or 304 message carries, if it is one.
     pub fn from_msg(msg: HttpCacheMsg) -> Option<(ResourceId, Response)> {
         let (status, resource, version, flags, t) = match msg {
-            HttpCacheMsg::Ok { resource, version, flags, times } => {
+            HttpCacheMsg::Ok { resource, version, flags, times, .. } => {
                 (ResponseStatus::Ok, resource, version, flags, times)
             }
-            HttpCacheMsg::NotModified { resource, version, flags, times } => {
+            HttpCacheMsg::NotModified { resource, version, flags, times, .. } => {
                 (ResponseStatus::NotModified, resource, version, flags, times)
             }
             _ => return None,
@@ -134,7 +139,10 @@ pub enum FetchFailure {
     TimedOut,
 }
 
-/// HTTP between browsers, caches and the origin.
+/// HTTP between browsers, caches and the origin. `conn` names the client's
+/// connection: a server answers on the connection the request came in on,
+/// so the answer echoes it (a node with many users, like a pool of
+/// shoppers, tells its users' answers apart by it; a lone browser uses 0).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum HttpCacheMsg {
     /// GET, conditional when it carries validators.
@@ -142,23 +150,70 @@ pub enum HttpCacheMsg {
         resource: ResourceId,
         if_none_match: Option<u32>,
         if_modified_since_s: Option<u32>,
+        conn: u16,
     },
     Ok {
         resource: ResourceId,
         version: u32,
         flags: WireFlags,
         times: WireTimes,
+        conn: u16,
     },
     NotModified {
         resource: ResourceId,
         version: u32,
         flags: WireFlags,
         times: WireTimes,
+        conn: u16,
     },
     Failed {
         resource: ResourceId,
         reason: FetchFailure,
+        conn: u16,
     },
+}
+
+impl HttpCacheMsg {
+    /// The connection the message travels on.
+    pub const fn conn(&self) -> u16 {
+        match *self {
+            Self::Get { conn, .. }
+            | Self::Ok { conn, .. }
+            | Self::NotModified { conn, .. }
+            | Self::Failed { conn, .. } => conn,
+        }
+    }
+
+    /// The resource it is about.
+    pub const fn resource(&self) -> ResourceId {
+        match *self {
+            Self::Get { resource, .. }
+            | Self::Ok { resource, .. }
+            | Self::NotModified { resource, .. }
+            | Self::Failed { resource, .. } => resource,
+        }
+    }
+
+    /// A 200 or 304 answered from a CDN edge's store (`X-Cache: Hit`).
+    pub const fn is_edge_hit(&self) -> bool {
+        match *self {
+            Self::Ok { flags, .. } | Self::NotModified { flags, .. } => flags.has(WireFlags::EDGE_HIT),
+            _ => false,
+        }
+    }
+
+    /// The same answer marked `X-Cache: Hit`.
+    pub const fn edge_hit(self) -> Self {
+        match self {
+            Self::Ok { resource, version, flags, times, conn } => {
+                Self::Ok { resource, version, flags: WireFlags(flags.0 | WireFlags::EDGE_HIT), times, conn }
+            }
+            Self::NotModified { resource, version, flags, times, conn } => {
+                Self::NotModified { resource, version, flags: WireFlags(flags.0 | WireFlags::EDGE_HIT), times, conn }
+            }
+            other => other,
+        }
+    }
 }
 
 impl Message for HttpCacheMsg {
@@ -179,6 +234,12 @@ impl Message for HttpCacheMsg {
 mod tests {
     use super::*;
 
+    fn response_conn(headers: Headers) -> u16 {
+        let msg = Response { status: ResponseStatus::NotModified, version: 3, headers }.to_msg(ResourceId(9), 7);
+        assert!(!msg.is_edge_hit() && msg.edge_hit().is_edge_hit());
+        msg.edge_hit().conn()
+    }
+
     #[test]
     fn whole_second_headers_survive_the_wire_and_messages_stay_small() {
         let headers = Headers {
@@ -194,12 +255,13 @@ mod tests {
         };
         for status in [ResponseStatus::Ok, ResponseStatus::NotModified] {
             let response = Response { status, version: 3, headers };
-            assert_eq!(Response::from_msg(response.to_msg(ResourceId(9))), Some((ResourceId(9), response)));
+            assert_eq!(Response::from_msg(response.to_msg(ResourceId(9), 7)), Some((ResourceId(9), response)));
         }
         // Sub-second parts are cut, as an HTTP-date would cut them.
         let odd =
             Response { status: ResponseStatus::Ok, version: 3, headers: Headers { date_us: 1_500_000, ..headers } };
-        assert_eq!(Response::from_msg(odd.to_msg(ResourceId(9))).unwrap().1.headers.date_us, SEC);
+        assert_eq!(Response::from_msg(odd.to_msg(ResourceId(9), 0)).unwrap().1.headers.date_us, SEC);
+        assert_eq!(response_conn(headers), 7);
         assert_eq!(size_of::<HttpCacheMsg>(), 32);
     }
 }

@@ -1,18 +1,23 @@
-//! Inspector details that follow a path: the lock queue, MyCat's routing of each query, the CDN's serves.
+//! Inspector details that follow a path: the lock queue, MyCat's routing of
+//! each query, the CDN's serves, Xiaoming's journey.
 //!
 //! Owns the views of who waits for whom under /locker (each DataNode with
 //! its owner, who watches which predecessor), where MyCat sent the latest
 //! queries (one shard, or every shard for a query without the key, and
-//! whether a read host or the write host answered), and what a CDN edge
-//! served from its store or fetched from the origin. Bounded lists. Never
-//! changes the model.
+//! whether a read host or the write host answered), what a CDN edge holds
+//! (with freshness) and served from its store or fetched from the origin,
+//! and where Xiaoming is on his journey (next step, last outcome and reason,
+//! the app server his session lives on, his browser cache). Bounded lists.
+//! Never changes the model.
 
 use super::NodeDetail;
 use crate::cluster::ClusterNode;
 use crate::cluster::cdn::{CdnEdge, EdgeSource};
+use crate::cluster::http_cache::{CacheKind, Headers, ResourceId};
 use crate::cluster::mycat::{HostUse, Mycat};
+use crate::cluster::shopper::{ShopperPool, asset_path};
 use crate::cluster::zk_lock::{ZkServer, node_name};
-use crate::sim::{NodeId, Sim, TimeUs};
+use crate::sim::{NodeId, SEC, Sim, TimeUs};
 use serde::Serialize;
 
 const ROWS: usize = 24;
@@ -54,12 +59,78 @@ pub struct ServeRow {
     pub not_modified: bool,
 }
 
+/// One stored asset (at a CDN edge or in a browser) and how fresh it is.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AssetRow {
+    /// `/static/shop.js`, `/img/17.jpg`, `/item/17.html`.
+    pub path: String,
+    pub version: u32,
+    pub age_s: u64,
+    /// The freshness lifetime this cache gives it (s-maxage at an edge).
+    pub lifetime_s: u64,
+    /// Usable without asking upstream; otherwise the next use revalidates.
+    pub fresh: bool,
+}
+
+/// Xiaoming's journey, step by step.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FollowView {
+    /// Stepped by hand (`next-step`) rather than walking on his own.
+    pub manual: bool,
+    /// The page he will ask for next (`login` when a step needs a session).
+    pub next_step: &'static str,
+    /// The page he is waiting for, if one is on its way.
+    pub waiting_for: Option<&'static str>,
+    pub last_page: Option<&'static str>,
+    /// `ok`, or `failed`.
+    pub last_outcome: Option<&'static str>,
+    /// `timed out at inventory-2`, …
+    pub last_reason: Option<String>,
+    /// The app server whose memory holds his session (its jvmRoute).
+    pub session_on: Option<String>,
+    pub journeys: u32,
+    pub browser_cache: Vec<AssetRow>,
+}
+
+fn asset_row(now_us: TimeUs, resource: ResourceId, version: u32, h: &Headers, kind: CacheKind) -> AssetRow {
+    let percent = crate::cluster::http_cache::HEURISTIC_PERCENT;
+    AssetRow {
+        path: asset_path(resource),
+        version,
+        age_s: h.age_us(now_us) / SEC,
+        lifetime_s: h.freshness_lifetime_us(kind, percent) / SEC,
+        fresh: h.is_fresh(now_us, kind, percent),
+    }
+}
+
+/// The first shopper of a pool, as the follow panel shows him.
+pub(super) fn follow(sim: &Sim<ClusterNode>, pool: &ShopperPool) -> FollowView {
+    let now_us = sim.now_us();
+    let s = pool.shoppers.first().cloned().unwrap_or_default();
+    let last = s.last;
+    FollowView {
+        manual: pool.manual,
+        next_step: s.next_page().as_str(),
+        waiting_for: s.waiting_for().map(|p| p.as_str()),
+        last_page: last.map(|l| l.page.as_str()),
+        last_outcome: last.map(|l| if l.failure.is_some() { "failed" } else { "ok" }),
+        last_reason: last.and_then(|l| l.failure).map(|(n, c)| format!("{} at {}", c.as_str(), sim.name(n))),
+        session_on: s.session.map(|c| sim.name(c.route).to_string()),
+        journeys: s.journeys_completed,
+        browser_cache: (s.browser.entries.iter().rev())
+            .map(|e| asset_row(now_us, e.resource, e.version, &e.headers(), CacheKind::Private))
+            .collect(),
+    }
+}
+
 pub(super) fn detail(sim: &Sim<ClusterNode>, id: NodeId) -> Option<NodeDetail> {
     let name = |n: NodeId| sim.name(n).to_string();
     let detail = match sim.node(id) {
         ClusterNode::Zk(z) => lock_queue(z, &name),
         ClusterNode::Mycat(m) => mycat(m, &name),
-        ClusterNode::Cdn(c) => cdn(c),
+        ClusterNode::Cdn(c) => cdn(c, sim.now_us()),
         _ => return None,
     };
     Some(detail)
@@ -117,7 +188,12 @@ fn mycat(m: &Mycat, name: &dyn Fn(NodeId) -> String) -> NodeDetail {
     }
 }
 
-fn cdn(c: &CdnEdge) -> NodeDetail {
+fn cdn(c: &CdnEdge, now_us: TimeUs) -> NodeDetail {
+    let mut stored: Vec<_> = c.cache.entries.iter().collect();
+    stored.sort_by_key(|(id, e)| (std::cmp::Reverse(e.stored_us), **id));
+    let entries = (stored.into_iter().take(ROWS))
+        .map(|(&id, e)| asset_row(now_us, id, e.version, &e.headers, CacheKind::Shared))
+        .collect();
     let recent = c
         .recent
         .iter()
@@ -139,6 +215,9 @@ fn cdn(c: &CdnEdge) -> NodeDetail {
         requests: c.stats.requests,
         edge_hits: c.stats.edge_hits,
         origin_fetches: c.stats.origin_fetches,
+        answered_200: c.stats.answered_200,
+        answered_304: c.stats.answered_304,
+        entries,
         recent,
     }
 }
