@@ -170,6 +170,7 @@ fn a_crashed_product_instance_is_hidden_by_gateway_retries_until_the_gateway_lea
         assert_eq!(at_product_1, Vec::new(), "seed {seed}: a shopper saw the crashed instance");
         assert_eq!(c.metric("requests-failed"), 0, "seed {seed}: {:?}", report(&c).failures);
         let retries = c.metric("gateway-retries");
+        println!("seed {seed}: {retries} gateway retries, none seen by a shopper");
         let ClusterNode::Gateway(g) = c.sim.node(id("gateway")) else { panic!("gateway") };
         assert!(retries > 5 && g.gateway.rescued_by_retry == retries, "seed {seed}: {retries} retries");
         let product = g.gateway.instances.get(&clusterlab::cluster::registry::ServiceKind::Product);
