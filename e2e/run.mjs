@@ -280,6 +280,30 @@ const TESTS = [
       await page.locator('[data-control="play"]').click();
       await page.waitForFunction(() => window.clusterlab.snapshot().inFlight > 0, null, { timeout: 10_000 });
       await page.waitForTimeout(800);
+      // With the fonts the browser really uses: every label inside its box,
+      // no two boxes overlapping.
+      const problems = await page.locator('[data-node]').evaluateAll((nodes) => {
+        const out = [];
+        const boxes = nodes.map((n) => [n.dataset.node, n.querySelector('.node-box').getBoundingClientRect()]);
+        for (const n of nodes) {
+          const box = n.querySelector('.node-box').getBoundingClientRect();
+          for (const cls of ['.node-name', '.node-detail']) {
+            const t = n.querySelector(cls).getBoundingClientRect();
+            if (t.left < box.left - 0.5 || t.right > box.right + 0.5 || t.top < box.top - 0.5 || t.bottom > box.bottom + 0.5) {
+              out.push(`${n.dataset.node} ${cls} "${n.querySelector(cls).textContent}" leaves its box`);
+            }
+          }
+        }
+        for (let i = 0; i < boxes.length; i++) {
+          for (let j = i + 1; j < boxes.length; j++) {
+            const [a, r] = boxes[i];
+            const [b, q] = boxes[j];
+            if (r.left < q.right && q.left < r.right && r.top < q.bottom && q.top < r.bottom) out.push(`${a} overlaps ${b}`);
+          }
+        }
+        return out;
+      });
+      check(problems.length === 0, `${suffix}: ${problems.slice(0, 4).join('; ')}`);
       if (device.isMobile) {
         await page.locator('.diagram-wrap').screenshot({ path: join(ARTIFACTS, `screenshots-${suffix}-diagram.png`) });
       }

@@ -129,7 +129,7 @@ const DETAIL_GLYPH_EM: f64 = 0.54;
 /// Shortens `text` to about `room` units at `font` size (0.54 em a glyph of
 /// regular weight, digits and lower-case).
 fn fit_text(text: &str, room: f64, font: f64) -> String {
-    let fits = (room / (font * DETAIL_GLYPH_EM)).floor().max(1.0) as usize;
+    let fits = (room / (font * DETAIL_GLYPH_EM) + 1e-6).floor().max(1.0) as usize;
     if text.chars().count() <= fits {
         return text.to_string();
     }
@@ -228,6 +228,8 @@ mod tests {
     fn long_lines_shrink_a_little_then_are_shortened() {
         let (font, text) = fit_detail("sold 570 · oversold 12", 112.0, 11.0);
         assert!((9.0..11.0).contains(&font) && text == "sold 570 · oversold 12", "{font} {text}");
+        let (_, text) = fit_detail("300 shoppers · 272 in", 122.0, 11.0);
+        assert_eq!(text, "300 shoppers · 272 in", "shrunk to fit exactly, not cut");
         let (font, text) = fit_detail("a very long line that cannot fit in a box", 112.0, 11.0);
         assert!(font == 9.0 && text.ends_with('…'), "{font} {text}");
     }
