@@ -33,15 +33,15 @@ pub struct DiagramProps {
     pub dispatch: Callback<Action>,
 }
 
-/// A line from one node's centre to another's, in view-box units.
-pub type Edge = ((f64, f64), (f64, f64));
+/// A line between two nodes: their ids and centres, in view-box units.
+pub type Edge = (NodeId, NodeId, (f64, f64), (f64, f64));
 
 /// The node boxes and edge lines for the current model state.
 pub fn describe(cluster: &Cluster, snapshot: &Snapshot, layout: &Layout, speed: f64) -> (Vec<NodeBox>, Vec<Edge>) {
     let centres: Vec<(f64, f64)> = layout.places.iter().map(|p| (p.cx, p.cy)).collect();
     let nodes = summary::node_boxes(cluster, snapshot, &centres, speed);
     let at = |id: NodeId| centres[id.index()];
-    let edges = edges::edges(cluster).into_iter().map(|(a, b)| (at(a), at(b))).collect();
+    let edges = edges::edges(cluster).into_iter().map(|(a, b)| (a, b, at(a), at(b))).collect();
     (nodes, edges)
 }
 
@@ -64,9 +64,9 @@ pub fn diagram(props: &DiagramProps) -> Html {
                  preserveAspectRatio="xMidYMid meet" aria-hidden="true">
                 { for layout.bands.iter().map(|b| band(b, "band")) }
                 { for layout.regions.iter().map(|b| region(b, layout.orientation)) }
-                { for props.edges.iter().map(|&((x1, y1), (x2, y2))| html! {
-                    <line class="edge" x1={num(x1)} y1={num(y1)} x2={num(x2)} y2={num(y2)} />
-                }) }
+                // The selected node's links are drawn last, so they lie on top.
+                { for props.edges.iter().filter(|e| !touches(e, props.selected)).map(|e| edge(e, false)) }
+                { for props.edges.iter().filter(|e| touches(e, props.selected)).map(|e| edge(e, true)) }
             </svg>
             <canvas ref={props.canvas.clone()} class="dots" aria-hidden="true"></canvas>
             <svg class={classes!("diagram", layout.kind)} viewBox={view_box} preserveAspectRatio="xMidYMid meet"
@@ -79,6 +79,14 @@ pub fn diagram(props: &DiagramProps) -> Html {
             </label>
         </>
     }
+}
+
+fn touches(&(a, b, _, _): &Edge, selected: Option<NodeId>) -> bool {
+    selected.is_some_and(|s| s == a || s == b)
+}
+
+fn edge(&(_, _, (x1, y1), (x2, y2)): &Edge, lit: bool) -> Html {
+    html! { <line class={classes!("edge", lit.then_some("lit"))} x1={num(x1)} y1={num(y1)} x2={num(x2)} y2={num(y2)} /> }
 }
 
 fn band(b: &Band, class: &'static str) -> Html {

@@ -141,7 +141,10 @@ fn describe(cluster: &Cluster, id: NodeId, detail: &NodeDetail, in_flight_to: us
         NodeDetail::Balancer { pending, vip: None, .. } => format!("{pending} pending"),
         NodeDetail::VipRouter { holder, .. } => format!("VIP → {}", holder.as_deref().unwrap_or("nobody")),
         NodeDetail::Registry { instances, .. } => plural(instances.len(), "instance", "instances"),
-        NodeDetail::Service { .. } => format!("{} calls in", in_flight_to),
+        NodeDetail::Service { service, .. } => {
+            let role = service.trim_end_matches("-service");
+            if in_flight_to == 0 { format!("{role} service") } else { format!("{role} · {in_flight_to} calls in") }
+        }
         NodeDetail::TwoPhase { active, two_phase, .. } if *two_phase => {
             format!("{} open", plural(active.len(), "txn", "txns"))
         }
