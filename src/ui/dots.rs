@@ -118,8 +118,8 @@ fn draw_counts(ctx: &CanvasRenderingContext2d, cluster: &Cluster, layout: &Layou
     let counts = counts_by_link(cluster);
     let font_px = 11.0 * scale;
     let mid = |a: NodeId, b: NodeId| {
-        let (p, q) = (&layout.places[a.index()], &layout.places[b.index()]);
-        (ox + (p.cx + q.cx) / 2.0 * scale, oy + (p.cy + q.cy) / 2.0 * scale)
+        let (x, y) = count_anchor(layout, a, b);
+        (ox + x * scale, oy + y * scale)
     };
     ctx.set_fill_style_str("#1b2430");
     ctx.begin_path();
@@ -139,6 +139,21 @@ fn draw_counts(ctx: &CanvasRenderingContext2d, cluster: &Cluster, layout: &Layou
     }
 }
 
+/// Where a link's count is drawn: its middle, or the nearest point along it
+/// that no box hides (the canvas lies under the boxes), in view-box units.
+pub fn count_anchor(layout: &Layout, a: NodeId, b: NodeId) -> (f64, f64) {
+    let (p, q) = (&layout.places[a.index()], &layout.places[b.index()]);
+    let at = |t: f64| (p.cx + (q.cx - p.cx) * t, p.cy + (q.cy - p.cy) * t);
+    let hidden = |(x, y): (f64, f64)| {
+        let pill = super::layout::Rect { x: x - 10.0, y: y - 8.0, w: 20.0, h: 16.0 };
+        layout.places.iter().any(|n| layout.node_rect(n.id).overlaps(&pill))
+    };
+    COUNT_SPOTS.iter().map(|&t| at(t)).find(|&spot| !hidden(spot)).unwrap_or_else(|| at(0.5))
+}
+
+/// Fractions along a link tried for its count, nearest the middle first.
+const COUNT_SPOTS: [f64; 9] = [0.5, 0.42, 0.58, 0.34, 0.66, 0.26, 0.74, 0.18, 0.82];
+
 fn context(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
     canvas.get_context("2d").ok().flatten()?.dyn_into::<CanvasRenderingContext2d>().ok()
 }
@@ -148,6 +163,34 @@ mod tests {
     use super::*;
     use crate::cluster::topology::SliceOptions;
     use crate::sim::SEC;
+
+    /// With reduced motion a link's count sits where no box hides it,
+    /// whenever such a spot exists along the link.
+    #[test]
+    fn counts_sit_where_no_box_hides_them() {
+        use crate::ui::layout::{Orientation, Rect, edges};
+        let cluster = Cluster::full(&SliceOptions::default());
+        for orientation in [Orientation::Wide, Orientation::Tall] {
+            let layout = Layout::of(&cluster, orientation);
+            let clear = |(x, y): (f64, f64)| {
+                let pill = Rect { x: x - 10.0, y: y - 8.0, w: 20.0, h: 16.0 };
+                layout.places.iter().all(|n| !layout.node_rect(n.id).overlaps(&pill))
+            };
+            let (mut moved, mut hidden_at_middle) = (0, 0);
+            for (a, b) in edges::edges(&cluster) {
+                let (p, q) = (layout.places[a.index()], layout.places[b.index()]);
+                let along = |t: f64| (p.cx + (q.cx - p.cx) * t, p.cy + (q.cy - p.cy) * t);
+                let spot = count_anchor(&layout, a, b);
+                let name = |id: NodeId| cluster.sim.name(id).to_string();
+                if COUNT_SPOTS.iter().any(|&t| clear(along(t))) {
+                    assert!(clear(spot), "{orientation:?}: {} – {}: count hidden", name(a), name(b));
+                }
+                hidden_at_middle += usize::from(!clear(along(0.5)));
+                moved += usize::from(!clear(along(0.5)) && clear(spot));
+            }
+            assert!(moved > 0 && hidden_at_middle > 0, "{orientation:?}: no count needed moving ({moved})");
+        }
+    }
 
     #[test]
     fn control_traffic_is_drawn_only_when_asked_for() {

@@ -143,7 +143,11 @@ fn describe(cluster: &Cluster, id: NodeId, detail: &NodeDetail, in_flight_to: us
         NodeDetail::Registry { instances, .. } => plural(instances.len(), "instance", "instances"),
         NodeDetail::Service { service, .. } => {
             let role = service.trim_end_matches("-service");
-            if in_flight_to == 0 { format!("{role} service") } else { format!("{role} · {in_flight_to} calls in") }
+            match in_flight_to {
+                0 => format!("{role} service"),
+                1 => format!("{role} · 1 call in"),
+                n => format!("{role} · {n} calls in"),
+            }
         }
         NodeDetail::TwoPhase { active, two_phase, .. } if *two_phase => {
             format!("{} open", plural(active.len(), "txn", "txns"))
