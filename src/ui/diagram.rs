@@ -73,10 +73,16 @@ pub fn diagram(props: &DiagramProps) -> Html {
                  role="group" aria-label="Cluster diagram: every node, by layer">
                 { for props.nodes.iter().map(|n| node_box(n, layout, props.selected == Some(n.id), &props.dispatch)) }
             </svg>
-            <label class={classes!("chatter-toggle", tall.then_some("tall"))}>
-                <input type="checkbox" data-control="control-traffic" checked={props.show_control} onchange={toggle} />
-                { " show heartbeats & replication" }
-            </label>
+            <div class={classes!("diagram-key", tall.then_some("tall"))}>
+                <span class="key"><b class="key-fail">{ "!" }</b>{ " failed here" }</span>
+                <span class="key"><i class="key-load"></i>{ " busy" }</span>
+                <span class="key"><i class="key-off"></i>{ " powered off" }</span>
+                <label class="chatter-toggle">
+                    <input type="checkbox" data-control="control-traffic" checked={props.show_control}
+                        onchange={toggle} />
+                    { " show heartbeats & replication" }
+                </label>
+            </div>
         </>
     }
 }

@@ -33,7 +33,8 @@ const fn slot(name: &'static str, layer: usize, wide: (usize, usize), tall: (usi
     Slot { name, layer, wide, tall }
 }
 
-/// Every node's slot. Wide rows 0–2 are South China, 6–8 Central China.
+/// Every node's slot. Wide rows 0–2 are South China, 6–8 Central China; the
+/// storage layer's last two rows are left for the diagram's key.
 const SLOTS: [Slot; 45] = [
     slot("xiaoming", 0, (0, 0), (0, 1)),
     slot("browsers-south", 0, (0, 1), (1, 0)),
@@ -74,12 +75,12 @@ const SLOTS: [Slot; 45] = [
     slot("mq", 3, (6, 7), (5, 1)),
     slot("mycat", 4, (7, 2), (0, 1)),
     slot("inventory-db", 4, (7, 4), (0, 2)),
-    slot("redis", 4, (7, 7), (0, 0)),
+    slot("redis", 4, (7, 6), (0, 0)),
     slot("db-shard1-master", 4, (8, 0), (1, 1)),
     slot("db-shard1-replica", 4, (8, 1), (2, 1)),
     slot("db-shard2-master", 4, (8, 3), (1, 2)),
     slot("db-shard2-replica", 4, (8, 4), (2, 2)),
-    slot("redis-replica", 4, (8, 7), (1, 0)),
+    slot("redis-replica", 4, (8, 6), (1, 0)),
 ];
 
 /// The first and last wide column of each layer.
@@ -110,7 +111,7 @@ const TALL_MARGIN: f64 = 5.0;
 /// Room at the top for the regions' titles above their lanes.
 const TALL_TOP: f64 = 26.0;
 /// Room at the bottom for the diagram's own controls (the heartbeat toggle).
-const TALL_FOOT: f64 = 40.0;
+const TALL_FOOT: f64 = 62.0;
 
 pub fn layout(orientation: Orientation) -> Layout {
     match orientation {
@@ -235,6 +236,14 @@ fn place(centre: impl Fn(&Slot) -> (f64, f64)) -> Vec<Place> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_corner_for_the_key_stays_empty() {
+        let storage = LAYER_COLUMNS[4];
+        let taken: Vec<&str> =
+            SLOTS.iter().filter(|s| s.wide.0 >= storage.0 && s.wide.1 >= 7).map(|s| s.name).collect();
+        assert!(taken.is_empty(), "the key would cover {taken:?}");
+    }
 
     #[test]
     fn every_node_has_exactly_one_slot_in_a_valid_cell() {
