@@ -16,7 +16,8 @@ const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic',
   '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const DESKTOP = { viewport: { width: 1366, height: 900 } };
-const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
+const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
+const DARK = { colorScheme: 'dark' };
 const TEST_TIMEOUT_MS = 60_000;
 const STEP_TIMEOUT_MS = 15_000; // default for each single wait/click
 
@@ -148,13 +149,23 @@ const visibleAction = (page, action) => page.locator(`[data-action="${action}"]:
 // ---- tests -----------------------------------------------------------------
 
 const NODES = ['app-1', 'app-2', 'lb-south-1', 'xiaoming', 'shoppers-south'];
+// A few from every other layer of the whole shop.
+const WHOLE_SHOP = ['dns', 'cdn-central', 'vip-central', 'gateway', 'inventory-2', 'zk', 'tpc', 'mycat',
+  'db-shard2-replica', 'redis'];
 // Play and pause are one toggle: a paused page shows `play`.
 const CONTROLS = ['play', 'step', 'speed'];
 
 const TESTS = [
   ['loads', async (env) => {
     const page = await openApp(env, '/?seed=42');
-    for (const node of NODES) {
+    // The whole shop: every node of the model has exactly one box, and it is up.
+    const ids = await page.evaluate(() => window.clusterlab.snapshot().nodes.map((n) => n.id));
+    check(ids.length >= 45, `the model has ${ids.length} nodes, expected the whole shop's 45 or more`);
+    const drawn = await page.locator('[data-node]').evaluateAll((els) => els.map((e) => e.dataset.node));
+    const missing = ids.filter((id) => drawn.filter((d) => d === id).length !== 1);
+    check(missing.length === 0, `nodes without exactly one [data-node]: ${missing.join(', ')}`);
+    check(drawn.length === ids.length, `${drawn.length} [data-node] elements for ${ids.length} nodes`);
+    for (const node of [...NODES, ...WHOLE_SHOP]) {
       const el = page.locator(`[data-node="${node}"]`);
       check((await el.count()) === 1, `expected one [data-node="${node}"], found ${await el.count()}`);
       const state = await el.getAttribute('data-state');
@@ -187,7 +198,20 @@ const TESTS = [
     await visibleAction(page, 'crash').click();
     await waitForState(page, server, 'crashed');
     await waitForMetric(page, 'sessions-lost', (n) => n > 0, 40_000, '> 0');
+    // A failed request shows where and why it failed: a marker on the node,
+    // whose hover text (and the node's menu) gives node and cause.
+    await page.locator('[data-control="pause"]').click();
+    await page.keyboard.press('Escape');
+    const failing = page.locator('.node.failing').first();
+    await explain(failing.waitFor({ state: 'attached', timeout: 10_000 }), 'no node is marked with a failure');
+    const reason = await failing.locator('title').textContent();
+    check(/failed at [a-z0-9-]+: \S/.test(reason), `failure marker's text gives no node and cause: ${JSON.stringify(reason)}`);
+    await failing.click();
+    const listed = (await page.locator('.node-menu .failures li').first().textContent()).trim();
+    check(/failed at [a-z0-9-]+: \S/.test(listed), `the menu lists no reason: ${JSON.stringify(listed)}`);
     await env.screenshot(page, 'desktop');
+    await page.keyboard.press('Escape');
+    await page.locator('[data-control="play"]').click();
     // The menu may still be open (and cover the node); reopen it only if not.
     if (!(await visibleAction(page, 'restart').isVisible())) await node.click();
     await visibleAction(page, 'restart').click();
@@ -217,10 +241,107 @@ const TESTS = [
 
   ['phone', async (env) => {
     const page = await openApp(env, '/?seed=42', PHONE);
-    await page.locator('[data-node="app-1"]').tap();
+    // A node deep in the tall diagram: scrolled to, tapped, crashed by touch.
+    const node = page.locator('[data-node="db-shard1-master"]');
+    await node.scrollIntoViewIfNeeded();
+    await node.tap();
     await visibleAction(page, 'crash').waitFor({ state: 'visible' });
     await env.screenshot(page, 'phone');
+    await visibleAction(page, 'crash').tap();
+    await waitForState(page, 'db-shard1-master', 'crashed');
+    await visibleAction(page, 'restart').waitFor({ state: 'visible' });
   }],
+
+  ['keyboard', async (env) => {
+    const page = await openApp(env, '/?seed=42');
+    // Tab reaches the nodes; Enter opens the menu with its first action focused.
+    let focused = '';
+    for (let i = 0; i < 40 && !focused; i++) {
+      await page.keyboard.press('Tab');
+      focused = await page.evaluate(() => document.activeElement?.getAttribute('data-node') ?? '');
+    }
+    check(focused !== '', 'Tab never reached a node of the diagram');
+    await page.locator('[data-node="inventory-2"]').focus();
+    await page.keyboard.press('Enter');
+    const action = await page.evaluate(() => document.activeElement?.getAttribute('data-action'));
+    check(action === 'crash', `after Enter the focus is on ${JSON.stringify(action)}, not the menu's crash action`);
+    await page.keyboard.press('Enter');
+    await waitForState(page, 'inventory-2', 'crashed');
+    await page.keyboard.press('Escape');
+    await explain(page.locator('.node-menu').waitFor({ state: 'detached', timeout: 5000 }), 'Escape left the menu open');
+  }],
+
+  ['screenshots', async (env) => {
+    // The whole shop at desktop and phone sizes, light and dark, while playing.
+    for (const [suffix, device] of [['desktop', DESKTOP], ['desktop-dark', { ...DESKTOP, ...DARK }],
+      ['phone', PHONE], ['phone-dark', { ...PHONE, ...DARK }]]) {
+      const page = await openApp(env, '/?seed=42', device);
+      await page.evaluate(() => window.clusterlab.runFor(30_000_000));
+      await page.locator('[data-control="play"]').click();
+      await page.waitForFunction(() => window.clusterlab.snapshot().inFlight > 0, null, { timeout: 10_000 });
+      await page.waitForTimeout(800);
+      // With the fonts the browser really uses: every label inside its box,
+      // no two boxes overlapping.
+      const problems = await page.locator('[data-node]').evaluateAll((nodes) => {
+        const out = [];
+        const boxes = nodes.map((n) => [n.dataset.node, n.querySelector('.node-box').getBoundingClientRect()]);
+        for (const n of nodes) {
+          const box = n.querySelector('.node-box').getBoundingClientRect();
+          for (const cls of ['.node-name', '.node-detail']) {
+            const t = n.querySelector(cls).getBoundingClientRect();
+            if (t.left < box.left - 0.5 || t.right > box.right + 0.5 || t.top < box.top - 0.5 || t.bottom > box.bottom + 0.5) {
+              out.push(`${n.dataset.node} ${cls} "${n.querySelector(cls).textContent}" leaves its box`);
+            }
+          }
+        }
+        for (let i = 0; i < boxes.length; i++) {
+          for (let j = i + 1; j < boxes.length; j++) {
+            const [a, r] = boxes[i];
+            const [b, q] = boxes[j];
+            if (r.left < q.right && q.left < r.right && r.top < q.bottom && q.top < r.bottom) out.push(`${a} overlaps ${b}`);
+          }
+        }
+        return out;
+      });
+      check(problems.length === 0, `${suffix}: ${problems.slice(0, 4).join('; ')}`);
+      if (device.isMobile) {
+        await page.locator('.diagram-wrap').screenshot({ path: join(ARTIFACTS, `screenshots-${suffix}-diagram.png`) });
+      }
+      await env.screenshot(page, suffix);
+      await page.context().close();
+    }
+  }],
+
+  ['frame-budget', async (env) => {
+    // A Double-11 crowd at 1000x: each frame stops at its budget, so the page
+    // keeps drawing. Prints the figures; asserts only the hard event cap.
+    const page = await openApp(env, '/?seed=42&shoppers=3000');
+    await page.locator('[data-control="play"]').click();
+    await setSpeedLog10(page, 3);
+    // Whole frames as the browser saw them: the gaps between animation frames.
+    const gaps = await page.evaluate(() => new Promise((done) => {
+      const out = [];
+      let last = performance.now();
+      const until = last + 6000;
+      const tick = (t) => {
+        out.push(t - last);
+        last = t;
+        if (t < until) requestAnimationFrame(tick); else done(out.sort((a, b) => a - b));
+      };
+      requestAnimationFrame(tick);
+    }));
+    const pct = (p) => gaps[Math.min(gaps.length - 1, Math.ceil(p / 100 * gaps.length) - 1)].toFixed(1);
+    console.log(`  frame-budget: whole frames (rAF gaps) p50 ${pct(50)} ms, p95 ${pct(95)} ms, max ${pct(100)} ms`);
+    const s = await api(page, 'frameStats');
+    await page.locator('[data-control="pause"]').click();
+    console.log(`  frame-budget: ${s.frames} frames, ${s.laggingFrames} lagging; worst frame ${s.worstEvents} events,`
+      + ` ${s.worstMs.toFixed(1)} ms of model time; model time per frame p50 ${s.p50Ms.toFixed(1)} ms,`
+      + ` p95 ${s.p95Ms.toFixed(1)} ms; last ${s.lastEvents} events in ${s.lastMs.toFixed(1)} ms`);
+    check(s.frames > 20, `only ${s.frames} frames ran in 6 s at 1000x: the page stalled`);
+    check(s.worstEvents <= 40_000, `a frame ran ${s.worstEvents} events, above the cap of 40000`);
+    const now = await api(page, 'now');
+    check(now > 0, 'virtual time did not move');
+  }, 60_000],
 
   ['determinism', async (env) => {
     const hashAfter60s = async (seed) => {

@@ -2,12 +2,15 @@
 //!
 //! The model gives the same trace hash in WebAssembly as natively (the golden
 //! value in `tests/data/golden-trace-hash.txt`, written by the native
-//! determinism test), and the app mounts, shows every node with its hooks, and
-//! turns a crash clicked in its menu into `data-state="crashed"`.
+//! determinism test), and the app mounts the whole shop, shows every node of
+//! `FULL_NODES` exactly once with its hooks, and turns a crash clicked in a
+//! node's menu into `data-state="crashed"` (a Tomcat, and a node deep in the
+//! storage layer).
 #![cfg(target_arch = "wasm32")]
 
 use clusterlab::cluster::Cluster;
 use clusterlab::cluster::topology::SliceOptions;
+use clusterlab::cluster::topology_full::FULL_NODES;
 use clusterlab::sim::SEC;
 use clusterlab::ui::app::{App, AppProps};
 use std::time::Duration;
@@ -33,7 +36,8 @@ fn mount(seed: u64) -> web_sys::Element {
     let document = web_sys::window().unwrap().document().unwrap();
     let root = document.create_element("section").unwrap();
     document.body().unwrap().append_child(&root).unwrap();
-    yew::Renderer::<App>::with_root_and_props(root.clone(), AppProps { seed }).render();
+    let props = AppProps { seed, topology: Default::default(), shoppers: None };
+    yew::Renderer::<App>::with_root_and_props(root.clone(), props).render();
     root
 }
 
@@ -78,4 +82,33 @@ async fn crashing_from_the_menu_marks_the_node_crashed() {
     find(&root, "[data-action=\"restart\"]").dyn_ref::<web_sys::HtmlElement>().unwrap().click();
     settle().await;
     assert_eq!(find(&root, "[data-node=\"app-2\"]").get_attribute("data-state").as_deref(), Some("up"));
+}
+
+#[wasm_bindgen_test]
+async fn every_node_of_the_whole_shop_has_exactly_one_element() {
+    let root = mount(42);
+    settle().await;
+    for name in FULL_NODES {
+        let found = root.query_selector_all(&format!("[data-node=\"{name}\"]")).unwrap().length();
+        assert_eq!(found, 1, "[data-node=\"{name}\"]");
+    }
+    let all = root.query_selector_all("[data-node]").unwrap().length();
+    assert_eq!(all as usize, FULL_NODES.len(), "no element for a node outside FULL_NODES");
+    // The autoscaler's spare machines are drawn powered off.
+    let app6 = find(&root, "[data-node=\"app-6\"]");
+    assert_eq!(app6.get_attribute("data-power").as_deref(), Some("off"));
+}
+
+#[wasm_bindgen_test]
+async fn a_crashed_storage_node_renders_crashed() {
+    let root = mount(42);
+    settle().await;
+    click(&find(&root, "[data-node=\"db-shard2-master\"]"));
+    settle().await;
+    find(&root, "[data-action=\"crash\"]").dyn_ref::<web_sys::HtmlElement>().expect("a button").click();
+    settle().await;
+    let node = find(&root, "[data-node=\"db-shard2-master\"]");
+    assert_eq!(node.get_attribute("data-state").as_deref(), Some("crashed"));
+    // The other nodes are untouched.
+    assert_eq!(find(&root, "[data-node=\"db-shard1-master\"]").get_attribute("data-state").as_deref(), Some("up"));
 }

@@ -12,7 +12,7 @@ use super::frame_loop;
 use super::invariants::{self, InvariantsPanel};
 use super::layout::Orientation;
 use super::node_menu::{self, NodeMenu};
-use super::playground::Playground;
+use super::playground::{Playground, Topology};
 use super::state::{Action, AppState};
 use super::{bench_api, console_api};
 use crate::cluster::DotClass;
@@ -24,6 +24,12 @@ use yew::prelude::*;
 #[derive(Properties, PartialEq)]
 pub struct AppProps {
     pub seed: u64,
+    /// The whole shop unless the URL asks for the slice.
+    #[prop_or_default]
+    pub topology: Topology,
+    /// Shoppers in the South China crowd at the start (`?shoppers=`).
+    #[prop_or_default]
+    pub shoppers: Option<u16>,
 }
 
 /// The headline metrics: hook name and label.
@@ -37,8 +43,9 @@ const HEADLINE: [(&str, &str); 5] = [
 
 #[function_component(App)]
 pub fn app(props: &AppProps) -> Html {
-    let seed = props.seed;
-    let state = use_reducer(move || AppState::new(Rc::new(RefCell::new(Playground::new(seed)))));
+    let (seed, topology, shoppers) = (props.seed, props.topology, props.shoppers);
+    let state =
+        use_reducer(move || AppState::new(Rc::new(RefCell::new(Playground::with_topology(seed, topology, shoppers)))));
     let canvas = use_node_ref();
     {
         let (pg, dispatcher, canvas) = (state.playground.clone(), state.dispatcher(), canvas.clone());
@@ -62,17 +69,19 @@ pub fn app(props: &AppProps) -> Html {
     };
     let pg = state.playground.borrow();
     let cluster = &pg.cluster;
-    let orientation = pg.orientation;
-    let (view_w, view_h) = orientation.view_size();
-    let (nodes, edges) = diagram::describe(cluster, orientation);
+    let layout = Rc::new(pg.layout.clone());
+    let snapshot = cluster.snapshot();
+    let (nodes, edges) = diagram::describe(cluster, &snapshot, &layout, pg.speed);
     let metrics: Vec<_> = HEADLINE.iter().map(|&(name, label)| (name, label, cluster.metric(name))).collect();
     let menu = state.menu.map(|id| {
         let node = &nodes[id.index()];
         html! {
             <NodeMenu node={id} name={node.name.clone()} state={node.state}
-                left_pct={node.cx / view_w * 100.0} top_pct={node.cy / view_h * 100.0}
-                facts={node_menu::facts(cluster, id)} actions={node_menu::available_actions(cluster, id)}
-                dispatch={dispatch.clone()} />
+                left_pct={node.cx / layout.view_w * 100.0} top_pct={node.cy / layout.view_h * 100.0}
+                facts={node_menu::facts(cluster, id)} failures={node.failures.clone()}
+                actions={node_menu::available_actions(cluster, id)} dispatch={dispatch.clone()}>
+                // The node's inspector goes here.
+            </NodeMenu>
         }
     });
     html! {
@@ -84,10 +93,10 @@ pub fn app(props: &AppProps) -> Html {
             </header>
             <MetricsBar values={metrics} />
             <main class="stage">
-                <div class={classes!("diagram-wrap", (orientation == Orientation::Tall).then_some("tall"))}>
-                    <Diagram version={state.version} {nodes} {edges} selected={state.menu} {orientation}
-                        dispatch={dispatch.clone()} />
-                    <canvas ref={canvas} class="dots" aria-hidden="true"></canvas>
+                <div class={classes!("diagram-wrap", (layout.orientation == Orientation::Tall).then_some("tall"))}
+                     style={format!("aspect-ratio:{:.0}/{:.0}", layout.view_w, layout.view_h)}>
+                    <Diagram version={state.version} layout={layout.clone()} {nodes} {edges} selected={state.menu}
+                        {canvas} show_control={pg.show_control} dispatch={dispatch.clone()} />
                     { menu.unwrap_or_default() }
                 </div>
             </main>

@@ -2,7 +2,8 @@
 //!
 //! Owns the functions exposed on `window.clusterlab`: `traceHash()`, `now()`,
 //! `eventCount()`, `seed()`, `xiaomingServer()`, `snapshot()` (with the
-//! number of messages in flight), and
+//! number of messages in flight), `frameStats()` (the frame loop's event
+//! counts and model time per frame, the worst so far), and
 //! `runFor(us)`, which advances virtual time headlessly (the same thing the
 //! play button does, only at once). Nothing here can put the model into a
 //! state the UI could not reach.
@@ -19,6 +20,26 @@ use yew::UseReducerDispatcher;
 /// The model's plain-data snapshot, as JSON.
 pub fn snapshot_json(cluster: &Cluster) -> String {
     serde_json::to_string(&cluster.snapshot()).unwrap_or_else(|_| "null".to_string())
+}
+
+/// The frame loop's figures as a JS object.
+fn frame_stats(p: &Playground) -> js_sys::Object {
+    let s = &p.stats;
+    let out = js_sys::Object::new();
+    let fields = [
+        ("frames", s.frames as f64),
+        ("laggingFrames", s.lagging_frames as f64),
+        ("lastEvents", s.last_events as f64),
+        ("lastMs", s.last_ms),
+        ("worstEvents", s.worst_events as f64),
+        ("worstMs", s.worst_ms),
+        ("p50Ms", s.percentile_ms(50.0)),
+        ("p95Ms", s.percentile_ms(95.0)),
+    ];
+    for (name, value) in fields {
+        set_fn(&out, name, value.into());
+    }
+    out
 }
 
 fn set_fn(target: &js_sys::Object, name: &str, f: JsValue) {
@@ -43,6 +64,7 @@ pub fn install(playground: Rc<RefCell<Playground>>, dispatcher: UseReducerDispat
         "xiaomingServer",
         read(|p| p.cluster.xiaoming_server().map_or(JsValue::NULL, |id| p.cluster.sim.name(id).into())),
     );
+    set_fn(&api, "frameStats", read(|p| frame_stats(p).into()));
     set_fn(&api, "snapshot", read(|p| js_sys::JSON::parse(&snapshot_json(&p.cluster)).unwrap_or(JsValue::NULL)));
     let pg = playground.clone();
     let run_for = Closure::<dyn Fn(f64)>::new(move |span_us: f64| {

@@ -1,116 +1,164 @@
-//! The static diagram: layer bands, edges and one box per node, in SVG.
+//! The static diagram: layer bands, region lanes, edges and one box per node,
+//! in SVG, with the dot canvas between the edges and the boxes.
 //!
-//! Owns the SVG markup and the node hooks (`data-node`, `data-state`); a click,
-//! tap or Enter on a node opens its action menu. Moving requests are not drawn
-//! here (see `dots`): this part only changes when a node's state does.
+//! Owns the SVG markup and the node hooks (`data-node`, `data-state`), each
+//! box's state badge, load bar and failure marker (hover shows the reasons;
+//! a tap opens the node's menu, which lists them too). A click, tap, Enter or
+//! Space on a node opens its action menu. Moving requests are not drawn here
+//! (see `dots`): this part only changes when the model's state does. Child:
+//! `diagram/summary` (what each box says, read from the `Snapshot`).
 
-use super::layout::{self, BANDS, NODE_H, NODE_W, Orientation};
+pub mod summary;
+
+use super::layout::{Band, Layout, Orientation, edges};
 use super::state::Action;
-use crate::cluster::lb_algorithm::Algorithm;
-use crate::cluster::{Cluster, ClusterNode};
+use crate::cluster::Cluster;
+use crate::cluster::snapshot::Snapshot;
 use crate::sim::NodeId;
+use std::rc::Rc;
+pub use summary::NodeBox;
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
 pub struct DiagramProps {
     /// Bumped when the model changes.
     pub version: u64,
+    pub layout: Rc<Layout>,
     pub nodes: Vec<NodeBox>,
     pub edges: Vec<Edge>,
     pub selected: Option<NodeId>,
-    pub orientation: Orientation,
+    /// The dot canvas, drawn between the edges and the boxes.
+    pub canvas: NodeRef,
+    pub show_control: bool,
     pub dispatch: Callback<Action>,
 }
 
-/// A line from one node's centre to another's, in view-box units.
-pub type Edge = ((f64, f64), (f64, f64));
-
-/// What the diagram needs to know about one node.
-#[derive(Clone, Debug, PartialEq)]
-pub struct NodeBox {
-    pub id: NodeId,
-    pub name: String,
-    pub state: &'static str,
-    pub cx: f64,
-    pub cy: f64,
-    /// One short line under the name (sessions, load…).
-    pub detail: String,
-}
+/// A line between two nodes: their ids and centres, in view-box units.
+pub type Edge = (NodeId, NodeId, (f64, f64), (f64, f64));
 
 /// The node boxes and edge lines for the current model state.
-pub fn describe(cluster: &Cluster, orientation: Orientation) -> (Vec<NodeBox>, Vec<Edge>) {
-    let places = layout::place_all(cluster, orientation);
-    let nodes = places
-        .iter()
-        .map(|p| NodeBox {
-            id: p.id,
-            name: cluster.sim.name(p.id).to_string(),
-            state: cluster.visible_state(p.id).as_str(),
-            cx: p.cx,
-            cy: p.cy,
-            detail: detail_line(cluster, p.id),
-        })
-        .collect();
-    let at = |id: NodeId| (places[id.index()].cx, places[id.index()].cy);
-    let edges = layout::edges(cluster).into_iter().map(|(a, b)| (at(a), at(b))).collect();
+pub fn describe(cluster: &Cluster, snapshot: &Snapshot, layout: &Layout, speed: f64) -> (Vec<NodeBox>, Vec<Edge>) {
+    let centres: Vec<(f64, f64)> = layout.places.iter().map(|p| (p.cx, p.cy)).collect();
+    let nodes = summary::node_boxes(cluster, snapshot, &centres, speed);
+    let at = |id: NodeId| centres[id.index()];
+    let edges = edges::edges(cluster).into_iter().map(|(a, b)| (a, b, at(a), at(b))).collect();
     (nodes, edges)
 }
 
-fn detail_line(cluster: &Cluster, id: NodeId) -> String {
-    match cluster.sim.node(id) {
-        ClusterNode::Shoppers(pool) => {
-            let logged_in = pool.shoppers.iter().filter(|s| s.session.is_some()).count();
-            if pool.shoppers.len() == 1 {
-                let s = &pool.shoppers[0];
-                let page = s.waiting_for().unwrap_or_else(|| s.next_page());
-                format!("{} · {}", page.as_str(), if logged_in == 1 { "logged in" } else { "guest" })
-            } else {
-                format!("{} shoppers · {logged_in} logged in", pool.shoppers.len())
-            }
-        }
-        ClusterNode::Balancer(lb) => format!("{} · {} in flight", short_algorithm(lb.config.algorithm), lb.pending()),
-        ClusterNode::App(app) => {
-            let sessions = app.sessions.len();
-            format!("{sessions} session{} · {} busy", if sessions == 1 { "" } else { "s" }, app.busy_workers())
-        }
-        other => format!("{:?}", other.kind()).to_lowercase(),
-    }
+fn num(v: f64) -> String {
+    format!("{v:.1}")
 }
 
 #[function_component(Diagram)]
 pub fn diagram(props: &DiagramProps) -> Html {
-    let (view_w, view_h) = props.orientation.view_size();
-    let view_box = format!("0 0 {view_w} {view_h}");
-    let orientation = props.orientation;
+    let layout = &props.layout;
+    let view_box = format!("0 0 {} {}", num(layout.view_w), num(layout.view_h));
+    let toggle = {
+        let dispatch = props.dispatch.clone();
+        Callback::from(move |_: Event| dispatch.emit(Action::ToggleControlDots))
+    };
+    let tall = layout.orientation == Orientation::Tall;
     html! {
-        <svg class="diagram" viewBox={view_box} preserveAspectRatio="xMidYMid meet" role="group"
-             aria-label="Cluster diagram">
-            { for BANDS.iter().map(|b| band(b, orientation)) }
-            { for props.edges.iter().map(|&((x1, y1), (x2, y2))| html! {
-                <line class="edge" x1={x1.to_string()} y1={y1.to_string()} x2={x2.to_string()} y2={y2.to_string()} />
-            }) }
-            { for props.nodes.iter().map(|n| node_box(n, props.selected == Some(n.id), &props.dispatch)) }
-        </svg>
+        <>
+            <svg class={classes!("diagram-back", layout.kind)} viewBox={view_box.clone()}
+                 preserveAspectRatio="xMidYMid meet" aria-hidden="true">
+                { for layout.bands.iter().map(|b| band(b, "band")) }
+                { for layout.regions.iter().map(|b| region(b, layout.orientation)) }
+                // The selected node's links are drawn last, so they lie on top.
+                { for props.edges.iter().filter(|e| !touches(e, props.selected)).map(|e| edge(e, false)) }
+                { for props.edges.iter().filter(|e| touches(e, props.selected)).map(|e| edge(e, true)) }
+            </svg>
+            <canvas ref={props.canvas.clone()} class="dots" aria-hidden="true"></canvas>
+            <svg class={classes!("diagram", layout.kind)} viewBox={view_box} preserveAspectRatio="xMidYMid meet"
+                 role="group" aria-label="Cluster diagram: every node, by layer">
+                { for props.nodes.iter().map(|n| node_box(n, layout, props.selected == Some(n.id), &props.dispatch)) }
+            </svg>
+            <div class={classes!("diagram-key", tall.then_some("tall"))}>
+                <span class="key"><b class="key-fail">{ "!" }</b>{ " failed here" }</span>
+                <span class="key"><i class="key-load"></i>{ " busy" }</span>
+                <span class="key"><i class="key-off"></i>{ " powered off" }</span>
+                <label class="chatter-toggle">
+                    <input type="checkbox" data-control="control-traffic" checked={props.show_control}
+                        onchange={toggle} />
+                    { " show heartbeats & replication" }
+                </label>
+            </div>
+        </>
     }
 }
 
-fn band(b: &layout::Band, orientation: Orientation) -> Html {
-    let (x, y, w, h) = layout::band_rect(b, orientation);
-    let (title_x, title_y, anchor) = match orientation {
-        Orientation::Wide => (x + w / 2.0, 40.0, "middle"),
-        Orientation::Tall => (x + 14.0, y + 24.0, "start"),
-    };
+fn touches(&(a, b, _, _): &Edge, selected: Option<NodeId>) -> bool {
+    selected.is_some_and(|s| s == a || s == b)
+}
+
+fn edge(&(_, _, (x1, y1), (x2, y2)): &Edge, lit: bool) -> Html {
+    html! { <line class={classes!("edge", lit.then_some("lit"))} x1={num(x1)} y1={num(y1)} x2={num(x2)} y2={num(y2)} /> }
+}
+
+fn band(b: &Band, class: &'static str) -> Html {
+    let r = b.rect;
     html! {
-        <g class="band">
-            <rect x={x.to_string()} y={y.to_string()} width={w.to_string()} height={h.to_string()} rx="14" />
-            <text x={title_x.to_string()} y={title_y.to_string()} text-anchor={anchor} class="band-title">
-                { format!("{} · {}", b.title, b.title_zh) }
+        <g class={class}>
+            <rect x={num(r.x)} y={num(r.y)} width={num(r.w)} height={num(r.h)} rx="12" />
+            <text x={num(b.title_x)} y={num(b.title_y)} text-anchor={if b.centred { "middle" } else { "start" }}
+                  class="band-title">
+                { b.title }<tspan class="zh">{ format!(" · {}", b.title_zh) }</tspan>
             </text>
         </g>
     }
 }
 
-fn node_box(n: &NodeBox, selected: bool, dispatch: &Callback<Action>) -> Html {
+fn region(b: &Band, orientation: Orientation) -> Html {
+    let r = b.rect;
+    // Wide: the title runs upwards along the lane's left edge; tall: above
+    // the lane, in a narrower form.
+    let (transform, text) = match orientation {
+        Orientation::Wide => {
+            (format!("rotate(-90 {} {})", num(b.title_x), num(b.title_y)), format!("{} · {}", b.title, b.title_zh))
+        }
+        Orientation::Tall => (String::new(), format!("{} {}", b.title, b.title_zh)),
+    };
+    html! {
+        <g class="region">
+            <rect x={num(r.x)} y={num(r.y)} width={num(r.w)} height={num(r.h)} rx="10" />
+            <text x={num(b.title_x)} y={num(b.title_y)} text-anchor="middle" dominant-baseline="middle"
+                  class="region-title" {transform}>
+                { text }
+            </text>
+        </g>
+    }
+}
+
+/// The detail line's font and text: smaller (down to 9 units) before it is
+/// shortened.
+fn fit_detail(text: &str, room: f64, font: f64) -> (f64, String) {
+    let chars = text.chars().count().max(1) as f64;
+    let font = font.min(room / (chars * DETAIL_GLYPH_EM)).max(9.0);
+    (font, fit_text(text, room, font))
+}
+
+/// The average width of a regular glyph of a detail line, in em.
+const DETAIL_GLYPH_EM: f64 = 0.54;
+
+/// Shortens `text` to about `room` units at `font` size (0.54 em a glyph of
+/// regular weight, digits and lower-case).
+fn fit_text(text: &str, room: f64, font: f64) -> String {
+    let fits = (room / (font * DETAIL_GLYPH_EM) + 1e-6).floor().max(1.0) as usize;
+    if text.chars().count() <= fits {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(fits.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
+fn node_label(n: &NodeBox) -> String {
+    let power = if n.power == "on" { String::new() } else { format!(" Powered {}.", n.power) };
+    let failed = n.failures.first().map(|f| format!(" Just failed: {f}.")).unwrap_or_default();
+    format!("{}, {}.{power} {}.{failed} Press Enter for actions.", n.name, n.state, n.detail)
+}
+
+fn node_box(n: &NodeBox, layout: &Layout, selected: bool, dispatch: &Callback<Action>) -> Html {
     let id = n.id;
     let onclick = dispatch.reform(move |_: MouseEvent| Action::OpenMenu(id));
     let onkeydown = {
@@ -123,36 +171,87 @@ fn node_box(n: &NodeBox, selected: bool, dispatch: &Callback<Action>) -> Html {
             }
         })
     };
-    let class = classes!("node", format!("state-{}", n.state), selected.then_some("selected"));
-    let (x, y) = (n.cx - NODE_W / 2.0, n.cy - NODE_H / 2.0);
+    let class = classes!(
+        "node",
+        format!("state-{}", n.state),
+        format!("power-{}", n.power),
+        selected.then_some("selected"),
+        (!n.failures.is_empty()).then_some("failing")
+    );
+    let (w, h) = (layout.node_w, layout.node_h);
+    let (x, y) = (n.cx - w / 2.0, n.cy - h / 2.0);
+    let name_font = layout.name_font_for(&n.name);
+    let (detail_font, detail) = fit_detail(&n.detail, w - 14.0, (layout.name_font * 0.78).round());
+    let load_h = (h - 12.0) * n.load.clamp(0.0, 1.0);
     html! {
-        <g class={class} data-node={n.name.clone()} data-state={n.state} tabindex="0" role="button"
-           aria-label={format!("{}, {}. {}. Press Enter for actions.", n.name, n.state, n.detail)}
-           aria-haspopup="menu" {onclick} {onkeydown}>
-            <rect class="node-box" x={x.to_string()} y={y.to_string()} width={NODE_W.to_string()}
-                  height={NODE_H.to_string()} rx="10" />
-            <text class="node-name" x={n.cx.to_string()} y={(n.cy - 6.0).to_string()} text-anchor="middle">
-                { &n.name }
-            </text>
-            <text class="node-detail" x={n.cx.to_string()} y={(n.cy + 16.0).to_string()} text-anchor="middle">
-                { &n.detail }
-            </text>
-            <g class="badge">
-                <rect x={(x + NODE_W - 64.0).to_string()} y={(y - 10.0).to_string()} width="70" height="20" rx="10" />
-                <text x={(x + NODE_W - 29.0).to_string()} y={(y + 4.0).to_string()} text-anchor="middle">{ n.state }</text>
-            </g>
+        <g class={class} data-node={n.name.clone()} data-state={n.state} data-power={n.power} tabindex="0"
+           role="button" aria-label={node_label(n)} aria-haspopup="menu" {onclick} {onkeydown}>
+            <title>{ node_title(n) }</title>
+            <rect class="node-box" x={num(x)} y={num(y)} width={num(w)} height={num(h)} rx="8" />
+            <rect class="load-track" x={num(x + 3.0)} y={num(y + 6.0)} width="3" height={num(h - 12.0)} rx="1.5" />
+            <rect class="load-bar" x={num(x + 3.0)} y={num(y + h - 6.0 - load_h)} width="3" height={num(load_h)}
+                  rx="1.5" />
+            <text class="node-name" x={num(n.cx)} y={num(n.cy - h * 0.06)} text-anchor="middle"
+                  style={format!("font-size:{name_font:.1}px")}>{ &n.name }</text>
+            <text class="node-detail" x={num(n.cx)} y={num(n.cy + h * 0.33)} text-anchor="middle"
+                  style={format!("font-size:{detail_font:.1}px")}>{ detail }</text>
+            { badge(n, x + w, y) }
+            if !n.failures.is_empty() {
+                <g class="fail-marker">
+                    <circle cx={num(x + 2.0)} cy={num(y + 2.0)} r="8" />
+                    <text x={num(x + 2.0)} y={num(y + 6.0)} text-anchor="middle">{ "!" }</text>
+                </g>
+            }
         </g>
     }
 }
 
-/// The algorithm as nginx's configuration names it: short enough for a node box.
-fn short_algorithm(algorithm: Algorithm) -> &'static str {
-    match algorithm {
-        Algorithm::RoundRobin => "rr",
-        Algorithm::WeightedRoundRobin => "weighted rr",
-        Algorithm::LeastConn => "least_conn",
-        Algorithm::IpHash => "ip_hash",
-        Algorithm::Random => "random",
-        Algorithm::P2c => "random two",
+/// Hover text: the state, the line, and the latest failures' reasons.
+fn node_title(n: &NodeBox) -> String {
+    let mut lines = vec![format!("{} — {} · {}", n.name, n.state, n.detail)];
+    lines.extend(n.failures.iter().cloned());
+    lines.join("\n")
+}
+
+/// A green dot when up (and powered on); otherwise a pill naming the state.
+fn badge(n: &NodeBox, right: f64, top: f64) -> Html {
+    let text = if n.state != "up" {
+        n.state
+    } else if n.power != "on" {
+        n.power
+    } else {
+        ""
+    };
+    if text.is_empty() {
+        return html! { <circle class="badge-dot" cx={num(right - 6.0)} cy={num(top + 6.0)} r="3" /> };
+    }
+    let w = 10.0 + 6.2 * text.len() as f64;
+    html! {
+        <g class="badge">
+            <rect x={num(right - w + 4.0)} y={num(top - 8.0)} width={num(w)} height="15" rx="7.5" />
+            <text x={num(right - w / 2.0 + 4.0)} y={num(top + 3.0)} text-anchor="middle">{ text }</text>
+        </g>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_lines_shrink_a_little_then_are_shortened() {
+        let (font, text) = fit_detail("sold 570 · oversold 12", 112.0, 11.0);
+        assert!((9.0..11.0).contains(&font) && text == "sold 570 · oversold 12", "{font} {text}");
+        let (_, text) = fit_detail("300 shoppers · 272 in", 122.0, 11.0);
+        assert_eq!(text, "300 shoppers · 272 in", "shrunk to fit exactly, not cut");
+        let (font, text) = fit_detail("a very long line that cannot fit in a box", 112.0, 11.0);
+        assert!(font == 9.0 && text.ends_with('…'), "{font} {text}");
+    }
+
+    #[test]
+    fn long_lines_are_shortened_to_their_box() {
+        assert_eq!(fit_text("2 busy · 3 sessions", 200.0, 11.0), "2 busy · 3 sessions");
+        let cut = fit_text("depth 1234 · unacked 5678 and more", 100.0, 11.0);
+        assert!(cut.ends_with('…') && cut.chars().count() <= 17, "{cut}");
     }
 }

@@ -7,10 +7,10 @@
 //! through `Playground::frame` and dispatched actions.
 
 use super::dots;
-use super::layout::{self, Orientation};
+use super::layout::Orientation;
 use super::playground::Playground;
 use super::state::{Action, AppState};
-use gloo::events::EventListener;
+use gloo::events::{EventListener, EventListenerOptions};
 use gloo::render::{AnimationFrame, request_animation_frame};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -20,7 +20,7 @@ use yew::{NodeRef, UseReducerDispatcher};
 
 /// DOM refreshes per second while playing (dots move every frame regardless).
 const DOM_REFRESH_MS: f64 = 125.0;
-/// With reduced motion, dots are repainted this rarely: they jump, not glide.
+/// With reduced motion, the counts that replace the dots are redrawn this rarely.
 const REDUCED_MOTION_REPAINT_MS: f64 = 500.0;
 
 struct FrameLoop {
@@ -72,14 +72,15 @@ fn schedule(frame_loop: Rc<FrameLoop>) {
 impl FrameLoop {
     fn tick(&self, now_ms: f64) {
         let Ok(mut pg) = self.playground.try_borrow_mut() else { return };
-        pg.frame(now_ms);
+        let performance = web_sys::window().and_then(|w| w.performance());
+        let mut wall_ms = move || performance.as_ref().map_or(now_ms, |p| p.now());
+        pg.frame(now_ms, &mut wall_ms);
         let playing = pg.playing;
         let repaint_every = if self.reduced_motion { REDUCED_MOTION_REPAINT_MS } else { 0.0 };
         if now_ms - self.last_paint_ms.get() >= repaint_every
             && let Some(canvas) = self.canvas.cast::<HtmlCanvasElement>()
         {
-            let places = layout::place_all(&pg.cluster, pg.orientation);
-            dots::draw(&canvas, &pg.cluster, &places, pg.orientation);
+            dots::draw(&canvas, &pg.cluster, &pg.layout, pg.show_control, self.reduced_motion);
             self.last_paint_ms.set(now_ms);
         }
         drop(pg);
@@ -117,7 +118,9 @@ pub const DIGIT_SPEEDS: [f64; 9] = [0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0
 /// into a form control, or pressed with a modifier, are left alone.
 pub fn keyboard_shortcuts(dispatcher: UseReducerDispatcher<AppState>) -> Option<EventListener> {
     let document = web_sys::window()?.document()?;
-    Some(EventListener::new(&document, "keydown", move |event| {
+    // Not passive: the shortcuts stop the browser's own use of their keys.
+    let options = EventListenerOptions::enable_prevent_default();
+    Some(EventListener::new_with_options(&document, "keydown", options, move |event| {
         let Some(e) = event.dyn_ref::<KeyboardEvent>() else { return };
         if e.ctrl_key() || e.meta_key() || e.alt_key() || typing_into_control(e) {
             return;

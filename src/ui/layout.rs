@@ -1,19 +1,20 @@
 //! Where each node sits on the diagram, in the layers of the source texts.
 //!
-//! Owns the diagram's coordinate system and each node's position. Layers run
-//! left to right on a wide screen (a 1000 × 560 view box) and top to bottom on
-//! a narrow one (560 × 1000, the same layout transposed). Pure arithmetic: no
-//! DOM, so the SVG, the dot canvas and tests all agree on one layout.
+//! Owns the diagram's coordinate system: a `Layout` (view box, node box size,
+//! each node's centre, the layer bands and the region lanes) for the running
+//! topology and the screen's orientation. Layers run left to right on a wide
+//! screen and top to bottom on a narrow one. Pure arithmetic: no DOM, so the
+//! SVG, the dot canvas and the tests all agree on one layout. Never reads a
+//! node's state; children: `layout/full` (the whole shop), `layout/slice`
+//! (the first lesson's slice), `layout/edges` (which pairs of nodes talk).
 
-use crate::cluster::{Cluster, ClusterNode, NodeKind};
+use crate::cluster::Cluster;
+use crate::cluster::topology_full::FULL_NODES;
 use crate::sim::NodeId;
 
-/// The long side of the view box.
-pub const VIEW_LONG: f64 = 1000.0;
-/// The short side of the view box.
-pub const VIEW_SHORT: f64 = 560.0;
-pub const NODE_W: f64 = 176.0;
-pub const NODE_H: f64 = 64.0;
+pub mod edges;
+pub mod full;
+pub mod slice;
 
 /// Which way the layers run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,46 +30,43 @@ impl Orientation {
     pub fn for_width(width_px: f64) -> Self {
         if width_px < 700.0 { Self::Tall } else { Self::Wide }
     }
+}
 
-    /// The view box's (width, height).
-    pub fn view_size(self) -> (f64, f64) {
-        match self {
-            Self::Wide => (VIEW_LONG, VIEW_SHORT),
-            Self::Tall => (VIEW_SHORT, VIEW_LONG),
-        }
+/// A rectangle in view-box units.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Rect {
+    pub x: f64,
+    pub y: f64,
+    pub w: f64,
+    pub h: f64,
+}
+
+impl Rect {
+    pub fn contains(&self, other: &Rect) -> bool {
+        other.x >= self.x
+            && other.y >= self.y
+            && other.x + other.w <= self.x + self.w
+            && other.y + other.h <= self.y + self.h
     }
 
-    /// Maps a point of the wide layout (x along the layers) to this one.
-    fn place(self, along: f64, across: f64) -> (f64, f64) {
-        match self {
-            Self::Wide => (along, across),
-            Self::Tall => (across, along),
-        }
+    pub fn overlaps(&self, other: &Rect) -> bool {
+        self.x < other.x + other.w
+            && other.x < self.x + self.w
+            && self.y < other.y + other.h
+            && other.y < self.y + self.h
     }
 }
 
-/// A layer of the architecture: a band across the diagram.
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// A layer of the architecture (or a region's lane): a titled rectangle.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Band {
     pub title: &'static str,
     pub title_zh: &'static str,
-    /// Start and extent along the layer axis (wide layout: x and width).
-    pub start: f64,
-    pub extent: f64,
-}
-
-pub const BANDS: [Band; 3] = [
-    Band { title: "Clients", title_zh: "客户端", start: 10.0, extent: 260.0 },
-    Band { title: "Access layer", title_zh: "接入层", start: 370.0, extent: 260.0 },
-    Band { title: "Application layer", title_zh: "应用层", start: 730.0, extent: 260.0 },
-];
-
-/// A band's rectangle in `orientation`: (x, y, width, height).
-pub fn band_rect(band: &Band, orientation: Orientation) -> (f64, f64, f64, f64) {
-    match orientation {
-        Orientation::Wide => (band.start, 8.0, band.extent, VIEW_SHORT - 16.0),
-        Orientation::Tall => (8.0, band.start, VIEW_SHORT - 16.0, band.extent),
-    }
+    pub rect: Rect,
+    /// Where the title's text starts (its baseline), and whether it is centred.
+    pub title_x: f64,
+    pub title_y: f64,
+    pub centred: bool,
 }
 
 /// A node's place: the centre of its box.
@@ -79,62 +77,64 @@ pub struct Place {
     pub cy: f64,
 }
 
-/// The band a kind of node belongs to.
-fn band_of(kind: NodeKind) -> usize {
-    match kind {
-        NodeKind::Shoppers | NodeKind::Edge => 0,
-        NodeKind::Balancer | NodeKind::Vip => 1,
-        NodeKind::App | NodeKind::Service | NodeKind::Coordination | NodeKind::Storage => 2,
+/// The whole diagram's geometry for one topology and orientation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Layout {
+    pub orientation: Orientation,
+    pub view_w: f64,
+    pub view_h: f64,
+    pub node_w: f64,
+    pub node_h: f64,
+    /// Font size of a node's name, in view-box units.
+    pub name_font: f64,
+    /// Indexed by `NodeId`.
+    pub places: Vec<Place>,
+    pub bands: Vec<Band>,
+    /// The regions' lanes (South China, Central China), drawn behind the nodes.
+    pub regions: Vec<Band>,
+    /// `full` or `slice`: the SVG's class, for sizes the stylesheet sets.
+    pub kind: &'static str,
+}
+
+impl Layout {
+    /// The layout of `cluster`'s topology: the whole shop's hand-placed grid,
+    /// or the slice's evenly spread layers.
+    pub fn of(cluster: &Cluster, orientation: Orientation) -> Self {
+        if is_full_shop(cluster) { full::layout(orientation) } else { slice::layout(cluster, orientation) }
+    }
+
+    /// The box of a node, in view-box units.
+    pub fn node_rect(&self, id: NodeId) -> Rect {
+        let p = &self.places[id.index()];
+        Rect { x: p.cx - self.node_w / 2.0, y: p.cy - self.node_h / 2.0, w: self.node_w, h: self.node_h }
+    }
+
+    /// The transform from view-box units to a canvas of `width` × `height`
+    /// pixels, as SVG's `xMidYMid meet` does it: (scale, offset x, offset y).
+    pub fn fit(&self, width: f64, height: f64) -> (f64, f64, f64) {
+        let scale = (width / self.view_w).min(height / self.view_h);
+        (scale, (width - self.view_w * scale) / 2.0, (height - self.view_h * scale) / 2.0)
+    }
+
+    /// The name's font size so that `name` fits its box (a generous estimate
+    /// of a bold glyph's width, `GLYPH_EM`), with room for the state dot.
+    pub fn name_font_for(&self, name: &str) -> f64 {
+        let room = self.node_w - NAME_MARGIN;
+        let chars = name.chars().count().max(1) as f64;
+        self.name_font.min(room / (chars * GLYPH_EM))
     }
 }
 
-/// Places every node: each band's nodes spread evenly across it.
-pub fn place_all(cluster: &Cluster, orientation: Orientation) -> Vec<Place> {
-    let kinds: Vec<NodeKind> = cluster.sim.nodes().iter().map(ClusterNode::kind).collect();
-    let mut places = Vec::with_capacity(kinds.len());
-    // Leave room for the band title: at the top when wide, at the left edge's
-    // top line when tall (titles sit above the nodes in both).
-    let (first, span) = match orientation {
-        Orientation::Wide => (80.0, VIEW_SHORT - 110.0),
-        Orientation::Tall => (10.0, VIEW_SHORT - 20.0),
-    };
-    for (band_index, band) in BANDS.iter().enumerate() {
-        let members: Vec<usize> = (0..kinds.len()).filter(|&i| band_of(kinds[i]) == band_index).collect();
-        let step = span / members.len().max(1) as f64;
-        let along = match orientation {
-            Orientation::Wide => band.start + band.extent / 2.0,
-            Orientation::Tall => band.start + band.extent / 2.0 + 14.0,
-        };
-        for (slot, &i) in members.iter().enumerate() {
-            let across = first + step * (slot as f64 + 0.5);
-            let (cx, cy) = orientation.place(along, across);
-            places.push(Place { id: NodeId(i as u16), cx, cy });
-        }
-    }
-    places.sort_by_key(|p| p.id);
-    places
-}
+/// The average width of a glyph of a node name, in em (bold system sans
+/// fonts measure about 0.61 for lower-case, digits and hyphens).
+pub const GLYPH_EM: f64 = 0.64;
+/// Room a name leaves free in its box: the load bar left, the dot right.
+pub const NAME_MARGIN: f64 = 14.0;
 
-/// The edges to draw: every path a request can take.
-pub fn edges(cluster: &Cluster) -> Vec<(NodeId, NodeId)> {
-    let mut out = Vec::new();
-    for (i, node) in cluster.sim.nodes().iter().enumerate() {
-        let from = NodeId(i as u16);
-        match node {
-            ClusterNode::Shoppers(pool) => out.push((from, pool.entry)),
-            ClusterNode::Balancer(lb) => out.extend(lb.upstreams.iter().map(|&u| (from, u))),
-            _ => {}
-        }
-    }
-    out
-}
-
-/// The transform from view-box units to a canvas of `width` × `height`
-/// pixels, as SVG's `xMidYMid meet` does it: (scale, offset x, offset y).
-pub fn fit(width: f64, height: f64, orientation: Orientation) -> (f64, f64, f64) {
-    let (view_w, view_h) = orientation.view_size();
-    let scale = (width / view_w).min(height / view_h);
-    (scale, (width - view_w * scale) / 2.0, (height - view_h * scale) / 2.0)
+/// True when `cluster` is the default topology (`Cluster::full`).
+pub fn is_full_shop(cluster: &Cluster) -> bool {
+    let nodes = cluster.sim.nodes().len();
+    nodes == FULL_NODES.len() && FULL_NODES.iter().enumerate().all(|(i, &n)| cluster.sim.name(NodeId(i as u16)) == n)
 }
 
 #[cfg(test)]
@@ -142,38 +142,70 @@ mod tests {
     use super::*;
     use crate::cluster::topology::SliceOptions;
 
+    /// Every node placed once, inside the view box and inside its band, and
+    /// no two boxes overlap: for both topologies and both orientations.
     #[test]
     fn every_node_is_placed_inside_the_view_without_overlap() {
-        let cluster = Cluster::slice(&SliceOptions::default());
-        for orientation in [Orientation::Wide, Orientation::Tall] {
-            let (view_w, view_h) = orientation.view_size();
-            let places = place_all(&cluster, orientation);
-            assert_eq!(places.len(), cluster.sim.nodes().len());
-            for p in &places {
-                let inside_x = p.cx - NODE_W / 2.0 >= 0.0 && p.cx + NODE_W / 2.0 <= view_w;
-                let inside_y = p.cy - NODE_H / 2.0 >= 0.0 && p.cy + NODE_H / 2.0 <= view_h;
-                assert!(inside_x && inside_y, "{orientation:?} {p:?}");
-            }
-            for a in &places {
-                for b in places.iter().filter(|b| b.id > a.id) {
-                    let apart = (a.cx - b.cx).abs() >= NODE_W || (a.cy - b.cy).abs() >= NODE_H;
-                    assert!(apart, "{orientation:?}: {a:?} overlaps {b:?}");
+        let clusters = [Cluster::slice(&SliceOptions::default()), Cluster::full(&SliceOptions::default())];
+        for cluster in &clusters {
+            for orientation in [Orientation::Wide, Orientation::Tall] {
+                let layout = Layout::of(cluster, orientation);
+                let what = format!("{} {orientation:?}", layout.kind);
+                let view = Rect { x: 0.0, y: 0.0, w: layout.view_w, h: layout.view_h };
+                assert_eq!(layout.places.len(), cluster.sim.nodes().len(), "{what}");
+                for (i, p) in layout.places.iter().enumerate() {
+                    assert_eq!(p.id.index(), i, "{what}: places are indexed by id");
+                    let rect = layout.node_rect(p.id);
+                    let name = cluster.sim.name(p.id);
+                    assert!(view.contains(&rect), "{what}: {name} at {rect:?} leaves the view");
+                    let in_band = layout.bands.iter().filter(|b| b.rect.contains(&rect)).count();
+                    assert_eq!(in_band, 1, "{what}: {name} at {rect:?} is in {in_band} bands");
+                    for q in layout.places.iter().filter(|q| q.id > p.id) {
+                        let other = cluster.sim.name(q.id);
+                        assert!(!rect.overlaps(&layout.node_rect(q.id)), "{what}: {name} overlaps {other}");
+                    }
                 }
+                for b in layout.bands.iter().chain(&layout.regions) {
+                    assert!(view.contains(&b.rect), "{what}: band {} leaves the view", b.title);
+                }
+            }
+        }
+    }
+
+    /// Names fit their boxes and stay readable on screen: at least 10 px on
+    /// the desktop page (a 1334 px wide diagram) and 9.5 px on a phone (374 px).
+    #[test]
+    fn every_name_fits_its_box_at_a_readable_size() {
+        let cluster = Cluster::full(&SliceOptions::default());
+        for (orientation, screen_px, least_px) in [(Orientation::Wide, 1334.0, 10.0), (Orientation::Tall, 374.0, 9.5)] {
+            let layout = Layout::of(&cluster, orientation);
+            let scale = screen_px / layout.view_w;
+            for &name in &FULL_NODES {
+                let font = layout.name_font_for(name);
+                let width = font * GLYPH_EM * name.chars().count() as f64;
+                assert!(width <= layout.node_w - NAME_MARGIN + 1e-9, "{orientation:?}: {name} is {width} wide");
+                assert!(font * scale >= least_px, "{orientation:?}: {name} is {:.2} px on screen", font * scale);
             }
         }
     }
 
     #[test]
     fn fit_centres_the_view() {
-        assert_eq!(fit(2000.0, 1120.0, Orientation::Wide), (2.0, 0.0, 0.0));
-        let (s, ox, oy) = fit(1000.0, 1000.0, Orientation::Wide);
+        let layout = Layout::of(&Cluster::slice(&SliceOptions::default()), Orientation::Wide);
+        assert_eq!(layout.fit(2000.0, 1120.0), (2.0, 0.0, 0.0));
+        let (s, ox, oy) = layout.fit(1000.0, 1000.0);
         assert_eq!((s, ox, oy), (1.0, 0.0, 220.0));
-        assert_eq!(fit(560.0, 1000.0, Orientation::Tall), (1.0, 0.0, 0.0));
     }
 
     #[test]
     fn narrow_screens_get_the_tall_layout() {
         assert_eq!(Orientation::for_width(390.0), Orientation::Tall);
         assert_eq!(Orientation::for_width(1366.0), Orientation::Wide);
+    }
+
+    #[test]
+    fn only_the_default_topology_is_the_full_shop() {
+        assert!(is_full_shop(&Cluster::full(&SliceOptions::default())));
+        assert!(!is_full_shop(&Cluster::slice(&SliceOptions::default())));
     }
 }

@@ -32,7 +32,8 @@ pub fn start() {
         show_input_error(&document, warning);
     }
     let root = document.get_element_by_id("app").or_else(|| document.body().map(Into::into)).expect("a mount point");
-    yew::Renderer::<app::App>::with_root_and_props(root, app::AppProps { seed: options.seed }).render();
+    let props = app::AppProps { seed: options.seed, topology: options.topology, shoppers: options.shoppers };
+    yew::Renderer::<app::App>::with_root_and_props(root, props).render();
 }
 
 /// A message about input the page could not use (`data-error`).

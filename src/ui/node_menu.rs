@@ -1,13 +1,17 @@
-//! The action menu of one node: faults and repairs, plus a short inspector.
+//! The action menu of one node: faults and repairs, a few facts, the
+//! requests that just failed there, and the slot for the node's inspector.
 //!
 //! Owns the `data-action` buttons. Works by mouse, touch and keyboard (it is
-//! a plain group of buttons; Escape closes it). Offers only the actions that
-//! make sense in the node's current state.
+//! a plain group of buttons; opening it focuses the first, Escape closes
+//! it). Offers only the actions that make sense in the node's current state.
+//! Opens beside its node, away from the diagram's edges; on a phone it sits
+//! at the bottom of the screen. The inspector is passed in as `children`.
 
 use super::state::Action;
 use crate::cluster::command::NodeAction;
 use crate::cluster::{Cluster, ClusterNode};
 use crate::sim::{NodeId, Process};
+use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
@@ -19,8 +23,27 @@ pub struct NodeMenuProps {
     pub left_pct: f64,
     pub top_pct: f64,
     pub facts: Vec<String>,
+    /// Requests that failed at this node a moment ago, with their reasons.
+    #[prop_or_default]
+    pub failures: Vec<String>,
     pub actions: Vec<NodeAction>,
     pub dispatch: Callback<Action>,
+    /// The node's inspector (`<Inspector snapshot=… node=… />`), shown below.
+    #[prop_or_default]
+    pub children: Html,
+}
+
+/// Which way the menu opens from its node (a CSS class): left of nodes near
+/// the right edge, above nodes in the lower part.
+pub fn placement(left_pct: f64, top_pct: f64) -> &'static str {
+    match (left_pct > 68.0, left_pct < 20.0, top_pct > 55.0) {
+        (true, _, true) => "open-up-left",
+        (true, _, false) => "open-down-left",
+        (false, true, true) => "open-up-right",
+        (false, true, false) => "open-down-right",
+        (false, false, true) => "open-up",
+        (false, false, false) => "open-down",
+    }
 }
 
 /// The actions available for a node in its current state.
@@ -74,6 +97,44 @@ pub fn facts(cluster: &Cluster, id: NodeId) -> Vec<String> {
     out
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn menus_open_away_from_the_diagrams_edges() {
+        let cases = [
+            ((50.0, 10.0), "open-down"),
+            ((90.0, 10.0), "open-down-left"),
+            ((90.0, 90.0), "open-up-left"),
+            ((5.0, 90.0), "open-up-right"),
+            ((5.0, 10.0), "open-down-right"),
+            ((50.0, 80.0), "open-up"),
+        ];
+        for ((left, top), want) in cases {
+            assert_eq!(placement(left, top), want, "node at {left}%, {top}%");
+        }
+    }
+
+    /// Every node of the whole shop can be crashed from its menu and, once
+    /// crashed, restarted from it.
+    #[test]
+    fn every_node_of_the_whole_shop_offers_crash_then_restart() {
+        let mut cluster = Cluster::full(&crate::cluster::topology::SliceOptions::default());
+        for id in cluster.node_ids() {
+            assert!(available_actions(&cluster, id).contains(&NodeAction::Crash), "{}", cluster.sim.name(id));
+            cluster.inject(NodeAction::Crash.fault(id, 0));
+            let after = available_actions(&cluster, id);
+            assert!(
+                after.contains(&NodeAction::Restart) && !after.contains(&NodeAction::Crash),
+                "{}",
+                cluster.sim.name(id)
+            );
+            assert!(!facts(&cluster, id).is_empty());
+        }
+    }
+}
+
 fn action_label(action: NodeAction) -> &'static str {
     match action {
         NodeAction::Crash => "Crash",
@@ -98,9 +159,23 @@ pub fn node_menu(props: &NodeMenuProps) -> Html {
             }
         })
     };
+    let menu_ref = use_node_ref();
+    {
+        // Keyboard readers land on the first action when a menu opens.
+        let menu_ref = menu_ref.clone();
+        use_effect_with(node, move |_| {
+            if let Some(menu) = menu_ref.cast::<web_sys::Element>()
+                && let Ok(Some(first)) = menu.query_selector("[data-action]")
+                && let Ok(first) = first.dyn_into::<web_sys::HtmlElement>()
+            {
+                let _ = first.focus();
+            }
+        });
+    }
     let style = format!("left:{:.1}%;top:{:.1}%", props.left_pct, props.top_pct);
+    let class = classes!("node-menu", placement(props.left_pct, props.top_pct));
     html! {
-        <div class="node-menu" role="menu" aria-label={format!("Actions for {}", props.name)} {style} {onkeydown}>
+        <div ref={menu_ref} {class} role="menu" aria-label={format!("Actions for {}", props.name)} {style} {onkeydown}>
             <header>
                 <strong>{ &props.name }</strong>
                 <span class={classes!("state-pill", format!("state-{}", props.state))}>{ props.state }</span>
@@ -114,6 +189,12 @@ pub fn node_menu(props: &NodeMenuProps) -> Html {
                 }) }
             </div>
             <ul class="facts">{ for props.facts.iter().map(|f| html! { <li>{ f }</li> }) }</ul>
+            if !props.failures.is_empty() {
+                <ul class="failures" aria-label="Requests that just failed here">
+                    { for props.failures.iter().map(|f| html! { <li>{ f }</li> }) }
+                </ul>
+            }
+            <div class="inspector-slot">{ props.children.clone() }</div>
         </div>
     }
 }

@@ -1,18 +1,27 @@
 //! The UI's handle on a running model: the cluster plus play state.
 //!
-//! Owns what the reader controls about time (playing, speed) and turns wall
-//! time into bounded slices of virtual time. Holds no DOM and no web types, so
-//! the reducer's logic can be tested natively; the components only read it
-//! and call its methods.
+//! Owns what the reader controls about time (playing, speed), the diagram's
+//! layout for the screen's orientation, and the frame budget: each animation
+//! frame turns wall time into a slice of virtual time and runs it in small
+//! chunks, stopping when the slice is done, when the frame's wall-time budget
+//! is spent or at a hard cap of events, so a tab never stalls even at 1000×
+//! during a Double-11 surge. Holds no DOM and no web types (the wall clock is
+//! passed in), so it is tested natively; the components only read it and
+//! call its methods.
 
-use super::layout::Orientation;
+use super::layout::{Layout, Orientation};
 use crate::cluster::Cluster;
 use crate::cluster::command::{DEFAULT_SLOW_US, NodeAction};
 use crate::cluster::topology::SliceOptions;
 use crate::sim::{NodeId, SEC, TimeUs};
 
-/// Most events one animation frame may process, so a tab never spins.
+/// Most events one animation frame may process, whatever the clock says.
 pub const MAX_EVENTS_PER_FRAME: u64 = 40_000;
+/// Events run between two looks at the wall clock.
+pub const CHUNK_EVENTS: u64 = 20;
+/// Wall time a frame may spend on the model: drawing and input keep the rest
+/// of a 16 ms frame.
+pub const FRAME_BUDGET_MS: f64 = 8.0;
 /// A frame longer than this (a background tab) is treated as this long.
 const MAX_FRAME_MS: f64 = 100.0;
 pub const MIN_SPEED: f64 = 0.1;
@@ -21,34 +30,109 @@ pub const MAX_SPEED: f64 = 1000.0;
 /// reader can follow a dot from the browser to the server and back.
 pub const DEFAULT_SPEED: f64 = 0.2;
 
+/// Which cluster the page runs (`?topology=`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Topology {
+    /// A balancer and a few Tomcats: the first lesson.
+    Slice,
+    /// The whole shop of the brief (`Cluster::full`).
+    #[default]
+    Full,
+}
+
+impl Topology {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "slice" => Some(Self::Slice),
+            "full" => Some(Self::Full),
+            _ => None,
+        }
+    }
+}
+
+/// Frames whose model time is kept for percentiles.
+const RECENT_FRAMES: usize = 600;
+
+/// What the frame loop did, for the lagging note and the console API.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FrameStats {
+    pub frames: u64,
+    /// Frames that stopped before reaching their virtual target.
+    pub lagging_frames: u64,
+    pub last_events: u64,
+    pub last_ms: f64,
+    /// The most events any one frame processed, and the longest model time.
+    pub worst_events: u64,
+    pub worst_ms: f64,
+    /// Model time of the latest frames that ran the model (at most 600).
+    pub recent_ms: std::collections::VecDeque<f64>,
+}
+
+impl FrameStats {
+    /// The `pct` percentile of the recent frames' model time (nearest rank).
+    pub fn percentile_ms(&self, pct: f64) -> f64 {
+        let mut sorted: Vec<f64> = self.recent_ms.iter().copied().collect();
+        if sorted.is_empty() {
+            return 0.0;
+        }
+        sorted.sort_by(f64::total_cmp);
+        let rank = ((pct / 100.0) * sorted.len() as f64).ceil() as usize;
+        sorted[rank.clamp(1, sorted.len()) - 1]
+    }
+}
+
 /// A running model and the reader's control of time.
 pub struct Playground {
     pub cluster: Cluster,
     pub seed: u64,
+    pub topology: Topology,
     pub playing: bool,
     /// Virtual seconds per wall second.
     pub speed: f64,
     last_frame_ms: Option<f64>,
-    /// Events processed by the last frame (for the status line).
-    pub events_last_frame: u64,
-    /// True when the last frame hit its event budget (the model lags).
+    /// True when the last frame hit its budget (the model lags the clock).
     pub lagging: bool,
-    /// Which way the diagram's layers run (view state the dot painter needs).
-    pub orientation: Orientation,
+    pub stats: FrameStats,
+    /// Where every node is drawn (follows the screen's orientation).
+    pub layout: Layout,
+    /// Draw the cluster's own chatter (heartbeats, replication) as dots too.
+    pub show_control: bool,
 }
 
 impl Playground {
+    /// The whole shop with seed `seed`.
     pub fn new(seed: u64) -> Self {
-        let cluster = Cluster::slice(&SliceOptions { seed, ..SliceOptions::default() });
+        Self::with_topology(seed, Topology::Full, None)
+    }
+
+    /// `topology` with seed `seed`; `shoppers` sets how many shop at the start
+    /// (up to the crowd's Double-11 capacity).
+    pub fn with_topology(seed: u64, topology: Topology, shoppers: Option<u16>) -> Self {
+        let defaults = SliceOptions::default();
+        let shoppers = shoppers.map_or(defaults.shoppers, |n| n.min(defaults.surge_capacity));
+        let options = SliceOptions { seed, shoppers, ..defaults };
+        let cluster = match topology {
+            Topology::Slice => Cluster::slice(&options),
+            Topology::Full => Cluster::full(&options),
+        };
+        let layout = Layout::of(&cluster, Orientation::Wide);
         Self {
             cluster,
             seed,
+            topology,
             playing: false,
             speed: DEFAULT_SPEED,
             last_frame_ms: None,
-            events_last_frame: 0,
             lagging: false,
-            orientation: Orientation::Wide,
+            stats: FrameStats::default(),
+            layout,
+            show_control: false,
+        }
+    }
+
+    pub fn set_orientation(&mut self, orientation: Orientation) {
+        if self.layout.orientation != orientation {
+            self.layout = Layout::of(&self.cluster, orientation);
         }
     }
 
@@ -71,19 +155,40 @@ impl Playground {
         self.cluster.sim.step();
     }
 
-    /// Advance virtual time for one animation frame at wall time `now_ms`.
-    pub fn frame(&mut self, now_ms: f64) {
+    /// Advance virtual time for one animation frame at wall time `now_ms`;
+    /// `wall_ms` reads the clock while the frame works.
+    pub fn frame(&mut self, now_ms: f64, wall_ms: &mut dyn FnMut() -> f64) {
         let elapsed_ms = self.last_frame_ms.map_or(0.0, |last| (now_ms - last).clamp(0.0, MAX_FRAME_MS));
         self.last_frame_ms = Some(now_ms);
         if !self.playing {
-            self.events_last_frame = 0;
+            self.stats.last_events = 0;
+            self.lagging = false;
             return;
         }
         let advance_us = (elapsed_ms * 1000.0 * self.speed) as TimeUs;
         let target_us = self.cluster.sim.now_us() + advance_us;
-        let report = self.cluster.run_until(target_us, MAX_EVENTS_PER_FRAME);
-        self.events_last_frame = report.events;
-        self.lagging = !report.reached;
+        let started_ms = wall_ms();
+        let (mut events, mut reached) = (0, false);
+        while events < MAX_EVENTS_PER_FRAME {
+            let report = self.cluster.run_until(target_us, CHUNK_EVENTS.min(MAX_EVENTS_PER_FRAME - events));
+            events += report.events;
+            reached = report.reached;
+            if reached || wall_ms() - started_ms >= FRAME_BUDGET_MS {
+                break;
+            }
+        }
+        let spent_ms = wall_ms() - started_ms;
+        self.lagging = !reached;
+        let s = &mut self.stats;
+        s.frames += 1;
+        s.lagging_frames += u64::from(!reached);
+        (s.last_events, s.last_ms) = (events, spent_ms);
+        s.worst_events = s.worst_events.max(events);
+        s.worst_ms = s.worst_ms.max(spent_ms);
+        if s.recent_ms.len() == RECENT_FRAMES {
+            s.recent_ms.pop_front();
+        }
+        s.recent_ms.push_back(spent_ms);
     }
 
     pub fn act(&mut self, node: NodeId, action: NodeAction) {
@@ -104,20 +209,73 @@ impl Playground {
 mod tests {
     use super::*;
 
+    /// A clock that moves `per_read_ms` every time it is read.
+    fn ticking(per_read_ms: f64) -> impl FnMut() -> f64 {
+        let mut t = 0.0;
+        move || {
+            t += per_read_ms;
+            t
+        }
+    }
+
     #[test]
     fn frames_advance_virtual_time_by_speed() {
-        let mut pg = Playground::new(1);
-        pg.frame(0.0);
+        let mut pg = Playground::with_topology(1, Topology::Slice, None);
+        let mut clock = ticking(0.0);
+        pg.frame(0.0, &mut clock);
         pg.play();
         pg.set_speed(10.0);
-        pg.frame(1000.0); // first frame after play only sets the reference
-        pg.frame(1050.0);
+        pg.frame(1000.0, &mut clock); // first frame after play only sets the reference
+        pg.frame(1050.0, &mut clock);
         assert_eq!(pg.cluster.sim.now_us(), 500_000);
-        pg.frame(5000.0); // a long gap counts as 100 ms
+        pg.frame(5000.0, &mut clock); // a long gap counts as 100 ms
         assert_eq!(pg.cluster.sim.now_us(), 1_500_000);
         pg.pause();
-        pg.frame(6000.0);
+        pg.frame(6000.0, &mut clock);
         assert_eq!(pg.cluster.sim.now_us(), 1_500_000);
+    }
+
+    /// At 1000× in a Double-11 surge the frame stops when its wall-time
+    /// budget is spent (a clock moving 1 ms per look: after 8 chunks), lags
+    /// instead of stalling, and keeps going frame after frame.
+    #[test]
+    fn a_surge_at_top_speed_is_cut_into_budgeted_frames() {
+        let mut pg = Playground::with_topology(5, Topology::Full, Some(3000));
+        pg.run_for(20 * SEC);
+        pg.play();
+        pg.set_speed(MAX_SPEED);
+        let mut clock = ticking(1.0);
+        pg.frame(0.0, &mut clock);
+        for i in 1..=5 {
+            let before = pg.cluster.sim.now_us();
+            pg.frame(f64::from(i) * 16.0, &mut clock);
+            assert!(pg.lagging, "frame {i}: 16 s of a surge should not fit in one frame");
+            assert!(pg.cluster.sim.now_us() > before, "frame {i}: the model still moves");
+            // The clock passes 8 ms after the eighth chunk.
+            assert!(pg.stats.last_events <= 8 * CHUNK_EVENTS, "frame {i}: {:?}", pg.stats);
+        }
+        assert_eq!(pg.stats.lagging_frames, 5);
+        assert!(pg.stats.worst_events >= CHUNK_EVENTS, "{:?}", pg.stats);
+    }
+
+    #[test]
+    fn the_event_cap_holds_with_a_clock_that_never_moves() {
+        let mut pg = Playground::with_topology(5, Topology::Full, Some(3000));
+        pg.play();
+        pg.set_speed(MAX_SPEED);
+        let mut frozen = ticking(0.0);
+        pg.frame(0.0, &mut frozen);
+        pg.frame(100.0, &mut frozen);
+        assert_eq!(pg.stats.last_events, MAX_EVENTS_PER_FRAME, "100 s of a surge is more than the cap: {:?}", pg.stats);
+        assert!(pg.lagging);
+    }
+
+    #[test]
+    fn percentiles_of_frame_times() {
+        let mut s = FrameStats::default();
+        assert_eq!(s.percentile_ms(95.0), 0.0);
+        s.recent_ms.extend((1..=100).map(f64::from));
+        assert_eq!((s.percentile_ms(50.0), s.percentile_ms(95.0), s.percentile_ms(100.0)), (50.0, 95.0, 100.0));
     }
 
     #[test]
@@ -131,5 +289,13 @@ mod tests {
         let before = pg.cluster.sim.events_processed();
         pg.step();
         assert_eq!(pg.cluster.sim.events_processed(), before + 1);
+    }
+
+    #[test]
+    fn topologies_from_the_url() {
+        assert_eq!(Topology::parse("slice"), Some(Topology::Slice));
+        assert_eq!(Topology::parse("full"), Some(Topology::Full));
+        assert_eq!(Topology::parse("sites"), None);
+        assert_eq!(Playground::new(1).cluster.sim.nodes().len(), 45);
     }
 }

@@ -26,6 +26,8 @@ pub enum Action {
     SetOrientation(Orientation),
     CloseMenu,
     Node(NodeId, NodeAction),
+    /// Show or hide the cluster's own chatter (heartbeats, replication) as dots.
+    ToggleControlDots,
     /// The model moved on (frame loop, console API): draw again.
     Refresh,
 }
@@ -67,9 +69,10 @@ impl Reducible for AppState {
                 Action::Step => pg.step(),
                 Action::SetSpeed(speed) => pg.set_speed(speed),
                 Action::OpenMenu(node) => next.menu = Some(node),
-                Action::SetOrientation(o) => pg.orientation = o,
+                Action::SetOrientation(o) => pg.set_orientation(o),
                 Action::CloseMenu => next.menu = None,
                 Action::Node(node, node_action) => pg.act(node, node_action),
+                Action::ToggleControlDots => pg.show_control = !pg.show_control,
                 Action::Refresh => {}
             }
         }

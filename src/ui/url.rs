@@ -1,7 +1,9 @@
-//! Reading the page's URL: `?seed=N`.
+//! Reading the page's URL: `?seed=N`, `?topology=slice|full`, `?shoppers=N`.
 //!
 //! Owns the parsing of query parameters into start-up options, with a clear
 //! message for anything it cannot use. Pure string handling, no DOM.
+
+use super::playground::Topology;
 
 /// The seed used when the URL names none.
 pub const DEFAULT_SEED: u64 = 42;
@@ -10,27 +12,51 @@ pub const DEFAULT_SEED: u64 = 42;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StartOptions {
     pub seed: u64,
+    /// The whole shop unless `?topology=slice`.
+    pub topology: Topology,
+    /// Shoppers in the South China crowd at the start (a Double-11 crowd is
+    /// up to ten times the default).
+    pub shoppers: Option<u16>,
     /// A message for the reader about input that was ignored.
     pub warning: Option<String>,
 }
 
-/// Parses `?seed=N&…` (the leading `?` is optional). Unknown parameters are
-/// ignored; a bad seed falls back to the default with a warning.
+fn shown(value: &str) -> String {
+    value.chars().take(24).collect()
+}
+
+/// Parses `?seed=N&topology=…&shoppers=N` (the leading `?` is optional).
+/// Unknown parameters are ignored; a bad value falls back to the default
+/// with a warning.
 pub fn parse_query(query: &str) -> StartOptions {
-    let mut options = StartOptions { seed: DEFAULT_SEED, warning: None };
+    let mut options = StartOptions { seed: DEFAULT_SEED, topology: Topology::Full, shoppers: None, warning: None };
     for pair in query.trim_start_matches('?').split('&').filter(|p| !p.is_empty()) {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        if key == "seed" {
-            match value.parse::<u64>() {
-                Ok(seed) => options.seed = seed,
-                Err(_) => {
-                    let shown: String = value.chars().take(24).collect();
-                    options.warning = Some(format!(
-                        "The link's seed \"{shown}\" is not a whole number from 0 to 18446744073709551615; \
-                         using seed {DEFAULT_SEED} instead."
-                    ));
+        let problem = match key {
+            "seed" => value.parse::<u64>().map(|seed| options.seed = seed).err().map(|_| {
+                format!(
+                    "The link's seed \"{}\" is not a whole number from 0 to 18446744073709551615; \
+                     using seed {DEFAULT_SEED} instead.",
+                    shown(value)
+                )
+            }),
+            "topology" => match Topology::parse(value) {
+                Some(t) => {
+                    options.topology = t;
+                    None
                 }
-            }
+                None => Some(format!(
+                    "The link's topology \"{}\" is not slice or full; showing the whole shop.",
+                    shown(value)
+                )),
+            },
+            "shoppers" => value.parse::<u16>().map(|n| options.shoppers = Some(n)).err().map(|_| {
+                format!("The link's shoppers \"{}\" is not a whole number from 0 to 65535; ignored.", shown(value))
+            }),
+            _ => None,
+        };
+        if problem.is_some() {
+            options.warning = problem;
         }
     }
     options
@@ -56,6 +82,23 @@ mod tests {
         for (query, seed, warned) in cases {
             let got = parse_query(query);
             assert_eq!((got.seed, got.warning.is_some()), (seed, warned), "query {query:?}");
+        }
+    }
+
+    #[test]
+    fn topology_and_shoppers_from_queries() {
+        let cases = [
+            ("", Topology::Full, None, false),
+            ("?topology=slice&seed=3", Topology::Slice, None, false),
+            ("?topology=full", Topology::Full, None, false),
+            ("?topology=sites", Topology::Full, None, true),
+            ("?shoppers=3000", Topology::Full, Some(3000), false),
+            ("?shoppers=lots", Topology::Full, None, true),
+            ("?shoppers=70000", Topology::Full, None, true),
+        ];
+        for (query, topology, shoppers, warned) in cases {
+            let got = parse_query(query);
+            assert_eq!((got.topology, got.shoppers, got.warning.is_some()), (topology, shoppers, warned), "{query:?}");
         }
     }
 }
