@@ -35,6 +35,9 @@ fn frame_stats(p: &Playground) -> js_sys::Object {
         ("worstMs", s.worst_ms),
         ("p50Ms", s.percentile_ms(50.0)),
         ("p95Ms", s.percentile_ms(95.0)),
+        ("drawP50Ms", s.draw_percentile_ms(50.0)),
+        ("drawP95Ms", s.draw_percentile_ms(95.0)),
+        ("lastDots", s.last_dots as f64),
     ];
     for (name, value) in fields {
         set_fn(&out, name, value.into());

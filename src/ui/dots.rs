@@ -88,7 +88,14 @@ pub fn counts_by_link(cluster: &Cluster) -> Vec<(NodeId, NodeId, usize)> {
 
 /// Paints the dots (or, with `reduced_motion`, the counts per link) onto
 /// `canvas`, resizing its backing store to its CSS size.
-pub fn draw(canvas: &HtmlCanvasElement, cluster: &Cluster, layout: &Layout, show_control: bool, reduced_motion: bool) {
+/// Paints the dots (or, with reduced motion, the counts); returns how many dots.
+pub fn draw(
+    canvas: &HtmlCanvasElement,
+    cluster: &Cluster,
+    layout: &Layout,
+    show_control: bool,
+    reduced_motion: bool,
+) -> usize {
     let ratio = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio());
     let (css_w, css_h) = (f64::from(canvas.client_width()), f64::from(canvas.client_height()));
     let (px_w, px_h) = ((css_w * ratio) as u32, (css_h * ratio) as u32);
@@ -96,23 +103,26 @@ pub fn draw(canvas: &HtmlCanvasElement, cluster: &Cluster, layout: &Layout, show
         canvas.set_width(px_w);
         canvas.set_height(px_h);
     }
-    let Some(ctx) = context(canvas) else { return };
+    let Some(ctx) = context(canvas) else { return 0 };
     ctx.clear_rect(0.0, 0.0, f64::from(px_w), f64::from(px_h));
     let (scale, ox, oy) = layout.fit(f64::from(px_w), f64::from(px_h));
     if reduced_motion {
         draw_counts(&ctx, cluster, layout, (scale, ox, oy));
-        return;
+        return 0;
     }
     let size = 7.0 * scale;
+    let mut drawn = 0;
     for batch in positions(cluster, layout, show_control) {
         ctx.set_fill_style_str(colour(batch.class));
         ctx.begin_path();
-        for (x, y) in batch.dots {
+        for &(x, y) in &batch.dots {
             let (px, py) = (ox + x * scale, oy + y * scale);
             ctx.rect(px - size / 2.0, py - size / 2.0, size, size);
         }
         ctx.fill();
+        drawn += batch.dots.len();
     }
+    drawn
 }
 
 /// One pill per busy link, at its middle, with the number of requests on it.

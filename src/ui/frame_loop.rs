@@ -80,7 +80,9 @@ impl FrameLoop {
         if now_ms - self.last_paint_ms.get() >= repaint_every
             && let Some(canvas) = self.canvas.cast::<HtmlCanvasElement>()
         {
-            dots::draw(&canvas, &pg.cluster, &pg.layout, pg.show_control, self.reduced_motion);
+            let paint_start_ms = wall_ms();
+            let dots = dots::draw(&canvas, &pg.cluster, &pg.layout, pg.show_control, self.reduced_motion);
+            pg.stats.record_draw(wall_ms() - paint_start_ms, dots);
             self.last_paint_ms.set(now_ms);
         }
         drop(pg);

@@ -66,19 +66,46 @@ pub struct FrameStats {
     pub worst_ms: f64,
     /// Model time of the latest frames that ran the model (at most 600).
     pub recent_ms: std::collections::VecDeque<f64>,
+    /// Time to paint the dots, of the latest frames that painted (at most 600).
+    pub recent_draw_ms: std::collections::VecDeque<f64>,
+    /// Dots painted by the latest paint.
+    pub last_dots: usize,
 }
 
 impl FrameStats {
     /// The `pct` percentile of the recent frames' model time (nearest rank).
     pub fn percentile_ms(&self, pct: f64) -> f64 {
-        let mut sorted: Vec<f64> = self.recent_ms.iter().copied().collect();
-        if sorted.is_empty() {
-            return 0.0;
-        }
-        sorted.sort_by(f64::total_cmp);
-        let rank = ((pct / 100.0) * sorted.len() as f64).ceil() as usize;
-        sorted[rank.clamp(1, sorted.len()) - 1]
+        percentile(&self.recent_ms, pct)
     }
+
+    /// The `pct` percentile of the recent paints' time (nearest rank).
+    pub fn draw_percentile_ms(&self, pct: f64) -> f64 {
+        percentile(&self.recent_draw_ms, pct)
+    }
+
+    /// A paint of `dots` dots took `spent_ms`.
+    pub fn record_draw(&mut self, spent_ms: f64, dots: usize) {
+        remember(&mut self.recent_draw_ms, spent_ms);
+        self.last_dots = dots;
+    }
+}
+
+fn remember(recent: &mut std::collections::VecDeque<f64>, value: f64) {
+    if recent.len() == RECENT_FRAMES {
+        recent.pop_front();
+    }
+    recent.push_back(value);
+}
+
+/// Nearest-rank percentile; 0 when nothing was recorded.
+fn percentile(values: &std::collections::VecDeque<f64>, pct: f64) -> f64 {
+    let mut sorted: Vec<f64> = values.iter().copied().collect();
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    sorted.sort_by(f64::total_cmp);
+    let rank = ((pct / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
 /// A running model and the reader's control of time.
@@ -185,10 +212,7 @@ impl Playground {
         (s.last_events, s.last_ms) = (events, spent_ms);
         s.worst_events = s.worst_events.max(events);
         s.worst_ms = s.worst_ms.max(spent_ms);
-        if s.recent_ms.len() == RECENT_FRAMES {
-            s.recent_ms.pop_front();
-        }
-        s.recent_ms.push_back(spent_ms);
+        remember(&mut s.recent_ms, spent_ms);
     }
 
     pub fn act(&mut self, node: NodeId, action: NodeAction) {

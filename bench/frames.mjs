@@ -1,0 +1,55 @@
+// The animation budget of budgets.md, measured the same way by the e2e
+// harness (e2e/run.mjs, test `frame-time`) and by `make bench`:
+//  - the anchor: raw canvas fillRect of N moving dots (bench/anchors/raw-canvas.html);
+//  - ClusterLab: the whole shop playing with about 1,000 requests in flight,
+//    over at least 300 animation frames: the dot painter's own time per paint
+//    (window.clusterlab.frameStats().drawP50Ms), and the whole frame's script
+//    work (model step + dots + Yew's DOM refresh), read in an animation-frame
+//    callback that runs after the app's in the same frame.
+// Figures only; nothing here asserts a time.
+
+/** The anchor's median draw time (ms) for `dots` dots over `frames` frames. */
+export async function rawCanvasDrawMs(browser, anchorOrigin, { dots = 1000, frames = 300 } = {}) {
+  const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
+  try {
+    const page = await context.newPage();
+    await page.goto(`${anchorOrigin}/raw-canvas.html?dots=${dots}&frames=${frames}`);
+    const handle = await page.waitForFunction(() => window.__anchorResult, null, { timeout: 60_000, polling: 100 });
+    return (await handle.jsonValue()).drawMs;
+  } finally {
+    await context.close();
+  }
+}
+
+/**
+ * On an app `page` opened with a Double-11 crowd (`?shoppers=3000`): warms
+ * the shop up until about `inFlight` requests are on the wire, plays at 1×,
+ * and measures `frames` frames. Returns { frames, dots, drawP50Ms, drawP95Ms,
+ * frameP50Ms, frameP95Ms, modelP95Ms }.
+ */
+export async function appFrames(page, { frames = 300, inFlight = 1000 } = {}) {
+  await page.evaluate(async (want) => {
+    for (let i = 0; i < 60 && window.clusterlab.snapshot().in_flight < want; i++) window.clusterlab.runFor(1_000_000);
+  }, inFlight);
+  await page.locator('[data-control="speed"]').evaluate((el) => {
+    el.value = '0';
+    el.dispatchEvent(new Event('input', { bubbles: true }));
+  });
+  await page.locator('[data-control="play"]').click();
+  const work = await page.evaluate((count) => new Promise((done) => {
+    const out = [];
+    // Registered after the app's own animation-frame callback, so this one
+    // runs after it (and after the microtasks in which Yew re-renders).
+    const tick = (frameStart) => {
+      out.push(performance.now() - frameStart);
+      if (out.length < count) requestAnimationFrame(tick); else done(out);
+    };
+    requestAnimationFrame(tick);
+  }), frames);
+  const stats = await page.evaluate(() => window.clusterlab.frameStats());
+  await page.locator('[data-control="pause"]').click();
+  const sorted = [...work].sort((a, b) => a - b);
+  const pct = (p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+  return { frames: work.length, dots: stats.lastDots, drawP50Ms: stats.drawP50Ms, drawP95Ms: stats.drawP95Ms,
+    frameP50Ms: pct(50), frameP95Ms: pct(95), modelP95Ms: stats.p95Ms };
+}
