@@ -79,3 +79,6 @@ async fn crashing_from_the_menu_marks_the_node_crashed() {
     settle().await;
     assert_eq!(find(&root, "[data-node=\"app-2\"]").get_attribute("data-state").as_deref(), Some("up"));
 }
+
+#[path = "browser/panels.rs"]
+mod panels;

@@ -86,6 +86,11 @@ pub enum NodeDetail {
     Service {
         service: &'static str,
         cached: Vec<CachedList>,
+        /// This host's 2PC participant, if it is one: its own timeline
+        /// (PREPARED forced, votes, commits; newest first) and the
+        /// transactions it voted Yes on and is blocked on, holding locks.
+        tpc_timeline: Vec<TimelineRow>,
+        in_doubt: Vec<u32>,
     },
     TwoPhase {
         two_phase: bool,

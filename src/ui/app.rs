@@ -13,6 +13,7 @@ use super::frame_loop;
 use super::invariants::{self, InvariantsPanel};
 use super::layout::Orientation;
 use super::node_menu::{self, NodeMenu};
+use super::panels::Panels;
 use super::playground::Playground;
 use super::state::{Action, AppState};
 use crate::cluster::DotClass;
@@ -88,6 +89,8 @@ pub fn app(props: &AppProps) -> Html {
                     <canvas ref={canvas} class="dots" aria-hidden="true"></canvas>
                     { menu.unwrap_or_default() }
                 </div>
+                <Panels playground={state.playground.clone()} version={state.version} selected={state.menu}
+                    refused={state.refused.clone()} following={state.following} dispatch={dispatch.clone()} />
             </main>
             <aside class="side">
                 { legend() }
