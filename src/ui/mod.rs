@@ -20,6 +20,7 @@ pub mod node_menu;
 pub mod panels;
 pub mod panic;
 pub mod playground;
+pub mod sequence;
 pub mod state;
 pub mod switches;
 pub mod traffic;

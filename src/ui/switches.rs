@@ -33,8 +33,20 @@ pub fn rows(design: &Design) -> Vec<SwitchRow> {
         .collect()
 }
 
-/// `session-store` → `Session store`.
+/// A switch's label: the textbooks' name where it has one, else its words
+/// (`session-store` → `Session store`), so a new switch needs no UI change.
 pub fn label(name: &str) -> String {
+    let known = match name {
+        "lb-algorithm" => Some("Balancing algorithm"),
+        "balancer-kind" => Some("Balancer (F5 / LVS / nginx)"),
+        "lock" => Some("Stock lock (ZooKeeper)"),
+        "two-phase" => Some("Two-phase commit"),
+        "switch-type" => Some("MyCat switchType"),
+        _ => None,
+    };
+    if let Some(text) = known {
+        return text.to_string();
+    }
     let spaced = name.replace('-', " ");
     let mut chars = spaced.chars();
     chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
@@ -104,7 +116,8 @@ mod tests {
     #[test]
     fn labels_are_words() {
         assert_eq!(label("session-store"), "Session store");
-        assert_eq!(label("lock"), "Lock");
+        assert_eq!(label("lock"), "Stock lock (ZooKeeper)");
+        assert_eq!(label("cache-ttl"), "Cache ttl", "a new switch gets a label from its name");
         assert_eq!(label(""), "");
     }
 }

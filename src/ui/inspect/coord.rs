@@ -11,6 +11,7 @@
 use super::{at, facts, find_detail, list, table};
 use crate::cluster::snapshot::{LockNodeRow, NodeDetail, NodeSnapshot, Snapshot, TimelineRow};
 use crate::sim::TimeUs;
+use crate::ui::sequence::RoundPicker;
 use std::collections::BTreeMap;
 use yew::prelude::*;
 
@@ -231,6 +232,7 @@ fn two_phase_view(snap: &Snapshot, node: &NodeSnapshot) -> Html {
             <section class="rounds" aria-label="Recent rounds">
                 <h4>{ "Recent rounds, step by step" }</h4>
                 if all_rounds.is_empty() { <p class="quiet">{ "No order has been placed yet." }</p> }
+                <RoundPicker rounds={all_rounds.clone()} />
                 <ol>
                     { for all_rounds.iter().map(|r| round_view(r, outcome_of(r.txn))) }
                 </ol>

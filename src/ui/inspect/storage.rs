@@ -52,7 +52,7 @@ fn replication(snap: &Snapshot, node: &NodeSnapshot) -> Html {
         .filter_map(|n| match &n.detail {
             NodeDetail::Mysql { role, binlog, applied, lag_us, semi_sync } => Some(html! {
                 <tr class={classes!((n.id == node.id).then_some("this"))} data-role={role.clone()}>
-                    <th scope="row">{ &n.id }</th><td>{ role }</td><td>{ n.state }</td>
+                    <th scope="row">{ &n.id }</th><td>{ role_text(role, snap) }</td><td>{ n.state }</td>
                     <td>{ binlog }</td><td>{ applied }</td>
                     <td>{ lag_us.map_or_else(|| "—".to_string(), format_time_us) }</td>
                     <td>{ if *semi_sync { "semi-sync" } else { "async" } }</td>
@@ -79,6 +79,16 @@ fn replication(snap: &Snapshot, node: &NodeSnapshot) -> Html {
                 &["server", "role", "state", "binlog", "applied", "lag", "mode"], rows, "No MySQL server.") }
         </>
     }
+}
+
+/// A MySQL role in words: `replica { source: nodeid(39) }` → `replica of db-shard1-master`.
+pub fn role_text(raw: &str, snap: &Snapshot) -> String {
+    let Some(start) = raw.find("nodeid(") else { return raw.to_string() };
+    let digits: String = raw[start + 7..].chars().take_while(char::is_ascii_digit).collect();
+    let source =
+        digits.parse::<usize>().ok().and_then(|i| snap.nodes.get(i)).map_or(digits.as_str(), |n| n.id.as_str());
+    let role = raw.split([' ', '{']).next().unwrap_or(raw);
+    format!("{role} of {source}")
 }
 
 fn mycat(write_hosts: &[String], switches: &[u32], routes: &[RouteRow]) -> Html {
@@ -122,4 +132,29 @@ fn centres_table(centres: &[CentreRow]) -> Html {
         })
         .collect();
     table("Data centres", &["centre", "city", "role", "web", "database", "failed probe rounds"], rows, "")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::snapshot::NodeSnapshot;
+
+    #[test]
+    fn a_replicas_role_names_its_source() {
+        let node =
+            |id: &str| NodeSnapshot { id: id.into(), state: "up", detail: NodeDetail::Other { node_kind: "x".into() } };
+        let snap = Snapshot {
+            now_us: 0,
+            seed: 1,
+            events: 0,
+            in_flight: 0,
+            trace_hash: String::new(),
+            nodes: vec![node("db-shard1-master"), node("db-shard1-replica")],
+            metrics: Default::default(),
+            invariants: Vec::new(),
+        };
+        assert_eq!(role_text("replica { source: nodeid(0) }", &snap), "replica of db-shard1-master");
+        assert_eq!(role_text("replica { source: nodeid(9) }", &snap), "replica of 9");
+        assert_eq!(role_text("source", &snap), "source");
+    }
 }
