@@ -108,8 +108,15 @@ pub struct TxnRound {
     pub steps: Vec<(TimeUs, String, String)>,
 }
 
-/// Groups timeline rows into rounds, newest transaction first, steps in time order.
-pub fn rounds<'a>(rows: impl IntoIterator<Item = &'a TimelineRow>, most: usize) -> Vec<TxnRound> {
+/// Groups timeline rows (each node's newest first, as the snapshot lists
+/// them) into rounds: newest transaction first, steps in time order, a
+/// node's steps at the same instant in the order it logged them. Only
+/// rounds `keep` accepts are counted.
+pub fn rounds<'a>(
+    rows: impl IntoIterator<Item = &'a TimelineRow>,
+    most: usize,
+    keep: impl Fn(&TxnRound) -> bool,
+) -> Vec<TxnRound> {
     let mut by_txn: BTreeMap<u32, Vec<(TimeUs, String, String)>> = BTreeMap::new();
     for row in rows {
         by_txn.entry(row.txn).or_default().push((row.at_us, row.node.clone(), row.phase.clone()));
@@ -117,11 +124,13 @@ pub fn rounds<'a>(rows: impl IntoIterator<Item = &'a TimelineRow>, most: usize) 
     by_txn
         .into_iter()
         .rev()
-        .take(most)
         .map(|(txn, mut steps)| {
+            steps.reverse();
             steps.sort_by_key(|s| s.0);
             TxnRound { txn, steps }
         })
+        .filter(keep)
+        .take(most)
         .collect()
 }
 
@@ -200,9 +209,13 @@ fn two_phase_view(snap: &Snapshot, node: &NodeSnapshot) -> Html {
         NodeDetail::Service { tpc_timeline, .. } => tpc_timeline.as_slice(),
         _ => &[],
     });
-    let all_rounds = rounds(timeline.iter().chain(participant_rows), ROUNDS_SHOWN);
-    let outcome_of = |txn: u32| outcomes.iter().find(|(t, _)| *t == txn).map(|(_, o)| words(o));
     let blocked = blocked_participants(snap);
+    // A round the coordinator's bounded timeline no longer holds is shown
+    // only while a participant is still in doubt about it.
+    let keep =
+        |r: &TxnRound| r.steps.iter().any(|s| s.1 == node.id) || blocked.iter().any(|(_, txns)| txns.contains(&r.txn));
+    let all_rounds = rounds(timeline.iter().chain(participant_rows), ROUNDS_SHOWN, keep);
+    let outcome_of = |txn: u32| outcomes.iter().find(|(t, _)| *t == txn).map(|(_, o)| words(o));
     let coordinator_down = node.state != "up";
     let open_rows = active
         .iter()
@@ -282,17 +295,22 @@ mod tests {
 
     #[test]
     fn rounds_group_by_transaction_newest_first_in_time_order() {
+        // Each node's rows newest first, as the snapshot gives them.
         let rows = [
             row(30, 2, "tpc", "CanCommitSent"),
             row(10, 1, "tpc", "CanCommitSent"),
+            row(10, 1, "tpc", "Begin"),
             row(20, 1, "order", "VotedYes"),
+            row(20, 1, "order", "PreparedLogged"),
             row(15, 1, "inventory-1", "PreparedLogged"),
         ];
-        let r = rounds(&rows, 5);
+        let r = rounds(&rows, 5, |_| true);
         assert_eq!(r.iter().map(|x| x.txn).collect::<Vec<_>>(), [2, 1]);
         let phases: Vec<&str> = r[1].steps.iter().map(|s| s.2.as_str()).collect();
-        assert_eq!(phases, ["CanCommitSent", "PreparedLogged", "VotedYes"]);
-        assert_eq!(rounds(&rows, 1).len(), 1);
+        assert_eq!(phases, ["Begin", "CanCommitSent", "PreparedLogged", "PreparedLogged", "VotedYes"]);
+        assert_eq!(rounds(&rows, 1, |_| true).len(), 1);
+        let only_old = rounds(&rows, 5, |r| r.txn == 1);
+        assert_eq!(only_old.iter().map(|x| x.txn).collect::<Vec<_>>(), [1], "rounds are kept by the filter");
     }
 
     #[test]
