@@ -34,6 +34,8 @@ pub enum Action {
     Command(Command),
     /// Start or stop following Xiaoming's journey.
     ToggleFollow,
+    /// Pause, then run until Xiaoming's current request is over.
+    XiaomingNextPage,
 }
 
 /// A command the model refused, and why (shown under `data-error`).
@@ -92,6 +94,10 @@ impl Reducible for AppState {
                     next.refused = pg.cluster.apply(&command).err().map(|e| Refusal { command, reason: e.to_string() });
                 }
                 Action::ToggleFollow => next.following = !next.following,
+                Action::XiaomingNextPage => {
+                    pg.pause();
+                    super::traffic::run_to_next_page(&mut pg.cluster);
+                }
             }
         }
         Rc::new(next)

@@ -4,7 +4,9 @@
 //! sent as `Command::SetShoppers`), the `data-control="surge"` button (the
 //! figures of `scenarios/double-11.json`: 300 shoppers to 3,000 and back),
 //! and the `data-control="follow"` toggle with Xiaoming's card (his next
-//! page, where his session lives, his last failure and why). A refused
+//! page, where his session lives, his last failure and why) and a
+//! `data-control="follow-next"` button that runs the model until his current
+//! request is over. A refused
 //! command shows its reason under `data-error="traffic"`. Reads the model;
 //! never changes it except by dispatching an `Action`.
 
@@ -12,6 +14,7 @@ use super::state::{Action, Refusal};
 use crate::cluster::command::Command;
 use crate::cluster::{Cluster, ClusterNode, Page};
 use crate::sim::time::format_time_us;
+use crate::sim::{MS, SEC, TimeUs};
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
@@ -52,6 +55,33 @@ pub fn xiaoming(cluster: &Cluster) -> Option<XiaomingView> {
         sent_to_login: me.login_redirects,
         last_failure,
     })
+}
+
+/// Where Xiaoming is in his journey: (next page, journeys, sent to login, failures seen).
+fn progress(cluster: &Cluster) -> Option<(usize, u32, u32, usize)> {
+    let ClusterNode::Shoppers(pool) = cluster.sim.node(cluster.xiaoming) else { return None };
+    let me = pool.shoppers.first()?;
+    Some((me.step, me.journeys_completed, me.login_redirects, pool.recent_failures.len()))
+}
+
+/// Longest a "next page" run may take, in virtual time (he thinks ~2 s between pages).
+const NEXT_PAGE_LIMIT_US: TimeUs = 60 * SEC;
+const NEXT_PAGE_SLICE_US: TimeUs = 10 * MS;
+
+/// Runs the model until Xiaoming's current request is over (he moved to the
+/// next page, finished a journey, was sent to login or failed), in slices
+/// of 10 ms of virtual time, at most a minute. Returns the time it took.
+pub fn run_to_next_page(cluster: &mut Cluster) -> TimeUs {
+    let start_us = cluster.sim.now_us();
+    let Some(before) = progress(cluster) else { return 0 };
+    while cluster.sim.now_us() - start_us < NEXT_PAGE_LIMIT_US {
+        let target_us = cluster.sim.now_us() + NEXT_PAGE_SLICE_US;
+        cluster.run_until(target_us, 1_000_000);
+        if progress(cluster) != Some(before) {
+            break;
+        }
+    }
+    cluster.sim.now_us() - start_us
 }
 
 #[derive(Properties, PartialEq)]
@@ -103,6 +133,10 @@ pub fn traffic(props: &TrafficProps) -> Html {
                 <p class="panel-error" role="alert" data-error="traffic">{ &refusal.reason }</p>
             }
             if props.following {
+                <button class="next-page" data-control="follow-next" onclick={d.reform(|_| Action::XiaomingNextPage)}
+                        title="Run until Xiaoming's current request is over">
+                    { "Run to his next page" }
+                </button>
                 { xiaoming_card(props.xiaoming.as_ref()) }
             }
         </section>
@@ -135,6 +169,20 @@ mod tests {
         assert_eq!(surge_target(3000, 3000), 300);
         assert_eq!(surge_target(300, 1500), 1500, "capped at the crowd's capacity");
         assert_eq!(surge_target(100, 3000), 3000);
+    }
+
+    #[test]
+    fn next_page_runs_until_his_request_is_over() {
+        let mut cluster = Cluster::slice(&SliceOptions { seed: 6, ..SliceOptions::default() });
+        let mut pages = Vec::new();
+        for _ in 0..4 {
+            let before = progress(&cluster);
+            let took_us = run_to_next_page(&mut cluster);
+            assert!(took_us > 0 && took_us <= NEXT_PAGE_LIMIT_US, "seed 6: took {took_us} µs");
+            assert_ne!(progress(&cluster), before, "seed 6: he moved on");
+            pages.push(xiaoming(&cluster).unwrap().next_page);
+        }
+        assert_eq!(pages.len(), 4, "{pages:?}");
     }
 
     #[test]
