@@ -125,7 +125,11 @@ pub fn lines(cluster: &Cluster) -> Vec<LogRow> {
         .iter()
         .rev()
         .take(KEPT)
-        .map(|l| LogRow { at_us: l.at_us, text: l.text.clone(), kind: classify(cluster, l.node, &l.text) })
+        .map(|l| {
+            let name = sim.name(l.node);
+            let text = if l.text.starts_with(name) { l.text.clone() } else { format!("{name}: {}", l.text) };
+            LogRow { at_us: l.at_us, text, kind: classify(cluster, l.node, &l.text) }
+        })
         .collect();
     for (i, node) in sim.nodes().iter().enumerate() {
         let ClusterNode::Shoppers(pool) = node else { continue };
@@ -227,5 +231,7 @@ mod tests {
         assert_eq!(filter(&rows, None, "APP-2: CR").len(), 1, "the text filter ignores case");
         assert!(filter(&rows, Some(LogKind::TwoPhase), "").is_empty(), "the slice has no 2PC");
         assert!(rows.windows(2).all(|w| w[0].at_us >= w[1].at_us), "newest first");
+        let names: Vec<&str> = cluster.node_ids().map(|id| cluster.sim.name(id)).collect();
+        assert!(rows.iter().all(|r| names.iter().any(|n| r.text.starts_with(n))), "every line names its node");
     }
 }
