@@ -2,7 +2,8 @@
 //!
 //! Owns the functions exposed on `window.clusterlab`: `traceHash()`, `now()`,
 //! `eventCount()`, `seed()`, `xiaomingServer()`, `snapshot()` (with the
-//! number of messages in flight), and
+//! number of messages in flight), `design()` (every switch's current value),
+//! and
 //! `runFor(us)`, which advances virtual time headlessly (the same thing the
 //! play button does, only at once). Nothing here can put the model into a
 //! state the UI could not reach.
@@ -10,6 +11,7 @@
 use super::playground::Playground;
 use super::state::{Action, AppState};
 use crate::cluster::Cluster;
+use crate::cluster::design::Design;
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::JsValue;
@@ -19,6 +21,13 @@ use yew::UseReducerDispatcher;
 /// The model's plain-data snapshot, as JSON.
 pub fn snapshot_json(cluster: &Cluster) -> String {
     serde_json::to_string(&cluster.snapshot()).unwrap_or_else(|_| "null".to_string())
+}
+
+/// Every design switch's current value by its `data-switch` name, as JSON.
+pub fn design_json(cluster: &Cluster) -> String {
+    let values: std::collections::BTreeMap<&str, String> =
+        Design::SWITCHES.iter().filter_map(|&name| Some((name, cluster.design.get(name)?))).collect();
+    serde_json::to_string(&values).unwrap_or_else(|_| "null".to_string())
 }
 
 fn set_fn(target: &js_sys::Object, name: &str, f: JsValue) {
@@ -44,6 +53,7 @@ pub fn install(playground: Rc<RefCell<Playground>>, dispatcher: UseReducerDispat
         read(|p| p.cluster.xiaoming_server().map_or(JsValue::NULL, |id| p.cluster.sim.name(id).into())),
     );
     set_fn(&api, "snapshot", read(|p| js_sys::JSON::parse(&snapshot_json(&p.cluster)).unwrap_or(JsValue::NULL)));
+    set_fn(&api, "design", read(|p| js_sys::JSON::parse(&design_json(&p.cluster)).unwrap_or(JsValue::NULL)));
     let pg = playground.clone();
     let run_for = Closure::<dyn Fn(f64)>::new(move |span_us: f64| {
         if span_us.is_finite() && span_us > 0.0 {
@@ -55,4 +65,20 @@ pub fn install(playground: Rc<RefCell<Playground>>, dispatcher: UseReducerDispat
     });
     set_fn(&api, "runFor", run_for.into_js_value());
     let _ = js_sys::Reflect::set(&window, &JsValue::from_str("clusterlab"), &api);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::topology::SliceOptions;
+
+    #[test]
+    fn the_design_is_read_by_switch_name() {
+        let mut cluster = Cluster::slice(&SliceOptions::default());
+        cluster.set_switch("session-store", "redis").unwrap();
+        let json: serde_json::Value = serde_json::from_str(&design_json(&cluster)).unwrap();
+        assert_eq!(json["session-store"], "redis");
+        assert_eq!(json["two-phase"], "on");
+        assert_eq!(json.as_object().unwrap().len(), Design::SWITCHES.len());
+    }
 }
