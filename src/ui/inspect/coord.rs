@@ -247,23 +247,26 @@ fn two_phase_view(snap: &Snapshot, node: &NodeSnapshot) -> Html {
                 if all_rounds.is_empty() { <p class="quiet">{ "No order has been placed yet." }</p> }
                 <RoundPicker rounds={all_rounds.clone()} />
                 <ol>
-                    { for all_rounds.iter().map(|r| round_view(r, outcome_of(r.txn))) }
+                    { for all_rounds.iter().enumerate().map(|(i, r)| round_view(r, outcome_of(r.txn), i == 0)) }
                 </ol>
             </section>
         </>
     }
 }
 
-fn round_view(round: &TxnRound, outcome: Option<String>) -> Html {
+/// One round: its outcome, and its steps (open for the newest round only).
+fn round_view(round: &TxnRound, outcome: Option<String>, open: bool) -> Html {
     html! {
         <li data-txn={round.txn.to_string()}>
-            <strong>{ format!("txn {}", round.txn) }</strong>
-            { " — " }{ outcome.unwrap_or_else(|| "in progress".into()) }
+            <details {open}>
+            <summary><strong>{ format!("txn {}", round.txn) }</strong>
+                { " — " }{ outcome.unwrap_or_else(|| "in progress".into()) }</summary>
             <ol class="timeline">
                 { for round.steps.iter().map(|(t, node, phase)| html! {
                     <li><time>{ at(*t) }</time>{ " " }<span class="who">{ node }</span>{ ": " }{ phase_text(phase) }</li>
                 }) }
             </ol>
+            </details>
         </li>
     }
 }
