@@ -6,7 +6,8 @@
 //! whom; the 2PC inspector shows each open transaction's phase; a switch
 //! chosen in the panel changes the model's design; a value the model
 //! refuses shows `data-error` and changes nothing; the surge button raises
-//! the crowd to the Double-11 peak.
+//! the crowd to the Double-11 peak; the event log (over the slice) narrows
+//! to one kind of line and to a text.
 
 use clusterlab::cluster::Cluster;
 use clusterlab::cluster::command::{Command, NodeAction};
@@ -218,4 +219,33 @@ async fn the_surge_button_raises_the_crowd_to_the_double_11_peak() {
     settle().await;
     assert!(root.query_selector("[data-following=\"xiaoming\"]").unwrap().is_some(), "Xiaoming's card is shown");
     assert_eq!(all(&root, "figure[data-chart] canvas").len(), 7, "every chart has its canvas");
+}
+
+#[wasm_bindgen_test]
+async fn the_event_log_narrows_to_a_kind_and_to_text() {
+    use clusterlab::ui::event_log::{EventLog, EventLogProps, lines};
+    let mut cluster = Cluster::slice(&SliceOptions { seed: 5, ..SliceOptions::default() });
+    cluster.run_until(20_000 * MS, 5_000_000);
+    cluster.apply(&Command::Node { node: "app-2".into(), action: NodeAction::Crash }).unwrap();
+    cluster.run_until(40_000 * MS, 5_000_000);
+    let root = section();
+    yew::Renderer::<EventLog>::with_root_and_props(root.clone(), EventLogProps { lines: lines(&cluster) }).render();
+    settle().await;
+    let kinds = |root: &web_sys::Element| -> Vec<String> {
+        all(root, "li[data-kind]").iter().map(|l| l.get_attribute("data-kind").unwrap()).collect()
+    };
+    assert!(kinds(&root).contains(&"failure".to_string()), "seed 5: the crash fails requests");
+    choose(&root.query_selector("[data-control=\"log-kind\"]").unwrap().unwrap(), "fault");
+    settle().await;
+    assert_eq!(kinds(&root), ["fault"], "only the crash is left");
+    assert!(root.text_content().unwrap().contains("app-2: crash"));
+    choose(&root.query_selector("[data-control=\"log-kind\"]").unwrap().unwrap(), "all");
+    let search = root.query_selector("[data-control=\"log-search\"]").unwrap().unwrap();
+    search.dyn_ref::<web_sys::HtmlInputElement>().unwrap().set_value("NO SUCH TEXT");
+    let init = web_sys::EventInit::new();
+    init.set_bubbles(true);
+    search.dispatch_event(&web_sys::Event::new_with_event_init_dict("input", &init).unwrap()).unwrap();
+    settle().await;
+    assert!(kinds(&root).is_empty(), "no line matches");
+    assert!(root.text_content().unwrap().contains("No line matches this filter."));
 }
