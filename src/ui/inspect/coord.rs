@@ -317,6 +317,37 @@ mod tests {
     }
 
     #[test]
+    fn a_coordinator_crash_after_a_yes_vote_leaves_that_participant_blocked() {
+        use crate::cluster::Cluster;
+        use crate::cluster::command::{Command, NodeAction};
+        use crate::cluster::topology::SliceOptions;
+        use crate::sim::MS;
+        let mut cluster = Cluster::full(&SliceOptions { seed: 42, ..SliceOptions::default() });
+        let voted = |snap: &Snapshot| {
+            snap.nodes.iter().find_map(|n| match &n.detail {
+                NodeDetail::TwoPhase { active, .. } => {
+                    active.iter().find(|t| bits(&t.phase, "yes").unwrap_or(0) >= 1).map(|t| t.txn)
+                }
+                _ => None,
+            })
+        };
+        let mut txn = None;
+        for step in 1..=6_000 {
+            cluster.run_until(step * MS, 1_000_000);
+            txn = voted(&cluster.snapshot());
+            if txn.is_some() {
+                break;
+            }
+        }
+        let txn = txn.expect("seed 42: a participant votes Yes within 6 s");
+        assert!(blocked_participants(&cluster.snapshot()).iter().any(|(_, t)| t.contains(&txn)), "in doubt once voted");
+        cluster.apply(&Command::Node { node: "tpc".into(), action: NodeAction::Crash }).unwrap();
+        cluster.run_until(cluster.sim.now_us() + 2_000 * MS, 5_000_000);
+        let blocked = blocked_participants(&cluster.snapshot());
+        assert!(blocked.iter().any(|(_, t)| t.contains(&txn)), "seed 42: txn {txn} still in doubt: {blocked:?}");
+    }
+
+    #[test]
     fn each_waiter_watches_its_predecessor() {
         let node = |z: &str, owner: &str, watched_by: &[&str]| LockNodeRow {
             znode: z.into(),
