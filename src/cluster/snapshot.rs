@@ -194,6 +194,9 @@ pub struct VipSide {
     pub state: String,
     pub holds_vip: bool,
     pub epoch: u32,
+    pub priority: u8,
+    pub adverts_sent: u64,
+    pub adverts_received: u64,
 }
 
 /// One invariant's verdict (`data-invariant`, `data-holds`).
@@ -265,6 +268,9 @@ fn detail(cluster: &Cluster, id: NodeId) -> NodeDetail {
                 state: format!("{:?}", h.router.state).to_uppercase(),
                 holds_vip: h.router.holds_vip(),
                 epoch: h.router.epoch,
+                priority: h.router.config.priority,
+                adverts_sent: h.router.adverts_sent,
+                adverts_received: h.router.adverts_received,
             }),
         },
         ClusterNode::Vip(v) => NodeDetail::VipRouter {

@@ -249,3 +249,21 @@ async fn the_event_log_narrows_to_a_kind_and_to_text() {
     assert!(kinds(&root).is_empty(), "no line matches");
     assert!(root.text_content().unwrap().contains("No line matches this filter."));
 }
+
+#[wasm_bindgen_test]
+async fn the_balancer_inspector_shows_which_of_the_pair_holds_the_vip() {
+    let mut cluster = full(3);
+    cluster.run_until(5_000 * MS, 5_000_000);
+    let lb = cluster.sim.id_of("lb-south-2").unwrap();
+    let root = section();
+    yew::Renderer::<Inspector>::with_root_and_props(
+        root.clone(),
+        InspectorProps { snapshot: Rc::new(cluster.snapshot()), node: lb },
+    )
+    .render();
+    settle().await;
+    let holders: Vec<String> =
+        all(&root, "tr[data-vip-holder]").iter().map(|r| r.get_attribute("data-vip-holder").unwrap()).collect();
+    assert_eq!(holders, ["true", "false"], "seed 3: lb-south-1 (priority 100) holds the VIP, lb-south-2 backs it up");
+    assert!(root.text_content().unwrap().contains("BACKUP"), "{:?}", root.text_content());
+}

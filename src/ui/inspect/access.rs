@@ -77,8 +77,9 @@ fn vip_pair(snap: &Snapshot, node: &NodeSnapshot) -> Html {
         .filter_map(|n| match &n.detail {
             NodeDetail::Balancer { vip: Some(v), .. } => Some(html! {
                 <tr data-vip-holder={v.holds_vip.to_string()}>
-                    <th scope="row">{ &n.id }</th><td>{ &v.state }</td>
+                    <th scope="row">{ &n.id }</th><td>{ &v.state }</td><td>{ v.priority }</td>
                     <td>{ if v.holds_vip { "holds the VIP" } else { "—" } }</td><td>{ v.epoch }</td>
+                    <td>{ v.adverts_sent }</td><td>{ v.adverts_received }</td>
                 </tr>
             }),
             _ => None,
@@ -87,7 +88,12 @@ fn vip_pair(snap: &Snapshot, node: &NodeSnapshot) -> Html {
     if rows.len() < 2 {
         return html! {};
     }
-    table("The keepalived pair", &["router", "state", "virtual IP", "epoch"], rows, "")
+    table(
+        "The keepalived pair (the master adverts every advert_int; the backup takes over after 3 × advert_int + skew of silence)",
+        &["router", "state", "priority", "virtual IP", "epoch", "adverts sent", "adverts heard"],
+        rows,
+        "",
+    )
 }
 
 fn autoscaler(enabled: bool, machines: &[MachineRow], bill_server_s: u64, decisions: &[(TimeUs, u32, u32)]) -> Html {
