@@ -112,3 +112,6 @@ async fn a_crashed_storage_node_renders_crashed() {
     // The other nodes are untouched.
     assert_eq!(find(&root, "[data-node=\"db-shard1-master\"]").get_attribute("data-state").as_deref(), Some("up"));
 }
+
+#[path = "browser/panels.rs"]
+mod panels;

@@ -94,6 +94,11 @@ pub enum NodeDetail {
     Service {
         service: &'static str,
         cached: Vec<CachedList>,
+        /// This host's 2PC participant, if it is one: its own timeline
+        /// (PREPARED forced, votes, commits; newest first) and the
+        /// transactions it voted Yes on and is blocked on, holding locks.
+        tpc_timeline: Vec<TimelineRow>,
+        in_doubt: Vec<u32>,
     },
     TwoPhase {
         two_phase: bool,
@@ -202,6 +207,9 @@ pub struct VipSide {
     pub state: String,
     pub holds_vip: bool,
     pub epoch: u32,
+    pub priority: u8,
+    pub adverts_sent: u64,
+    pub adverts_received: u64,
 }
 
 /// One invariant's verdict (`data-invariant`, `data-holds`).
@@ -278,6 +286,9 @@ fn detail(cluster: &Cluster, id: NodeId) -> NodeDetail {
                 state: format!("{:?}", h.router.state).to_uppercase(),
                 holds_vip: h.router.holds_vip(),
                 epoch: h.router.epoch,
+                priority: h.router.config.priority,
+                adverts_sent: h.router.adverts_sent,
+                adverts_received: h.router.adverts_received,
             }),
         },
         ClusterNode::Vip(v) => NodeDetail::VipRouter {

@@ -99,6 +99,16 @@ impl Histogram {
     pub fn reset(&mut self) {
         *self = Self::default();
     }
+
+    /// The samples recorded since `earlier`, a copy of this histogram taken
+    /// before (a window's distribution, e.g. the last second's p99). The max
+    /// is the whole run's, so a window's top quantile is capped by it only.
+    pub fn since(&self, earlier: &Histogram) -> Histogram {
+        let counts: Vec<u64> =
+            self.counts.iter().zip(&earlier.counts).map(|(now, then)| now.saturating_sub(*then)).collect();
+        let total = counts.iter().sum();
+        Histogram { counts, total, sum: self.sum.saturating_sub(earlier.sum), max: self.max }
+    }
 }
 
 /// A series of (time, value) points, bounded: when full, every other point is
@@ -273,6 +283,19 @@ mod tests {
         assert_eq!(h.quantile(1000), 10_000.min(h.quantile(1000)));
         assert_eq!(h.count(), 10_000);
         assert_eq!(h.mean(), 5_000);
+    }
+
+    #[test]
+    fn a_window_since_an_earlier_copy_has_only_the_new_samples() {
+        let mut h = Histogram::default();
+        (0..1000).for_each(|_| h.record(10));
+        let earlier = h.clone();
+        (0..100).for_each(|_| h.record(5_000));
+        let window = h.since(&earlier);
+        assert_eq!(window.count(), 100);
+        assert!((4_800..=5_000).contains(&window.quantile(500)), "{}", window.quantile(500));
+        assert_eq!(h.quantile(500), 10, "the whole run's median is still the old one");
+        assert_eq!(h.since(&h).count(), 0);
     }
 
     #[test]

@@ -12,6 +12,7 @@ use super::frame_loop;
 use super::invariants::{self, InvariantsPanel};
 use super::layout::Orientation;
 use super::node_menu::{self, NodeMenu};
+use super::panels::Panels;
 use super::playground::{Playground, Topology};
 use super::state::{Action, AppState};
 use super::{bench_api, console_api};
@@ -99,6 +100,8 @@ pub fn app(props: &AppProps) -> Html {
                         {canvas} show_control={pg.show_control} dispatch={dispatch.clone()} />
                     { menu.unwrap_or_default() }
                 </div>
+                <Panels playground={state.playground.clone()} version={state.version} selected={state.menu}
+                    refused={state.refused.clone()} following={state.following} dispatch={dispatch.clone()} />
             </main>
             <aside class="side">
                 { legend() }

@@ -3,7 +3,8 @@
 //! Owns the functions exposed on `window.clusterlab`: `traceHash()`, `now()`,
 //! `eventCount()`, `seed()`, `xiaomingServer()`, `snapshot()` (with the
 //! number of messages in flight), `frameStats()` (the frame loop's event
-//! counts and model time per frame, the worst so far), and
+//! counts, model and paint time per frame, the worst so far), `design()`
+//! (every switch's current value), and
 //! `runFor(us)`, which advances virtual time headlessly (the same thing the
 //! play button does, only at once). Nothing here can put the model into a
 //! state the UI could not reach.
@@ -11,6 +12,7 @@
 use super::playground::Playground;
 use super::state::{Action, AppState};
 use crate::cluster::Cluster;
+use crate::cluster::design::Design;
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::JsValue;
@@ -45,6 +47,13 @@ fn frame_stats(p: &Playground) -> js_sys::Object {
     out
 }
 
+/// Every design switch's current value by its `data-switch` name, as JSON.
+pub fn design_json(cluster: &Cluster) -> String {
+    let values: std::collections::BTreeMap<&str, String> =
+        Design::SWITCHES.iter().filter_map(|&name| Some((name, cluster.design.get(name)?))).collect();
+    serde_json::to_string(&values).unwrap_or_else(|_| "null".to_string())
+}
+
 fn set_fn(target: &js_sys::Object, name: &str, f: JsValue) {
     // Failing to set a property on a plain object cannot happen; ignore it.
     let _ = js_sys::Reflect::set(target, &JsValue::from_str(name), &f);
@@ -69,6 +78,7 @@ pub fn install(playground: Rc<RefCell<Playground>>, dispatcher: UseReducerDispat
     );
     set_fn(&api, "frameStats", read(|p| frame_stats(p).into()));
     set_fn(&api, "snapshot", read(|p| js_sys::JSON::parse(&snapshot_json(&p.cluster)).unwrap_or(JsValue::NULL)));
+    set_fn(&api, "design", read(|p| js_sys::JSON::parse(&design_json(&p.cluster)).unwrap_or(JsValue::NULL)));
     let pg = playground.clone();
     let run_for = Closure::<dyn Fn(f64)>::new(move |span_us: f64| {
         if span_us.is_finite() && span_us > 0.0 {
@@ -80,4 +90,20 @@ pub fn install(playground: Rc<RefCell<Playground>>, dispatcher: UseReducerDispat
     });
     set_fn(&api, "runFor", run_for.into_js_value());
     let _ = js_sys::Reflect::set(&window, &JsValue::from_str("clusterlab"), &api);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::topology::SliceOptions;
+
+    #[test]
+    fn the_design_is_read_by_switch_name() {
+        let mut cluster = Cluster::slice(&SliceOptions::default());
+        cluster.set_switch("session-store", "redis").unwrap();
+        let json: serde_json::Value = serde_json::from_str(&design_json(&cluster)).unwrap();
+        assert_eq!(json["session-store"], "redis");
+        assert_eq!(json["two-phase"], "on");
+        assert_eq!(json.as_object().unwrap().len(), Design::SWITCHES.len());
+    }
 }

@@ -7,18 +7,24 @@
 
 pub mod app;
 pub mod bench_api;
+pub mod charts;
 pub mod console_api;
 pub mod controls;
 pub mod diagram;
 pub mod dots;
 pub mod event_log;
 pub mod frame_loop;
+pub mod inspect;
 pub mod invariants;
 pub mod layout;
 pub mod node_menu;
+pub mod panels;
 pub mod panic;
 pub mod playground;
+pub mod sequence;
 pub mod state;
+pub mod switches;
+pub mod traffic;
 pub mod url;
 
 /// Mounts the app into `#app` (or the body), reading the seed from the URL.

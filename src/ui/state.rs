@@ -1,19 +1,20 @@
 //! The app's state and its reducer: every change goes through one `Action`.
 //!
 //! Owns the closed `Action` enum and `AppState` (the shared model handle, a
-//! version number that makes Yew re-render, and which node's menu is open).
+//! version number that makes Yew re-render, which node's menu is open, the
+//! model's last refusal of a command, whether Xiaoming is followed).
 //! Components dispatch actions; only `reduce` touches the model.
 
 use super::layout::Orientation;
 use super::playground::Playground;
-use crate::cluster::command::NodeAction;
+use crate::cluster::command::{Command, NodeAction, XiaomingAction};
 use crate::sim::NodeId;
 use std::cell::RefCell;
 use std::rc::Rc;
 use yew::Reducible;
 
 /// Everything a reader (or the frame loop) can ask for.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Action {
     Play,
     Pause,
@@ -30,6 +31,20 @@ pub enum Action {
     ToggleControlDots,
     /// The model moved on (frame loop, console API): draw again.
     Refresh,
+    /// A command of the model (a design switch, the shoppers' rate, …); if the
+    /// model refuses it, nothing changes and the reason is kept in `refused`.
+    Command(Command),
+    /// Start or stop following Xiaoming's journey.
+    ToggleFollow,
+    /// Pause, then run until Xiaoming's current request is over.
+    XiaomingNextPage,
+}
+
+/// A command the model refused, and why (shown under `data-error`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Refusal {
+    pub command: Command,
+    pub reason: String,
 }
 
 /// The UI's state: a handle on the model plus what only the UI cares about.
@@ -39,6 +54,10 @@ pub struct AppState {
     /// Bumped on every change so Yew knows to re-render.
     pub version: u64,
     pub menu: Option<NodeId>,
+    /// The last command the model refused (cleared by the next one it accepts).
+    pub refused: Option<Refusal>,
+    /// Whether the reader follows Xiaoming's journey.
+    pub following: bool,
 }
 
 impl PartialEq for AppState {
@@ -49,7 +68,7 @@ impl PartialEq for AppState {
 
 impl AppState {
     pub fn new(playground: Rc<RefCell<Playground>>) -> Self {
-        Self { playground, version: 0, menu: None }
+        Self { playground, version: 0, menu: None, refused: None, following: false }
     }
 }
 
@@ -74,6 +93,22 @@ impl Reducible for AppState {
                 Action::Node(node, node_action) => pg.act(node, node_action),
                 Action::ToggleControlDots => pg.show_control = !pg.show_control,
                 Action::Refresh => {}
+                Action::Command(command) => {
+                    next.refused = pg.cluster.apply(&command).err().map(|e| Refusal { command, reason: e.to_string() });
+                }
+                Action::ToggleFollow => {
+                    next.following = !next.following;
+                    // Followed, he takes a page only when asked; unfollowed, he walks on.
+                    let action = if next.following { XiaomingAction::Manual } else { XiaomingAction::Auto };
+                    // A topology without the command keeps him walking: following still shows his card.
+                    let _ = pg.cluster.apply(&Command::Xiaoming { action });
+                }
+                Action::XiaomingNextPage => {
+                    pg.pause();
+                    // Refused while a page is on its way: then that page is the one to finish.
+                    let _ = pg.cluster.apply(&Command::Xiaoming { action: XiaomingAction::NextStep });
+                    super::traffic::run_to_next_page(&mut pg.cluster);
+                }
             }
         }
         Rc::new(next)
@@ -104,5 +139,18 @@ mod tests {
         let s = s.reduce(Action::CloseMenu);
         assert_eq!(s.menu, None);
         assert_eq!(s.version, 5);
+    }
+
+    #[test]
+    fn a_refused_command_is_kept_with_its_reason_and_changes_nothing() {
+        let s = state();
+        let set = |value: &str| Action::Command(Command::SetSwitch { switch: "lock".into(), value: value.into() });
+        let s = s.reduce(set("bogus"));
+        let refusal = s.refused.clone().expect("a bad value is refused");
+        assert!(refusal.reason.contains("bogus") && refusal.reason.contains("lock-with-fencing"), "{}", refusal.reason);
+        assert_eq!(s.playground.borrow().cluster.design.get("lock").as_deref(), Some("lock-with-fencing"));
+        let s = s.reduce(set("off"));
+        assert_eq!(s.refused, None, "an accepted command clears the refusal");
+        assert_eq!(s.playground.borrow().cluster.design.get("lock").as_deref(), Some("off"));
     }
 }

@@ -16,7 +16,7 @@ use crate::cluster::gateway::Gateway;
 use crate::cluster::node::ServiceHost;
 use crate::cluster::product_cache::CacheStore;
 use crate::cluster::registry::Registry;
-use crate::cluster::two_phase::TpcCoordinator;
+use crate::cluster::two_phase::{ParticipantTxn, TpcCoordinator};
 use crate::sim::{NodeId, Sim, TimeUs};
 use serde::Serialize;
 
@@ -197,7 +197,24 @@ fn service(s: &ServiceHost, name: &dyn Fn(NodeId) -> String) -> NodeDetail {
             fetched_at_us: list.fetched_at_us,
         })
         .collect();
-    NodeDetail::Service { service: s.kind.as_str(), cached }
+    let (tpc_timeline, in_doubt) = match &s.participant {
+        Some(p) => (
+            p.timeline
+                .iter()
+                .rev()
+                .take(ROWS)
+                .map(|e| TimelineRow {
+                    at_us: e.at_us,
+                    txn: e.txn,
+                    node: name(e.node),
+                    phase: format!("{:?}", e.phase),
+                })
+                .collect(),
+            p.open.iter().filter(|(_, t)| matches!(t, ParticipantTxn::InDoubt { .. })).map(|(&txn, _)| txn).collect(),
+        ),
+        None => (Vec::new(), Vec::new()),
+    };
+    NodeDetail::Service { service: s.kind.as_str(), cached, tpc_timeline, in_doubt }
 }
 
 fn gateway(g: &Gateway, name: &dyn Fn(NodeId) -> String) -> NodeDetail {

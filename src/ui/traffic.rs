@@ -1,0 +1,198 @@
+//! Traffic controls: the steady load, a Double-11 surge, and following Xiaoming.
+//!
+//! Owns the `data-control="shoppers"` slider (how many of the crowd shop,
+//! sent as `Command::SetShoppers`), the `data-control="surge"` button (the
+//! figures of `scenarios/double-11.json`: 300 shoppers to 3,000 and back),
+//! and the `data-control="follow"` toggle with Xiaoming's card (his next
+//! page, where his session lives, his last failure and why) and a
+//! `data-control="follow-next"` button that runs the model until his current
+//! request is over. A refused
+//! command shows its reason under `data-error="traffic"`. Reads the model;
+//! never changes it except by dispatching an `Action`.
+
+use super::state::{Action, Refusal};
+use crate::cluster::command::Command;
+use crate::cluster::{Cluster, ClusterNode, Page};
+use crate::sim::time::format_time_us;
+use crate::sim::{MS, SEC, TimeUs};
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+
+/// Shoppers of the crowd in steady load (`scenarios/double-11.json`).
+pub const STEADY_SHOPPERS: u16 = 300;
+/// Shoppers at the Double-11 peak: ten times as many.
+pub const SURGE_SHOPPERS: u16 = 3000;
+
+/// What the surge button does now: raise to the peak (capped at what the
+/// crowd can hold), or, during a surge, go back to the steady load.
+pub fn surge_target(active: u16, capacity: u16) -> u16 {
+    if active > STEADY_SHOPPERS { STEADY_SHOPPERS.min(capacity) } else { SURGE_SHOPPERS.min(capacity) }
+}
+
+/// Xiaoming as his card shows him.
+#[derive(Clone, Debug, PartialEq)]
+pub struct XiaomingView {
+    pub next_page: &'static str,
+    pub server: Option<String>,
+    pub journeys: u32,
+    pub sent_to_login: u32,
+    /// (when, text) of his latest failure.
+    pub last_failure: Option<(String, String)>,
+}
+
+/// Reads Xiaoming from the model (None if the cluster has no such shopper).
+pub fn xiaoming(cluster: &Cluster) -> Option<XiaomingView> {
+    let sim = &cluster.sim;
+    let ClusterNode::Shoppers(pool) = sim.node(cluster.xiaoming) else { return None };
+    let me = pool.shoppers.first()?;
+    let last_failure = pool.recent_failures.back().map(|f| {
+        (format_time_us(f.at_us), format!("{} failed at {}: {}", f.page.as_str(), sim.name(f.node), f.cause.as_str()))
+    });
+    Some(XiaomingView {
+        next_page: Page::JOURNEY.get(me.step).map_or("home", |p| p.as_str()),
+        server: cluster.xiaoming_server().map(|id| sim.name(id).to_string()),
+        journeys: me.journeys_completed,
+        sent_to_login: me.login_redirects,
+        last_failure,
+    })
+}
+
+/// Where Xiaoming is in his journey: (next page, journeys, sent to login, failures seen).
+fn progress(cluster: &Cluster) -> Option<(usize, u32, u32, usize)> {
+    let ClusterNode::Shoppers(pool) = cluster.sim.node(cluster.xiaoming) else { return None };
+    let me = pool.shoppers.first()?;
+    Some((me.step, me.journeys_completed, me.login_redirects, pool.recent_failures.len()))
+}
+
+/// Longest a "next page" run may take, in virtual time (he thinks ~2 s between pages).
+const NEXT_PAGE_LIMIT_US: TimeUs = 60 * SEC;
+const NEXT_PAGE_SLICE_US: TimeUs = 10 * MS;
+
+/// Runs the model until Xiaoming's current request is over (he moved to the
+/// next page, finished a journey, was sent to login or failed), in slices
+/// of 10 ms of virtual time, at most a minute. Returns the time it took.
+pub fn run_to_next_page(cluster: &mut Cluster) -> TimeUs {
+    let start_us = cluster.sim.now_us();
+    let Some(before) = progress(cluster) else { return 0 };
+    while cluster.sim.now_us() - start_us < NEXT_PAGE_LIMIT_US {
+        let target_us = cluster.sim.now_us() + NEXT_PAGE_SLICE_US;
+        cluster.run_until(target_us, 1_000_000);
+        if progress(cluster) != Some(before) {
+            break;
+        }
+    }
+    cluster.sim.now_us() - start_us
+}
+
+#[derive(Properties, PartialEq)]
+pub struct TrafficProps {
+    pub active: u16,
+    pub capacity: u16,
+    pub following: bool,
+    pub xiaoming: Option<XiaomingView>,
+    pub refused: Option<Refusal>,
+    pub dispatch: Callback<Action>,
+}
+
+#[function_component(Traffic)]
+pub fn traffic(props: &TrafficProps) -> Html {
+    let d = &props.dispatch;
+    let on_rate = d.reform(|e: Event| {
+        let input: HtmlInputElement = e.target_unchecked_into();
+        let shoppers = input.value().parse::<u16>().unwrap_or(STEADY_SHOPPERS);
+        Action::Command(Command::SetShoppers { shoppers })
+    });
+    let target = surge_target(props.active, props.capacity);
+    let surge_text = if target < props.active {
+        format!("End the surge ({target} shoppers)")
+    } else {
+        format!("Double 11: {} → {target} shoppers", props.active)
+    };
+    let error = props.refused.as_ref().filter(|r| matches!(r.command, Command::SetShoppers { .. }));
+    html! {
+        <section class="traffic panel" aria-label="Traffic">
+            <h2>{ "Traffic" }</h2>
+            <label class="rate">
+                <span>{ "Shoppers (steady load)" }</span>
+                <input type="range" data-control="shoppers" min="0" max={props.capacity.to_string()} step="10"
+                       value={props.active.to_string()} onchange={on_rate}
+                       aria-valuetext={format!("{} shoppers", props.active)} />
+                <output>{ props.active }</output>
+            </label>
+            <div class="buttons">
+                <button data-control="surge" disabled={props.capacity == 0}
+                        onclick={d.reform(move |_| Action::Command(Command::SetShoppers { shoppers: target }))}>
+                    { surge_text }
+                </button>
+                <button data-control="follow" aria-pressed={props.following.to_string()}
+                        onclick={d.reform(|_| Action::ToggleFollow)}>
+                    { if props.following { "Stop following Xiaoming" } else { "Follow Xiaoming 小明" } }
+                </button>
+            </div>
+            if let Some(refusal) = error {
+                <p class="panel-error" role="alert" data-error="traffic">{ &refusal.reason }</p>
+            }
+            if props.following {
+                <button class="next-page" data-control="follow-next" onclick={d.reform(|_| Action::XiaomingNextPage)}
+                        title="Run until Xiaoming's current request is over">
+                    { "Run to his next page" }
+                </button>
+                { xiaoming_card(props.xiaoming.as_ref()) }
+            }
+        </section>
+    }
+}
+
+fn xiaoming_card(view: Option<&XiaomingView>) -> Html {
+    let Some(x) = view else { return html! { <p class="quiet">{ "There is no Xiaoming in this cluster." }</p> } };
+    html! {
+        <dl class="xiaoming inspect-facts" aria-live="polite" data-following="xiaoming">
+            <div><dt>{ "Next page" }</dt><dd data-xiaoming="next-page">{ x.next_page }</dd></div>
+            <div><dt>{ "Session on" }</dt><dd data-xiaoming="server">{ x.server.clone().unwrap_or_else(|| "not logged in".into()) }</dd></div>
+            <div><dt>{ "Journeys completed" }</dt><dd>{ x.journeys }</dd></div>
+            <div><dt>{ "Sent back to login" }</dt><dd>{ x.sent_to_login }</dd></div>
+            <div><dt>{ "Last failure" }</dt><dd>{
+                x.last_failure.as_ref().map_or_else(|| "none".to_string(), |(t, text)| format!("{t}: {text}"))
+            }</dd></div>
+        </dl>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::topology::SliceOptions;
+
+    #[test]
+    fn the_surge_button_goes_up_to_the_peak_and_back() {
+        assert_eq!(surge_target(300, 3000), 3000);
+        assert_eq!(surge_target(3000, 3000), 300);
+        assert_eq!(surge_target(300, 1500), 1500, "capped at the crowd's capacity");
+        assert_eq!(surge_target(100, 3000), 3000);
+    }
+
+    #[test]
+    fn next_page_runs_until_his_request_is_over() {
+        let mut cluster = Cluster::slice(&SliceOptions { seed: 6, ..SliceOptions::default() });
+        let mut pages = Vec::new();
+        for _ in 0..4 {
+            let before = progress(&cluster);
+            let took_us = run_to_next_page(&mut cluster);
+            assert!(took_us > 0 && took_us <= NEXT_PAGE_LIMIT_US, "seed 6: took {took_us} µs");
+            assert_ne!(progress(&cluster), before, "seed 6: he moved on");
+            pages.push(xiaoming(&cluster).unwrap().next_page);
+        }
+        assert_eq!(pages.len(), 4, "{pages:?}");
+    }
+
+    #[test]
+    fn xiaoming_is_read_from_the_model() {
+        let mut cluster = Cluster::slice(&SliceOptions { seed: 4, ..SliceOptions::default() });
+        let start = xiaoming(&cluster).expect("the slice has Xiaoming");
+        assert_eq!((start.next_page, start.server.as_deref(), start.journeys), ("home", None, 0));
+        cluster.run_until(120 * crate::sim::SEC, 5_000_000);
+        let later = xiaoming(&cluster).unwrap();
+        assert_eq!(later.server, cluster.xiaoming_server().map(|id| cluster.sim.name(id).to_string()));
+        assert!(later.server.is_some() || later.journeys > 0, "two minutes in, he has logged in: {later:?}");
+    }
+}
