@@ -8,12 +8,16 @@
 //    callback that runs after the app's in the same frame.
 // Figures only; nothing here asserts a time.
 
-/** The anchor's median draw time (ms) for `dots` dots over `frames` frames. */
-export async function rawCanvasDrawMs(browser, anchorOrigin, { dots = 1000, frames = 300 } = {}) {
+import { readFile } from 'node:fs/promises';
+
+const RAW_CANVAS = new URL('./anchors/raw-canvas.html', import.meta.url);
+
+/** The anchor's draw time (ms, { p50, p95 }): 1,000 dots over 300 frames. */
+export async function rawCanvasDrawMs(browser) {
   const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
   try {
     const page = await context.newPage();
-    await page.goto(`${anchorOrigin}/raw-canvas.html?dots=${dots}&frames=${frames}`);
+    await page.setContent(await readFile(RAW_CANVAS, 'utf8'));
     const handle = await page.waitForFunction(() => window.__anchorResult, null, { timeout: 60_000, polling: 100 });
     return (await handle.jsonValue()).drawMs;
   } finally {
@@ -29,7 +33,7 @@ export async function rawCanvasDrawMs(browser, anchorOrigin, { dots = 1000, fram
  */
 export async function appFrames(page, { frames = 300, inFlight = 1000 } = {}) {
   await page.evaluate(async (want) => {
-    for (let i = 0; i < 60 && window.clusterlab.snapshot().in_flight < want; i++) window.clusterlab.runFor(1_000_000);
+    for (let i = 0; i < 60 && window.clusterlab.snapshot().inFlight < want; i++) window.clusterlab.runFor(1_000_000);
   }, inFlight);
   await page.locator('[data-control="speed"]').evaluate((el) => {
     el.value = '0';

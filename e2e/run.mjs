@@ -8,6 +8,7 @@ import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { appFrames, rawCanvasDrawMs } from '../bench/frames.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const DIST = resolve(process.env.DIST ?? join(HERE, '..', 'dist'));
@@ -198,6 +199,11 @@ const TESTS = [
     await visibleAction(page, 'crash').click();
     await waitForState(page, server, 'crashed');
     await waitForMetric(page, 'sessions-lost', (n) => n > 0, 40_000, '> 0');
+    // Xiaoming himself: his next request lands on the login page.
+    await explain(page.waitForFunction(() => {
+      const me = window.clusterlab.snapshot().nodes.find((n) => n.id === 'xiaoming');
+      return me && me.detail.sentToLogin > 0;
+    }, null, { timeout: 40_000, polling: 250 }), 'Xiaoming was never sent back to the login page');
     // A failed request shows where and why it failed: a marker on the node,
     // whose hover text (and the node's menu) gives node and cause.
     await page.locator('[data-control="pause"]').click();
@@ -343,6 +349,65 @@ const TESTS = [
     check(now > 0, 'virtual time did not move');
   }, 60_000],
 
+  ['redis-keeps-sessions', async (env) => {
+    // The same seed as crash-loses-sessions, with the Redis session store:
+    // crashing Xiaoming's Tomcat loses nobody's session.
+    const page = await openApp(env, '/?seed=42');
+    await page.locator('[data-switch="session-store"]').selectOption('redis');
+    const design = await api(page, 'design');
+    check(design['session-store'] === 'redis', `the switch did not reach the model: ${JSON.stringify(design)}`);
+    await api(page, 'runFor', 20_000_000);
+    const server = await api(page, 'xiaomingServer');
+    check(typeof server === 'string' && server !== '', `Xiaoming has no session after 20 s: ${server}`);
+    const okBefore = await api(page, 'snapshot').then((s) => s.metrics['requests-ok']);
+    await page.locator(`[data-node="${server}"]`).click();
+    await visibleAction(page, 'crash').click();
+    await waitForState(page, server, 'crashed');
+    await api(page, 'runFor', 40_000_000);
+    const snap = await api(page, 'snapshot');
+    check(snap.metrics['sessions-lost'] === 0, `${snap.metrics['sessions-lost']} sessions lost with Redis`);
+    check(snap.metrics['requests-ok'] > okBefore, 'no request succeeded after the crash');
+    const me = snap.nodes.find((n) => n.id === 'xiaoming');
+    check(me.detail.sentToLogin === 0, `Xiaoming was sent to login ${me.detail.sentToLogin} times`);
+    await waitForMetric(page, 'sessions-lost', (n) => n === 0, 5_000, '0');
+    await page.locator('[data-invariant="no-session-lost-with-redis"][data-holds="true"]').waitFor({ state: 'attached' });
+  }, 90_000],
+
+  ['flash-sale-oversells-without-the-lock', async (env) => {
+    // Lock off and 2PC off: concurrent read-modify-writes of the same stock
+    // row oversell a 30-unit flash sale; the invariant turns ✗. Most seeds
+    // oversell within a minute; the first of a few that does is enough.
+    let found = null;
+    for (const seed of [9, 10, 11, 12, 13, 14, 15, 16]) {
+      const page = await openApp(env, `/?seed=${seed}`);
+      await page.locator('[data-switch="lock"]').selectOption('off');
+      await page.locator('[data-switch="two-phase"]').selectOption('off');
+      await page.locator('[data-control="flash-sale"]').click();
+      await api(page, 'runFor', 60_000_000);
+      await page.waitForTimeout(300); // the headline figures refresh after runFor
+      if ((await metric(page, 'oversold')) > 0) { found = { page, seed }; break; }
+      await page.close();
+    }
+    check(found, 'no seed of 9–16 oversold the flash sale without the lock');
+    const { page } = found;
+    await waitForMetric(page, 'oversold', (n) => n > 0, 5_000, '> 0');
+    await page.locator('[data-invariant="no-oversold-stock"][data-holds="false"]').waitFor({ state: 'attached' });
+    await env.screenshot(page, 'desktop');
+  }, 150_000],
+
+  ['frame-time', async (env, browser) => {
+    // budgets.md's animation figures, printed (never asserted): about 1,000
+    // requests in flight over 300 frames, beside the raw-canvas anchor.
+    const anchor = await rawCanvasDrawMs(browser);
+    const page = await openApp(env, '/?seed=1&shoppers=3000');
+    const f = await appFrames(page, { frames: 300, inFlight: 1000 });
+    console.log(`  frame-time: ${f.frames} frames, ${f.dots} dots; dot paint p50 ${f.drawP50Ms.toFixed(2)} ms`
+      + ` (raw-canvas anchor ${anchor.p50.toFixed(2)} ms, ratio ${(f.drawP50Ms / anchor.p50).toFixed(2)}, budget 1.5);`
+      + ` whole frame p50 ${f.frameP50Ms.toFixed(1)} ms, p95 ${f.frameP95Ms.toFixed(1)} ms (budget 10)`);
+    check(f.frames >= 300, `only ${f.frames} frames measured`);
+    check(f.dots > 0, 'no dots were painted');
+  }, 120_000],
+
   ['determinism', async (env) => {
     const hashAfter60s = async (seed) => {
       const page = await openApp(env, `/?seed=${seed}`);
@@ -372,7 +437,7 @@ async function runOne(browser, origin, name, fn, timeoutMs) {
     timer = setTimeout(() => fail(new Error(`timed out after ${timeoutMs / 1000} s`)), timeoutMs);
   });
   try {
-    await Promise.race([fn(env), timeout, env.aborted]);
+    await Promise.race([fn(env, browser), timeout, env.aborted]);
     if (env.problems.length) throw new Error(summarize(env.problems));
   } catch (e) {
     const pages = env.contexts.flatMap((c) => c.pages());

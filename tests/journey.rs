@@ -6,7 +6,7 @@
 //! shopper as failures naming a node and a cause.
 #![cfg(not(target_arch = "wasm32"))]
 
-use clusterlab::cluster::app_server::FlashSale;
+use clusterlab::cluster::command::Command;
 use clusterlab::cluster::design::{CacheDesign, Design, LockDesign};
 use clusterlab::cluster::journey_properties::SOME_GATEWAY_RETRY_RESCUED;
 use clusterlab::cluster::service_host::Flow;
@@ -390,17 +390,12 @@ fn a_flash_sale_oversells_without_the_lock_and_not_with_fencing() {
 fn flash_sale(seed: u64, lock: LockDesign) -> bool {
     let design = Design { lock, two_phase: false, ..Design::default() };
     let mut c = build(seed, design, 300);
-    let sale = FlashSale { product: 7, share_ppm: 900_000 };
-    for app in ["app-1", "app-2"] {
-        if let ClusterNode::App(a) = c.sim.node_mut(id(app)) {
-            a.backend.iter_mut().for_each(|b| b.config.flash_sale = Some(sale));
-        }
-    }
-    if let ClusterNode::InventoryStore(s) = c.sim.node_mut(id("inventory-db")) {
-        let row = s.stock.get_mut(&7).expect("product 7 is on sale");
-        (row.supplied_units, row.units) = (30, 30);
+    c.apply(&Command::FlashSale { product: 7, units: 30 }).expect("the whole shop sells product 7");
+    if let ClusterNode::InventoryStore(s) = c.sim.node(id("inventory-db")) {
+        assert_eq!((s.stock[&7].supplied_units, s.stock[&7].units), (30, 30), "seed {seed}: the sale restocked");
     }
     run(&mut c, 60 * SEC, seed);
+    assert_eq!(c.metric("oversold"), c.units_oversold(), "seed {seed}: the headline figure is the stores' sum");
     if let ClusterNode::InventoryStore(s) = c.sim.node(id("inventory-db")) {
         println!("seed {seed}, lock {lock:?}: product 7 {:?}, {:?}", s.stock[&7], report(&c).failures);
     }
@@ -409,6 +404,7 @@ fn flash_sale(seed: u64, lock: LockDesign) -> bool {
         assert_eq!(broken(&c), Vec::<String>::new(), "seed {seed}, lock {lock:?}");
         assert!(c.metric("failed-out-of-stock") > 0, "seed {seed}: nobody was told it is sold out");
     }
+    assert_eq!(oversold, c.metric("oversold") > 0, "seed {seed}: the invariant and the oversold figure agree");
     oversold
 }
 
@@ -463,4 +459,23 @@ fn the_gateway_rate_limiter_answers_429_naming_the_gateway() {
         assert_eq!(r.answers.get(&(Page::Search, 429)).copied().unwrap_or(0) > 0, algorithm.is_some(), "seed {seed}");
         assert_eq!(broken(&c), Vec::<String>::new(), "seed {seed}, {design:?}");
     }
+}
+
+/// A flash sale is refused, with nothing changed, for a product outside the
+/// catalogue or a cluster that keeps no stock.
+#[test]
+fn a_flash_sale_of_nothing_is_refused() {
+    let mut c = build(3, Design::default(), 50);
+    let before = c.sim.trace_hash();
+    for (command, why) in [
+        (Command::FlashSale { product: 0, units: 30 }, "there is no product 0"),
+        (Command::FlashSale { product: 1001, units: 30 }, "there is no product 1001"),
+    ] {
+        let err = c.apply(&command).expect_err("refused").to_string();
+        assert!(err.starts_with(why), "{command:?}: {err}");
+    }
+    assert_eq!(c.sim.trace_hash(), before, "a refused sale changes nothing");
+    let mut slice = Cluster::slice(&SliceOptions { seed: 3, ..SliceOptions::default() });
+    let err = slice.apply(&Command::FlashSale { product: 7, units: 30 }).expect_err("the slice sells nothing");
+    assert_eq!(err.to_string(), "this cluster keeps no stock (the whole shop does)");
 }

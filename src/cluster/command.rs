@@ -127,6 +127,8 @@ pub enum Command {
     Deploy { product: Option<u32> },
     /// Invalidate those assets at every CDN edge now.
     Purge { product: Option<u32> },
+    /// A flash sale: `units` of `product` on sale, most detail pages drawn to it.
+    FlashSale { product: u32, units: u32 },
 }
 
 /// Why a command was not carried out.
@@ -153,6 +155,8 @@ pub enum CommandError {
     },
     /// This cluster has no origin and CDN edges (only the whole shop has).
     NoCdn,
+    /// This cluster keeps no stock (only the whole shop sells).
+    NoInventory,
 }
 
 impl fmt::Display for CommandError {
@@ -169,6 +173,7 @@ impl fmt::Display for CommandError {
                 write!(f, "there is no product {product}; products are 1 to {CATALOGUE}")
             }
             Self::NoCdn => write!(f, "this cluster has no origin and CDN edges (the whole shop has)"),
+            Self::NoInventory => write!(f, "this cluster keeps no stock (the whole shop does)"),
         }
     }
 }
@@ -217,6 +222,7 @@ impl Cluster {
                 let assets = self.content(*product)?;
                 edge::purge(&mut self.sim, &assets);
             }
+            Command::FlashSale { product, units } => self.start_flash_sale(*product, *units)?,
         }
         Ok(())
     }

@@ -16,6 +16,7 @@ pub mod design_apply;
 pub mod dns;
 pub mod dns_entry;
 pub mod dr;
+pub mod flash_sale;
 pub mod full_properties;
 pub mod gateway;
 pub mod gateway_host;

@@ -145,6 +145,7 @@ impl Cluster {
         match name {
             "latency-p50-ms" => m.hist(self.metrics.latency_us).quantile(500) / ms(1),
             "latency-p99-ms" => m.hist(self.metrics.latency_us).quantile(990) / ms(1),
+            "oversold" => self.units_oversold(),
             other => m.value(other),
         }
     }

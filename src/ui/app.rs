@@ -34,12 +34,13 @@ pub struct AppProps {
 }
 
 /// The headline metrics: hook name and label.
-const HEADLINE: [(&str, &str); 5] = [
+const HEADLINE: [(&str, &str); 6] = [
     ("requests-ok", "Requests OK"),
     ("requests-failed", "Failed"),
     ("sessions-lost", "Sent back to login"),
     ("latency-p50-ms", "p50 latency (ms)"),
     ("latency-p99-ms", "p99 latency (ms)"),
+    ("oversold", "Units oversold"),
 ];
 
 #[function_component(App)]

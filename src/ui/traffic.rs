@@ -94,6 +94,10 @@ pub struct TrafficProps {
     pub dispatch: Callback<Action>,
 }
 
+/// The product a flash sale puts on sale, and how many units.
+pub const FLASH_SALE_PRODUCT: u32 = 7;
+pub const FLASH_SALE_UNITS: u32 = 30;
+
 #[function_component(Traffic)]
 pub fn traffic(props: &TrafficProps) -> Html {
     let d = &props.dispatch;
@@ -108,7 +112,8 @@ pub fn traffic(props: &TrafficProps) -> Html {
     } else {
         format!("Double 11: {} → {target} shoppers", props.active)
     };
-    let error = props.refused.as_ref().filter(|r| matches!(r.command, Command::SetShoppers { .. }));
+    let error =
+        props.refused.as_ref().filter(|r| matches!(r.command, Command::SetShoppers { .. } | Command::FlashSale { .. }));
     html! {
         <section class="traffic panel" aria-label="Traffic">
             <h2>{ "Traffic" }</h2>
@@ -123,6 +128,13 @@ pub fn traffic(props: &TrafficProps) -> Html {
                 <button data-control="surge" disabled={props.capacity == 0}
                         onclick={d.reform(move |_| Action::Command(Command::SetShoppers { shoppers: target }))}>
                     { surge_text }
+                </button>
+                <button data-control="flash-sale" title="Most detail pages show product 7; 30 units in stock"
+                        onclick={d.reform(|_| Action::Command(Command::FlashSale {
+                            product: FLASH_SALE_PRODUCT,
+                            units: FLASH_SALE_UNITS,
+                        }))}>
+                    { format!("Flash sale 秒杀: {FLASH_SALE_UNITS} units") }
                 </button>
                 <button data-control="follow" aria-pressed={props.following.to_string()}
                         onclick={d.reform(|_| Action::ToggleFollow)}>
