@@ -349,30 +349,6 @@ const TESTS = [
     check(now > 0, 'virtual time did not move');
   }, 60_000],
 
-  ['redis-keeps-sessions', async (env) => {
-    // The same seed as crash-loses-sessions, with the Redis session store:
-    // crashing Xiaoming's Tomcat loses nobody's session.
-    const page = await openApp(env, '/?seed=42');
-    await page.locator('[data-switch="session-store"]').selectOption('redis');
-    const design = await api(page, 'design');
-    check(design['session-store'] === 'redis', `the switch did not reach the model: ${JSON.stringify(design)}`);
-    await api(page, 'runFor', 20_000_000);
-    const server = await api(page, 'xiaomingServer');
-    check(typeof server === 'string' && server !== '', `Xiaoming has no session after 20 s: ${server}`);
-    const okBefore = await api(page, 'snapshot').then((s) => s.metrics['requests-ok']);
-    await page.locator(`[data-node="${server}"]`).click();
-    await visibleAction(page, 'crash').click();
-    await waitForState(page, server, 'crashed');
-    await api(page, 'runFor', 40_000_000);
-    const snap = await api(page, 'snapshot');
-    check(snap.metrics['sessions-lost'] === 0, `${snap.metrics['sessions-lost']} sessions lost with Redis`);
-    check(snap.metrics['requests-ok'] > okBefore, 'no request succeeded after the crash');
-    const me = snap.nodes.find((n) => n.id === 'xiaoming');
-    check(me.detail.sentToLogin === 0, `Xiaoming was sent to login ${me.detail.sentToLogin} times`);
-    await waitForMetric(page, 'sessions-lost', (n) => n === 0, 5_000, '0');
-    await page.locator('[data-invariant="no-session-lost-with-redis"][data-holds="true"]').waitFor({ state: 'attached' });
-  }, 90_000],
-
   ['flash-sale-oversells-without-the-lock', async (env) => {
     // Lock off and 2PC off: concurrent read-modify-writes of the same stock
     // row oversell a 30-unit flash sale; the invariant turns ✗. Most seeds
