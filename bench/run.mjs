@@ -5,12 +5,12 @@
 // measures bundle sizes from dist/ and the anchors' dist, and drives headless
 // Chromium (playwright-core) over the anchor pages and ClusterLab's own
 // benchmark API (`window.clusterlab.bench`). Prints figures; asserts nothing.
-import { createServer } from 'node:http';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
-import { dirname, extname, join, resolve, sep } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { serve } from '../e2e/serve.mjs';
 import { appFrames, rawCanvasDrawMs } from './frames.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -21,28 +21,8 @@ const NATIVE = join(ROOT, 'target', 'bench-native.json');
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic',
   '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 5);
-const MIME = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css' };
 
 // ---- serving and measuring -------------------------------------------------
-
-/** Serves `root` on 127.0.0.1 at a port the OS picks. */
-async function serve(root) {
-  const server = createServer(async (req, res) => {
-    try {
-      let rel = decodeURIComponent(new URL(req.url, 'http://x').pathname);
-      if (rel.endsWith('/')) rel += 'index.html';
-      const file = resolve(root, '.' + rel);
-      if (!file.startsWith(root + sep)) throw new Error('outside root');
-      const body = await readFile(file);
-      res.writeHead(200, { 'Content-Type': MIME[extname(file)] ?? 'application/octet-stream', 'Cache-Control': 'no-store' });
-      res.end(body);
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
-  return { server, origin: `http://127.0.0.1:${server.address().port}` };
-}
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 

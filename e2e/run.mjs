@@ -3,11 +3,11 @@
 //   node e2e/run.mjs [test-name ...]      (DIST=/other/dir to serve another build)
 // Prints `ok <name>` / `FAIL <name>: <why>` and a last line `N passed, M failed`;
 // exits non-zero on any failure. Screenshots go to e2e/artifacts/.
-import { createServer } from 'node:http';
 import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
-import { dirname, extname, join, resolve, sep } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { serve } from './serve.mjs';
 import { appFrames, rawCanvasDrawMs } from '../bench/frames.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -22,34 +22,7 @@ const DARK = { colorScheme: 'dark' };
 const TEST_TIMEOUT_MS = 60_000;
 const STEP_TIMEOUT_MS = 15_000; // default for each single wait/click
 
-const MIME = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
-  '.wasm': 'application/wasm', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml', '.png': 'image/png',
-  '.json': 'application/json', '.ico': 'image/x-icon', '.txt': 'text/plain; charset=utf-8', '.woff2': 'font/woff2',
-};
-
 // ---- helpers ---------------------------------------------------------------
-
-/** A static file server for `root` on 127.0.0.1, on a port the OS picks. */
-async function serve(root) {
-  const server = createServer(async (req, res) => {
-    try {
-      let rel = decodeURIComponent(new URL(req.url, 'http://x').pathname);
-      if (rel.endsWith('/')) rel += 'index.html';
-      const file = resolve(root, '.' + rel);
-      if (file !== root && !file.startsWith(root + sep)) throw new Error('outside root');
-      if (!(await stat(file)).isFile()) throw new Error('not a file');
-      const body = await readFile(file);
-      res.writeHead(200, { 'Content-Type': MIME[extname(file)] ?? 'application/octet-stream',
-        'Content-Length': body.length, 'Cache-Control': 'no-store' });
-      res.end(req.method === 'HEAD' ? undefined : body);
-    } catch {
-      res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found\n');
-    }
-  });
-  await new Promise((ok, fail) => server.once('error', fail).listen(0, '127.0.0.1', ok));
-  return { server, origin: `http://127.0.0.1:${server.address().port}` };
-}
 
 function launch() {
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
