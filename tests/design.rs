@@ -82,6 +82,19 @@ mod live {
     }
 
     #[test]
+    fn a_new_session_store_is_refused_on_a_running_shop_and_nothing_changes() {
+        let mut c = running(3);
+        let before = c.design;
+        let refused = switch(&mut c, "session-store", "redis").unwrap_err();
+        assert!(refused.to_string().contains("replay the run"), "the refusal says what to do: {refused}");
+        assert_eq!(c.design, before, "a refused switch changes nothing");
+        c.run_until(15 * SEC, u64::MAX);
+        assert_eq!(c.sim.metrics().value("session-store-calls"), 0, "no Tomcat began using Redis");
+        let current = c.design.get("session-store").unwrap();
+        switch(&mut c, "session-store", &current).expect("choosing the store it runs with is no change");
+    }
+
+    #[test]
     fn switches_reach_every_node_they_govern_while_it_runs() {
         for seed in [1, 7] {
             let mut c = running(seed);

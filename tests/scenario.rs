@@ -166,3 +166,65 @@ fn a_request_count_stops_the_run_early_and_the_report_says_where() {
     let again = scenario::run_limited(&s, Some(2_000));
     assert_eq!(r.trace_hash, again.trace_hash, "seed {}: a limited run is as repeatable as a full one", s.seed);
 }
+
+const FLASH_SALE: &str = include_str!("../scenarios/flash-sale-without-lock.json");
+
+#[test]
+fn scheduled_commands_are_checked_against_the_cluster_they_would_run_in() {
+    let slice = EXAMPLE.replacen("\"faults\": [", "\"commands\": [COMMAND],\n  \"faults\": [", 1);
+    let full = FLASH_SALE.replacen(
+        "{ \"at_ms\": 5000, \"do\": { \"command\": \"flash-sale\", \"product\": 7, \"units\": 30 } }",
+        "COMMAND",
+        1,
+    );
+    let cases = [
+        (&slice, r#"{"at_ms": 1000, "do": {"command": "node", "node": "db", "action": "crash"}}"#, "names node `db`"),
+        (&slice, r#"{"at_ms": 1000, "do": {"command": "flash-sale", "product": 7, "units": 3}}"#, "only the `full`"),
+        (&slice, r#"{"at_ms": 1000, "do": {"command": "purge", "product": null}}"#, "only the `full`"),
+        (&slice, r#"{"at_ms": 1000, "do": {"command": "set-shoppers", "shoppers": 9000}}"#, "more than the crowd"),
+        (
+            &full,
+            r#"{"at_ms": 1000, "do": {"command": "set-switch", "switch": "session-store", "value": "redis"}}"#,
+            "set it in `switches`",
+        ),
+        (
+            &full,
+            r#"{"at_ms": 1000, "do": {"command": "set-switch", "switch": "lock", "value": "maybe"}}"#,
+            "not a value of `lock`",
+        ),
+        (&full, r#"{"at_ms": 1000, "do": {"command": "flash-sale", "product": 0, "units": 3}}"#, "products are 1 to"),
+        (&full, r#"{"at_ms": 1000, "do": {"command": "flash-sale", "product": 7, "units": 0}}"#, "must be from 1"),
+        (
+            &full,
+            r#"{"at_ms": 1000, "do": {"command": "centre", "centre": "wuhan", "action": "fail"}}"#,
+            "data centre `wuhan`",
+        ),
+        (&full, r#"{"at_ms": 90000, "do": {"command": "heal-network"}}"#, "`commands[0].at_ms`"),
+        (&full, r#"{"at_ms": 1000, "do": {"command": "explode"}}"#, "unknown variant `explode`"),
+        (&full, r#"{"at_ms": 1000, "then": {"command": "heal-network"}}"#, "unknown field `then`"),
+    ];
+    for (base, command, expected) in cases {
+        let text = base.replacen("COMMAND", command, 1);
+        let err = scenario::parse(&text).expect_err(command).to_string();
+        assert!(err.contains(expected), "{command}: got `{err}`, expected it to mention `{expected}`");
+    }
+    let fine = [
+        r#"{"at_ms": 1000, "do": {"command": "set-switch", "switch": "lock", "value": "lock-with-fencing"}}"#,
+        r#"{"at_ms": 1000, "do": {"command": "node", "node": "inventory-2", "action": "pause"}}"#,
+        r#"{"at_ms": 1000, "do": {"command": "purge", "product": 7}}"#,
+    ];
+    for command in fine {
+        scenario::parse(&full.replacen("COMMAND", command, 1)).expect(command);
+    }
+}
+
+#[test]
+fn a_scheduled_flash_sale_oversells_without_the_lock_and_not_with_it() {
+    let without = scenario::parse(FLASH_SALE).expect("the example is valid");
+    let report = scenario::run(&without);
+    let oversold = report.metrics.get("oversold").copied().expect("the whole shop reports `oversold`");
+    assert!(oversold > 0, "seed {}: with the lock off the sale oversold nothing", without.seed);
+    let fenced = scenario::parse(&FLASH_SALE.replace("\"lock\": \"off\"", "\"lock\": \"lock-with-fencing\"")).unwrap();
+    let report = scenario::run(&fenced);
+    assert_eq!(report.metrics.get("oversold"), Some(&0), "seed {}: the lock oversold", fenced.seed);
+}

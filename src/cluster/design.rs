@@ -160,8 +160,21 @@ impl Default for Design {
 /// A switch name or value the design does not have.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SwitchError {
-    UnknownSwitch { switch: String },
-    UnknownValue { switch: &'static str, value: String, allowed: Vec<&'static str> },
+    UnknownSwitch {
+        switch: String,
+    },
+    UnknownValue {
+        switch: &'static str,
+        value: String,
+        allowed: Vec<&'static str>,
+    },
+    /// The switch is chosen when the servers are deployed (the session store
+    /// picks the Tomcats' session manager): a running shop cannot change it,
+    /// a run can be replayed with it from the start.
+    NeedsRedeploy {
+        switch: &'static str,
+        value: String,
+    },
 }
 
 impl fmt::Display for SwitchError {
@@ -173,6 +186,11 @@ impl fmt::Display for SwitchError {
             Self::UnknownValue { switch, value, allowed } => {
                 write!(f, "`{value}` is not a value of `{switch}`; it can be {}", allowed.join(", "))
             }
+            Self::NeedsRedeploy { switch, value } => write!(
+                f,
+                "`{switch}` is part of how the app servers are deployed, so a running shop cannot switch to \
+                 `{value}`: replay the run with it from the start (same seed, same actions)"
+            ),
         }
     }
 }

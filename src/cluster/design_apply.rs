@@ -117,15 +117,21 @@ fn switch_type(switch: SwitchDesign) -> SwitchType {
 
 impl Cluster {
     /// Flip one design switch while the cluster runs. An unknown switch or
-    /// value is refused and nothing changes.
+    /// value is refused and nothing changes, and so is a new session store:
+    /// the Tomcats' session manager (and the Redis servers it would need) is
+    /// chosen when they are deployed, so it is a new run, not a reload.
     pub fn set_switch(&mut self, switch: &str, value: &str) -> Result<(), SwitchError> {
         let design = self.design.with(switch, value)?;
+        if design.session_store != self.design.session_store {
+            return Err(SwitchError::NeedsRedeploy { switch: "session-store", value: value.to_string() });
+        }
         self.set_design(design);
         Ok(())
     }
 
-    /// Put a whole design into effect on every node, now.
-    pub fn set_design(&mut self, design: Design) {
+    /// Put a whole design into effect on every node, now. The session store
+    /// is the one the cluster was built with (see `set_switch`).
+    fn set_design(&mut self, design: Design) {
         self.design = design;
         for index in 0..self.sim.nodes().len() {
             let id = NodeId(index as u16);

@@ -4,7 +4,7 @@
 //! scheduled faults by node name and virtual time, and how long to run.
 //! Unknown fields are rejected, so a typo is an error, not a silent default.
 
-use crate::cluster::command::{CentreAction, NodeAction};
+use crate::cluster::command::{CentreAction, Command, NodeAction};
 use crate::cluster::design::Design;
 use serde::{Deserialize, Serialize};
 
@@ -34,6 +34,21 @@ pub struct Scenario {
     /// Whole data centres failing and coming back (`sites` topology only).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub centres: Vec<ScheduledCentre>,
+    /// Commands of the running shop at given times: what a reader did in the
+    /// playground (recorded so the run can be replayed or shared), or a
+    /// teacher's script (a flash sale, a switch, Xiaoming's steps).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub commands: Vec<ScheduledCommand>,
+}
+
+/// One command at one virtual time, e.g.
+/// `{"at_ms": 20000, "do": {"command": "flash-sale", "product": 7, "units": 30}}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduledCommand {
+    pub at_ms: u64,
+    #[serde(rename = "do")]
+    pub command: Command,
 }
 
 /// A whole data centre fails or is restored at `at_ms`.

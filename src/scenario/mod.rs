@@ -8,10 +8,13 @@
 
 pub mod format;
 pub mod report;
+pub mod timeline;
 pub mod validate;
+pub mod validate_commands;
 pub mod workload;
 
-pub use format::{LoadChange, Scenario, ScheduledCentre, ScheduledFault, TopologyKind, TopologySpec};
+pub use format::{LoadChange, Scenario, ScheduledCentre, ScheduledCommand, ScheduledFault, TopologyKind, TopologySpec};
 pub use report::run_limited;
 pub use report::{Report, run};
+pub use timeline::Timeline;
 pub use validate::{ScenarioError, parse};

@@ -5,8 +5,8 @@
 //! metrics, latency percentiles, every property's verdict, the trace hash.
 
 use super::format::{Scenario, TopologyKind};
+use super::timeline::Timeline;
 use crate::cluster::Cluster;
-use crate::cluster::command::Command;
 use crate::cluster::command::DEFAULT_SLOW_US;
 use crate::cluster::dr::measure::{DrReport, measure};
 use crate::cluster::node::ClusterNode;
@@ -98,39 +98,22 @@ pub fn run(scenario: &Scenario) -> Report {
 /// requests have completed (succeeded or failed), whichever comes first.
 pub fn run_limited(scenario: &Scenario, max_requests: Option<u64>) -> Report {
     let mut cluster = build(scenario);
-    // Load changes are commands at given times: run up to each, then apply it.
-    // Load changes and data-centre events are commands at given times: run
-    // up to each, then apply it (a stable sort keeps the file's order on ties).
-    let mut commands: Vec<(u64, Command)> = scenario
-        .load
-        .iter()
-        .map(|c| (c.at_ms, Command::SetShoppers { shoppers: c.shoppers }))
-        .chain(
-            scenario.centres.iter().map(|c| (c.at_ms, Command::Centre { centre: c.centre.clone(), action: c.action })),
-        )
-        .collect();
-    commands.sort_by_key(|(at_ms, _)| *at_ms);
-    for (at_ms, command) in &commands {
-        if run_to(&mut cluster, at_ms * MS, max_requests) {
-            return report(scenario, &cluster);
-        }
-        // Validation checked every name; a refusal would change nothing.
-        let _ = cluster.apply(command);
-    }
-    run_to(&mut cluster, scenario.duration_ms * MS, max_requests);
+    let mut timeline = Timeline::of(scenario);
+    run_to(&mut cluster, &mut timeline, scenario.duration_ms * MS, max_requests);
     report(scenario, &cluster)
 }
 
-/// Runs to `target_us`; true if the request limit was reached first (the
-/// run stops at the end of the 100 ms slice in which it was).
-fn run_to(cluster: &mut Cluster, target_us: TimeUs, max_requests: Option<u64>) -> bool {
+/// Runs to `target_us` through the timeline's commands; true if the request
+/// limit was reached first (the run stops at the end of the 100 ms slice in
+/// which it was).
+fn run_to(cluster: &mut Cluster, timeline: &mut Timeline, target_us: TimeUs, max_requests: Option<u64>) -> bool {
     let Some(limit) = max_requests else {
-        while !cluster.run_until(target_us, CHUNK_EVENTS).reached {}
+        while !timeline.run_until(cluster, target_us, CHUNK_EVENTS).reached {}
         return false;
     };
     loop {
         let slice_end_us = (cluster.sim.now_us() + LIMIT_SLICE_US).min(target_us);
-        while !cluster.run_until(slice_end_us, CHUNK_EVENTS).reached {}
+        while !timeline.run_until(cluster, slice_end_us, CHUNK_EVENTS).reached {}
         if completed_requests(cluster) >= limit {
             return true;
         }
@@ -138,6 +121,16 @@ fn run_to(cluster: &mut Cluster, target_us: TimeUs, max_requests: Option<u64>) -
             return false;
         }
     }
+}
+
+/// Every counter, and for the whole shop the units sold beyond stock.
+fn metrics(scenario: &Scenario, cluster: &Cluster) -> BTreeMap<String, u64> {
+    let mut metrics: BTreeMap<String, u64> =
+        cluster.sim.metrics().counters().map(|(k, v)| (k.to_string(), v)).collect();
+    if scenario.topology.kind == TopologyKind::Full {
+        metrics.insert("oversold".to_string(), cluster.units_oversold());
+    }
+    metrics
 }
 
 fn completed_requests(cluster: &Cluster) -> u64 {
@@ -170,7 +163,7 @@ fn report(scenario: &Scenario, cluster: &Cluster) -> Report {
         requests: completed_requests(cluster),
         events: sim.events_processed(),
         trace_hash: format!("{:016x}", sim.trace_hash()),
-        metrics: sim.metrics().counters().map(|(k, v)| (k.to_string(), v)).collect(),
+        metrics: metrics(scenario, cluster),
         latency_ms: Latency { p50: ms(latency.quantile(500)), p99: ms(latency.quantile(990)), max: ms(latency.max()) },
         invariants,
         disaster_recovery: dr_report(cluster),

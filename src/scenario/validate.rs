@@ -24,12 +24,36 @@ const REDIS_NODES: [&str; 5] = ["redis", "redis-replica", "sentinel-1", "sentine
 /// Why a scenario cannot be run.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ScenarioError {
-    TooLarge { bytes: usize },
-    Malformed { line: usize, column: usize, message: String },
-    WrongVersion { found: u32 },
-    OutOfRange { field: String, message: String },
-    UnknownNode { index: usize, node: String, known: Vec<String> },
-    UnknownCentre { index: usize, centre: String, known: Vec<String> },
+    TooLarge {
+        bytes: usize,
+    },
+    Malformed {
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    WrongVersion {
+        found: u32,
+    },
+    OutOfRange {
+        field: String,
+        message: String,
+    },
+    UnknownNode {
+        index: usize,
+        node: String,
+        known: Vec<String>,
+    },
+    UnknownCentre {
+        index: usize,
+        centre: String,
+        known: Vec<String>,
+    },
+    /// `commands[index]` cannot be carried out in this scenario's cluster.
+    BadCommand {
+        index: usize,
+        message: String,
+    },
 }
 
 impl fmt::Display for ScenarioError {
@@ -53,6 +77,7 @@ impl fmt::Display for ScenarioError {
                 index + 1,
                 known.join(", ")
             ),
+            Self::BadCommand { index, message } => write!(f, "command #{} {message}", index + 1),
             Self::UnknownCentre { index, centre, known } if known.is_empty() => write!(
                 f,
                 "centre event #{} names `{centre}`, but only the `sites` topology has data centres",
@@ -183,6 +208,7 @@ pub fn check(s: &Scenario) -> Result<(), ScenarioError> {
         return Err(out_of_range("faults", format!("may hold at most {MAX_FAULTS} entries")));
     }
     check_centres(s)?;
+    super::validate_commands::check_commands(s)?;
     let known = topology_node_names(s);
     for (index, fault) in s.faults.iter().enumerate() {
         if !known.contains(&fault.node) {

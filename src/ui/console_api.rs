@@ -99,11 +99,13 @@ mod tests {
 
     #[test]
     fn the_design_is_read_by_switch_name() {
-        let mut cluster = Cluster::slice(&SliceOptions::default());
-        cluster.set_switch("session-store", "redis").unwrap();
+        let design = Design::default().with("session-store", "redis").unwrap();
+        let mut cluster = Cluster::slice(&SliceOptions { design, ..SliceOptions::default() });
+        cluster.set_switch("lock", "off").unwrap();
         let json: serde_json::Value = serde_json::from_str(&design_json(&cluster)).unwrap();
         assert_eq!(json["session-store"], "redis");
         assert_eq!(json["two-phase"], "on");
+        assert_eq!(json["lock"], "off");
         assert_eq!(json.as_object().unwrap().len(), Design::SWITCHES.len());
     }
 }
