@@ -322,6 +322,45 @@ const TESTS = [
     check(now > 0, 'virtual time did not move');
   }, 60_000],
 
+  ['redis-replay-keeps-sessions', async (env) => {
+    // Brief §3, lesson 5's turn: crash Xiaoming's Tomcat with sessions in
+    // its memory (he lands on the login page), then switch the session store
+    // to Redis, which replays the same seed and the same crash from t = 0:
+    // nothing is lost. Then rewind to 10 s: the same run, back in time.
+    const page = await openApp(env, '/?seed=42');
+    await api(page, 'runFor', 20_000_000);
+    const server = await api(page, 'xiaomingServer');
+    check(typeof server === 'string' && server !== '', `Xiaoming has no session after 20 s: ${server}`);
+    await page.locator(`[data-node="${server}"]`).click();
+    await visibleAction(page, 'crash').click();
+    await waitForState(page, server, 'crashed');
+    await page.keyboard.press('Escape');
+    await api(page, 'runFor', 40_000_000);
+    const lost = (await api(page, 'snapshot')).metrics['sessions-lost'];
+    check(lost > 0, `crashing ${server} with in-memory sessions lost none`);
+
+    await page.locator('[data-switch="session-store"]').selectOption('redis');
+    await page.locator('[data-notice="replayed"]').waitFor({ timeout: 5_000 });
+    check((await api(page, 'now')) < 1_000_000, 'the replay did not start from the beginning');
+    check((await api(page, 'design'))['session-store'] === 'redis', 'the replay does not run with Redis');
+    await api(page, 'runFor', 60_000_000);
+    await waitForState(page, server, 'crashed'); // the reader's crash, replayed at 20 s
+    const snap = await api(page, 'snapshot');
+    check(snap.metrics['sessions-lost'] === 0, `${snap.metrics['sessions-lost']} sessions lost with Redis`);
+    const me = snap.nodes.find((n) => n.id === 'xiaoming');
+    check(me.detail.sentToLogin === 0, `Xiaoming was sent to login ${me.detail.sentToLogin} times with Redis`);
+    await waitForMetric(page, 'sessions-lost', (n) => n === 0, 5_000, '0');
+    await page.locator('[data-invariant="no-session-lost-with-redis"][data-holds="true"]').waitFor({ state: 'attached' });
+    await env.screenshot(page, 'desktop');
+
+    // Rewind: the scrubber goes back to 10 s; the run is rebuilt and paused there.
+    await page.locator('[data-control="rewind"]').fill('100');
+    await explain(page.waitForFunction(() => window.clusterlab.now() === 10_000_000
+      && document.querySelector('[data-control="play"]') !== null, null, { timeout: 20_000, polling: 100 }),
+      'the rewind did not stop at 10 s');
+    await waitForState(page, server, 'up');
+  }, 120_000],
+
   ['flash-sale-oversells-without-the-lock', async (env) => {
     // Lock off and 2PC off: concurrent read-modify-writes of the same stock
     // row oversell a 30-unit flash sale; the invariant turns ✗. Most seeds

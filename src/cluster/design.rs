@@ -213,6 +213,15 @@ impl Design {
         "autoscaling",
     ];
 
+    /// Switches chosen when the servers are deployed: a running shop refuses
+    /// them, and the playground replays the run with the new value instead.
+    pub const REDEPLOY_SWITCHES: [&'static str; 1] = ["session-store"];
+
+    /// Whether `switch` is chosen at deployment (see `REDEPLOY_SWITCHES`).
+    pub fn needs_redeploy(switch: &str) -> bool {
+        Self::REDEPLOY_SWITCHES.contains(&switch)
+    }
+
     /// The values a switch can take, as their names.
     pub fn values(switch: &str) -> Option<Vec<&'static str>> {
         let names = match switch {

@@ -6,6 +6,7 @@
 
 use crate::cluster::command::{CentreAction, Command, NodeAction};
 use crate::cluster::design::Design;
+use crate::sim::{MS, TimeUs};
 use serde::{Deserialize, Serialize};
 
 /// The only format version this build reads and writes.
@@ -43,12 +44,27 @@ pub struct Scenario {
 
 /// One command at one virtual time, e.g.
 /// `{"at_ms": 20000, "do": {"command": "flash-sale", "product": 7, "units": 30}}`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// `at_ms` may carry a fraction down to the microsecond (`12345.678`): the
+/// page records a reader's actions at the instant they happened.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScheduledCommand {
-    pub at_ms: u64,
+    pub at_ms: f64,
     #[serde(rename = "do")]
     pub command: Command,
+}
+
+impl ScheduledCommand {
+    /// `command` at virtual time `at_us`.
+    pub fn at_us(at_us: TimeUs, command: Command) -> Self {
+        Self { at_ms: at_us as f64 / MS as f64, command }
+    }
+
+    /// When it is due, in microseconds (a validated `at_ms` is finite and
+    /// within a day, so the rounding is exact).
+    pub fn due_us(&self) -> TimeUs {
+        (self.at_ms * MS as f64).round().max(0.0) as TimeUs
+    }
 }
 
 /// A whole data centre fails or is restored at `at_ms`.

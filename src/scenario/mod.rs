@@ -7,6 +7,7 @@
 //! read files or URLs and pass text in.
 
 pub mod format;
+pub mod recording;
 pub mod report;
 pub mod timeline;
 pub mod validate;
@@ -14,6 +15,7 @@ pub mod validate_commands;
 pub mod workload;
 
 pub use format::{LoadChange, Scenario, ScheduledCentre, ScheduledCommand, ScheduledFault, TopologyKind, TopologySpec};
+pub use recording::Recording;
 pub use report::run_limited;
 pub use report::{Report, run};
 pub use timeline::Timeline;

@@ -25,10 +25,11 @@ pub fn check_commands(s: &Scenario) -> Result<(), ScenarioError> {
     }
     let nodes = topology_node_names(s);
     for (index, scheduled) in s.commands.iter().enumerate() {
-        if scheduled.at_ms > s.duration_ms {
+        let at_ms = scheduled.at_ms;
+        if !at_ms.is_finite() || at_ms < 0.0 || at_ms > s.duration_ms as f64 {
             return Err(ScenarioError::OutOfRange {
                 field: format!("commands[{index}].at_ms"),
-                message: format!("is {} ms, after the run ends at {} ms", scheduled.at_ms, s.duration_ms),
+                message: format!("is {at_ms} ms; it must be from 0 to the run's end at {} ms", s.duration_ms),
             });
         }
         check_command(s, &nodes, &scheduled.command).map_err(|message| ScenarioError::BadCommand { index, message })?;

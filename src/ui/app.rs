@@ -17,7 +17,6 @@ use super::playground::{Playground, Topology};
 use super::state::{Action, AppState};
 use super::{bench_api, console_api};
 use crate::cluster::DotClass;
-use crate::sim::time::format_time_us;
 use std::cell::RefCell;
 use std::rc::Rc;
 use yew::prelude::*;
@@ -91,7 +90,8 @@ pub fn app(props: &AppProps) -> Html {
             <header class="topbar">
                 <h1>{ "ClusterLab" }<small>{ " 集群实验室" }</small></h1>
                 <Controls playing={pg.playing} speed={pg.speed} lagging={pg.lagging}
-                    now_text={format_time_us(cluster.sim.now_us())} dispatch={dispatch.clone()} />
+                    now_us={cluster.sim.now_us()} end_us={pg.end_us} fast_forward_to={pg.fast_forward_to}
+                    dispatch={dispatch.clone()} />
             </header>
             <MetricsBar values={metrics} />
             <main class="stage">
@@ -102,7 +102,8 @@ pub fn app(props: &AppProps) -> Html {
                     { menu.unwrap_or_default() }
                 </div>
                 <Panels playground={state.playground.clone()} version={state.version} selected={state.menu}
-                    refused={state.refused.clone()} following={state.following} dispatch={dispatch.clone()} />
+                    refused={state.refused.clone()} replayed={state.replayed.clone()} following={state.following}
+                    dispatch={dispatch.clone()} />
             </main>
             <aside class="side">
                 { legend() }

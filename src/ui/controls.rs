@@ -1,11 +1,16 @@
 //! Time controls and headline metrics.
 //!
-//! Owns the play / pause / step / speed controls (`data-control` hooks) and
-//! the metric read-outs (`data-metric` hooks, plain numbers as text). Holds no
-//! state: it renders what it is given and dispatches actions.
+//! Owns the play / pause / step / speed controls, the way back (`rewind`: a
+//! scrubber from 0 to now — the run is rebuilt and fast-forwarded to the
+//! chosen instant, where acting forks it) and `run-to-end` of a loaded
+//! scenario (`data-control` hooks), and the metric read-outs (`data-metric`
+//! hooks, plain numbers as text). Holds no state: it renders what it is
+//! given and dispatches actions.
 
 use super::playground::{MAX_SPEED, MIN_SPEED};
 use super::state::Action;
+use crate::sim::time::format_time_us;
+use crate::sim::{MS, TimeUs};
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
@@ -13,7 +18,11 @@ use yew::prelude::*;
 pub struct ControlsProps {
     pub playing: bool,
     pub speed: f64,
-    pub now_text: String,
+    pub now_us: TimeUs,
+    /// Where the loaded scenario ends (free play has no end).
+    pub end_us: Option<TimeUs>,
+    /// Where a rewind or run-to-end is hurrying to.
+    pub fast_forward_to: Option<TimeUs>,
     pub lagging: bool,
     pub dispatch: Callback<Action>,
 }
@@ -47,11 +56,41 @@ pub fn controls(props: &ControlsProps) -> Html {
                        aria-valuetext={speed_label(props.speed)} oninput={on_speed} />
                 <output>{ speed_label(props.speed) }</output>
             </label>
-            <span class="clock" aria-label="Simulated time">{ &props.now_text }</span>
-            if props.lagging {
+            <span class="clock" aria-label="Simulated time">{ format_time_us(props.now_us) }</span>
+            { time_travel(props) }
+            if props.lagging && props.fast_forward_to.is_none() {
                 <span class="lagging" title="The model cannot keep up with this speed on this device">{ "catching up…" }</span>
             }
         </div>
+    }
+}
+
+/// The rewind scrubber (0 to now, in tenths of a second), run-to-end, and
+/// where a fast-forward is going.
+fn time_travel(props: &ControlsProps) -> Html {
+    let d = &props.dispatch;
+    let tenths = props.now_us / (100 * MS);
+    let on_scrub = d.reform(|e: Event| {
+        let input: HtmlInputElement = e.target_unchecked_into();
+        Action::Rewind(input.value().parse::<u64>().unwrap_or(0) * 100 * MS)
+    });
+    let no_end = props.end_us.is_none();
+    let end_title =
+        if no_end { "Free play has no end: load a scenario or a lesson" } else { "Run to the end of the scenario" };
+    html! {
+        <>
+            <label class="scrub" title="Drag back to rewind: the same run is rebuilt up to there">
+                <span>{ "Rewind" }</span>
+                <input type="range" data-control="rewind" min="0" max={tenths.to_string()} step="1"
+                       value={tenths.to_string()} aria-valuetext={format_time_us(props.now_us)}
+                       onchange={on_scrub} />
+            </label>
+            <button data-control="run-to-end" disabled={no_end} title={end_title}
+                    onclick={d.reform(|_| Action::RunToEnd)}>{ "Run to end" }</button>
+            if let Some(to_us) = props.fast_forward_to {
+                <span class="lagging" role="status">{ format!("fast-forwarding to {}…", format_time_us(to_us)) }</span>
+            }
+        </>
     }
 }
 

@@ -74,8 +74,11 @@ impl FrameLoop {
         let Ok(mut pg) = self.playground.try_borrow_mut() else { return };
         let performance = web_sys::window().and_then(|w| w.performance());
         let mut wall_ms = move || performance.as_ref().map_or(now_ms, |p| p.now());
+        let was_playing = pg.playing;
         pg.frame(now_ms, &mut wall_ms);
         let playing = pg.playing;
+        // A frame that stopped the run (a rewind arrived, a scenario ended) shows where.
+        let just_stopped = was_playing && !playing;
         let repaint_every = if self.reduced_motion { REDUCED_MOTION_REPAINT_MS } else { 0.0 };
         if now_ms - self.last_paint_ms.get() >= repaint_every
             && let Some(canvas) = self.canvas.cast::<HtmlCanvasElement>()
@@ -86,7 +89,7 @@ impl FrameLoop {
             self.last_paint_ms.set(now_ms);
         }
         drop(pg);
-        if playing && now_ms - self.last_refresh_ms.get() >= DOM_REFRESH_MS {
+        if just_stopped || (playing && now_ms - self.last_refresh_ms.get() >= DOM_REFRESH_MS) {
             self.last_refresh_ms.set(now_ms);
             self.dispatcher.dispatch(Action::Refresh);
         }

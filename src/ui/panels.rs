@@ -8,7 +8,7 @@
 use super::charts::Charts;
 use super::inspect::Inspector;
 use super::playground::Playground;
-use super::state::{Action, Refusal};
+use super::state::{Action, Refusal, Replayed};
 use super::switches::{self, Switches};
 use super::traffic::{self, Traffic};
 use crate::sim::NodeId;
@@ -22,6 +22,7 @@ pub struct PanelsProps {
     pub version: u64,
     pub selected: Option<NodeId>,
     pub refused: Option<Refusal>,
+    pub replayed: Option<Replayed>,
     pub following: bool,
     pub dispatch: Callback<Action>,
 }
@@ -32,6 +33,7 @@ impl PartialEq for PanelsProps {
             && Rc::ptr_eq(&self.playground, &other.playground)
             && self.selected == other.selected
             && self.refused == other.refused
+            && self.replayed == other.replayed
             && self.following == other.following
     }
 }
@@ -52,7 +54,8 @@ pub fn panels(props: &PanelsProps) -> Html {
     html! {
         <div class="panels">
             { inspector.unwrap_or_default() }
-            <Switches rows={switches::rows(&cluster.design)} refused={props.refused.clone()} dispatch={props.dispatch.clone()} />
+            <Switches rows={switches::rows(&cluster.design)} refused={props.refused.clone()}
+                replayed={props.replayed.clone()} dispatch={props.dispatch.clone()} />
             <Traffic active={cluster.active_shoppers()} capacity={cluster.crowd_capacity()} following={props.following}
                 xiaoming={props.following.then(|| traffic::xiaoming(cluster)).flatten()}
                 refused={props.refused.clone()} dispatch={props.dispatch.clone()} />

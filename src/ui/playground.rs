@@ -11,9 +11,12 @@
 
 use super::layout::{Layout, Orientation};
 use crate::cluster::Cluster;
-use crate::cluster::command::{DEFAULT_SLOW_US, NodeAction};
-use crate::cluster::topology::SliceOptions;
-use crate::sim::{NodeId, SEC, TimeUs};
+use crate::cluster::command::{Command, CommandError, NodeAction};
+use crate::cluster::design::Design;
+use crate::scenario::format::FORMAT_VERSION;
+use crate::scenario::validate::MAX_DURATION_MS;
+use crate::scenario::{Recording, Scenario, TopologyKind, TopologySpec};
+use crate::sim::{NodeId, RunReport, SEC, TimeUs};
 
 /// Most events one animation frame may process, whatever the clock says.
 pub const MAX_EVENTS_PER_FRAME: u64 = 40_000;
@@ -41,6 +44,12 @@ pub enum Topology {
 }
 
 impl Topology {
+    /// The page draws the slice and the whole shop; a scenario of another
+    /// kind is refused before it gets here.
+    fn of(kind: TopologyKind) -> Self {
+        if kind == TopologyKind::Slice { Self::Slice } else { Self::Full }
+    }
+
     pub fn parse(text: &str) -> Option<Self> {
         match text {
             "slice" => Some(Self::Slice),
@@ -50,67 +59,18 @@ impl Topology {
     }
 }
 
-/// Frames whose model time is kept for percentiles.
-const RECENT_FRAMES: usize = 600;
+pub use frame_stats::FrameStats;
+use frame_stats::remember;
 
-/// What the frame loop did, for the lagging note and the console API.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct FrameStats {
-    pub frames: u64,
-    /// Frames that stopped before reaching their virtual target.
-    pub lagging_frames: u64,
-    pub last_events: u64,
-    pub last_ms: f64,
-    /// The most events any one frame processed, and the longest model time.
-    pub worst_events: u64,
-    pub worst_ms: f64,
-    /// Model time of the latest frames that ran the model (at most 600).
-    pub recent_ms: std::collections::VecDeque<f64>,
-    /// Time to paint the dots, of the latest frames that painted (at most 600).
-    pub recent_draw_ms: std::collections::VecDeque<f64>,
-    /// Dots painted by the latest paint.
-    pub last_dots: usize,
-}
-
-impl FrameStats {
-    /// The `pct` percentile of the recent frames' model time (nearest rank).
-    pub fn percentile_ms(&self, pct: f64) -> f64 {
-        percentile(&self.recent_ms, pct)
-    }
-
-    /// The `pct` percentile of the recent paints' time (nearest rank).
-    pub fn draw_percentile_ms(&self, pct: f64) -> f64 {
-        percentile(&self.recent_draw_ms, pct)
-    }
-
-    /// A paint of `dots` dots took `spent_ms`.
-    pub fn record_draw(&mut self, spent_ms: f64, dots: usize) {
-        remember(&mut self.recent_draw_ms, spent_ms);
-        self.last_dots = dots;
-    }
-}
-
-fn remember(recent: &mut std::collections::VecDeque<f64>, value: f64) {
-    if recent.len() == RECENT_FRAMES {
-        recent.pop_front();
-    }
-    recent.push_back(value);
-}
-
-/// Nearest-rank percentile; 0 when nothing was recorded.
-fn percentile(values: &std::collections::VecDeque<f64>, pct: f64) -> f64 {
-    let mut sorted: Vec<f64> = values.iter().copied().collect();
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    sorted.sort_by(f64::total_cmp);
-    let rank = ((pct / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
+mod frame_stats;
+mod time_travel;
 
 /// A running model and the reader's control of time.
 pub struct Playground {
     pub cluster: Cluster,
+    /// The scenario the run started from and what the reader did since: a
+    /// rewind or a replay rebuilds the run from it.
+    pub recording: Recording,
     pub seed: u64,
     pub topology: Topology,
     pub playing: bool,
@@ -124,7 +84,16 @@ pub struct Playground {
     pub layout: Layout,
     /// Draw the cluster's own chatter (heartbeats, replication) as dots too.
     pub show_control: bool,
+    /// Running as fast as the frame budget allows to this virtual time (a
+    /// rewind's way back, or "run to the end"), then pausing there.
+    pub fast_forward_to: Option<TimeUs>,
+    /// Where a loaded scenario or lesson ends (free play has no end).
+    pub end_us: Option<TimeUs>,
 }
+
+/// How long a free play's recipe lasts (the longest scenario there is): the
+/// bound on its recorded commands' times, not a stop.
+const FREE_PLAY_MS: u64 = MAX_DURATION_MS;
 
 impl Playground {
     /// The whole shop with seed `seed`.
@@ -135,16 +104,38 @@ impl Playground {
     /// `topology` with seed `seed`; `shoppers` sets how many shop at the start
     /// (up to the crowd's Double-11 capacity).
     pub fn with_topology(seed: u64, topology: Topology, shoppers: Option<u16>) -> Self {
-        let defaults = SliceOptions::default();
-        let shoppers = shoppers.map_or(defaults.shoppers, |n| n.min(defaults.surge_capacity));
-        let options = SliceOptions { seed, shoppers, ..defaults };
-        let cluster = match topology {
-            Topology::Slice => Cluster::slice(&options),
-            Topology::Full => Cluster::full(&options),
+        let spec = TopologySpec::default();
+        let shoppers = shoppers.map_or(spec.shoppers, |n| n.min(spec.surge_capacity));
+        let kind = match topology {
+            Topology::Slice => TopologyKind::Slice,
+            Topology::Full => TopologyKind::Full,
         };
+        let scenario = Scenario {
+            version: FORMAT_VERSION,
+            name: String::new(),
+            seed,
+            duration_ms: FREE_PLAY_MS,
+            topology: TopologySpec { kind, shoppers, ..spec },
+            switches: Design::default(),
+            faults: Vec::new(),
+            load: Vec::new(),
+            centres: Vec::new(),
+            commands: Vec::new(),
+        };
+        let mut pg = Self::from_scenario(scenario);
+        pg.end_us = None;
+        pg
+    }
+
+    /// The run a validated scenario describes, at its start, paused.
+    pub fn from_scenario(scenario: Scenario) -> Self {
+        let (seed, topology) = (scenario.seed, Topology::of(scenario.topology.kind));
+        let (recording, cluster) = Recording::start(scenario);
         let layout = Layout::of(&cluster, Orientation::Wide);
         Self {
+            end_us: Some(recording.end_us()),
             cluster,
+            recording,
             seed,
             topology,
             playing: false,
@@ -154,6 +145,7 @@ impl Playground {
             stats: FrameStats::default(),
             layout,
             show_control: false,
+            fast_forward_to: None,
         }
     }
 
@@ -179,7 +171,8 @@ impl Playground {
     /// Process exactly one event (pausing first).
     pub fn step(&mut self) {
         self.playing = false;
-        self.cluster.sim.step();
+        self.fast_forward_to = None;
+        self.recording.step(&mut self.cluster);
     }
 
     /// Advance virtual time for one animation frame at wall time `now_ms`;
@@ -192,12 +185,12 @@ impl Playground {
             self.lagging = false;
             return;
         }
-        let advance_us = (elapsed_ms * 1000.0 * self.speed) as TimeUs;
-        let target_us = self.cluster.sim.now_us() + advance_us;
+        let target_us = self.frame_target_us(elapsed_ms);
         let started_ms = wall_ms();
         let (mut events, mut reached) = (0, false);
         while events < MAX_EVENTS_PER_FRAME {
-            let report = self.cluster.run_until(target_us, CHUNK_EVENTS.min(MAX_EVENTS_PER_FRAME - events));
+            let chunk = CHUNK_EVENTS.min(MAX_EVENTS_PER_FRAME - events);
+            let report = self.recording.run_until(&mut self.cluster, target_us, chunk);
             events += report.events;
             reached = report.reached;
             if reached || wall_ms() - started_ms >= FRAME_BUDGET_MS {
@@ -206,6 +199,9 @@ impl Playground {
         }
         let spent_ms = wall_ms() - started_ms;
         self.lagging = !reached;
+        if reached {
+            self.stop_at_a_destination(target_us);
+        }
         let s = &mut self.stats;
         s.frames += 1;
         s.lagging_frames += u64::from(!reached);
@@ -215,13 +211,26 @@ impl Playground {
         remember(&mut s.recent_ms, spent_ms);
     }
 
-    pub fn act(&mut self, node: NodeId, action: NodeAction) {
-        self.cluster.inject(action.fault(node, DEFAULT_SLOW_US));
+    /// A reader's fault or repair on `node` (recorded, so a replay repeats it).
+    pub fn act(&mut self, node: NodeId, action: NodeAction) -> Result<(), CommandError> {
+        let node = self.cluster.sim.name(node).to_string();
+        self.command(Command::Node { node, action })
+    }
+
+    /// A reader's command, now; recorded unless the model refuses it.
+    pub fn command(&mut self, command: Command) -> Result<(), CommandError> {
+        self.recording.command(&mut self.cluster, command)
     }
 
     /// Run `span_us` of virtual time at once (console API, tests).
     pub fn run_for(&mut self, span_us: TimeUs) {
-        self.cluster.sim.run_for(span_us, u64::MAX);
+        let target_us = self.cluster.sim.now_us() + span_us;
+        self.run_until(target_us, u64::MAX);
+    }
+
+    /// Run to `target_us`, at most `max_events` events, through the recording.
+    pub fn run_until(&mut self, target_us: TimeUs, max_events: u64) -> RunReport {
+        self.recording.run_until(&mut self.cluster, target_us, max_events)
     }
 
     pub fn now_seconds(&self) -> f64 {

@@ -8,7 +8,8 @@
 use super::layout::Orientation;
 use super::playground::Playground;
 use crate::cluster::command::{Command, NodeAction, XiaomingAction};
-use crate::sim::NodeId;
+use crate::cluster::design::Design;
+use crate::sim::{NodeId, TimeUs};
 use std::cell::RefCell;
 use std::rc::Rc;
 use yew::Reducible;
@@ -38,6 +39,19 @@ pub enum Action {
     ToggleFollow,
     /// Pause, then run until Xiaoming's current request is over.
     XiaomingNextPage,
+    /// Run as fast as frames allow to the end of the loaded scenario.
+    RunToEnd,
+    /// Back to this virtual time of the same run (rebuilt and fast-forwarded).
+    Rewind(TimeUs),
+}
+
+/// The run was rebuilt from t = 0 with a deployment-time switch changed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Replayed {
+    pub switch: String,
+    pub value: String,
+    /// The reader's recorded actions the replay repeats.
+    pub actions: usize,
 }
 
 /// A command the model refused, and why (shown under `data-error`).
@@ -58,6 +72,8 @@ pub struct AppState {
     pub refused: Option<Refusal>,
     /// Whether the reader follows Xiaoming's journey.
     pub following: bool,
+    /// The last replay under another design (cleared by the next command).
+    pub replayed: Option<Replayed>,
 }
 
 impl PartialEq for AppState {
@@ -68,8 +84,26 @@ impl PartialEq for AppState {
 
 impl AppState {
     pub fn new(playground: Rc<RefCell<Playground>>) -> Self {
-        Self { playground, version: 0, menu: None, refused: None, following: false }
+        Self { playground, version: 0, menu: None, refused: None, following: false, replayed: None }
     }
+}
+
+/// A reader's command: carried out and recorded, or refused with its reason;
+/// a deployment-time switch replays the run with its new value.
+fn carry_out(pg: &mut Playground, command: Command) -> (Option<Refusal>, Option<Replayed>) {
+    let mut replayed = None;
+    let result = match &command {
+        Command::SetSwitch { switch, value } if Design::needs_redeploy(switch) => {
+            let result = pg.replay_with(switch, value).map_err(|e| e.to_string());
+            if result.is_ok() {
+                let actions = pg.recording.journal().len();
+                replayed = Some(Replayed { switch: switch.clone(), value: value.clone(), actions });
+            }
+            result
+        }
+        _ => pg.command(command.clone()).map_err(|e| e.to_string()),
+    };
+    (result.err().map(|reason| Refusal { command, reason }), replayed)
 }
 
 impl Reducible for AppState {
@@ -90,25 +124,30 @@ impl Reducible for AppState {
                 Action::OpenMenu(node) => next.menu = Some(node),
                 Action::SetOrientation(o) => pg.set_orientation(o),
                 Action::CloseMenu => next.menu = None,
-                Action::Node(node, node_action) => pg.act(node, node_action),
+                Action::Node(node, action) => {
+                    let command = Command::Node { node: pg.cluster.sim.name(node).to_string(), action };
+                    (next.refused, next.replayed) = carry_out(&mut pg, command);
+                }
                 Action::ToggleControlDots => pg.show_control = !pg.show_control,
                 Action::Refresh => {}
-                Action::Command(command) => {
-                    next.refused = pg.cluster.apply(&command).err().map(|e| Refusal { command, reason: e.to_string() });
-                }
+                Action::Command(command) => (next.refused, next.replayed) = carry_out(&mut pg, command),
                 Action::ToggleFollow => {
                     next.following = !next.following;
                     // Followed, he takes a page only when asked; unfollowed, he walks on.
                     let action = if next.following { XiaomingAction::Manual } else { XiaomingAction::Auto };
                     // A topology without the command keeps him walking: following still shows his card.
-                    let _ = pg.cluster.apply(&Command::Xiaoming { action });
+                    let _ = pg.command(Command::Xiaoming { action });
                 }
                 Action::XiaomingNextPage => {
                     pg.pause();
                     // Refused while a page is on its way: then that page is the one to finish.
-                    let _ = pg.cluster.apply(&Command::Xiaoming { action: XiaomingAction::NextStep });
-                    super::traffic::run_to_next_page(&mut pg.cluster);
+                    let _ = pg.command(Command::Xiaoming { action: XiaomingAction::NextStep });
+                    super::traffic::run_to_next_page(&mut pg);
                 }
+                Action::RunToEnd => {
+                    pg.run_to_end();
+                }
+                Action::Rewind(to_us) => pg.rewind_to(to_us),
             }
         }
         Rc::new(next)

@@ -4,10 +4,13 @@
 //! switches and their values comes from the model (`Design::SWITCHES`,
 //! `Design::values`), so a switch added there appears here unchanged. A
 //! choice is sent as `Command::SetSwitch`; if the model refuses it, the
-//! reason is shown under `data-error="switch"` and nothing changes. Holds no
-//! state of its own.
+//! reason is shown under `data-error="switch"` and nothing changes. A switch
+//! chosen at deployment (the session store) says so beside it: changing it
+//! replays the run from t = 0 with the same seed and the reader's actions,
+//! and a status line (`data-notice="replayed"`) says what was replayed.
+//! Holds no state of its own.
 
-use super::state::{Action, Refusal};
+use super::state::{Action, Refusal, Replayed};
 use crate::cluster::command::Command;
 use crate::cluster::design::Design;
 use web_sys::HtmlSelectElement;
@@ -57,7 +60,19 @@ pub struct SwitchesProps {
     pub rows: Vec<SwitchRow>,
     /// The model's last refusal, if it was a switch.
     pub refused: Option<Refusal>,
+    /// The last replay under a deployment-time switch.
+    pub replayed: Option<Replayed>,
     pub dispatch: Callback<Action>,
+}
+
+/// What a replay did, in a sentence.
+pub fn replayed_text(r: &Replayed) -> String {
+    let actions = match r.actions {
+        0 => "no actions of yours to repeat".to_string(),
+        1 => "your 1 action repeats at its time".to_string(),
+        n => format!("your {n} actions repeat at their times"),
+    };
+    format!("Replaying from 0 s with {} = {}: same seed, {actions}.", r.switch, r.value)
 }
 
 #[function_component(Switches)]
@@ -72,6 +87,9 @@ pub fn switches(props: &SwitchesProps) -> Html {
             if let Some(refusal) = error {
                 <p class="panel-error" role="alert" data-error="switch">{ &refusal.reason }</p>
             }
+            if let Some(replayed) = &props.replayed {
+                <p class="panel-note" role="status" data-notice="replayed">{ replayed_text(replayed) }</p>
+            }
         </section>
     }
 }
@@ -83,9 +101,13 @@ fn switch_control(row: &SwitchRow, dispatch: &Callback<Action>) -> Html {
         Action::Command(Command::SetSwitch { switch: name.to_string(), value: select.value() })
     });
     let id = format!("switch-{name}");
+    let redeploy = Design::needs_redeploy(name);
     html! {
         <label class="switch" for={id.clone()}>
             <span>{ label(name) }</span>
+            if redeploy {
+                <small class="switch-hint">{ "set at deployment: changing it replays the run" }</small>
+            }
             <select {id} data-switch={name} {onchange}>
                 { for row.values.iter().map(|&v| html! {
                     <option value={v} selected={v == row.value}>{ v }</option>

@@ -10,6 +10,7 @@
 //! command shows its reason under `data-error="traffic"`. Reads the model;
 //! never changes it except by dispatching an `Action`.
 
+use super::playground::Playground;
 use super::state::{Action, Refusal};
 use crate::cluster::command::Command;
 use crate::cluster::{Cluster, ClusterNode, Page};
@@ -71,17 +72,17 @@ const NEXT_PAGE_SLICE_US: TimeUs = 10 * MS;
 /// Runs the model until Xiaoming's current request is over (he moved to the
 /// next page, finished a journey, was sent to login or failed), in slices
 /// of 10 ms of virtual time, at most a minute. Returns the time it took.
-pub fn run_to_next_page(cluster: &mut Cluster) -> TimeUs {
-    let start_us = cluster.sim.now_us();
-    let Some(before) = progress(cluster) else { return 0 };
-    while cluster.sim.now_us() - start_us < NEXT_PAGE_LIMIT_US {
-        let target_us = cluster.sim.now_us() + NEXT_PAGE_SLICE_US;
-        cluster.run_until(target_us, 1_000_000);
-        if progress(cluster) != Some(before) {
+pub fn run_to_next_page(pg: &mut Playground) -> TimeUs {
+    let start_us = pg.cluster.sim.now_us();
+    let Some(before) = progress(&pg.cluster) else { return 0 };
+    while pg.cluster.sim.now_us() - start_us < NEXT_PAGE_LIMIT_US {
+        let target_us = pg.cluster.sim.now_us() + NEXT_PAGE_SLICE_US;
+        pg.run_until(target_us, 1_000_000);
+        if progress(&pg.cluster) != Some(before) {
             break;
         }
     }
-    cluster.sim.now_us() - start_us
+    pg.cluster.sim.now_us() - start_us
 }
 
 #[derive(Properties, PartialEq)]
@@ -174,6 +175,7 @@ fn xiaoming_card(view: Option<&XiaomingView>) -> Html {
 mod tests {
     use super::*;
     use crate::cluster::topology::SliceOptions;
+    use crate::ui::playground::Topology;
 
     #[test]
     fn the_surge_button_goes_up_to_the_peak_and_back() {
@@ -185,14 +187,14 @@ mod tests {
 
     #[test]
     fn next_page_runs_until_his_request_is_over() {
-        let mut cluster = Cluster::slice(&SliceOptions { seed: 6, ..SliceOptions::default() });
+        let mut pg = Playground::with_topology(6, Topology::Slice, None);
         let mut pages = Vec::new();
         for _ in 0..4 {
-            let before = progress(&cluster);
-            let took_us = run_to_next_page(&mut cluster);
+            let before = progress(&pg.cluster);
+            let took_us = run_to_next_page(&mut pg);
             assert!(took_us > 0 && took_us <= NEXT_PAGE_LIMIT_US, "seed 6: took {took_us} µs");
-            assert_ne!(progress(&cluster), before, "seed 6: he moved on");
-            pages.push(xiaoming(&cluster).unwrap().next_page);
+            assert_ne!(progress(&pg.cluster), before, "seed 6: he moved on");
+            pages.push(xiaoming(&pg.cluster).unwrap().next_page);
         }
         assert_eq!(pages.len(), 4, "{pages:?}");
     }
