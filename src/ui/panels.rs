@@ -53,6 +53,7 @@ pub fn panels(props: &PanelsProps) -> Html {
         <div class="panels">
             { inspector.unwrap_or_default() }
             <Switches rows={switches::rows(&cluster.design)} refused={props.refused.clone()} dispatch={props.dispatch.clone()} />
+            <super::real_config::RealConfig playground={props.playground.clone()} design={cluster.design} />
             <Traffic active={cluster.active_shoppers()} capacity={cluster.crowd_capacity()} following={props.following}
                 xiaoming={props.following.then(|| traffic::xiaoming(cluster)).flatten()}
                 refused={props.refused.clone()} dispatch={props.dispatch.clone()} />
