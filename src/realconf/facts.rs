@@ -111,6 +111,10 @@ impl Facts {
         let name = |id: NodeId| cluster.sim.name(id).to_string();
         for index in 0..cluster.sim.nodes().len() {
             let id = NodeId(index as u16);
+            // Only the kinds a snippet reads are copied (a crowd of shoppers is large).
+            if !is_read(cluster.sim.node(id)) {
+                continue;
+            }
             let mut node = cluster.sim.node(id).clone();
             node.apply_design(None, design);
             facts.add(&name, name(id), node);
@@ -220,6 +224,23 @@ impl Facts {
     pub fn pair_of(&self, balancer: &str) -> Option<(usize, &VrrpPair)> {
         self.vrrp_pairs.iter().enumerate().find(|(_, p)| p.routers.iter().any(|r| r.name == balancer))
     }
+}
+
+/// Whether a snippet reads this kind of node.
+fn is_read(node: &ClusterNode) -> bool {
+    use ClusterNode as N;
+    matches!(
+        node,
+        N::Balancer(_)
+            | N::KeepalivedLb(_)
+            | N::App(_)
+            | N::Mycat(_)
+            | N::Mysql(_)
+            | N::Zk(_)
+            | N::InventoryStore(_)
+            | N::Gateway(_)
+            | N::Service(_)
+    )
 }
 
 /// A stand-in address for the `index`-th VIP (TEST-NET-1, RFC 5737): the
