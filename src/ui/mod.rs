@@ -21,6 +21,7 @@ pub mod node_menu;
 pub mod panels;
 pub mod panic;
 pub mod playground;
+pub mod real_config;
 pub mod sequence;
 pub mod state;
 pub mod switches;

@@ -56,6 +56,7 @@ pub fn panels(props: &PanelsProps) -> Html {
             { inspector.unwrap_or_default() }
             <Switches rows={switches::rows(&cluster.design)} refused={props.refused.clone()}
                 replayed={props.replayed.clone()} dispatch={props.dispatch.clone()} />
+            <super::real_config::RealConfig playground={props.playground.clone()} design={cluster.design} />
             <Traffic active={cluster.active_shoppers()} capacity={cluster.crowd_capacity()} following={props.following}
                 xiaoming={props.following.then(|| traffic::xiaoming(cluster)).flatten()}
                 refused={props.refused.clone()} dispatch={props.dispatch.clone()} />
