@@ -7,6 +7,7 @@
 //! point one way: ui → cluster → sim.
 
 pub mod cluster;
+pub mod i18n;
 pub mod scenario;
 pub mod sim;
 pub mod ui;

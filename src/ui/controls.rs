@@ -4,8 +4,10 @@
 //! the metric read-outs (`data-metric` hooks, plain numbers as text). Holds no
 //! state: it renders what it is given and dispatches actions.
 
+use super::lang::use_lang;
 use super::playground::{MAX_SPEED, MIN_SPEED};
 use super::state::Action;
+use crate::i18n::t;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
@@ -26,6 +28,7 @@ pub fn speed_label(speed: f64) -> String {
 #[function_component(Controls)]
 pub fn controls(props: &ControlsProps) -> Html {
     let d = &props.dispatch;
+    let l = use_lang();
     let on_speed = d.reform(|e: InputEvent| {
         let input: HtmlInputElement = e.target_unchecked_into();
         let log10 = input.value().parse::<f64>().unwrap_or(0.0);
@@ -33,23 +36,23 @@ pub fn controls(props: &ControlsProps) -> Html {
     });
     let log10 = props.speed.log10();
     html! {
-        <div class="controls" role="toolbar" aria-label="Time controls">
+        <div class="controls" role="toolbar" aria-label={t(l, "controls.label")}>
             if props.playing {
-                <button data-control="pause" onclick={d.reform(|_| Action::Pause)} title="Pause (space)">{ icon(Icon::Pause) }{ "Pause" }</button>
+                <button data-control="pause" onclick={d.reform(|_| Action::Pause)} title={t(l, "controls.pause-title")}>{ icon(Icon::Pause) }{ t(l, "controls.pause") }</button>
             } else {
-                <button data-control="play" onclick={d.reform(|_| Action::Play)} title="Play (space)">{ icon(Icon::Play) }{ "Play" }</button>
+                <button data-control="play" onclick={d.reform(|_| Action::Play)} title={t(l, "controls.play-title")}>{ icon(Icon::Play) }{ t(l, "controls.play") }</button>
             }
-            <button data-control="step" onclick={d.reform(|_| Action::Step)} title="One event (→)">{ icon(Icon::Step) }{ "Step" }</button>
+            <button data-control="step" onclick={d.reform(|_| Action::Step)} title={t(l, "controls.step-title")}>{ icon(Icon::Step) }{ t(l, "controls.step") }</button>
             <label class="speed">
-                <span>{ "Speed" }</span>
+                <span>{ t(l, "controls.speed") }</span>
                 <input type="range" data-control="speed" min={MIN_SPEED.log10().to_string()}
                        max={MAX_SPEED.log10().to_string()} step="0.1" value={format!("{log10:.1}")}
                        aria-valuetext={speed_label(props.speed)} oninput={on_speed} />
                 <output>{ speed_label(props.speed) }</output>
             </label>
-            <span class="clock" aria-label="Simulated time">{ &props.now_text }</span>
+            <span class="clock" aria-label={t(l, "controls.clock")}>{ &props.now_text }</span>
             if props.lagging {
-                <span class="lagging" title="The model cannot keep up with this speed on this device">{ "catching up…" }</span>
+                <span class="lagging" title={t(l, "controls.lagging-title")}>{ t(l, "controls.lagging") }</span>
             }
         </div>
     }

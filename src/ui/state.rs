@@ -2,12 +2,14 @@
 //!
 //! Owns the closed `Action` enum and `AppState` (the shared model handle, a
 //! version number that makes Yew re-render, which node's menu is open, the
-//! model's last refusal of a command, whether Xiaoming is followed).
+//! model's last refusal of a command, whether Xiaoming is followed, the
+//! reader's language).
 //! Components dispatch actions; only `reduce` touches the model.
 
 use super::layout::Orientation;
 use super::playground::Playground;
 use crate::cluster::command::{Command, NodeAction, XiaomingAction};
+use crate::i18n::Lang;
 use crate::sim::NodeId;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -38,6 +40,8 @@ pub enum Action {
     ToggleFollow,
     /// Pause, then run until Xiaoming's current request is over.
     XiaomingNextPage,
+    /// Show the page in another language.
+    SetLang(Lang),
 }
 
 /// A command the model refused, and why (shown under `data-error`).
@@ -58,17 +62,22 @@ pub struct AppState {
     pub refused: Option<Refusal>,
     /// Whether the reader follows Xiaoming's journey.
     pub following: bool,
+    /// The language every component shows (given to them as context).
+    pub lang: Lang,
 }
 
 impl PartialEq for AppState {
     fn eq(&self, other: &Self) -> bool {
-        self.version == other.version && self.menu == other.menu && Rc::ptr_eq(&self.playground, &other.playground)
+        self.version == other.version
+            && self.menu == other.menu
+            && self.lang == other.lang
+            && Rc::ptr_eq(&self.playground, &other.playground)
     }
 }
 
 impl AppState {
     pub fn new(playground: Rc<RefCell<Playground>>) -> Self {
-        Self { playground, version: 0, menu: None, refused: None, following: false }
+        Self { playground, version: 0, menu: None, refused: None, following: false, lang: Lang::En }
     }
 }
 
@@ -103,6 +112,7 @@ impl Reducible for AppState {
                     // A topology without the command keeps him walking: following still shows his card.
                     let _ = pg.cluster.apply(&Command::Xiaoming { action });
                 }
+                Action::SetLang(lang) => next.lang = lang,
                 Action::XiaomingNextPage => {
                     pg.pause();
                     // Refused while a page is on its way: then that page is the one to finish.

@@ -7,9 +7,11 @@
 //! reason is shown under `data-error="switch"` and nothing changes. Holds no
 //! state of its own.
 
+use super::lang::use_lang;
 use super::state::{Action, Refusal};
 use crate::cluster::command::Command;
 use crate::cluster::design::Design;
+use crate::i18n::{Lang, t, td};
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
@@ -33,18 +35,11 @@ pub fn rows(design: &Design) -> Vec<SwitchRow> {
         .collect()
 }
 
-/// A switch's label: the textbooks' name where it has one, else its words
-/// (`session-store` → `Session store`), so a new switch needs no UI change.
-pub fn label(name: &str) -> String {
-    let known = match name {
-        "lb-algorithm" => Some("Balancing algorithm"),
-        "balancer-kind" => Some("Balancer (F5 / LVS / nginx)"),
-        "lock" => Some("Stock lock (ZooKeeper)"),
-        "two-phase" => Some("Two-phase commit"),
-        "switch-type" => Some("MyCat switchType"),
-        _ => None,
-    };
-    if let Some(text) = known {
+/// A switch's label: the catalog's (the textbooks' term) where it has one,
+/// else its words (`session-store` → `Session store`), so a new switch
+/// needs no UI change.
+pub fn label(l: Lang, name: &str) -> String {
+    if let Some(text) = td(l, "switch", name) {
         return text.to_string();
     }
     let spaced = name.replace('-', " ");
@@ -62,12 +57,13 @@ pub struct SwitchesProps {
 
 #[function_component(Switches)]
 pub fn switches(props: &SwitchesProps) -> Html {
+    let l = use_lang();
     let error = props.refused.as_ref().filter(|r| matches!(r.command, Command::SetSwitch { .. }));
     html! {
-        <section class="switches panel" aria-label="Design switches">
-            <h2>{ "Design" }</h2>
+        <section class="switches panel" aria-label={t(l, "switches.label")}>
+            <h2>{ t(l, "switches.title") }</h2>
             <div class="switch-grid">
-                { for props.rows.iter().map(|row| switch_control(row, &props.dispatch)) }
+                { for props.rows.iter().map(|row| switch_control(l, row, &props.dispatch)) }
             </div>
             if let Some(refusal) = error {
                 <p class="panel-error" role="alert" data-error="switch">{ &refusal.reason }</p>
@@ -76,7 +72,7 @@ pub fn switches(props: &SwitchesProps) -> Html {
     }
 }
 
-fn switch_control(row: &SwitchRow, dispatch: &Callback<Action>) -> Html {
+fn switch_control(l: Lang, row: &SwitchRow, dispatch: &Callback<Action>) -> Html {
     let name = row.name;
     let onchange = dispatch.reform(move |e: Event| {
         let select: HtmlSelectElement = e.target_unchecked_into();
@@ -85,10 +81,10 @@ fn switch_control(row: &SwitchRow, dispatch: &Callback<Action>) -> Html {
     let id = format!("switch-{name}");
     html! {
         <label class="switch" for={id.clone()}>
-            <span>{ label(name) }</span>
+            <span>{ label(l, name) }</span>
             <select {id} data-switch={name} {onchange}>
                 { for row.values.iter().map(|&v| html! {
-                    <option value={v} selected={v == row.value}>{ v }</option>
+                    <option value={v} selected={v == row.value}>{ td(l, "switch", &format!("{name}.{v}")).unwrap_or(v) }</option>
                 }) }
             </select>
         </label>
@@ -115,9 +111,10 @@ mod tests {
 
     #[test]
     fn labels_are_words() {
-        assert_eq!(label("session-store"), "Session store");
-        assert_eq!(label("lock"), "Stock lock (ZooKeeper)");
-        assert_eq!(label("cache-ttl"), "Cache ttl", "a new switch gets a label from its name");
-        assert_eq!(label(""), "");
+        assert_eq!(label(Lang::En, "session-store"), "Session store");
+        assert_eq!(label(Lang::En, "lock"), "Stock lock (ZooKeeper)");
+        assert_eq!(label(Lang::Zh, "lock"), "库存锁（ZooKeeper 分布式锁）");
+        assert_eq!(label(Lang::En, "new-switch"), "New switch", "a new switch gets a label from its name");
+        assert_eq!(label(Lang::En, ""), "");
     }
 }
