@@ -115,7 +115,7 @@ pub fn app(props: &AppProps) -> Html {
             <aside class="side">
                 { legend(l) }
                 <InvariantsPanel verdicts={invariants::rows(cluster)} />
-                <EventLog lines={event_log::lines(cluster)} />
+                <EventLog lines={event_log::lines_in(l, cluster)} />
             </aside>
             <footer class="foot">
                 { tf(l, "app.footer", &[("seed", &pg.seed)]) }

@@ -19,8 +19,11 @@ mod storage;
 pub use coord::{TxnRound, blocked_participants, phase_kind, phase_text, rounds, watches_of};
 
 use crate::cluster::snapshot::{NodeDetail, Snapshot};
+use crate::i18n::{t, tf};
 use crate::sim::NodeId;
 use crate::sim::time::format_time_us;
+use crate::ui::lang::use_lang;
+use crate::ui::terms;
 use std::rc::Rc;
 use yew::prelude::*;
 
@@ -36,8 +39,9 @@ pub struct InspectorProps {
 #[function_component(Inspector)]
 pub fn inspector(props: &InspectorProps) -> Html {
     let snap = &props.snapshot;
+    let l = use_lang();
     let Some(node) = snap.nodes.get(props.node.index()) else {
-        return html! { <p class="inspector-missing">{ "This node is not in the snapshot." }</p> };
+        return html! { <p class="inspector-missing">{ t(l, "inspect.missing") }</p> };
     };
     let body = match &node.detail {
         NodeDetail::LockService { .. } | NodeDetail::Stock { .. } | NodeDetail::TwoPhase { .. } => {
@@ -60,10 +64,10 @@ pub fn inspector(props: &InspectorProps) -> Html {
     };
     html! {
         <section class="inspector" data-inspector={kind_name(&node.detail)}
-                 aria-label={format!("Inspector of {}", node.id)}>
+                 aria-label={tf(l, "inspect.label", &[("node", &node.id)])}>
             <h3>
                 { &node.id }{ " " }
-                <span class={classes!("state-pill", format!("state-{}", node.state))}>{ node.state }</span>
+                <span class={classes!("state-pill", format!("state-{}", node.state))}>{ terms::state(l, node.state) }</span>
             </h3>
             { body }
         </section>
