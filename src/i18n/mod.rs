@@ -138,7 +138,7 @@ impl<'de> serde::Deserialize<'de> for Pairs {
 }
 
 /// The message `key` in `lang` (the key itself if the catalog lacks it).
-pub fn t<'a>(lang: Lang, key: &'a str) -> &'a str {
+pub fn t(lang: Lang, key: &str) -> &str {
     lang.catalog().get(key).unwrap_or(key)
 }
 
