@@ -137,7 +137,7 @@ pub fn sequence_diagram(props: &SequenceProps) -> Html {
                 }) }
                 { for round.steps.iter().map(|(t, n, p)| html! {
                     <circle class="seq-step" cx={x(n).to_string()} cy={y(*t).to_string()} r="3.5">
-                        <title>{ format!("{} {}: {}", format_time_us(*t), n, phase_text(p)) }</title>
+                        <title>{ format!("{} {}: {}", format_time_us(*t), n, phase_text(l, p)) }</title>
                     </circle>
                 }) }
             </svg>

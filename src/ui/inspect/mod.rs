@@ -45,22 +45,22 @@ pub fn inspector(props: &InspectorProps) -> Html {
     };
     let body = match &node.detail {
         NodeDetail::LockService { .. } | NodeDetail::Stock { .. } | NodeDetail::TwoPhase { .. } => {
-            coord::view(snap, node)
+            coord::view(l, snap, node)
         }
         NodeDetail::Registry { .. }
         | NodeDetail::Service { .. }
         | NodeDetail::Gateway { .. }
-        | NodeDetail::Queue { .. } => services::view(snap, node),
+        | NodeDetail::Queue { .. } => services::view(l, snap, node),
         NodeDetail::Dns { .. }
         | NodeDetail::Resolver { .. }
         | NodeDetail::Browsers { .. }
         | NodeDetail::Cdn { .. }
-        | NodeDetail::ProductCache { .. } => edge::view(snap, node),
+        | NodeDetail::ProductCache { .. } => edge::view(l, snap, node),
         NodeDetail::Mysql { .. }
         | NodeDetail::Mycat { .. }
         | NodeDetail::Gslb { .. }
-        | NodeDetail::SiteFront { .. } => storage::view(snap, node),
-        _ => access::view(snap, node),
+        | NodeDetail::SiteFront { .. } => storage::view(l, snap, node),
+        _ => access::view(l, snap, node),
     };
     html! {
         <section class="inspector" data-inspector={kind_name(&node.detail)}
@@ -136,8 +136,8 @@ fn at(t_us: u64) -> String {
 }
 
 /// How long ago `then_us` was, as `3.2 s ago`.
-fn ago(now_us: u64, then_us: u64) -> String {
-    format!("{} ago", format_time_us(now_us.saturating_sub(then_us)))
+fn ago(l: crate::i18n::Lang, now_us: u64, then_us: u64) -> String {
+    tf(l, "inspect.ago", &[("span", &format_time_us(now_us.saturating_sub(then_us)))])
 }
 
 /// A per-mille ratio as a percentage with one decimal.
@@ -166,7 +166,7 @@ mod tests {
         assert_eq!(percent(3), "0.3 %");
         assert_eq!(list(&[]), "—");
         assert_eq!(list(&["a".into(), "b".into()]), "a, b");
-        assert_eq!(ago(5_000_000, 2_000_000), "3.000 s ago");
-        assert_eq!(ago(1, 2), "0 µs ago", "a timestamp in the future is not negative");
+        assert_eq!(ago(crate::i18n::Lang::En, 5_000_000, 2_000_000), "3.000 s ago");
+        assert_eq!(ago(crate::i18n::Lang::En, 1, 2), "0 µs ago", "a timestamp in the future is not negative");
     }
 }
