@@ -250,6 +250,44 @@ const TESTS = [
     await explain(page.locator('.node-menu').waitFor({ state: 'detached', timeout: 5000 }), 'Escape left the menu open');
   }],
 
+  ['language', async (env) => {
+    // English by default (headless Chromium says en-US); the toggle turns the
+    // whole page Chinese at once, <html lang> follows, the choice survives a
+    // reload, and the toggle brings English back. ?lang= picks the start.
+    const page = await openApp(env, '/?seed=42');
+    const lang = () => page.evaluate(() => document.documentElement.lang);
+    const playText = async () => (await page.locator('[data-control="play"]').textContent()).trim();
+    check((await lang()) === 'en', `<html lang> is ${await lang()} by default, expected en`);
+    check((await playText()) === 'Play', `the play button says ${JSON.stringify(await playText())}`);
+    await page.locator('[data-control="language"]').click();
+    await explain(page.waitForFunction(() => document.documentElement.lang === 'zh-CN'),
+      `<html lang> did not become zh-CN after the toggle`);
+    check((await playText()) === '播放', `in Chinese the play button says ${JSON.stringify(await playText())}`);
+    const heading = (await page.locator('.event-log h2').textContent()).trim();
+    check(heading === '事件日志', `the event log's heading is ${JSON.stringify(heading)}`);
+    await page.evaluate(() => window.clusterlab.runFor(30_000_000));
+    await page.locator('[data-control="play"]').click();
+    await page.waitForTimeout(800);
+    const outside = await page.locator('[data-node]').evaluateAll((nodes) => nodes.flatMap((n) => {
+      const box = n.querySelector('.node-box').getBoundingClientRect();
+      const t = n.querySelector('.node-detail').getBoundingClientRect();
+      const out = t.left < box.left - 0.5 || t.right > box.right + 0.5;
+      return out ? [`${n.dataset.node} "${n.querySelector('.node-detail').textContent}"`] : [];
+    }));
+    check(outside.length === 0, `Chinese lines leave their boxes: ${outside.slice(0, 4).join('; ')}`);
+    await env.screenshot(page, 'zh');
+    await page.reload();
+    await page.locator('[data-node="app-1"]').waitFor({ state: 'visible' });
+    check((await lang()) === 'zh-CN', `after a reload <html lang> is ${await lang()}, the choice was not kept`);
+    await page.locator('[data-control="language"]').click();
+    await explain(page.waitForFunction(() => document.documentElement.lang === 'en'), 'the toggle did not bring English back');
+    check((await playText()) === 'Play', `back in English the play button says ${JSON.stringify(await playText())}`);
+    const linked = await openApp(env, '/?seed=42&lang=zh');
+    check((await linked.evaluate(() => document.documentElement.lang)) === 'zh-CN', '?lang=zh did not start in Chinese');
+    const bad = await openApp(env, '/?seed=42&lang=xx');
+    await bad.locator('[data-error="url"]').waitFor({ state: 'attached' });
+  }],
+
   ['screenshots', async (env) => {
     // The whole shop at desktop and phone sizes, light and dark, while playing.
     for (const [suffix, device] of [['desktop', DESKTOP], ['desktop-dark', { ...DESKTOP, ...DARK }],

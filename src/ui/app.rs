@@ -10,6 +10,7 @@ use super::diagram::{self, Diagram};
 use super::event_log::{self, EventLog};
 use super::frame_loop;
 use super::invariants::{self, InvariantsPanel};
+use super::lang::{self, LangToggle};
 use super::layout::Orientation;
 use super::node_menu::{self, NodeMenu};
 use super::panels::Panels;
@@ -17,6 +18,7 @@ use super::playground::{Playground, Topology};
 use super::state::{Action, AppState};
 use super::{bench_api, console_api};
 use crate::cluster::DotClass;
+use crate::i18n::{Lang, t, tf};
 use std::cell::RefCell;
 use std::rc::Rc;
 use yew::prelude::*;
@@ -32,21 +34,25 @@ pub struct AppProps {
     pub shoppers: Option<u16>,
 }
 
-/// The headline metrics: hook name and label.
+/// The headline metrics: hook name and the label's catalog key.
 const HEADLINE: [(&str, &str); 6] = [
-    ("requests-ok", "Requests OK"),
-    ("requests-failed", "Failed"),
-    ("sessions-lost", "Sent back to login"),
-    ("latency-p50-ms", "p50 latency (ms)"),
-    ("latency-p99-ms", "p99 latency (ms)"),
-    ("oversold", "Units oversold"),
+    ("requests-ok", "metric.requests-ok"),
+    ("requests-failed", "metric.requests-failed"),
+    ("sessions-lost", "metric.sessions-lost"),
+    ("latency-p50-ms", "metric.latency-p50-ms"),
+    ("latency-p99-ms", "metric.latency-p99-ms"),
+    ("oversold", "metric.oversold"),
 ];
 
 #[function_component(App)]
 pub fn app(props: &AppProps) -> Html {
     let (seed, topology, shoppers) = (props.seed, props.topology, props.shoppers);
-    let state =
-        use_reducer(move || AppState::new(Rc::new(RefCell::new(Playground::with_topology(seed, topology, shoppers)))));
+    let state = use_reducer(move || AppState {
+        lang: lang::initial(),
+        ..AppState::new(Rc::new(RefCell::new(Playground::with_topology(seed, topology, shoppers))))
+    });
+    use_effect_with(state.lang, |&l| lang::apply(l));
+    let l = state.lang;
     let canvas = use_node_ref();
     {
         let (pg, dispatcher, canvas) = (state.playground.clone(), state.dispatcher(), canvas.clone());
@@ -72,26 +78,28 @@ pub fn app(props: &AppProps) -> Html {
     let cluster = &pg.cluster;
     let layout = Rc::new(pg.layout.clone());
     let snapshot = cluster.snapshot();
-    let (nodes, edges) = diagram::describe(cluster, &snapshot, &layout, pg.speed);
-    let metrics: Vec<_> = HEADLINE.iter().map(|&(name, label)| (name, label, cluster.metric(name))).collect();
+    let (nodes, edges) = diagram::describe(l, cluster, &snapshot, &layout, pg.speed);
+    let metrics: Vec<_> = HEADLINE.iter().map(|&(name, key)| (name, t(l, key), cluster.metric(name))).collect();
     let menu = state.menu.map(|id| {
         let node = &nodes[id.index()];
         html! {
             <NodeMenu node={id} name={node.name.clone()} state={node.state}
                 left_pct={node.cx / layout.view_w * 100.0} top_pct={node.cy / layout.view_h * 100.0}
-                facts={node_menu::facts(cluster, id)} failures={node.failures.clone()}
+                facts={node_menu::facts(l, cluster, id)} failures={node.failures.clone()}
                 actions={node_menu::available_actions(cluster, id)} dispatch={dispatch.clone()}>
                 // The node's inspector goes here.
             </NodeMenu>
         }
     });
     html! {
+        <ContextProvider<Lang> context={l}>
         <div class="app">
             <header class="topbar">
                 <h1>{ "ClusterLab" }<small>{ " 集群实验室" }</small></h1>
                 <Controls playing={pg.playing} speed={pg.speed} lagging={pg.lagging}
                     now_us={cluster.sim.now_us()} end_us={pg.end_us} fast_forward_to={pg.fast_forward_to}
                     dispatch={dispatch.clone()} />
+                <LangToggle lang={l} dispatch={dispatch.clone()} />
             </header>
             <MetricsBar values={metrics} />
             <main class="stage">
@@ -106,34 +114,35 @@ pub fn app(props: &AppProps) -> Html {
                     dispatch={dispatch.clone()} />
             </main>
             <aside class="side">
-                { legend() }
+                { legend(l) }
                 <InvariantsPanel verdicts={invariants::rows(cluster)} />
-                <EventLog lines={event_log::lines(cluster)} />
+                <EventLog lines={event_log::lines_in(l, cluster)} />
             </aside>
             <footer class="foot">
-                { format!("seed {} · deterministic: the same seed and the same actions give the same run", pg.seed) }
+                { tf(l, "app.footer", &[("seed", &pg.seed)]) }
             </footer>
         </div>
+        </ContextProvider<Lang>>
     }
 }
 
-fn legend() -> Html {
+fn legend(l: Lang) -> Html {
     use super::dots::colour;
     let items = [
-        (DotClass::Browse, "browse / search / detail"),
-        (DotClass::Cart, "add to cart"),
-        (DotClass::Order, "order"),
-        (DotClass::Pay, "pay"),
-        (DotClass::Login, "login"),
-        (DotClass::Ok, "200 OK"),
-        (DotClass::CacheHit, "CDN cache hit"),
-        (DotClass::NotModified, "304 not modified"),
-        (DotClass::Rejected, "302 → login page"),
-        (DotClass::Error, "5xx error"),
+        (DotClass::Browse, t(l, "legend.browse")),
+        (DotClass::Cart, t(l, "legend.cart")),
+        (DotClass::Order, t(l, "legend.order")),
+        (DotClass::Pay, t(l, "legend.pay")),
+        (DotClass::Login, t(l, "legend.login")),
+        (DotClass::Ok, t(l, "legend.ok")),
+        (DotClass::CacheHit, t(l, "legend.cache-hit")),
+        (DotClass::NotModified, t(l, "legend.not-modified")),
+        (DotClass::Rejected, t(l, "legend.rejected")),
+        (DotClass::Error, t(l, "legend.error")),
     ];
     html! {
-        <section class="legend" aria-label="Legend">
-            <h2>{ "Requests" }</h2>
+        <section class="legend" aria-label={t(l, "legend.label")}>
+            <h2>{ t(l, "legend.title") }</h2>
             <ul>
                 { for items.iter().map(|&(class, text)| html! {
                     <li><span class="swatch" style={format!("background:{}", colour(class))}></span>{ text }</li>

@@ -11,7 +11,9 @@
 pub mod draw;
 pub mod history;
 
+use super::lang::use_lang;
 use super::playground::Playground;
+use crate::i18n::{Lang, t};
 use history::{ChartData, ChartHistory};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -70,6 +72,7 @@ pub fn due(last: &[Option<ChartData>], now: &[ChartData], visible: &[bool], star
 
 #[function_component(Charts)]
 pub fn charts(props: &ChartsProps) -> Html {
+    let l = use_lang();
     let history = use_mut_ref(ChartHistory::default);
     let last_draw_ms = use_mut_ref(|| f64::NEG_INFINITY);
     let drawn = use_mut_ref(Drawn::default);
@@ -77,7 +80,7 @@ pub fn charts(props: &ChartsProps) -> Html {
     let data: Vec<ChartData> = {
         let pg = props.playground.borrow();
         history.borrow_mut().observe(&pg.cluster);
-        history::charts(&history.borrow(), &pg.cluster, CHART_W as usize)
+        history::charts(l, &history.borrow(), &pg.cluster, CHART_W as usize)
     };
     {
         let (data, canvases, playing) = (data.clone(), canvases.clone(), props.playground.borrow().playing);
@@ -99,16 +102,16 @@ pub fn charts(props: &ChartsProps) -> Html {
         });
     }
     html! {
-        <section class="charts panel" aria-label="Charts">
-            <h2>{ "Charts" }</h2>
+        <section class="charts panel" aria-label={t(l, "chart.title")}>
+            <h2>{ t(l, "chart.title") }</h2>
             <div class="chart-grid">
-                { for data.iter().zip(canvases.iter()).map(|(chart, canvas)| figure(chart, canvas)) }
+                { for data.iter().zip(canvases.iter()).map(|(chart, canvas)| figure(l, chart, canvas)) }
             </div>
         </section>
     }
 }
 
-fn figure(chart: &ChartData, canvas: &NodeRef) -> Html {
+fn figure(l: Lang, chart: &ChartData, canvas: &NodeRef) -> Html {
     let summary: Vec<String> = chart.lines.iter().map(|l| format!("{} {}", l.label, latest(&l.points))).collect();
     html! {
         <figure class="chart" data-chart={chart.key}>
@@ -116,7 +119,7 @@ fn figure(chart: &ChartData, canvas: &NodeRef) -> Html {
             <canvas ref={canvas.clone()} width={CHART_W.to_string()} height={CHART_H.to_string()} role="img"
                     aria-label={format!("{}: {}", chart.title, summary.join(", "))}></canvas>
             <ul class="chart-legend">
-                if chart.lines.is_empty() { <li class="quiet">{ "nothing yet" }</li> }
+                if chart.lines.is_empty() { <li class="quiet">{ t(l, "chart.empty") }</li> }
                 { for chart.lines.iter().map(|l| html! {
                     <li><span class="swatch" style={format!("background:rgb({},{},{})", l.colour.0, l.colour.1, l.colour.2)}></span>
                         { &l.label }{ " " }<b>{ latest(&l.points) }</b></li>

@@ -7,8 +7,10 @@
 //! hooks, plain numbers as text). Holds no state: it renders what it is
 //! given and dispatches actions.
 
+use super::lang::use_lang;
 use super::playground::{MAX_SPEED, MIN_SPEED};
 use super::state::Action;
+use crate::i18n::{Lang, t, tf};
 use crate::sim::time::format_time_us;
 use crate::sim::{MS, TimeUs};
 use web_sys::HtmlInputElement;
@@ -35,6 +37,7 @@ pub fn speed_label(speed: f64) -> String {
 #[function_component(Controls)]
 pub fn controls(props: &ControlsProps) -> Html {
     let d = &props.dispatch;
+    let l = use_lang();
     let on_speed = d.reform(|e: InputEvent| {
         let input: HtmlInputElement = e.target_unchecked_into();
         let log10 = input.value().parse::<f64>().unwrap_or(0.0);
@@ -42,24 +45,24 @@ pub fn controls(props: &ControlsProps) -> Html {
     });
     let log10 = props.speed.log10();
     html! {
-        <div class="controls" role="toolbar" aria-label="Time controls">
+        <div class="controls" role="toolbar" aria-label={t(l, "controls.label")}>
             if props.playing {
-                <button data-control="pause" onclick={d.reform(|_| Action::Pause)} title="Pause (space)">{ icon(Icon::Pause) }{ "Pause" }</button>
+                <button data-control="pause" onclick={d.reform(|_| Action::Pause)} title={t(l, "controls.pause-title")}>{ icon(Icon::Pause) }{ t(l, "controls.pause") }</button>
             } else {
-                <button data-control="play" onclick={d.reform(|_| Action::Play)} title="Play (space)">{ icon(Icon::Play) }{ "Play" }</button>
+                <button data-control="play" onclick={d.reform(|_| Action::Play)} title={t(l, "controls.play-title")}>{ icon(Icon::Play) }{ t(l, "controls.play") }</button>
             }
-            <button data-control="step" onclick={d.reform(|_| Action::Step)} title="One event (→)">{ icon(Icon::Step) }{ "Step" }</button>
+            <button data-control="step" onclick={d.reform(|_| Action::Step)} title={t(l, "controls.step-title")}>{ icon(Icon::Step) }{ t(l, "controls.step") }</button>
             <label class="speed">
-                <span>{ "Speed" }</span>
+                <span>{ t(l, "controls.speed") }</span>
                 <input type="range" data-control="speed" min={MIN_SPEED.log10().to_string()}
                        max={MAX_SPEED.log10().to_string()} step="0.1" value={format!("{log10:.1}")}
                        aria-valuetext={speed_label(props.speed)} oninput={on_speed} />
                 <output>{ speed_label(props.speed) }</output>
             </label>
-            <span class="clock" aria-label="Simulated time">{ format_time_us(props.now_us) }</span>
-            { time_travel(props) }
+            <span class="clock" aria-label={t(l, "controls.clock")}>{ format_time_us(props.now_us) }</span>
+            { time_travel(props, l) }
             if props.lagging && props.fast_forward_to.is_none() {
-                <span class="lagging" title="The model cannot keep up with this speed on this device">{ "catching up…" }</span>
+                <span class="lagging" title={t(l, "controls.lagging-title")}>{ t(l, "controls.lagging") }</span>
             }
         </div>
     }
@@ -67,7 +70,7 @@ pub fn controls(props: &ControlsProps) -> Html {
 
 /// The rewind scrubber (0 to now, in tenths of a second), run-to-end, and
 /// where a fast-forward is going.
-fn time_travel(props: &ControlsProps) -> Html {
+fn time_travel(props: &ControlsProps, l: Lang) -> Html {
     let d = &props.dispatch;
     let tenths = props.now_us / (100 * MS);
     let on_scrub = d.reform(|e: Event| {
@@ -75,20 +78,19 @@ fn time_travel(props: &ControlsProps) -> Html {
         Action::Rewind(input.value().parse::<u64>().unwrap_or(0) * 100 * MS)
     });
     let no_end = props.end_us.is_none();
-    let end_title =
-        if no_end { "Free play has no end: load a scenario or a lesson" } else { "Run to the end of the scenario" };
+    let end_title = if no_end { t(l, "controls.run-to-end-none") } else { t(l, "controls.run-to-end-title") };
     html! {
         <>
-            <label class="scrub" title="Drag back to rewind: the same run is rebuilt up to there">
-                <span>{ "Rewind" }</span>
+            <label class="scrub" title={t(l, "controls.rewind-title")}>
+                <span>{ t(l, "controls.rewind") }</span>
                 <input type="range" data-control="rewind" min="0" max={tenths.to_string()} step="1"
                        value={tenths.to_string()} aria-valuetext={format_time_us(props.now_us)}
                        onchange={on_scrub} />
             </label>
             <button data-control="run-to-end" disabled={no_end} title={end_title}
-                    onclick={d.reform(|_| Action::RunToEnd)}>{ "Run to end" }</button>
+                    onclick={d.reform(|_| Action::RunToEnd)}>{ t(l, "controls.run-to-end") }</button>
             if let Some(to_us) = props.fast_forward_to {
-                <span class="lagging" role="status">{ format!("fast-forwarding to {}…", format_time_us(to_us)) }</span>
+                <span class="lagging" role="status">{ tf(l, "controls.fast-forwarding", &[("time", &format_time_us(to_us))]) }</span>
             }
         </>
     }

@@ -10,10 +10,13 @@
 
 pub mod summary;
 
+use super::lang::use_lang;
 use super::layout::{Band, Layout, Orientation, edges};
 use super::state::Action;
+use super::terms;
 use crate::cluster::Cluster;
 use crate::cluster::snapshot::Snapshot;
+use crate::i18n::{Lang, t, tf};
 use crate::sim::NodeId;
 use std::rc::Rc;
 pub use summary::NodeBox;
@@ -37,9 +40,15 @@ pub struct DiagramProps {
 pub type Edge = (NodeId, NodeId, (f64, f64), (f64, f64));
 
 /// The node boxes and edge lines for the current model state.
-pub fn describe(cluster: &Cluster, snapshot: &Snapshot, layout: &Layout, speed: f64) -> (Vec<NodeBox>, Vec<Edge>) {
+pub fn describe(
+    l: Lang,
+    cluster: &Cluster,
+    snapshot: &Snapshot,
+    layout: &Layout,
+    speed: f64,
+) -> (Vec<NodeBox>, Vec<Edge>) {
     let centres: Vec<(f64, f64)> = layout.places.iter().map(|p| (p.cx, p.cy)).collect();
-    let nodes = summary::node_boxes(cluster, snapshot, &centres, speed);
+    let nodes = summary::node_boxes(l, cluster, snapshot, &centres, speed);
     let at = |id: NodeId| centres[id.index()];
     let edges = edges::edges(cluster).into_iter().map(|(a, b)| (a, b, at(a), at(b))).collect();
     (nodes, edges)
@@ -52,6 +61,7 @@ fn num(v: f64) -> String {
 #[function_component(Diagram)]
 pub fn diagram(props: &DiagramProps) -> Html {
     let layout = &props.layout;
+    let l = use_lang();
     let view_box = format!("0 0 {} {}", num(layout.view_w), num(layout.view_h));
     let toggle = {
         let dispatch = props.dispatch.clone();
@@ -62,25 +72,25 @@ pub fn diagram(props: &DiagramProps) -> Html {
         <>
             <svg class={classes!("diagram-back", layout.kind)} viewBox={view_box.clone()}
                  preserveAspectRatio="xMidYMid meet" aria-hidden="true">
-                { for layout.bands.iter().map(|b| band(b, "band")) }
-                { for layout.regions.iter().map(|b| region(b, layout.orientation)) }
+                { for layout.bands.iter().map(|b| band(l, b, "band")) }
+                { for layout.regions.iter().map(|b| region(l, b, layout.orientation)) }
                 // The selected node's links are drawn last, so they lie on top.
                 { for props.edges.iter().filter(|e| !touches(e, props.selected)).map(|e| edge(e, false)) }
                 { for props.edges.iter().filter(|e| touches(e, props.selected)).map(|e| edge(e, true)) }
             </svg>
             <canvas ref={props.canvas.clone()} class="dots" aria-hidden="true"></canvas>
             <svg class={classes!("diagram", layout.kind)} viewBox={view_box} preserveAspectRatio="xMidYMid meet"
-                 role="group" aria-label="Cluster diagram: every node, by layer">
-                { for props.nodes.iter().map(|n| node_box(n, layout, props.selected == Some(n.id), &props.dispatch)) }
+                 role="group" aria-label={t(l, "diagram.label")}>
+                { for props.nodes.iter().map(|n| node_box(l, n, layout, props.selected == Some(n.id), &props.dispatch)) }
             </svg>
             <div class={classes!("diagram-key", tall.then_some("tall"))}>
-                <span class="key"><b class="key-fail">{ "!" }</b>{ " failed here" }</span>
-                <span class="key"><i class="key-load"></i>{ " busy" }</span>
-                <span class="key"><i class="key-off"></i>{ " powered off" }</span>
+                <span class="key"><b class="key-fail">{ "!" }</b>{ " " }{ t(l, "diagram.key-failed") }</span>
+                <span class="key"><i class="key-load"></i>{ " " }{ t(l, "diagram.key-busy") }</span>
+                <span class="key"><i class="key-off"></i>{ " " }{ t(l, "diagram.key-off") }</span>
                 <label class="chatter-toggle">
                     <input type="checkbox" data-control="control-traffic" checked={props.show_control}
                         onchange={toggle} />
-                    { " show heartbeats & replication" }
+                    { " " }{ t(l, "diagram.show-control") }
                 </label>
             </div>
         </>
@@ -95,28 +105,38 @@ fn edge(&(_, _, (x1, y1), (x2, y2)): &Edge, lit: bool) -> Html {
     html! { <line class={classes!("edge", lit.then_some("lit"))} x1={num(x1)} y1={num(y1)} x2={num(x2)} y2={num(y2)} /> }
 }
 
-fn band(b: &Band, class: &'static str) -> Html {
+/// A band's or lane's title in the reader's language first, the other after it.
+fn titles(l: Lang, b: &Band) -> (&'static str, &'static str) {
+    match l {
+        Lang::En => (b.title, b.title_zh),
+        Lang::Zh => (b.title_zh, b.title),
+    }
+}
+
+fn band(l: Lang, b: &Band, class: &'static str) -> Html {
+    let (first, second) = titles(l, b);
     let r = b.rect;
     html! {
         <g class={class}>
             <rect x={num(r.x)} y={num(r.y)} width={num(r.w)} height={num(r.h)} rx="12" />
             <text x={num(b.title_x)} y={num(b.title_y)} text-anchor={if b.centred { "middle" } else { "start" }}
                   class="band-title">
-                { b.title }<tspan class="zh">{ format!(" · {}", b.title_zh) }</tspan>
+                { first }<tspan class="zh">{ format!(" · {second}") }</tspan>
             </text>
         </g>
     }
 }
 
-fn region(b: &Band, orientation: Orientation) -> Html {
+fn region(l: Lang, b: &Band, orientation: Orientation) -> Html {
     let r = b.rect;
+    let (first, second) = titles(l, b);
     // Wide: the title runs upwards along the lane's left edge; tall: above
     // the lane, in a narrower form.
     let (transform, text) = match orientation {
         Orientation::Wide => {
-            (format!("rotate(-90 {} {})", num(b.title_x), num(b.title_y)), format!("{} · {}", b.title, b.title_zh))
+            (format!("rotate(-90 {} {})", num(b.title_x), num(b.title_y)), format!("{first} · {second}"))
         }
-        Orientation::Tall => (String::new(), format!("{} {}", b.title, b.title_zh)),
+        Orientation::Tall => (String::new(), format!("{first} {second}")),
     };
     html! {
         <g class="region">
@@ -132,7 +152,7 @@ fn region(b: &Band, orientation: Orientation) -> Html {
 /// The detail line's font and text: smaller (down to 9 units) before it is
 /// shortened.
 fn fit_detail(text: &str, room: f64, font: f64) -> (f64, String) {
-    let chars = text.chars().count().max(1) as f64;
+    let chars = glyphs(text).max(1.0);
     let font = font.min(room / (chars * DETAIL_GLYPH_EM)).max(9.0);
     (font, fit_text(text, room, font))
 }
@@ -140,25 +160,47 @@ fn fit_detail(text: &str, room: f64, font: f64) -> (f64, String) {
 /// The average width of a regular glyph of a detail line, in em.
 const DETAIL_GLYPH_EM: f64 = 0.54;
 
+/// A text's width in regular glyphs: a CJK character is a full em, nearly two.
+fn glyphs(text: &str) -> f64 {
+    text.chars().map(glyph_width).sum()
+}
+
+fn glyph_width(c: char) -> f64 {
+    if (c as u32) >= 0x2E80 { 1.0 / DETAIL_GLYPH_EM } else { 1.0 }
+}
+
 /// Shortens `text` to about `room` units at `font` size (0.54 em a glyph of
 /// regular weight, digits and lower-case).
 fn fit_text(text: &str, room: f64, font: f64) -> String {
-    let fits = (room / (font * DETAIL_GLYPH_EM) + 1e-6).floor().max(1.0) as usize;
-    if text.chars().count() <= fits {
+    let fits = (room / (font * DETAIL_GLYPH_EM) + 1e-6).floor().max(1.0);
+    if glyphs(text) <= fits {
         return text.to_string();
     }
-    let mut cut: String = text.chars().take(fits.saturating_sub(1)).collect();
+    let mut used = 0.0;
+    let mut cut: String = text
+        .chars()
+        .take_while(|&c| {
+            used += glyph_width(c);
+            used <= fits - 1.0
+        })
+        .collect();
     cut.push('…');
     cut
 }
 
-fn node_label(n: &NodeBox) -> String {
-    let power = if n.power == "on" { String::new() } else { format!(" Powered {}.", n.power) };
-    let failed = n.failures.first().map(|f| format!(" Just failed: {f}.")).unwrap_or_default();
-    format!("{}, {}.{power} {}.{failed} Press Enter for actions.", n.name, n.state, n.detail)
+fn node_label(l: Lang, n: &NodeBox) -> String {
+    let power =
+        if n.power == "on" { String::new() } else { tf(l, "diagram.power", &[("power", &terms::state(l, n.power))]) };
+    let failed = n.failures.first().map(|f| tf(l, "diagram.just-failed", &[("failure", f)])).unwrap_or_default();
+    let state = terms::state(l, n.state);
+    tf(
+        l,
+        "diagram.node-label",
+        &[("node", &n.name), ("state", &state), ("power", &power), ("detail", &n.detail), ("failed", &failed)],
+    )
 }
 
-fn node_box(n: &NodeBox, layout: &Layout, selected: bool, dispatch: &Callback<Action>) -> Html {
+fn node_box(l: Lang, n: &NodeBox, layout: &Layout, selected: bool, dispatch: &Callback<Action>) -> Html {
     let id = n.id;
     let onclick = dispatch.reform(move |_: MouseEvent| Action::OpenMenu(id));
     let onkeydown = {
@@ -185,8 +227,8 @@ fn node_box(n: &NodeBox, layout: &Layout, selected: bool, dispatch: &Callback<Ac
     let load_h = (h - 12.0) * n.load.clamp(0.0, 1.0);
     html! {
         <g class={class} data-node={n.name.clone()} data-state={n.state} data-power={n.power} tabindex="0"
-           role="button" aria-label={node_label(n)} aria-haspopup="menu" {onclick} {onkeydown}>
-            <title>{ node_title(n) }</title>
+           role="button" aria-label={node_label(l, n)} aria-haspopup="menu" {onclick} {onkeydown}>
+            <title>{ node_title(l, n) }</title>
             <rect class="node-box" x={num(x)} y={num(y)} width={num(w)} height={num(h)} rx="8" />
             <rect class="load-track" x={num(x + 3.0)} y={num(y + 6.0)} width="3" height={num(h - 12.0)} rx="1.5" />
             <rect class="load-bar" x={num(x + 3.0)} y={num(y + h - 6.0 - load_h)} width="3" height={num(load_h)}
@@ -195,7 +237,7 @@ fn node_box(n: &NodeBox, layout: &Layout, selected: bool, dispatch: &Callback<Ac
                   style={format!("font-size:{name_font:.1}px")}>{ &n.name }</text>
             <text class="node-detail" x={num(n.cx)} y={num(n.cy + h * 0.33)} text-anchor="middle"
                   style={format!("font-size:{detail_font:.1}px")}>{ detail }</text>
-            { badge(n, x + w, y) }
+            { badge(l, n, x + w, y) }
             if !n.failures.is_empty() {
                 <g class="fail-marker">
                     <circle cx={num(x + 2.0)} cy={num(y + 2.0)} r="8" />
@@ -207,25 +249,25 @@ fn node_box(n: &NodeBox, layout: &Layout, selected: bool, dispatch: &Callback<Ac
 }
 
 /// Hover text: the state, the line, and the latest failures' reasons.
-fn node_title(n: &NodeBox) -> String {
-    let mut lines = vec![format!("{} — {} · {}", n.name, n.state, n.detail)];
+fn node_title(l: Lang, n: &NodeBox) -> String {
+    let mut lines = vec![format!("{} — {} · {}", n.name, terms::state(l, n.state), n.detail)];
     lines.extend(n.failures.iter().cloned());
     lines.join("\n")
 }
 
 /// A green dot when up (and powered on); otherwise a pill naming the state.
-fn badge(n: &NodeBox, right: f64, top: f64) -> Html {
+fn badge(l: Lang, n: &NodeBox, right: f64, top: f64) -> Html {
     let text = if n.state != "up" {
-        n.state
+        terms::state(l, n.state)
     } else if n.power != "on" {
-        n.power
+        terms::state(l, n.power)
     } else {
         ""
     };
     if text.is_empty() {
         return html! { <circle class="badge-dot" cx={num(right - 6.0)} cy={num(top + 6.0)} r="3" /> };
     }
-    let w = 10.0 + 6.2 * text.len() as f64;
+    let w = 10.0 + 6.2 * glyphs(text);
     html! {
         <g class="badge">
             <rect x={num(right - w + 4.0)} y={num(top - 8.0)} width={num(w)} height="15" rx="7.5" />

@@ -7,7 +7,10 @@
 //! narrows the list by kind (`data-control="log-kind"`) and by text
 //! (`data-control="log-search"`). Reads the model; never changes it.
 
+use super::lang::use_lang;
+use super::terms;
 use crate::cluster::{Cluster, ClusterNode};
+use crate::i18n::{Lang, t};
 use crate::sim::time::format_time_us;
 use crate::sim::{Fault, NodeId};
 use web_sys::{HtmlInputElement, HtmlSelectElement};
@@ -63,19 +66,9 @@ impl LogKind {
         }
     }
 
-    pub const fn label(self) -> &'static str {
-        match self {
-            Self::Fault => "Faults",
-            Self::Failure => "Failed requests",
-            Self::Cache => "Caches",
-            Self::Lock => "Lock and stock",
-            Self::TwoPhase => "Two-phase commit",
-            Self::Access => "DNS, balancers, VIP",
-            Self::Storage => "Databases and Redis",
-            Self::Queue => "Message queue",
-            Self::Scaling => "Autoscaling",
-            Self::Other => "Other",
-        }
+    /// The kind's name in the filter (`log-kind.<value>` in the catalog).
+    pub fn label(self, l: Lang) -> &'static str {
+        crate::i18n::td(l, "log-kind", self.as_str()).unwrap_or(self.as_str())
     }
 }
 
@@ -117,8 +110,14 @@ pub fn classify(cluster: &Cluster, node: NodeId, text: &str) -> LogKind {
     }
 }
 
-/// The newest lines of the run (log and failed requests), newest first.
+/// The newest lines of the run (log and failed requests), newest first, in English.
 pub fn lines(cluster: &Cluster) -> Vec<LogRow> {
+    lines_in(Lang::En, cluster)
+}
+
+/// The newest lines of the run, newest first; failed requests in `l`, the
+/// mechanisms' own lines as they logged them (in English).
+pub fn lines_in(l: Lang, cluster: &Cluster) -> Vec<LogRow> {
     let sim = &cluster.sim;
     let mut all: Vec<LogRow> = sim
         .log()
@@ -136,7 +135,7 @@ pub fn lines(cluster: &Cluster) -> Vec<LogRow> {
         let who = sim.name(NodeId(i as u16));
         for f in pool.recent_failures.iter().rev().take(KEPT) {
             let shopper = if pool.shoppers.len() == 1 { who.to_string() } else { format!("{who} #{}", f.shopper) };
-            let text = format!("{shopper}: {} failed at {}: {}", f.page.as_str(), sim.name(f.node), f.cause.as_str());
+            let text = format!("{shopper}: {}", terms::failure(l, f.page, sim.name(f.node), f.cause));
             all.push(LogRow { at_us: f.at_us, text, kind: LogKind::Failure });
         }
     }
@@ -174,28 +173,29 @@ pub fn event_log(props: &EventLogProps) -> Html {
         let needle = needle.clone();
         Callback::from(move |e: InputEvent| needle.set(e.target_unchecked_into::<HtmlInputElement>().value()))
     };
+    let l = use_lang();
     let shown = filter(&props.lines, *kind, &needle);
     let narrowed = kind.is_some() || !needle.trim().is_empty();
     html! {
-        <section class="event-log" aria-label="Event log">
-            <h2>{ "Event log" }</h2>
+        <section class="event-log" aria-label={t(l, "log.title")}>
+            <h2>{ t(l, "log.title") }</h2>
             <div class="log-filters">
-                <label><span class="visually-hidden">{ "Show" }</span>
-                    <select data-control="log-kind" onchange={on_kind} aria-label="Show lines about">
-                        <option value="all" selected={kind.is_none()}>{ "Everything" }</option>
+                <label><span class="visually-hidden">{ t(l, "log.show") }</span>
+                    <select data-control="log-kind" onchange={on_kind} aria-label={t(l, "log.kind-label")}>
+                        <option value="all" selected={kind.is_none()}>{ t(l, "log.everything") }</option>
                         { for LogKind::ALL.iter().map(|k| html! {
-                            <option value={k.as_str()} selected={*kind == Some(*k)}>{ k.label() }</option>
+                            <option value={k.as_str()} selected={*kind == Some(*k)}>{ k.label(l) }</option>
                         }) }
                     </select>
                 </label>
-                <input type="search" data-control="log-search" placeholder="Filter text…" aria-label="Filter the log by text"
+                <input type="search" data-control="log-search" placeholder={t(l, "log.search")} aria-label={t(l, "log.search-label")}
                        value={(*needle).clone()} oninput={on_search} />
             </div>
             <ol aria-live="polite" aria-relevant="additions">
                 if shown.is_empty() && !narrowed {
-                    <li class="quiet">{ "Nothing has gone wrong yet. Press play, then crash a server." }</li>
+                    <li class="quiet">{ t(l, "log.empty") }</li>
                 } else if shown.is_empty() {
-                    <li class="quiet">{ "No line matches this filter." }</li>
+                    <li class="quiet">{ t(l, "log.no-match") }</li>
                 }
                 { for shown.iter().take(SHOWN).map(|r| html! {
                     <li class={classes!((r.kind == LogKind::Failure).then_some("failure"), format!("log-{}", r.kind.as_str()))}

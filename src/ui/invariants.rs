@@ -4,7 +4,9 @@
 //! from the moment they first break (with when and why); `sometimes`
 //! properties show whether the interesting case has happened yet.
 
+use super::lang::use_lang;
 use crate::cluster::Cluster;
+use crate::i18n::{Lang, t, td, tf};
 use crate::sim::PropertyKind;
 use crate::sim::time::format_time_us;
 use yew::prelude::*;
@@ -15,7 +17,33 @@ pub struct Row {
     pub name: &'static str,
     pub always: bool,
     pub holds: bool,
-    pub note: String,
+    pub note: Note,
+}
+
+/// A row's explanation, in words of either language.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Note {
+    /// Broke at a time, for a reason (the model's words).
+    Broke(String, String),
+    Seen(String),
+    Holds,
+    NotSeen,
+}
+
+impl Note {
+    pub fn text(&self, l: Lang) -> String {
+        match self {
+            Self::Broke(at, reason) => tf(l, "invariants.broke", &[("at", at), ("reason", reason)]),
+            Self::Seen(at) => tf(l, "invariants.seen", &[("at", at)]),
+            Self::Holds => t(l, "invariants.holds").to_string(),
+            Self::NotSeen => t(l, "invariants.not-seen").to_string(),
+        }
+    }
+}
+
+/// An invariant's name as shown (its `data-invariant` name if the catalog has none).
+pub fn label(l: Lang, name: &str) -> &str {
+    td(l, "invariant", name).unwrap_or(name)
 }
 
 pub fn rows(cluster: &Cluster) -> Vec<Row> {
@@ -27,10 +55,10 @@ pub fn rows(cluster: &Cluster) -> Vec<Row> {
         .map(|v| {
             let always = v.kind == PropertyKind::Always;
             let note = match (&v.first_violation, v.first_seen_us) {
-                (Some(x), _) => format!("broke at {}: {}", format_time_us(x.at_us), x.reason),
-                (None, Some(t)) => format!("seen at {}", format_time_us(t)),
-                (None, None) if always => "holds".to_string(),
-                (None, None) => "not seen yet".to_string(),
+                (Some(x), _) => Note::Broke(format_time_us(x.at_us), x.reason.clone()),
+                (None, Some(t)) => Note::Seen(format_time_us(t)),
+                (None, None) if always => Note::Holds,
+                (None, None) => Note::NotSeen,
             };
             Row { name: v.name, always, holds: v.holds, note }
         })
@@ -44,9 +72,10 @@ pub struct InvariantsProps {
 
 #[function_component(InvariantsPanel)]
 pub fn invariants_panel(props: &InvariantsProps) -> Html {
+    let l = use_lang();
     html! {
-        <section class="invariants" aria-label="Invariants">
-            <h2>{ "Invariants" }</h2>
+        <section class="invariants" aria-label={t(l, "invariants.title")}>
+            <h2>{ t(l, "invariants.title") }</h2>
             <ul>
                 { for props.verdicts.iter().map(|r| {
                     let mark = match (r.always, r.holds) {
@@ -59,8 +88,8 @@ pub fn invariants_panel(props: &InvariantsProps) -> Html {
                         <li data-invariant={r.name} data-holds={r.holds.to_string()}
                             class={classes!(if r.always { "always" } else { "sometimes" }, (!r.holds).then_some("off"))}>
                             <span class="mark" aria-hidden="true">{ mark }</span>
-                            <span class="name">{ r.name }</span>
-                            <span class="note">{ &r.note }</span>
+                            <span class="name">{ label(l, r.name) }</span>
+                            <span class="note">{ r.note.text(l) }</span>
                         </li>
                     }
                 }) }

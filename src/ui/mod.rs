@@ -16,6 +16,7 @@ pub mod event_log;
 pub mod frame_loop;
 pub mod inspect;
 pub mod invariants;
+pub mod lang;
 pub mod layout;
 pub mod node_menu;
 pub mod panels;
@@ -25,6 +26,7 @@ pub mod real_config;
 pub mod sequence;
 pub mod state;
 pub mod switches;
+pub mod terms;
 pub mod traffic;
 pub mod url;
 
@@ -36,21 +38,23 @@ pub fn start() {
     let options = url::parse_query(&query);
     let document = window.document().expect("a document");
     if let Some(warning) = &options.warning {
-        show_input_error(&document, warning);
+        show_input_error(&document, [warning.text(crate::i18n::Lang::En), warning.text(crate::i18n::Lang::Zh)]);
     }
+    lang::apply(lang::initial());
     let root = document.get_element_by_id("app").or_else(|| document.body().map(Into::into)).expect("a mount point");
     let props = app::AppProps { seed: options.seed, topology: options.topology, shoppers: options.shoppers };
     yew::Renderer::<app::App>::with_root_and_props(root, props).render();
 }
 
-/// A message about input the page could not use (`data-error`).
-fn show_input_error(document: &web_sys::Document, text: &str) {
+/// A message about input the page could not use (`data-error`), in English
+/// and Chinese: it follows the language toggle.
+fn show_input_error(document: &web_sys::Document, texts: [String; 2]) {
     let Ok(note) = document.create_element("p") else { return };
     note.set_class_name("input-error");
     let _ = note.set_attribute("role", "status");
     let _ = note.set_attribute("data-error", "url");
-    note.set_text_content(Some(text));
     if let Some(body) = document.body() {
         let _ = body.prepend_with_node_1(&note);
     }
+    lang::follow_outside(note, texts);
 }

@@ -7,9 +7,12 @@
 //! Opens beside its node, away from the diagram's edges; on a phone it sits
 //! at the bottom of the screen. The inspector is passed in as `children`.
 
+use super::lang::use_lang;
 use super::state::Action;
+use super::terms;
 use crate::cluster::command::NodeAction;
 use crate::cluster::{Cluster, ClusterNode};
+use crate::i18n::{Lang, t, tf};
 use crate::sim::{NodeId, Process};
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
@@ -65,32 +68,29 @@ pub fn available_actions(cluster: &Cluster, id: NodeId) -> Vec<NodeAction> {
 }
 
 /// A few facts about a node for its inspector.
-pub fn facts(cluster: &Cluster, id: NodeId) -> Vec<String> {
+pub fn facts(l: Lang, cluster: &Cluster, id: NodeId) -> Vec<String> {
     let life = cluster.sim.lifecycle(id);
-    let mut out = vec![format!("boot #{} · {} crash(es)", life.incarnation, life.crashes)];
+    let mut out = vec![tf(l, "menu.boot", &[("boot", &life.incarnation), ("crashes", &life.crashes)])];
     match cluster.sim.node(id) {
         ClusterNode::Shoppers(pool) => {
             let lost: u32 = pool.shoppers.iter().map(|s| s.login_redirects).sum();
             let done: u32 = pool.shoppers.iter().map(|s| s.journeys_completed).sum();
-            out.push(format!("journeys completed: {done}"));
-            out.push(format!("sent back to login: {lost}"));
+            out.push(tf(l, "menu.journeys", &[("n", &done)]));
+            out.push(tf(l, "menu.sent-to-login", &[("n", &lost)]));
         }
         ClusterNode::Balancer(lb) => {
             for (i, h) in lb.health.iter().enumerate() {
                 let name = cluster.sim.name(lb.upstreams[i]);
-                let marked = if h.down_until_us > cluster.sim.now_us() { "marked down" } else { "available" };
-                out.push(format!("{name}: {marked}, {} requests", h.requests));
+                let key =
+                    if h.down_until_us > cluster.sim.now_us() { "menu.upstream-down" } else { "menu.upstream-up" };
+                out.push(tf(l, key, &[("name", &name), ("n", &h.requests)]));
             }
         }
         ClusterNode::App(app) => {
-            out.extend(session_facts(cluster, app));
-            out.push(format!(
-                "workers busy: {}/{} · queued {}",
-                app.busy_workers(),
-                app.config.max_threads,
-                app.queued()
-            ));
-            out.push(format!("served {} · rejected {}", app.served, app.rejected));
+            out.extend(session_facts(l, cluster, app));
+            let (busy, max, queued) = (app.busy_workers(), app.config.max_threads, app.queued());
+            out.push(tf(l, "menu.workers", &[("busy", &busy), ("max", &max), ("queued", &queued)]));
+            out.push(tf(l, "menu.served", &[("served", &app.served), ("rejected", &app.rejected)]));
         }
         _ => {}
     }
@@ -130,26 +130,15 @@ mod tests {
                 "{}",
                 cluster.sim.name(id)
             );
-            assert!(!facts(&cluster, id).is_empty());
+            assert!(!facts(Lang::En, &cluster, id).is_empty());
         }
-    }
-}
-
-fn action_label(action: NodeAction) -> &'static str {
-    match action {
-        NodeAction::Crash => "Crash",
-        NodeAction::Restart => "Restart",
-        NodeAction::Pause => "Pause (GC freeze)",
-        NodeAction::Resume => "Resume",
-        NodeAction::Slow => "Slow down (+200 ms)",
-        NodeAction::Partition => "Cut off (partition)",
-        NodeAction::Heal => "Heal",
     }
 }
 
 #[function_component(NodeMenu)]
 pub fn node_menu(props: &NodeMenuProps) -> Html {
     let d = &props.dispatch;
+    let l = use_lang();
     let node = props.node;
     let onkeydown = {
         let d = d.clone();
@@ -175,22 +164,22 @@ pub fn node_menu(props: &NodeMenuProps) -> Html {
     let style = format!("left:{:.1}%;top:{:.1}%", props.left_pct, props.top_pct);
     let class = classes!("node-menu", placement(props.left_pct, props.top_pct));
     html! {
-        <div ref={menu_ref} {class} role="menu" aria-label={format!("Actions for {}", props.name)} {style} {onkeydown}>
+        <div ref={menu_ref} {class} role="menu" aria-label={tf(l, "menu.label", &[("node", &props.name)])} {style} {onkeydown}>
             <header>
                 <strong>{ &props.name }</strong>
-                <span class={classes!("state-pill", format!("state-{}", props.state))}>{ props.state }</span>
-                <button class="close" aria-label="Close" onclick={d.reform(|_| Action::CloseMenu)}>{ "×" }</button>
+                <span class={classes!("state-pill", format!("state-{}", props.state))}>{ terms::state(l, props.state) }</span>
+                <button class="close" aria-label={t(l, "menu.close")} onclick={d.reform(|_| Action::CloseMenu)}>{ "×" }</button>
             </header>
             <div class="actions">
                 { for props.actions.iter().map(|&a| html! {
                     <button role="menuitem" data-action={a.as_str()} onclick={d.reform(move |_| Action::Node(node, a))}>
-                        { action_label(a) }
+                        { terms::action(l, a) }
                     </button>
                 }) }
             </div>
             <ul class="facts">{ for props.facts.iter().map(|f| html! { <li>{ f }</li> }) }</ul>
             if !props.failures.is_empty() {
-                <ul class="failures" aria-label="Requests that just failed here">
+                <ul class="failures" aria-label={t(l, "menu.failures")}>
                     { for props.failures.iter().map(|f| html! { <li>{ f }</li> }) }
                 </ul>
             }
@@ -200,25 +189,27 @@ pub fn node_menu(props: &NodeMenuProps) -> Html {
 }
 
 /// What the reader should know of a Tomcat's session manager.
-fn session_facts(cluster: &Cluster, app: &crate::cluster::app_server::AppServer) -> Vec<String> {
+fn session_facts(l: Lang, cluster: &Cluster, app: &crate::cluster::app_server::AppServer) -> Vec<String> {
     use crate::cluster::session_store::SessionStoreKind as Kind;
     let s = &app.sessions;
     let c = s.counts;
     match s.store() {
-        Kind::Memory | Kind::Sticky => vec![format!("sessions in memory: {}", s.len())],
+        Kind::Memory | Kind::Sticky => vec![tf(l, "menu.sessions", &[("n", &s.len())])],
         Kind::Replicated => vec![
-            format!("sessions in memory (own and copies): {}", s.len()),
-            format!("deltas waiting to be sent: {}", s.unsent().0),
-            format!(
-                "lost in crashes: {} delta(s), {} new session(s)",
-                c.deltas_lost_in_crash, c.creations_lost_in_crash
+            tf(l, "menu.sessions-replicated", &[("n", &s.len())]),
+            tf(l, "menu.deltas-unsent", &[("n", &s.unsent().0)]),
+            tf(
+                l,
+                "menu.lost-in-crashes",
+                &[("deltas", &c.deltas_lost_in_crash), ("sessions", &c.creations_lost_in_crash)],
             ),
         ],
         Kind::Redis => {
-            let store = s.session_store_node().map_or("none".to_string(), |n| cluster.sim.name(n).to_string());
+            let none = t(l, "menu.none").to_string();
+            let store = s.session_store_node().map_or(none, |n| cluster.sim.name(n).to_string());
             vec![
-                format!("sessions kept in {store}; none in memory"),
-                format!("store misses {} · store failures {}", c.store_misses, c.store_failures),
+                tf(l, "menu.sessions-in-store", &[("store", &store)]),
+                tf(l, "menu.store-misses", &[("misses", &c.store_misses), ("failures", &c.store_failures)]),
             ]
         }
     }

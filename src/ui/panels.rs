@@ -7,10 +7,12 @@
 
 use super::charts::Charts;
 use super::inspect::Inspector;
+use super::lang::use_lang;
 use super::playground::Playground;
 use super::state::{Action, Refusal, Replayed};
 use super::switches::{self, Switches};
 use super::traffic::{self, Traffic};
+use crate::i18n::t;
 use crate::sim::NodeId;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -40,13 +42,14 @@ impl PartialEq for PanelsProps {
 
 #[function_component(Panels)]
 pub fn panels(props: &PanelsProps) -> Html {
+    let l = use_lang();
     let pg = props.playground.borrow();
     let cluster = &pg.cluster;
     let inspector = props.selected.map(|node| {
         let snapshot = Rc::new(cluster.snapshot());
         html! {
-            <section class="panel inspector-panel" aria-label="Inspector">
-                <h2>{ "Inspector" }</h2>
+            <section class="panel inspector-panel" aria-label={t(l, "panels.inspector")}>
+                <h2>{ t(l, "panels.inspector") }</h2>
                 <Inspector {snapshot} {node} />
             </section>
         }

@@ -2,8 +2,11 @@
 //!
 //! Owns the panic hook: on an internal error it logs the message to the
 //! console and shows an overlay (`role="alert"`, `data-error="internal"`)
-//! that says what happened and how to recover. Never tries to continue.
+//! that says what happened and how to recover, in the language the page
+//! shows (read from `<html lang>`: the app's state may be gone). Never tries
+//! to continue.
 
+use crate::i18n::t;
 use std::panic::PanicHookInfo;
 
 fn message(info: &PanicHookInfo<'_>) -> String {
@@ -35,13 +38,12 @@ fn show_overlay(text: &str) {
     overlay.set_class_name("fatal");
     let _ = overlay.set_attribute("role", "alert");
     let _ = overlay.set_attribute("data-error", "internal");
-    overlay.set_inner_html(
-        "<h2>ClusterLab stopped: an internal error</h2>\
-         <p>The simulation hit a bug and cannot go on. Reload the page to start again; \
-         the same link reproduces the same run, which helps us find the bug.</p><pre></pre>",
-    );
-    if let Ok(Some(pre)) = overlay.query_selector("pre") {
-        pre.set_text_content(Some(text));
+    let lang = super::lang::current();
+    overlay.set_inner_html("<h2></h2><p></p><pre></pre>");
+    for (selector, words) in [("h2", t(lang, "panic.title")), ("p", t(lang, "panic.advice")), ("pre", text)] {
+        if let Ok(Some(element)) = overlay.query_selector(selector) {
+            element.set_text_content(Some(words));
+        }
     }
     let _ = body.append_child(&overlay);
 }

@@ -4,23 +4,18 @@
 //! one), the `<pre data-config="<id>">` of every snippet (the others
 //! hidden) and a copy button that uses the clipboard when the browser has
 //! one. The snippets are generated again only when the design changes. The
-//! visible strings are the `const`s at the top, for translation. Never
+//! visible strings come from the language catalog (`realconf.*`). Never
 //! changes the model.
 
+use super::lang::use_lang;
 use super::playground::Playground;
 use crate::cluster::design::Design;
+use crate::i18n::{Lang, t};
 use crate::realconf::{self, Snippet};
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::{JsCast, JsValue};
 use yew::prelude::*;
-
-const TITLE: &str = "Real configuration";
-const INTRO: &str = "What you would write for the real systems under this design, with the values the model runs. Flip a switch above and watch the files change.";
-const TABS_LABEL: &str = "Configuration files";
-const COPY: &str = "Copy";
-const COPIED: &str = "Copied";
-const COPY_FAILED: &str = "Copy is not available here: select the text instead";
 
 #[derive(Properties)]
 pub struct RealConfigProps {
@@ -44,6 +39,7 @@ enum CopyState {
 
 #[function_component(RealConfig)]
 pub fn real_config(props: &RealConfigProps) -> Html {
+    let l = use_lang();
     let playground = props.playground.clone();
     let snippets = use_memo(props.design, move |design| realconf::generate(design, &playground.borrow().cluster));
     let chosen = use_state(|| "balancer");
@@ -57,21 +53,18 @@ pub fn real_config(props: &RealConfigProps) -> Html {
             copy_state.set(if write_clipboard(text) { CopyState::Copied } else { CopyState::Unavailable });
         })
     };
-    let tabs = snippets.iter().map(|s| tab(s, current == Some(s.id), &chosen, &copy_state));
-    let label = match *copy_state {
-        CopyState::Copied => COPIED,
-        _ => COPY,
-    };
+    let tabs = snippets.iter().map(|s| tab(l, s, current == Some(s.id), &chosen, &copy_state));
+    let label = if *copy_state == CopyState::Copied { t(l, "realconf.copied") } else { t(l, "realconf.copy") };
     html! {
-        <section class="panel real-config" aria-label={TITLE}>
-            <h2>{ TITLE }</h2>
-            <p class="real-config-intro quiet">{ INTRO }</p>
+        <section class="panel real-config" aria-label={t(l, "realconf.title")}>
+            <h2>{ t(l, "realconf.title") }</h2>
+            <p class="real-config-intro quiet">{ t(l, "realconf.intro") }</p>
             <div class="real-config-bar">
-                <div class="real-config-tabs" role="group" aria-label={TABS_LABEL}>{ for tabs }</div>
+                <div class="real-config-tabs" role="group" aria-label={t(l, "realconf.tabs")}>{ for tabs }</div>
                 <button type="button" class="real-config-copy" onclick={copy}>{ label }</button>
             </div>
             if *copy_state == CopyState::Unavailable {
-                <p class="quiet" role="status">{ COPY_FAILED }</p>
+                <p class="quiet" role="status">{ t(l, "realconf.copy-failed") }</p>
             }
             { for snippets.iter().map(|s| html! {
                 <pre data-config={s.id} data-language={s.language} hidden={current != Some(s.id)}><code>{ &s.text }</code></pre>
@@ -80,7 +73,18 @@ pub fn real_config(props: &RealConfigProps) -> Html {
     }
 }
 
+/// A tab's name: the file or product's own name, translated where it is a phrase.
+fn tab_title(l: Lang, snippet: &Snippet) -> &'static str {
+    match snippet.title {
+        "Gateway and product cache" => t(l, "realconf.tab-gateway"),
+        "Tomcat sessions" => t(l, "realconf.tab-tomcat-sessions"),
+        "ZooKeeper lock (Curator)" => t(l, "realconf.tab-zookeeper"),
+        name => name,
+    }
+}
+
 fn tab(
+    l: Lang,
     snippet: &Snippet,
     pressed: bool,
     chosen: &UseStateHandle<&'static str>,
@@ -96,7 +100,7 @@ fn tab(
         })
     };
     html! {
-        <button type="button" aria-pressed={pressed.to_string()} data-config-tab={id} {onclick}>{ snippet.title }</button>
+        <button type="button" aria-pressed={pressed.to_string()} data-config-tab={id} {onclick}>{ tab_title(l, snippet) }</button>
     }
 }
 

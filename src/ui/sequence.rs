@@ -8,6 +8,8 @@
 //! alternative. Never changes the model.
 
 use super::inspect::{TxnRound, phase_text};
+use super::lang::use_lang;
+use crate::i18n::{t, tf};
 use crate::sim::TimeUs;
 use crate::sim::time::format_time_us;
 use yew::prelude::*;
@@ -86,6 +88,7 @@ pub struct SequenceProps {
 #[function_component(SequenceDiagram)]
 pub fn sequence_diagram(props: &SequenceProps) -> Html {
     let round = &props.round;
+    let l = use_lang();
     let lines = lifelines(round);
     let (t0, t1) = match (round.steps.first(), round.steps.last()) {
         (Some(a), Some(b)) => (a.0, b.0.max(a.0 + 1)),
@@ -97,16 +100,20 @@ pub fn sequence_diagram(props: &SequenceProps) -> Html {
     };
     let y = |t: TimeUs| TOP + (t - t0) as f64 / (t1 - t0) as f64 * BODY;
     let height = TOP + BODY + 24.0;
-    let summary = format!(
-        "Transaction {} from {} to {}: {}",
-        round.txn,
-        format_time_us(t0),
-        format_time_us(t1),
-        arrows(round).iter().map(|a| format!("{} {} → {}", a.label, a.from, a.to)).collect::<Vec<_>>().join("; ")
+    let messages = arrows(round).iter().map(|a| format!("{} {} → {}", a.label, a.from, a.to)).collect::<Vec<_>>();
+    let summary = tf(
+        l,
+        "sequence.summary",
+        &[
+            ("txn", &round.txn),
+            ("from", &format_time_us(t0)),
+            ("to", &format_time_us(t1)),
+            ("messages", &messages.join("; ")),
+        ],
     );
     html! {
         <figure class="sequence" data-sequence={round.txn.to_string()}>
-            <figcaption>{ format!("txn {} — time runs down ({} in all)", round.txn, format_time_us(t1 - t0)) }</figcaption>
+            <figcaption>{ tf(l, "sequence.caption", &[("txn", &round.txn), ("span", &format_time_us(t1 - t0))]) }</figcaption>
             <svg viewBox={format!("0 0 {WIDTH} {height}")} role="img" aria-label={summary}>
                 <defs>
                     <marker id="seq-arrow" viewBox="0 0 8 8" refX="7" refY="4" markerWidth="7" markerHeight="7" orient="auto">
@@ -130,7 +137,7 @@ pub fn sequence_diagram(props: &SequenceProps) -> Html {
                 }) }
                 { for round.steps.iter().map(|(t, n, p)| html! {
                     <circle class="seq-step" cx={x(n).to_string()} cy={y(*t).to_string()} r="3.5">
-                        <title>{ format!("{} {}: {}", format_time_us(*t), n, phase_text(p)) }</title>
+                        <title>{ format!("{} {}: {}", format_time_us(*t), n, phase_text(l, p)) }</title>
                     </circle>
                 }) }
             </svg>
@@ -148,6 +155,7 @@ pub struct RoundPickerProps {
 #[function_component(RoundPicker)]
 pub fn round_picker(props: &RoundPickerProps) -> Html {
     let chosen = use_state(|| None::<u32>);
+    let l = use_lang();
     let Some(newest) = props.rounds.first() else { return html! {} };
     let round = chosen.and_then(|txn| props.rounds.iter().find(|r| r.txn == txn)).unwrap_or(newest);
     let onchange = {
@@ -159,10 +167,10 @@ pub fn round_picker(props: &RoundPickerProps) -> Html {
     };
     html! {
         <div class="round-picker">
-            <label>{ "Sequence diagram of " }
+            <label>{ t(l, "sequence.of") }
                 <select data-control="sequence-round" {onchange}>
                     { for props.rounds.iter().map(|r| html! {
-                        <option value={r.txn.to_string()} selected={r.txn == round.txn}>{ format!("txn {}", r.txn) }</option>
+                        <option value={r.txn.to_string()} selected={r.txn == round.txn}>{ tf(l, "sequence.txn", &[("txn", &r.txn)]) }</option>
                     }) }
                 </select>
             </label>

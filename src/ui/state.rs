@@ -2,13 +2,15 @@
 //!
 //! Owns the closed `Action` enum and `AppState` (the shared model handle, a
 //! version number that makes Yew re-render, which node's menu is open, the
-//! model's last refusal of a command, whether Xiaoming is followed).
+//! model's last refusal of a command, whether Xiaoming is followed, the
+//! reader's language).
 //! Components dispatch actions; only `reduce` touches the model.
 
 use super::layout::Orientation;
 use super::playground::Playground;
 use crate::cluster::command::{Command, NodeAction, XiaomingAction};
 use crate::cluster::design::Design;
+use crate::i18n::Lang;
 use crate::sim::{NodeId, TimeUs};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -43,6 +45,8 @@ pub enum Action {
     RunToEnd,
     /// Back to this virtual time of the same run (rebuilt and fast-forwarded).
     Rewind(TimeUs),
+    /// Show the page in another language.
+    SetLang(Lang),
 }
 
 /// The run was rebuilt from t = 0 with a deployment-time switch changed.
@@ -74,17 +78,22 @@ pub struct AppState {
     pub following: bool,
     /// The last replay under another design (cleared by the next command).
     pub replayed: Option<Replayed>,
+    /// The language every component shows (given to them as context).
+    pub lang: Lang,
 }
 
 impl PartialEq for AppState {
     fn eq(&self, other: &Self) -> bool {
-        self.version == other.version && self.menu == other.menu && Rc::ptr_eq(&self.playground, &other.playground)
+        self.version == other.version
+            && self.menu == other.menu
+            && self.lang == other.lang
+            && Rc::ptr_eq(&self.playground, &other.playground)
     }
 }
 
 impl AppState {
     pub fn new(playground: Rc<RefCell<Playground>>) -> Self {
-        Self { playground, version: 0, menu: None, refused: None, following: false, replayed: None }
+        Self { playground, version: 0, menu: None, refused: None, following: false, replayed: None, lang: Lang::En }
     }
 }
 
@@ -138,6 +147,7 @@ impl Reducible for AppState {
                     // A topology without the command keeps him walking: following still shows his card.
                     let _ = pg.command(Command::Xiaoming { action });
                 }
+                Action::SetLang(lang) => next.lang = lang,
                 Action::XiaomingNextPage => {
                     pg.pause();
                     // Refused while a page is on its way: then that page is the one to finish.

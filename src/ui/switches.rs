@@ -10,9 +10,11 @@
 //! and a status line (`data-notice="replayed"`) says what was replayed.
 //! Holds no state of its own.
 
+use super::lang::use_lang;
 use super::state::{Action, Refusal, Replayed};
 use crate::cluster::command::Command;
 use crate::cluster::design::Design;
+use crate::i18n::{Lang, t, td, tf};
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
@@ -36,18 +38,11 @@ pub fn rows(design: &Design) -> Vec<SwitchRow> {
         .collect()
 }
 
-/// A switch's label: the textbooks' name where it has one, else its words
-/// (`session-store` → `Session store`), so a new switch needs no UI change.
-pub fn label(name: &str) -> String {
-    let known = match name {
-        "lb-algorithm" => Some("Balancing algorithm"),
-        "balancer-kind" => Some("Balancer (F5 / LVS / nginx)"),
-        "lock" => Some("Stock lock (ZooKeeper)"),
-        "two-phase" => Some("Two-phase commit"),
-        "switch-type" => Some("MyCat switchType"),
-        _ => None,
-    };
-    if let Some(text) = known {
+/// A switch's label: the catalog's (the textbooks' term) where it has one,
+/// else its words (`session-store` → `Session store`), so a new switch
+/// needs no UI change.
+pub fn label(l: Lang, name: &str) -> String {
+    if let Some(text) = td(l, "switch", name) {
         return text.to_string();
     }
     let spaced = name.replace('-', " ");
@@ -66,35 +61,38 @@ pub struct SwitchesProps {
 }
 
 /// What a replay did, in a sentence.
-pub fn replayed_text(r: &Replayed) -> String {
+pub fn replayed_text(l: Lang, r: &Replayed) -> String {
     let actions = match r.actions {
-        0 => "no actions of yours to repeat".to_string(),
-        1 => "your 1 action repeats at its time".to_string(),
-        n => format!("your {n} actions repeat at their times"),
+        0 => t(l, "switches.replayed-none").to_string(),
+        1 => t(l, "switches.replayed-one").to_string(),
+        n => tf(l, "switches.replayed-many", &[("n", &n)]),
     };
-    format!("Replaying from 0 s with {} = {}: same seed, {actions}.", r.switch, r.value)
+    let value: &str = td(l, "switch", &format!("{}.{}", r.switch, r.value)).unwrap_or(&r.value);
+    let switch = label(l, &r.switch);
+    tf(l, "switches.replayed", &[("switch", &switch), ("value", &value.to_string()), ("actions", &actions)])
 }
 
 #[function_component(Switches)]
 pub fn switches(props: &SwitchesProps) -> Html {
+    let l = use_lang();
     let error = props.refused.as_ref().filter(|r| matches!(r.command, Command::SetSwitch { .. }));
     html! {
-        <section class="switches panel" aria-label="Design switches">
-            <h2>{ "Design" }</h2>
+        <section class="switches panel" aria-label={t(l, "switches.label")}>
+            <h2>{ t(l, "switches.title") }</h2>
             <div class="switch-grid">
-                { for props.rows.iter().map(|row| switch_control(row, &props.dispatch)) }
+                { for props.rows.iter().map(|row| switch_control(l, row, &props.dispatch)) }
             </div>
             if let Some(refusal) = error {
                 <p class="panel-error" role="alert" data-error="switch">{ &refusal.reason }</p>
             }
             if let Some(replayed) = &props.replayed {
-                <p class="panel-note" role="status" data-notice="replayed">{ replayed_text(replayed) }</p>
+                <p class="panel-note" role="status" data-notice="replayed">{ replayed_text(l, replayed) }</p>
             }
         </section>
     }
 }
 
-fn switch_control(row: &SwitchRow, dispatch: &Callback<Action>) -> Html {
+fn switch_control(l: Lang, row: &SwitchRow, dispatch: &Callback<Action>) -> Html {
     let name = row.name;
     let onchange = dispatch.reform(move |e: Event| {
         let select: HtmlSelectElement = e.target_unchecked_into();
@@ -104,13 +102,13 @@ fn switch_control(row: &SwitchRow, dispatch: &Callback<Action>) -> Html {
     let redeploy = Design::needs_redeploy(name);
     html! {
         <label class="switch" for={id.clone()}>
-            <span>{ label(name) }</span>
+            <span>{ label(l, name) }</span>
             if redeploy {
-                <small class="switch-hint">{ "set at deployment: changing it replays the run" }</small>
+                <small class="switch-hint">{ t(l, "switches.redeploy-hint") }</small>
             }
             <select {id} data-switch={name} {onchange}>
                 { for row.values.iter().map(|&v| html! {
-                    <option value={v} selected={v == row.value}>{ v }</option>
+                    <option value={v} selected={v == row.value}>{ td(l, "switch", &format!("{name}.{v}")).unwrap_or(v) }</option>
                 }) }
             </select>
         </label>
@@ -137,9 +135,10 @@ mod tests {
 
     #[test]
     fn labels_are_words() {
-        assert_eq!(label("session-store"), "Session store");
-        assert_eq!(label("lock"), "Stock lock (ZooKeeper)");
-        assert_eq!(label("cache-ttl"), "Cache ttl", "a new switch gets a label from its name");
-        assert_eq!(label(""), "");
+        assert_eq!(label(Lang::En, "session-store"), "Session store");
+        assert_eq!(label(Lang::En, "lock"), "Stock lock (ZooKeeper)");
+        assert_eq!(label(Lang::Zh, "lock"), "库存锁（ZooKeeper 分布式锁）");
+        assert_eq!(label(Lang::En, "new-switch"), "New switch", "a new switch gets a label from its name");
+        assert_eq!(label(Lang::En, ""), "");
     }
 }

@@ -10,10 +10,13 @@
 //! command shows its reason under `data-error="traffic"`. Reads the model;
 //! never changes it except by dispatching an `Action`.
 
+use super::lang::use_lang;
 use super::playground::Playground;
 use super::state::{Action, Refusal};
+use super::terms;
 use crate::cluster::command::Command;
-use crate::cluster::{Cluster, ClusterNode, Page};
+use crate::cluster::{Cluster, ClusterNode, FailCause, Page};
+use crate::i18n::{Lang, t, td, tf};
 use crate::sim::time::format_time_us;
 use crate::sim::{MS, SEC, TimeUs};
 use web_sys::HtmlInputElement;
@@ -37,8 +40,8 @@ pub struct XiaomingView {
     pub server: Option<String>,
     pub journeys: u32,
     pub sent_to_login: u32,
-    /// (when, text) of his latest failure.
-    pub last_failure: Option<(String, String)>,
+    /// (when, page, node, cause) of his latest failure.
+    pub last_failure: Option<(String, Page, String, FailCause)>,
 }
 
 /// Reads Xiaoming from the model (None if the cluster has no such shopper).
@@ -46,9 +49,8 @@ pub fn xiaoming(cluster: &Cluster) -> Option<XiaomingView> {
     let sim = &cluster.sim;
     let ClusterNode::Shoppers(pool) = sim.node(cluster.xiaoming) else { return None };
     let me = pool.shoppers.first()?;
-    let last_failure = pool.recent_failures.back().map(|f| {
-        (format_time_us(f.at_us), format!("{} failed at {}: {}", f.page.as_str(), sim.name(f.node), f.cause.as_str()))
-    });
+    let last_failure =
+        pool.recent_failures.back().map(|f| (format_time_us(f.at_us), f.page, sim.name(f.node).to_string(), f.cause));
     Some(XiaomingView {
         next_page: Page::JOURNEY.get(me.step).map_or("home", |p| p.as_str()),
         server: cluster.xiaoming_server().map(|id| sim.name(id).to_string()),
@@ -102,6 +104,7 @@ pub const FLASH_SALE_UNITS: u32 = 30;
 #[function_component(Traffic)]
 pub fn traffic(props: &TrafficProps) -> Html {
     let d = &props.dispatch;
+    let l = use_lang();
     let on_rate = d.reform(|e: Event| {
         let input: HtmlInputElement = e.target_unchecked_into();
         let shoppers = input.value().parse::<u16>().unwrap_or(STEADY_SHOPPERS);
@@ -109,20 +112,20 @@ pub fn traffic(props: &TrafficProps) -> Html {
     });
     let target = surge_target(props.active, props.capacity);
     let surge_text = if target < props.active {
-        format!("End the surge ({target} shoppers)")
+        tf(l, "traffic.end-surge", &[("target", &target)])
     } else {
-        format!("Double 11: {} → {target} shoppers", props.active)
+        tf(l, "traffic.surge", &[("active", &props.active), ("target", &target)])
     };
     let error =
         props.refused.as_ref().filter(|r| matches!(r.command, Command::SetShoppers { .. } | Command::FlashSale { .. }));
     html! {
-        <section class="traffic panel" aria-label="Traffic">
-            <h2>{ "Traffic" }</h2>
+        <section class="traffic panel" aria-label={t(l, "traffic.title")}>
+            <h2>{ t(l, "traffic.title") }</h2>
             <label class="rate">
-                <span>{ "Shoppers (steady load)" }</span>
+                <span>{ t(l, "traffic.shoppers") }</span>
                 <input type="range" data-control="shoppers" min="0" max={props.capacity.to_string()} step="10"
                        value={props.active.to_string()} onchange={on_rate}
-                       aria-valuetext={format!("{} shoppers", props.active)} />
+                       aria-valuetext={tf(l, "traffic.shoppers-value", &[("n", &props.active)])} />
                 <output>{ props.active }</output>
             </label>
             <div class="buttons">
@@ -130,16 +133,16 @@ pub fn traffic(props: &TrafficProps) -> Html {
                         onclick={d.reform(move |_| Action::Command(Command::SetShoppers { shoppers: target }))}>
                     { surge_text }
                 </button>
-                <button data-control="flash-sale" title="Most detail pages show product 7; 30 units in stock"
+                <button data-control="flash-sale" title={tf(l, "traffic.flash-sale-title", &[("product", &FLASH_SALE_PRODUCT), ("units", &FLASH_SALE_UNITS)])}
                         onclick={d.reform(|_| Action::Command(Command::FlashSale {
                             product: FLASH_SALE_PRODUCT,
                             units: FLASH_SALE_UNITS,
                         }))}>
-                    { format!("Flash sale 秒杀: {FLASH_SALE_UNITS} units") }
+                    { tf(l, "traffic.flash-sale", &[("units", &FLASH_SALE_UNITS)]) }
                 </button>
                 <button data-control="follow" aria-pressed={props.following.to_string()}
                         onclick={d.reform(|_| Action::ToggleFollow)}>
-                    { if props.following { "Stop following Xiaoming" } else { "Follow Xiaoming 小明" } }
+                    { t(l, if props.following { "traffic.unfollow" } else { "traffic.follow" }) }
                 </button>
             </div>
             if let Some(refusal) = error {
@@ -147,26 +150,30 @@ pub fn traffic(props: &TrafficProps) -> Html {
             }
             if props.following {
                 <button class="next-page" data-control="follow-next" onclick={d.reform(|_| Action::XiaomingNextPage)}
-                        title="Run until Xiaoming's current request is over">
-                    { "Run to his next page" }
+                        title={t(l, "traffic.next-page-title")}>
+                    { t(l, "traffic.next-page") }
                 </button>
-                { xiaoming_card(props.xiaoming.as_ref()) }
+                { xiaoming_card(l, props.xiaoming.as_ref()) }
             }
         </section>
     }
 }
 
-fn xiaoming_card(view: Option<&XiaomingView>) -> Html {
-    let Some(x) = view else { return html! { <p class="quiet">{ "There is no Xiaoming in this cluster." }</p> } };
+fn xiaoming_card(l: Lang, view: Option<&XiaomingView>) -> Html {
+    let Some(x) = view else { return html! { <p class="quiet">{ t(l, "traffic.no-xiaoming") }</p> } };
+    let server = x.server.clone().unwrap_or_else(|| t(l, "traffic.not-logged-in").to_string());
+    let last = x.last_failure.as_ref().map_or_else(
+        || t(l, "traffic.no-failure").to_string(),
+        |(at, page, node, cause)| format!("{at}: {}", terms::failure(l, *page, node, *cause)),
+    );
     html! {
         <dl class="xiaoming inspect-facts" aria-live="polite" data-following="xiaoming">
-            <div><dt>{ "Next page" }</dt><dd data-xiaoming="next-page">{ x.next_page }</dd></div>
-            <div><dt>{ "Session on" }</dt><dd data-xiaoming="server">{ x.server.clone().unwrap_or_else(|| "not logged in".into()) }</dd></div>
-            <div><dt>{ "Journeys completed" }</dt><dd>{ x.journeys }</dd></div>
-            <div><dt>{ "Sent back to login" }</dt><dd>{ x.sent_to_login }</dd></div>
-            <div><dt>{ "Last failure" }</dt><dd>{
-                x.last_failure.as_ref().map_or_else(|| "none".to_string(), |(t, text)| format!("{t}: {text}"))
-            }</dd></div>
+            <div><dt>{ t(l, "traffic.card-next-page") }</dt>
+                <dd data-xiaoming="next-page">{ td(l, "page", x.next_page).unwrap_or(x.next_page) }</dd></div>
+            <div><dt>{ t(l, "traffic.card-session-on") }</dt><dd data-xiaoming="server">{ server }</dd></div>
+            <div><dt>{ t(l, "traffic.card-journeys") }</dt><dd>{ x.journeys }</dd></div>
+            <div><dt>{ t(l, "traffic.card-sent-to-login") }</dt><dd>{ x.sent_to_login }</dd></div>
+            <div><dt>{ t(l, "traffic.card-last-failure") }</dt><dd>{ last }</dd></div>
         </dl>
     }
 }

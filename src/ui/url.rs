@@ -1,9 +1,11 @@
-//! Reading the page's URL: `?seed=N`, `?topology=slice|full`, `?shoppers=N`.
+//! Reading the page's URL: `?seed=N`, `?topology=slice|full`, `?shoppers=N`, `?lang=zh|en`.
 //!
 //! Owns the parsing of query parameters into start-up options, with a clear
-//! message for anything it cannot use. Pure string handling, no DOM.
+//! message (in either language) for anything it cannot use. Pure string
+//! handling, no DOM.
 
 use super::playground::Topology;
+use crate::i18n::{Lang, tf};
 
 /// The seed used when the URL names none.
 pub const DEFAULT_SEED: u64 = 42;
@@ -17,42 +19,61 @@ pub struct StartOptions {
     /// Shoppers in the South China crowd at the start (a Double-11 crowd is
     /// up to ten times the default).
     pub shoppers: Option<u16>,
+    /// The page's language from `?lang=` (None: the stored or browser's choice).
+    pub lang: Option<Lang>,
     /// A message for the reader about input that was ignored.
-    pub warning: Option<String>,
+    pub warning: Option<Warning>,
 }
 
-fn shown(value: &str) -> String {
-    value.chars().take(24).collect()
+/// What was wrong with the link: a catalog key and the value it names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Warning {
+    pub key: &'static str,
+    pub value: String,
 }
 
-/// Parses `?seed=N&topology=…&shoppers=N` (the leading `?` is optional).
+impl Warning {
+    fn new(key: &'static str, value: &str) -> Self {
+        Self { key, value: value.chars().take(24).collect() }
+    }
+
+    /// The message in `lang`.
+    pub fn text(&self, lang: Lang) -> String {
+        tf(lang, self.key, &[("value", &self.value), ("seed", &DEFAULT_SEED)])
+    }
+}
+
+/// Parses `?seed=N&topology=…&shoppers=N&lang=…` (the leading `?` is optional).
 /// Unknown parameters are ignored; a bad value falls back to the default
 /// with a warning.
 pub fn parse_query(query: &str) -> StartOptions {
-    let mut options = StartOptions { seed: DEFAULT_SEED, topology: Topology::Full, shoppers: None, warning: None };
+    let mut options =
+        StartOptions { seed: DEFAULT_SEED, topology: Topology::Full, shoppers: None, lang: None, warning: None };
     for pair in query.trim_start_matches('?').split('&').filter(|p| !p.is_empty()) {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
         let problem = match key {
-            "seed" => value.parse::<u64>().map(|seed| options.seed = seed).err().map(|_| {
-                format!(
-                    "The link's seed \"{}\" is not a whole number from 0 to 18446744073709551615; \
-                     using seed {DEFAULT_SEED} instead.",
-                    shown(value)
-                )
-            }),
+            "seed" => {
+                value.parse::<u64>().map(|seed| options.seed = seed).err().map(|_| Warning::new("url.bad-seed", value))
+            }
             "topology" => match Topology::parse(value) {
                 Some(t) => {
                     options.topology = t;
                     None
                 }
-                None => Some(format!(
-                    "The link's topology \"{}\" is not slice or full; showing the whole shop.",
-                    shown(value)
-                )),
+                None => Some(Warning::new("url.bad-topology", value)),
             },
-            "shoppers" => value.parse::<u16>().map(|n| options.shoppers = Some(n)).err().map(|_| {
-                format!("The link's shoppers \"{}\" is not a whole number from 0 to 65535; ignored.", shown(value))
-            }),
+            "shoppers" => value
+                .parse::<u16>()
+                .map(|n| options.shoppers = Some(n))
+                .err()
+                .map(|_| Warning::new("url.bad-shoppers", value)),
+            "lang" => match Lang::parse(value) {
+                Some(lang) => {
+                    options.lang = Some(lang);
+                    None
+                }
+                None => Some(Warning::new("url.bad-lang", value)),
+            },
             _ => None,
         };
         if problem.is_some() {
@@ -100,5 +121,19 @@ mod tests {
             let got = parse_query(query);
             assert_eq!((got.topology, got.shoppers, got.warning.is_some()), (topology, shoppers, warned), "{query:?}");
         }
+    }
+
+    #[test]
+    fn languages_from_queries() {
+        assert_eq!(parse_query("?lang=zh").lang, Some(Lang::Zh));
+        assert_eq!(parse_query("?seed=3&lang=en").lang, Some(Lang::En));
+        assert_eq!(parse_query("?seed=3").lang, None);
+        let bad = parse_query("?lang=klingon");
+        assert_eq!(bad.lang, None);
+        let warning = bad.warning.expect("a bad language is reported");
+        assert!(warning.text(Lang::En).contains("\"klingon\""), "{}", warning.text(Lang::En));
+        assert!(warning.text(Lang::Zh).contains("klingon"), "{}", warning.text(Lang::Zh));
+        let seed = parse_query("?seed=x").warning.unwrap();
+        assert!(seed.text(Lang::En).contains("using seed 42"), "{}", seed.text(Lang::En));
     }
 }

@@ -9,8 +9,10 @@
 //! the canvas width. Never changes the model.
 
 use crate::cluster::{Cluster, ClusterNode, FailCause};
+use crate::i18n::{Lang, t};
 use crate::sim::metrics::TimeSeries;
 use crate::sim::{Histogram, SEC, TimeUs};
+use crate::ui::terms;
 
 /// Points kept per gauge before thinning (as the kernel's series).
 const CAPACITY: usize = 600;
@@ -201,7 +203,7 @@ fn rate_line(cluster: &Cluster, name: &str, label: &str, colour: usize, width: u
 }
 
 /// Every chart, each downsampled to about `width` points per line.
-pub fn charts(history: &ChartHistory, cluster: &Cluster, width: usize) -> Vec<ChartData> {
+pub fn charts(l: Lang, history: &ChartHistory, cluster: &Cluster, width: usize) -> Vec<ChartData> {
     let mut causes: Vec<(u64, FailCause)> =
         FailCause::ALL.iter().map(|&c| (cluster.metric(c.metric_name()), c)).filter(|(n, _)| *n > 0).collect();
     causes.sort_by_key(|c| std::cmp::Reverse(c.0));
@@ -209,53 +211,62 @@ pub fn charts(history: &ChartHistory, cluster: &Cluster, width: usize) -> Vec<Ch
         .iter()
         .take(CAUSES_SHOWN)
         .enumerate()
-        .map(|(i, (_, c))| rate_line(cluster, c.metric_name(), c.as_str(), i, width));
+        .map(|(i, (_, c))| rate_line(cluster, c.metric_name(), terms::cause(l, *c), i, width));
     let lost: Vec<(f64, f64)> =
         counter_points(cluster, "sessions-lost").iter().map(|&(t, v)| (seconds(t), v)).collect();
     let h = history;
     vec![
         ChartData {
             key: "throughput",
-            title: "Throughput",
-            unit: "requests/s",
+            title: t(l, "chart.throughput"),
+            unit: t(l, "chart.per-second"),
             lines: vec![
-                rate_line(cluster, "requests-ok", "ok", 2, width),
-                rate_line(cluster, "requests-failed", "failed", 1, width),
+                rate_line(cluster, "requests-ok", t(l, "chart.ok"), 2, width),
+                rate_line(cluster, "requests-failed", t(l, "chart.failed"), 1, width),
             ],
         },
         ChartData {
             key: "latency",
-            title: "Latency",
+            title: t(l, "chart.latency"),
             unit: "ms",
             lines: vec![h.gauge(Gauge::P50Ms, "p50", 0, width), h.gauge(Gauge::P99Ms, "p99", 1, width)],
         },
-        ChartData { key: "errors", title: "Failures by reason", unit: "requests/s", lines: failures.collect() },
+        ChartData {
+            key: "errors",
+            title: t(l, "chart.errors"),
+            unit: t(l, "chart.per-second"),
+            lines: failures.collect(),
+        },
         ChartData {
             key: "cache-hit-ratio",
-            title: "Product cache hit ratio",
+            title: t(l, "chart.cache-hit-ratio"),
             unit: "%",
-            lines: vec![h.gauge(Gauge::CacheHitPct, "hits", 2, width)],
+            lines: vec![h.gauge(Gauge::CacheHitPct, t(l, "chart.hits"), 2, width)],
         },
         ChartData {
             key: "replication-lag",
-            title: "Replication lag (worst replica)",
+            title: t(l, "chart.replication-lag"),
             unit: "ms",
-            lines: vec![h.gauge(Gauge::ReplicationLagMs, "lag", 4, width)],
+            lines: vec![h.gauge(Gauge::ReplicationLagMs, t(l, "chart.lag"), 4, width)],
         },
         ChartData {
             key: "sessions-lost",
-            title: "Sessions lost (sent to login)",
-            unit: "total",
-            lines: vec![Line { label: "lost".into(), colour: PALETTE[1], points: downsample(&lost, width) }],
+            title: t(l, "chart.sessions-lost"),
+            unit: t(l, "chart.total"),
+            lines: vec![Line {
+                label: t(l, "chart.lost").into(),
+                colour: PALETTE[1],
+                points: downsample(&lost, width),
+            }],
         },
         ChartData {
             key: "queues",
-            title: "Queue depths",
-            unit: "messages / requests",
+            title: t(l, "chart.queues"),
+            unit: t(l, "chart.queues-unit"),
             lines: vec![
-                h.gauge(Gauge::MqReady, "MQ ready", 0, width),
-                h.gauge(Gauge::MqUnacked, "MQ unacked", 3, width),
-                h.gauge(Gauge::AppQueued, "Tomcat accept queues", 5, width),
+                h.gauge(Gauge::MqReady, t(l, "chart.mq-ready"), 0, width),
+                h.gauge(Gauge::MqUnacked, t(l, "chart.mq-unacked"), 3, width),
+                h.gauge(Gauge::AppQueued, t(l, "chart.app-queued"), 5, width),
             ],
         },
     ]
@@ -293,7 +304,7 @@ mod tests {
             history.observe(&cluster);
             history.observe(&cluster); // twice in the same second: one sample
         }
-        let charts = charts(&history, &cluster, 200);
+        let charts = charts(Lang::En, &history, &cluster, 200);
         let line = |key: &str, i: usize| &charts.iter().find(|c| c.key == key).unwrap().lines[i];
         assert_eq!(line("latency", 0).points.len(), 30, "one p50 sample per virtual second");
         let ok_rate = &line("throughput", 0).points;

@@ -7,7 +7,9 @@
 
 use crate::cluster::snapshot::{NodeDetail, Snapshot};
 use crate::cluster::{Cluster, ClusterNode};
+use crate::i18n::{Lang, t, tf};
 use crate::sim::{NodeId, SEC, TimeUs};
+use crate::ui::terms;
 
 /// What the diagram needs to know about one node.
 #[derive(Clone, Debug, PartialEq)]
@@ -41,21 +43,16 @@ pub fn marker_window_us(speed: f64) -> TimeUs {
     wall_two_s.max(3 * SEC)
 }
 
-/// The reason of a failed request, as a reader would say it.
-pub fn failure_text(cluster: &Cluster, page: &str, node: NodeId, cause: &str) -> String {
-    format!("{page} failed at {}: {cause}", cluster.sim.name(node))
-}
-
 /// Failures of the last `window_us`, per node (indexed by id), newest first;
 /// the same reason more than once is one line with a count.
-pub fn recent_failures(cluster: &Cluster, window_us: TimeUs) -> Vec<Vec<(TimeUs, String)>> {
+pub fn recent_failures(l: Lang, cluster: &Cluster, window_us: TimeUs) -> Vec<Vec<(TimeUs, String)>> {
     let now = cluster.sim.now_us();
     let mut out = vec![Vec::new(); cluster.sim.nodes().len()];
     for node in cluster.sim.nodes() {
         let ClusterNode::Shoppers(pool) = node else { continue };
         for f in pool.recent_failures.iter().filter(|f| now.saturating_sub(f.at_us) <= window_us) {
             if let Some(list) = out.get_mut(f.node.index()) {
-                list.push((f.at_us, failure_text(cluster, f.page.as_str(), f.node, f.cause.as_str())));
+                list.push((f.at_us, terms::failure(l, f.page, cluster.sim.name(f.node), f.cause)));
             }
         }
     }
@@ -79,14 +76,14 @@ fn counted(list: Vec<(TimeUs, String)>) -> Vec<(TimeUs, String)> {
 }
 
 /// One box per node, in id order.
-pub fn node_boxes(cluster: &Cluster, snapshot: &Snapshot, centres: &[(f64, f64)], speed: f64) -> Vec<NodeBox> {
+pub fn node_boxes(l: Lang, cluster: &Cluster, snapshot: &Snapshot, centres: &[(f64, f64)], speed: f64) -> Vec<NodeBox> {
     let mut to_node = vec![0usize; snapshot.nodes.len()];
     for m in cluster.sim.in_flight() {
         if let Some(n) = to_node.get_mut(m.to.index()) {
             *n += 1;
         }
     }
-    let failures = recent_failures(cluster, marker_window_us(speed));
+    let failures = recent_failures(l, cluster, marker_window_us(speed));
     snapshot
         .nodes
         .iter()
@@ -94,7 +91,7 @@ pub fn node_boxes(cluster: &Cluster, snapshot: &Snapshot, centres: &[(f64, f64)]
         .map(|(i, n)| {
             let id = NodeId(i as u16);
             let (cx, cy) = centres.get(i).copied().unwrap_or_default();
-            let (detail, busy) = describe(cluster, id, &n.detail, to_node[i]);
+            let (detail, busy) = describe(l, cluster, id, &n.detail, to_node[i]);
             let wire = (to_node[i] as f64 / FULL_WIRE).min(1.0);
             NodeBox {
                 id,
@@ -120,66 +117,77 @@ fn power_of(detail: &NodeDetail) -> &'static str {
 }
 
 /// A node's line and, for a Tomcat, its busy workers as a fraction.
-fn describe(cluster: &Cluster, id: NodeId, detail: &NodeDetail, in_flight_to: usize) -> (String, Option<f64>) {
-    let plural = |n: usize, one: &str, many: &str| if n == 1 { format!("1 {one}") } else { format!("{n} {many}") };
+fn describe(l: Lang, cluster: &Cluster, id: NodeId, detail: &NodeDetail, in_flight_to: usize) -> (String, Option<f64>) {
+    // `{n} thing(s)`: the catalog's `<key>.one` for one, `<key>.many` otherwise.
+    let plural = |n: usize, one: &str, many: &str| tf(l, if n == 1 { one } else { many }, &[("n", &n)]);
     let text = match detail {
         NodeDetail::Shoppers { active, logged_in, .. } => {
-            return (shoppers_line(cluster, id, *active, *logged_in), None);
+            return (shoppers_line(l, cluster, id, *active, *logged_in), None);
         }
-        NodeDetail::AppServer { power, .. } if power == "off" => "powered off".to_string(),
-        NodeDetail::AppServer { power, .. } if power == "booting" => "booting…".to_string(),
+        NodeDetail::AppServer { power, .. } if power == "off" => t(l, "box.powered-off").to_string(),
+        NodeDetail::AppServer { power, .. } if power == "booting" => t(l, "box.booting").to_string(),
         NodeDetail::AppServer { sessions, busy_workers, queued, .. } => {
             let max = match cluster.sim.node(id) {
                 ClusterNode::App(app) => app.config.max_threads.max(1) as f64,
                 _ => 200.0,
             };
-            let queue = if *queued > 0 { format!(" · {queued} queued") } else { String::new() };
-            let text = format!("{busy_workers} busy{queue} · {sessions} sess.");
+            let queue = if *queued > 0 { tf(l, "box.queued", &[("n", queued)]) } else { String::new() };
+            let text = tf(l, "box.app", &[("busy", busy_workers), ("queue", &queue), ("sessions", sessions)]);
             return (text, Some((*busy_workers as f64 / max).min(1.0)));
         }
-        NodeDetail::Balancer { pending, vip: Some(v), .. } => format!("{} · {pending} pending", v.state.to_lowercase()),
-        NodeDetail::Balancer { pending, vip: None, .. } => format!("{pending} pending"),
-        NodeDetail::VipRouter { holder, .. } => format!("VIP → {}", holder.as_deref().unwrap_or("nobody")),
-        NodeDetail::Registry { instances, .. } => plural(instances.len(), "instance", "instances"),
+        NodeDetail::Balancer { pending, vip: Some(v), .. } => {
+            tf(l, "box.balancer-vrrp", &[("state", &v.state.to_lowercase()), ("n", pending)])
+        }
+        NodeDetail::Balancer { pending, vip: None, .. } => tf(l, "box.balancer", &[("n", pending)]),
+        NodeDetail::VipRouter { holder, .. } => {
+            tf(l, "box.vip", &[("holder", &holder.as_deref().unwrap_or(t(l, "box.nobody")))])
+        }
+        NodeDetail::Registry { instances, .. } => plural(instances.len(), "box.instances.one", "box.instances.many"),
         NodeDetail::Service { service, .. } => {
             let role = service.trim_end_matches("-service");
             match in_flight_to {
-                0 => format!("{role} service"),
-                1 => format!("{role} · 1 call in"),
-                n => format!("{role} · {n} calls in"),
+                0 => tf(l, "box.service", &[("role", &role)]),
+                n => {
+                    tf(l, if n == 1 { "box.service-call" } else { "box.service-calls" }, &[("role", &role), ("n", &n)])
+                }
             }
         }
         NodeDetail::TwoPhase { active, two_phase, .. } if *two_phase => {
-            format!("{} open", plural(active.len(), "txn", "txns"))
+            plural(active.len(), "box.txns-open.one", "box.txns-open.many")
         }
-        NodeDetail::TwoPhase { .. } => "2PC off".to_string(),
+        NodeDetail::TwoPhase { .. } => t(l, "box.two-phase-off").to_string(),
         NodeDetail::Gateway { http_to_rpc, .. } => format!("{http_to_rpc} HTTP→RPC"),
         NodeDetail::ProductCache { hit_ratio_permille, entries, .. } => {
-            format!("{} keys · {}% hits", entries.len(), hit_ratio_permille / 10)
+            tf(l, "box.product-cache", &[("keys", &entries.len()), ("pct", &(hit_ratio_permille / 10))])
         }
-        NodeDetail::Dns { queries, .. } => plural(*queries as usize, "query", "queries"),
-        NodeDetail::Resolver { cached } => format!("{} cached", plural(cached.len(), "record", "records")),
-        NodeDetail::Redis { role, keys, .. } => format!("{} · {}", first_word(role), plural(*keys, "key", "keys")),
+        NodeDetail::Dns { queries, .. } => plural(*queries as usize, "box.queries.one", "box.queries.many"),
+        NodeDetail::Resolver { cached } => plural(cached.len(), "box.records.one", "box.records.many"),
+        NodeDetail::Redis { role, keys, .. } => {
+            format!("{} · {}", first_word(role), plural(*keys, "box.keys.one", "box.keys.many"))
+        }
         NodeDetail::Autoscaler { machines, enabled, .. } => {
             let on = machines.iter().filter(|m| m.state == "in-service").count();
-            format!("{on}/{} on{}", machines.len(), if *enabled { "" } else { " · off" })
+            let key = if *enabled { "box.autoscaler" } else { "box.autoscaler-off" };
+            tf(l, key, &[("on", &on), ("all", &machines.len())])
         }
-        NodeDetail::Browsers { cached_address, .. } => format!("→ {}", cached_address.as_deref().unwrap_or("lookup")),
+        NodeDetail::Browsers { cached_address, .. } => {
+            format!("→ {}", cached_address.as_deref().unwrap_or(t(l, "box.lookup")))
+        }
         NodeDetail::LockService { holder, queue, .. } => {
-            format!("{} · {} queued", if holder.is_some() { "held" } else { "free" }, queue.len())
+            tf(l, if holder.is_some() { "box.lock-held" } else { "box.lock-free" }, &[("n", &queue.len())])
         }
-        NodeDetail::Stock { units_sold, units_oversold: 0, .. } => format!("{units_sold} units sold"),
+        NodeDetail::Stock { units_sold, units_oversold: 0, .. } => tf(l, "box.sold", &[("n", units_sold)]),
         NodeDetail::Stock { units_sold, units_oversold, .. } => {
-            format!("sold {units_sold} · OVERSOLD {units_oversold}")
+            tf(l, "box.oversold", &[("sold", units_sold), ("over", units_oversold)])
         }
-        NodeDetail::Queue { depth, unacked, .. } => format!("{depth} ready · {unacked} unacked"),
+        NodeDetail::Queue { depth, unacked, .. } => tf(l, "box.queue", &[("ready", depth), ("unacked", unacked)]),
         NodeDetail::Mysql { role, lag_us, .. } => match lag_us {
-            Some(lag) => format!("{} · lag {} ms", first_word(role), lag / 1000),
+            Some(lag) => tf(l, "box.mysql-lag", &[("role", &first_word(role)), ("ms", &(lag / 1000))]),
             None => first_word(role).to_string(),
         },
-        NodeDetail::Mycat { write_hosts, .. } => format!("{} shards", write_hosts.len()),
-        NodeDetail::Cdn { requests, edge_hits, .. } => format!("{edge_hits}/{requests} hits"),
-        _ => format!("{in_flight_to} in flight"),
+        NodeDetail::Mycat { write_hosts, .. } => tf(l, "box.shards", &[("n", &write_hosts.len())]),
+        NodeDetail::Cdn { requests, edge_hits, .. } => tf(l, "box.cdn", &[("hits", edge_hits), ("all", requests)]),
+        _ => tf(l, "box.in-flight", &[("n", &in_flight_to)]),
     };
     (text, None)
 }
@@ -189,14 +197,15 @@ fn first_word(text: &str) -> &str {
     text.split([' ', '{', '(']).next().unwrap_or(text)
 }
 
-fn shoppers_line(cluster: &Cluster, id: NodeId, active: u16, logged_in: usize) -> String {
+fn shoppers_line(l: Lang, cluster: &Cluster, id: NodeId, active: u16, logged_in: usize) -> String {
     match cluster.sim.node(id) {
         ClusterNode::Shoppers(pool) if pool.shoppers.len() == 1 => {
             let s = &pool.shoppers[0];
             let page = s.waiting_for().unwrap_or_else(|| s.next_page());
-            format!("{} · {}", page.as_str(), if logged_in == 1 { "logged in" } else { "guest" })
+            let who = t(l, if logged_in == 1 { "box.logged-in" } else { "box.guest" });
+            format!("{} · {who}", terms::page(l, page))
         }
-        _ => format!("{active} shoppers · {logged_in} in"),
+        _ => tf(l, "box.shoppers", &[("active", &active), ("in", &logged_in)]),
     }
 }
 
@@ -208,7 +217,7 @@ mod tests {
 
     fn boxes(cluster: &Cluster) -> Vec<NodeBox> {
         let centres = vec![(0.0, 0.0); cluster.sim.nodes().len()];
-        node_boxes(cluster, &cluster.snapshot(), &centres, 1.0)
+        node_boxes(Lang::En, cluster, &cluster.snapshot(), &centres, 1.0)
     }
 
     #[test]

@@ -8,10 +8,11 @@
 
 use super::{at, facts, list, table};
 use crate::cluster::snapshot::{MachineRow, NodeDetail, NodeSnapshot, Snapshot};
+use crate::i18n::{Lang, t, tf};
 use crate::sim::TimeUs;
 use yew::prelude::*;
 
-pub(super) fn view(snap: &Snapshot, node: &NodeSnapshot) -> Html {
+pub(super) fn view(l: Lang, snap: &Snapshot, node: &NodeSnapshot) -> Html {
     match &node.detail {
         NodeDetail::Shoppers {
             active,
@@ -26,31 +27,40 @@ pub(super) fn view(snap: &Snapshot, node: &NodeSnapshot) -> Html {
         } => html! {
             <>
                 { facts(&[
-                    ("Shopping now", active.to_string()),
-                    ("Logged in", logged_in.to_string()),
-                    ("Journeys completed", journeys.to_string()),
-                    ("Sent back to the login page", sent_to_login.to_string()),
-                    ("Assets used fresh from the browser cache", browser_cache_hits.to_string()),
-                    ("Assets revalidated: 304 / fetched: 200", format!("{asset_304s} / {asset_200s}")),
-                    ("Assets that failed to load", assets_failed.to_string()),
+                    (t(l, "inspect.shopping-now"), active.to_string()),
+                    (t(l, "inspect.logged-in"), logged_in.to_string()),
+                    (t(l, "inspect.journeys-completed"), journeys.to_string()),
+                    (t(l, "inspect.sent-back-to-the-login"), sent_to_login.to_string()),
+                    (t(l, "inspect.assets-used-fresh-from-the"), browser_cache_hits.to_string()),
+                    (t(l, "inspect.assets-revalidated-304-fetched-200"), format!("{asset_304s} / {asset_200s}")),
+                    (t(l, "inspect.assets-that-failed-to-load"), assets_failed.to_string()),
                 ]) }
-                if let Some(view) = follow { { super::edge::follow(view) } }
+                if let Some(view) = follow { { super::edge::follow(l, view) } }
             </>
         },
         NodeDetail::Balancer { pending, retries, vip } => {
-            let mut items = vec![("Requests in progress", pending.to_string()), ("Retries", retries.to_string())];
+            let mut items = vec![
+                (t(l, "inspect.requests-in-progress"), pending.to_string()),
+                (t(l, "inspect.retries"), retries.to_string()),
+            ];
             if let Some(v) = vip {
-                items.push(("VRRP state", v.state.clone()));
-                items.push(("Holds the virtual IP", if v.holds_vip { "yes".into() } else { "no".into() }));
-                items.push(("Epoch", v.epoch.to_string()));
+                items.push((t(l, "inspect.vrrp-state"), v.state.clone()));
+                items.push((
+                    t(l, "inspect.holds-the-virtual-ip"),
+                    t(l, if v.holds_vip { "inspect.yes" } else { "inspect.no" }).into(),
+                ));
+                items.push((t(l, "inspect.epoch"), v.epoch.to_string()));
             }
-            html! { <>{ facts(&items) }{ vip_pair(snap, node) }</> }
+            html! { <>{ facts(&items) }{ vip_pair(l, snap, node) }</> }
         }
         NodeDetail::VipRouter { holder, moves, forwarded, dropped_no_holder } => facts(&[
-            ("Virtual IP held by (router's ARP cache)", holder.clone().unwrap_or_else(|| "nobody".into())),
-            ("Times the VIP moved", moves.to_string()),
-            ("Requests forwarded", forwarded.to_string()),
-            ("Dropped: no holder", dropped_no_holder.to_string()),
+            (
+                t(l, "inspect.virtual-ip-held-by-router"),
+                holder.clone().unwrap_or_else(|| t(l, "inspect.nobody").into()),
+            ),
+            (t(l, "inspect.times-the-vip-moved"), moves.to_string()),
+            (t(l, "inspect.requests-forwarded"), forwarded.to_string()),
+            (t(l, "inspect.dropped-no-holder"), dropped_no_holder.to_string()),
         ]),
         NodeDetail::AppServer { sessions, busy_workers, queued, served, rejected, logged_in, power } => {
             let who: Vec<String> = logged_in.iter().map(|s| format!("#{s}")).collect();
@@ -58,35 +68,35 @@ pub(super) fn view(snap: &Snapshot, node: &NodeSnapshot) -> Html {
             html! {
                 <>
                     { facts(&[
-                        ("Power", power.clone()),
-                        ("Sessions in memory", sessions.to_string()),
-                        ("Busy workers (of maxThreads 200)", busy_workers.to_string()),
-                        ("Queued (acceptCount 100)", queued.to_string()),
-                        ("Served", served.to_string()),
-                        ("Rejected", rejected.to_string()),
+                        (t(l, "inspect.power"), power.clone()),
+                        (t(l, "inspect.sessions-in-memory"), sessions.to_string()),
+                        (t(l, "inspect.busy-workers-of-maxthreads-200"), busy_workers.to_string()),
+                        (t(l, "inspect.queued-acceptcount-100"), queued.to_string()),
+                        (t(l, "inspect.served"), served.to_string()),
+                        (t(l, "inspect.rejected"), rejected.to_string()),
                     ]) }
                     <p class="logged-in" data-logged-in={logged_in.len().to_string()}>
-                        <strong>{ "Logged in here: " }</strong>{ list(&who) }
-                        if more > 0 { { format!(" and {more} more") } }
+                        <strong>{ t(l, "inspect.logged-in-here") }</strong>{ list(&who) }
+                        if more > 0 { { tf(l, "inspect.and-more", &[("n", &more)]) } }
                     </p>
                 </>
             }
         }
         NodeDetail::Redis { role, keys, replid } => facts(&[
-            ("Role", role.clone()),
-            ("Live keys (sessions, limiter counters)", keys.to_string()),
-            ("Replication id", replid.to_string()),
+            (t(l, "inspect.role"), role.clone()),
+            (t(l, "inspect.live-keys-sessions-limiter-counters"), keys.to_string()),
+            (t(l, "inspect.replication-id"), replid.to_string()),
         ]),
         NodeDetail::Autoscaler { enabled, machines, bill_server_s, decisions } => {
-            autoscaler(*enabled, machines, *bill_server_s, decisions)
+            autoscaler(l, *enabled, machines, *bill_server_s, decisions)
         }
-        NodeDetail::Other { node_kind } => facts(&[("Kind", node_kind.clone())]),
+        NodeDetail::Other { node_kind } => facts(&[(t(l, "inspect.kind"), node_kind.clone())]),
         _ => html! {},
     }
 }
 
 /// Both routers of this balancer's keepalived pair: who holds the VIP now.
-fn vip_pair(snap: &Snapshot, node: &NodeSnapshot) -> Html {
+fn vip_pair(l: Lang, snap: &Snapshot, node: &NodeSnapshot) -> Html {
     let Some(region) = node.id.rsplit_once('-').map(|(r, _)| r) else { return html! {} };
     let rows: Vec<Html> = snap
         .nodes
@@ -96,7 +106,7 @@ fn vip_pair(snap: &Snapshot, node: &NodeSnapshot) -> Html {
             NodeDetail::Balancer { vip: Some(v), .. } => Some(html! {
                 <tr data-vip-holder={v.holds_vip.to_string()}>
                     <th scope="row">{ &n.id }</th><td>{ &v.state }</td><td>{ v.priority }</td>
-                    <td>{ if v.holds_vip { "holds the VIP" } else { "—" } }</td><td>{ v.epoch }</td>
+                    <td>{ if v.holds_vip { t(l, "inspect.holds-the-vip") } else { "—" } }</td><td>{ v.epoch }</td>
                     <td>{ v.adverts_sent }</td><td>{ v.adverts_received }</td>
                 </tr>
             }),
@@ -107,14 +117,28 @@ fn vip_pair(snap: &Snapshot, node: &NodeSnapshot) -> Html {
         return html! {};
     }
     table(
-        "The keepalived pair (the master adverts every advert_int; the backup takes over after 3 × advert_int + skew of silence)",
-        &["router", "state", "priority", "virtual IP", "epoch", "adverts sent", "adverts heard"],
+        t(l, "inspect.the-keepalived-pair-the-master"),
+        &[
+            t(l, "inspect.router"),
+            t(l, "inspect.state"),
+            t(l, "inspect.priority"),
+            t(l, "inspect.virtual-ip"),
+            t(l, "inspect.epoch-2"),
+            t(l, "inspect.adverts-sent"),
+            t(l, "inspect.adverts-heard"),
+        ],
         rows,
         "",
     )
 }
 
-fn autoscaler(enabled: bool, machines: &[MachineRow], bill_server_s: u64, decisions: &[(TimeUs, u32, u32)]) -> Html {
+fn autoscaler(
+    l: Lang,
+    enabled: bool,
+    machines: &[MachineRow],
+    bill_server_s: u64,
+    decisions: &[(TimeUs, u32, u32)],
+) -> Html {
     let rows = machines
         .iter()
         .map(|m| {
@@ -124,16 +148,16 @@ fn autoscaler(enabled: bool, machines: &[MachineRow], bill_server_s: u64, decisi
         .collect();
     let decision_rows = decisions
         .iter()
-        .map(|(t, from, to)| html! { <tr><td>{ at(*t) }</td><td>{ format!("{from} → {to} servers") }</td></tr> })
+        .map(|(t, from, to)| html! { <tr><td>{ at(*t) }</td><td>{ tf(l, "inspect.servers-change", &[("from", from), ("to", to)]) }</td></tr> })
         .collect();
     html! {
         <>
             { facts(&[
-                ("Autoscaling", if enabled { "on".into() } else { "off".into() }),
-                ("Bill so far", format!("{bill_server_s} server-seconds")),
+                (t(l, "inspect.autoscaling"), t(l, if enabled { "inspect.on" } else { "inspect.off" }).into()),
+                (t(l, "inspect.bill-so-far"), tf(l, "inspect.server-seconds", &[("n", &bill_server_s)])),
             ]) }
-            { table("Machines", &["machine", "state", "CPU"], rows, "No machines.") }
-            { table("Decisions, newest first", &["at", "change"], decision_rows, "No change yet.") }
+            { table(t(l, "inspect.machines"), &[t(l, "inspect.machine"), t(l, "inspect.state"), t(l, "inspect.cpu")], rows, t(l, "inspect.no-machines")) }
+            { table(t(l, "inspect.decisions-newest-first"), &[t(l, "inspect.at"), t(l, "inspect.change")], decision_rows, t(l, "inspect.no-change-yet")) }
         </>
     }
 }

@@ -10,6 +10,7 @@
 
 use super::{at, facts, find_detail, list, table};
 use crate::cluster::snapshot::{LockNodeRow, NodeDetail, NodeSnapshot, Snapshot, TimelineRow};
+use crate::i18n::{Lang, t, tf};
 use crate::sim::TimeUs;
 use crate::ui::sequence::RoundPicker;
 use std::collections::BTreeMap;
@@ -18,23 +19,23 @@ use yew::prelude::*;
 /// Rounds of 2PC shown at most.
 const ROUNDS_SHOWN: usize = 6;
 
-pub(super) fn view(snap: &Snapshot, node: &NodeSnapshot) -> Html {
+pub(super) fn view(l: Lang, snap: &Snapshot, node: &NodeSnapshot) -> Html {
     match &node.detail {
         NodeDetail::LockService { queue, holder, sessions, sessions_expired } => {
-            lock_view(snap, queue, holder.as_deref(), *sessions, *sessions_expired)
+            lock_view(l, snap, queue, holder.as_deref(), *sessions, *sessions_expired)
         }
         NodeDetail::Stock { units_sold, units_oversold, highest_token_accepted } => facts(&[
-            ("Units sold", units_sold.to_string()),
-            ("Units oversold", units_oversold.to_string()),
-            ("Highest fencing token accepted", token_text(*highest_token_accepted)),
+            (t(l, "inspect.units-sold"), units_sold.to_string()),
+            (t(l, "inspect.units-oversold"), units_oversold.to_string()),
+            (t(l, "inspect.highest-fencing-token-accepted"), token_text(l, *highest_token_accepted)),
         ]),
-        NodeDetail::TwoPhase { .. } => two_phase_view(snap, node),
+        NodeDetail::TwoPhase { .. } => two_phase_view(l, snap, node),
         _ => html! {},
     }
 }
 
-fn token_text(token: Option<u32>) -> String {
-    token.map_or_else(|| "none yet".to_string(), |t| t.to_string())
+fn token_text(l: Lang, token: Option<u32>) -> String {
+    token.map_or_else(|| t(l, "inspect.none-yet").to_string(), |t| t.to_string())
 }
 
 /// For each child of /locker, the child its owner watches (its predecessor).
@@ -49,6 +50,7 @@ pub fn watches_of(queue: &[LockNodeRow]) -> Vec<Option<String>> {
 }
 
 fn lock_view(
+    l: Lang,
     snap: &Snapshot,
     queue: &[LockNodeRow],
     holder: Option<&str>,
@@ -58,13 +60,13 @@ fn lock_view(
     let store = find_detail(snap, |d| matches!(d, NodeDetail::Stock { .. }));
     let (store_name, token) = match store {
         Some((name, NodeDetail::Stock { highest_token_accepted, .. })) => (name, *highest_token_accepted),
-        _ => ("the stock store", None),
+        _ => (t(l, "inspect.the-stock-store"), None),
     };
     let holder_text = holder.map_or_else(
-        || "nobody".to_string(),
+        || t(l, "inspect.nobody").to_string(),
         |h| {
             let owner = queue.iter().find(|r| r.znode == h).and_then(|r| r.owner.clone());
-            format!("{h} ({})", owner.unwrap_or_else(|| "owner unknown".into()))
+            format!("{h} ({})", owner.unwrap_or_else(|| t(l, "inspect.owner-unknown").into()))
         },
     );
     let watches = watches_of(queue);
@@ -79,7 +81,7 @@ fn lock_view(
                     <td>{ i + 1 }</td>
                     <th scope="row">{ &row.znode }</th>
                     <td>{ row.owner.clone().unwrap_or_else(|| "—".into()) }</td>
-                    <td>{ if holds { "holds the lock".to_string() } else { "waits".to_string() } }</td>
+                    <td>{ t(l, if holds { "inspect.holds-the-lock" } else { "inspect.waits" }) }</td>
                     <td>{ watches.clone().unwrap_or_else(|| "—".into()) }</td>
                     <td>{ list(&row.watched_by) }</td>
                 </tr>
@@ -89,13 +91,13 @@ fn lock_view(
     html! {
         <>
             { facts(&[
-                ("Holder", holder_text),
-                ("Sessions", sessions.to_string()),
-                ("Sessions expired", sessions_expired.to_string()),
-                ("Fencing token last accepted", format!("{} (at {store_name})", token_text(token))),
+                (t(l, "inspect.holder"), holder_text),
+                (t(l, "inspect.sessions"), sessions.to_string()),
+                (t(l, "inspect.sessions-expired"), sessions_expired.to_string()),
+                (t(l, "inspect.fencing-token-last-accepted"), tf(l, "inspect.token-at", &[("token", &token_text(l, token)), ("store", &store_name)])),
             ]) }
-            { table("/locker children, in sequence order (the lowest holds the lock)",
-                &["#", "znode", "owner", "role", "watches", "watched by"], rows, "No one holds or waits for the lock.") }
+            { table(t(l, "inspect.locker-children-in-sequence-order"),
+                &["#", t(l, "inspect.znode"), t(l, "inspect.owner"), t(l, "inspect.role-2"), t(l, "inspect.watches"), t(l, "inspect.watched-by")], rows, t(l, "inspect.no-one-holds-or-waits")) }
         </>
     }
 }
@@ -165,35 +167,35 @@ fn bits(raw: &str, name: &str) -> Option<u32> {
 }
 
 /// A phase or coordinator state, in the words of the textbooks.
-pub fn phase_text(raw: &str) -> String {
+pub fn phase_text(l: Lang, raw: &str) -> String {
     let (head, arg) = match raw.split_once('(') {
         Some((h, a)) => (h, Some(words(a.trim_end_matches(')')))),
         None => (raw.split(' ').next().unwrap_or(raw), None),
     };
     let why = arg.map(|a| format!(" ({a})")).unwrap_or_default();
     match head {
-        "Begin" => "begin".into(),
-        "CanCommitSent" => "CanCommit sent".into(),
-        "PreparedLogged" => "PREPARED forced to the log".into(),
-        "VotedYes" => "voted Yes".into(),
-        "VotedNo" => format!("voted No{why}"),
-        "VotesIn" => "every vote in".into(),
-        "CommitLogged" => "COMMIT forced to the log".into(),
-        "DoCommitSent" => "DoCommit sent".into(),
-        "DoAbortSent" => format!("DoAbort sent{why}"),
-        "Committed" => "committed".into(),
-        "Aborted" => "rolled back".into(),
-        "AckReceived" => "ack received".into(),
-        "End" => "END logged".into(),
-        "QueriedDecision" => "asked the coordinator for the outcome".into(),
-        "Recovered" => "found in its log after a restart".into(),
-        "LocalCommitSent" => "local commits sent (2PC off)".into(),
-        "LocalCommitted" => "committed locally".into(),
-        "LocalAborted" => format!("failed locally{why}"),
-        "Collecting" => format!("CanCommit sent, collecting votes ({} Yes)", bits(raw, "yes").unwrap_or(0)),
-        "Forcing" => "every vote Yes, forcing COMMIT to the log".into(),
-        "Committing" => format!("DoCommit sent, {} acked", bits(raw, "acked").unwrap_or(0)),
-        "Local" => format!("2PC off: {} answered", bits(raw, "done").unwrap_or(0)),
+        "Begin" => t(l, "inspect.begin").into(),
+        "CanCommitSent" => t(l, "inspect.cancommit-sent").into(),
+        "PreparedLogged" => t(l, "inspect.prepared-forced-to-the-log").into(),
+        "VotedYes" => t(l, "inspect.voted-yes").into(),
+        "VotedNo" => tf(l, "inspect.voted-no", &[("why", &why)]),
+        "VotesIn" => t(l, "inspect.every-vote-in").into(),
+        "CommitLogged" => t(l, "inspect.commit-forced-to-the-log").into(),
+        "DoCommitSent" => t(l, "inspect.docommit-sent").into(),
+        "DoAbortSent" => tf(l, "inspect.doabort-sent", &[("why", &why)]),
+        "Committed" => t(l, "inspect.committed").into(),
+        "Aborted" => t(l, "inspect.rolled-back").into(),
+        "AckReceived" => t(l, "inspect.ack-received").into(),
+        "End" => t(l, "inspect.end-logged").into(),
+        "QueriedDecision" => t(l, "inspect.asked-the-coordinator-for-the").into(),
+        "Recovered" => t(l, "inspect.found-in-its-log-after").into(),
+        "LocalCommitSent" => t(l, "inspect.local-commits-sent-2pc-off").into(),
+        "LocalCommitted" => t(l, "inspect.committed-locally").into(),
+        "LocalAborted" => tf(l, "inspect.failed-locally", &[("why", &why)]),
+        "Collecting" => tf(l, "inspect.collecting", &[("n", &bits(raw, "yes").unwrap_or(0))]),
+        "Forcing" => t(l, "inspect.every-vote-yes-forcing-commit").into(),
+        "Committing" => tf(l, "inspect.committing", &[("n", &bits(raw, "acked").unwrap_or(0))]),
+        "Local" => tf(l, "inspect.local", &[("n", &bits(raw, "done").unwrap_or(0))]),
         other => words(other),
     }
 }
@@ -203,7 +205,7 @@ pub fn phase_kind(raw: &str) -> String {
     raw.split([' ', '(', '{']).next().unwrap_or(raw).to_lowercase()
 }
 
-fn two_phase_view(snap: &Snapshot, node: &NodeSnapshot) -> Html {
+fn two_phase_view(l: Lang, snap: &Snapshot, node: &NodeSnapshot) -> Html {
     let NodeDetail::TwoPhase { two_phase, active, outcomes, timeline } = &node.detail else { return html! {} };
     let participant_rows = snap.nodes.iter().flat_map(|n| match &n.detail {
         NodeDetail::Service { tpc_timeline, .. } => tpc_timeline.as_slice(),
@@ -223,7 +225,7 @@ fn two_phase_view(snap: &Snapshot, node: &NodeSnapshot) -> Html {
             html! {
                 <tr data-txn={t.txn.to_string()} data-phase={phase_kind(&t.phase)}>
                     <th scope="row">{ t.txn }</th><td>{ t.product }</td><td>{ t.qty }</td>
-                    <td>{ phase_text(&t.phase) }</td>
+                    <td>{ phase_text(l, &t.phase) }</td>
                 </tr>
             }
         })
@@ -231,23 +233,23 @@ fn two_phase_view(snap: &Snapshot, node: &NodeSnapshot) -> Html {
     let blocked_rows = blocked
         .iter()
         .map(|(who, txns)| {
-            let why = if coordinator_down { "blocked: the coordinator is down" } else { "waiting for the decision" };
+            let why = if coordinator_down { t(l, "inspect.blocked-the-coordinator-is-down") } else { t(l, "inspect.waiting-for-the-decision") };
             let txns: Vec<String> = txns.iter().map(u32::to_string).collect();
             html! { <tr data-blocked={who.clone()}><th scope="row">{ who }</th><td>{ list(&txns) }</td><td>{ why }</td></tr> }
         })
         .collect();
     html! {
         <>
-            { facts(&[("Two-phase commit", if *two_phase { "on".into() } else { "off (local commits)".into() })]) }
-            { table("Open transactions at the coordinator", &["txn", "product", "qty", "phase"], open_rows, "None open.") }
-            { table("In doubt: voted Yes, holding locks, waiting for DoCommit or DoAbort",
-                &["participant", "transactions", "why"], blocked_rows, "Nobody is blocked.") }
-            <section class="rounds" aria-label="Recent rounds">
-                <h4>{ "Recent rounds, step by step" }</h4>
-                if all_rounds.is_empty() { <p class="quiet">{ "No order has been placed yet." }</p> }
+            { facts(&[(t(l, "inspect.two-phase-commit"), if *two_phase { t(l, "inspect.on").into() } else { t(l, "inspect.off-local-commits").into() })]) }
+            { table(t(l, "inspect.open-transactions-at-the-coordinator"), &[t(l, "inspect.txn"), t(l, "inspect.product"), t(l, "inspect.qty"), t(l, "inspect.phase")], open_rows, t(l, "inspect.none-open")) }
+            { table(t(l, "inspect.in-doubt-voted-yes-holding"),
+                &[t(l, "inspect.participant"), t(l, "inspect.transactions"), t(l, "inspect.why")], blocked_rows, t(l, "inspect.nobody-is-blocked")) }
+            <section class="rounds" aria-label={t(l, "inspect.recent-rounds")}>
+                <h4>{ t(l, "inspect.recent-rounds-step-by-step") }</h4>
+                if all_rounds.is_empty() { <p class="quiet">{ t(l, "inspect.no-order-has-been-placed") }</p> }
                 <RoundPicker rounds={all_rounds.clone()} />
                 <ol>
-                    { for all_rounds.iter().enumerate().map(|(i, r)| round_view(r, outcome_of(r.txn), i == 0)) }
+                    { for all_rounds.iter().enumerate().map(|(i, r)| round_view(l, r, outcome_of(r.txn), i == 0)) }
                 </ol>
             </section>
         </>
@@ -255,15 +257,15 @@ fn two_phase_view(snap: &Snapshot, node: &NodeSnapshot) -> Html {
 }
 
 /// One round: its outcome, and its steps (open for the newest round only).
-fn round_view(round: &TxnRound, outcome: Option<String>, open: bool) -> Html {
+fn round_view(l: Lang, round: &TxnRound, outcome: Option<String>, open: bool) -> Html {
     html! {
         <li data-txn={round.txn.to_string()}>
             <details {open}>
-            <summary><strong>{ format!("txn {}", round.txn) }</strong>
-                { " — " }{ outcome.unwrap_or_else(|| "in progress".into()) }</summary>
+            <summary><strong>{ tf(l, "sequence.txn", &[("txn", &round.txn)]) }</strong>
+                { " — " }{ outcome.unwrap_or_else(|| t(l, "inspect.in-progress").into()) }</summary>
             <ol class="timeline">
                 { for round.steps.iter().map(|(t, node, phase)| html! {
-                    <li><time>{ at(*t) }</time>{ " " }<span class="who">{ node }</span>{ ": " }{ phase_text(phase) }</li>
+                    <li><time>{ at(*t) }</time>{ " " }<span class="who">{ node }</span>{ ": " }{ phase_text(l, phase) }</li>
                 }) }
             </ol>
             </details>
@@ -286,7 +288,7 @@ mod tests {
             ("Forcing", "every vote Yes, forcing COMMIT to the log"),
             ("Local { done: 3, committed: 1, failure: None }", "2PC off: 2 answered"),
         ] {
-            assert_eq!(phase_text(raw), text, "{raw}");
+            assert_eq!(phase_text(Lang::En, raw), text, "{raw}");
         }
         assert_eq!(phase_kind("Collecting { yes: 1 }"), "collecting");
         assert_eq!(phase_kind("Forcing"), "forcing");

@@ -19,8 +19,11 @@ mod storage;
 pub use coord::{TxnRound, blocked_participants, phase_kind, phase_text, rounds, watches_of};
 
 use crate::cluster::snapshot::{NodeDetail, Snapshot};
+use crate::i18n::{t, tf};
 use crate::sim::NodeId;
 use crate::sim::time::format_time_us;
+use crate::ui::lang::use_lang;
+use crate::ui::terms;
 use std::rc::Rc;
 use yew::prelude::*;
 
@@ -36,34 +39,35 @@ pub struct InspectorProps {
 #[function_component(Inspector)]
 pub fn inspector(props: &InspectorProps) -> Html {
     let snap = &props.snapshot;
+    let l = use_lang();
     let Some(node) = snap.nodes.get(props.node.index()) else {
-        return html! { <p class="inspector-missing">{ "This node is not in the snapshot." }</p> };
+        return html! { <p class="inspector-missing">{ t(l, "inspect.missing") }</p> };
     };
     let body = match &node.detail {
         NodeDetail::LockService { .. } | NodeDetail::Stock { .. } | NodeDetail::TwoPhase { .. } => {
-            coord::view(snap, node)
+            coord::view(l, snap, node)
         }
         NodeDetail::Registry { .. }
         | NodeDetail::Service { .. }
         | NodeDetail::Gateway { .. }
-        | NodeDetail::Queue { .. } => services::view(snap, node),
+        | NodeDetail::Queue { .. } => services::view(l, snap, node),
         NodeDetail::Dns { .. }
         | NodeDetail::Resolver { .. }
         | NodeDetail::Browsers { .. }
         | NodeDetail::Cdn { .. }
-        | NodeDetail::ProductCache { .. } => edge::view(snap, node),
+        | NodeDetail::ProductCache { .. } => edge::view(l, snap, node),
         NodeDetail::Mysql { .. }
         | NodeDetail::Mycat { .. }
         | NodeDetail::Gslb { .. }
-        | NodeDetail::SiteFront { .. } => storage::view(snap, node),
-        _ => access::view(snap, node),
+        | NodeDetail::SiteFront { .. } => storage::view(l, snap, node),
+        _ => access::view(l, snap, node),
     };
     html! {
         <section class="inspector" data-inspector={kind_name(&node.detail)}
-                 aria-label={format!("Inspector of {}", node.id)}>
+                 aria-label={tf(l, "inspect.label", &[("node", &node.id)])}>
             <h3>
                 { &node.id }{ " " }
-                <span class={classes!("state-pill", format!("state-{}", node.state))}>{ node.state }</span>
+                <span class={classes!("state-pill", format!("state-{}", node.state))}>{ terms::state(l, node.state) }</span>
             </h3>
             { body }
         </section>
@@ -132,8 +136,8 @@ fn at(t_us: u64) -> String {
 }
 
 /// How long ago `then_us` was, as `3.2 s ago`.
-fn ago(now_us: u64, then_us: u64) -> String {
-    format!("{} ago", format_time_us(now_us.saturating_sub(then_us)))
+fn ago(l: crate::i18n::Lang, now_us: u64, then_us: u64) -> String {
+    tf(l, "inspect.ago", &[("span", &format_time_us(now_us.saturating_sub(then_us)))])
 }
 
 /// A per-mille ratio as a percentage with one decimal.
@@ -162,7 +166,7 @@ mod tests {
         assert_eq!(percent(3), "0.3 %");
         assert_eq!(list(&[]), "—");
         assert_eq!(list(&["a".into(), "b".into()]), "a, b");
-        assert_eq!(ago(5_000_000, 2_000_000), "3.000 s ago");
-        assert_eq!(ago(1, 2), "0 µs ago", "a timestamp in the future is not negative");
+        assert_eq!(ago(crate::i18n::Lang::En, 5_000_000, 2_000_000), "3.000 s ago");
+        assert_eq!(ago(crate::i18n::Lang::En, 1, 2), "0 µs ago", "a timestamp in the future is not negative");
     }
 }

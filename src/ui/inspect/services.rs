@@ -9,44 +9,45 @@
 
 use super::{ago, at, facts, find_detail, list, table};
 use crate::cluster::snapshot::{AccessRow, CachedList, InstanceRow, LimiterRow, NodeDetail, NodeSnapshot, Snapshot};
+use crate::i18n::{Lang, t, tf};
 use yew::prelude::*;
 
-pub(super) fn view(snap: &Snapshot, node: &NodeSnapshot) -> Html {
+pub(super) fn view(l: Lang, snap: &Snapshot, node: &NodeSnapshot) -> Html {
     match &node.detail {
-        NodeDetail::Registry { instances, self_preserving } => registry(snap, instances, *self_preserving),
-        NodeDetail::Service { service, cached, in_doubt, .. } => consumer(snap, service, cached, in_doubt),
+        NodeDetail::Registry { instances, self_preserving } => registry(l, snap, instances, *self_preserving),
+        NodeDetail::Service { service, cached, in_doubt, .. } => consumer(l, snap, service, cached, in_doubt),
         NodeDetail::Gateway { limiters, access_log, http_to_rpc, rpc_to_http } => {
-            gateway(snap, limiters, access_log, *http_to_rpc, *rpc_to_http)
+            gateway(l, snap, limiters, access_log, *http_to_rpc, *rpc_to_http)
         }
         NodeDetail::Queue { depth, unacked, redeliveries, dead_letters, confirmed, acked } => facts(&[
-            ("Ready in the queue (depth)", depth.to_string()),
-            ("Delivered, not yet acked", unacked.to_string()),
-            ("Redeliveries", redeliveries.to_string()),
-            ("Dead letters", dead_letters.to_string()),
-            ("Publishes confirmed", confirmed.to_string()),
-            ("Acked by the consumer", acked.to_string()),
+            (t(l, "inspect.ready-in-the-queue-depth"), depth.to_string()),
+            (t(l, "inspect.delivered-not-yet-acked"), unacked.to_string()),
+            (t(l, "inspect.redeliveries"), redeliveries.to_string()),
+            (t(l, "inspect.dead-letters"), dead_letters.to_string()),
+            (t(l, "inspect.publishes-confirmed"), confirmed.to_string()),
+            (t(l, "inspect.acked-by-the-consumer"), acked.to_string()),
         ]),
         _ => html! {},
     }
 }
 
-fn registry(snap: &Snapshot, instances: &[InstanceRow], self_preserving: bool) -> Html {
+fn registry(l: Lang, snap: &Snapshot, instances: &[InstanceRow], self_preserving: bool) -> Html {
     let rows = instances
         .iter()
         .map(|i| {
             html! {
                 <tr data-healthy={i.healthy.to_string()}>
                     <td>{ i.service }</td><th scope="row">{ &i.node }</th>
-                    <td>{ if i.healthy { "healthy" } else { "unhealthy" } }</td>
-                    <td>{ ago(snap.now_us, i.last_beat_us) }</td>
+                    <td>{ t(l, if i.healthy { "inspect.healthy" } else { "inspect.unhealthy" }) }</td>
+                    <td>{ ago(l, snap.now_us, i.last_beat_us) }</td>
                 </tr>
             }
         })
         .collect();
     html! {
         <>
-            { facts(&[("Self-preservation", if self_preserving { "on: expiries suspended".into() } else { "off".into() })]) }
-            { table("Registered instances", &["service", "instance", "health", "last heartbeat"], rows, "Nobody has registered yet.") }
+            { facts(&[(t(l, "inspect.self-preservation"), if self_preserving { t(l, "inspect.on-expiries-suspended").into() } else { t(l, "inspect.off").into() })]) }
+            { table(t(l, "inspect.registered-instances"), &[t(l, "inspect.service"), t(l, "inspect.instance"), t(l, "inspect.health"), t(l, "inspect.last-heartbeat")], rows, t(l, "inspect.nobody-has-registered-yet")) }
         </>
     }
 }
@@ -67,7 +68,7 @@ pub fn stale_entries(cached: &CachedList, healthy: Option<&[String]>) -> Vec<Str
     cached.instances.iter().filter(|i| !healthy.contains(i)).cloned().collect()
 }
 
-fn consumer(snap: &Snapshot, service: &str, cached: &[CachedList], in_doubt: &[u32]) -> Html {
+fn consumer(l: Lang, snap: &Snapshot, service: &str, cached: &[CachedList], in_doubt: &[u32]) -> Html {
     let rows = cached
         .iter()
         .map(|c| {
@@ -76,8 +77,8 @@ fn consumer(snap: &Snapshot, service: &str, cached: &[CachedList], in_doubt: &[u
             html! {
                 <tr data-stale={(!stale.is_empty()).to_string()}>
                     <th scope="row">{ c.service }</th><td>{ list(&c.instances) }</td>
-                    <td>{ ago(snap.now_us, c.fetched_at_us) }</td>
-                    <td>{ if stale.is_empty() { "up to date".to_string() } else { format!("stale: {}", stale.join(", ")) } }</td>
+                    <td>{ ago(l, snap.now_us, c.fetched_at_us) }</td>
+                    <td>{ if stale.is_empty() { t(l, "inspect.up-to-date").to_string() } else { tf(l, "inspect.stale", &[("which", &stale.join(", "))]) } }</td>
                 </tr>
             }
         })
@@ -85,19 +86,19 @@ fn consumer(snap: &Snapshot, service: &str, cached: &[CachedList], in_doubt: &[u
     let doubt: Vec<String> = in_doubt.iter().map(u32::to_string).collect();
     html! {
         <>
-            { facts(&[("Service", service.to_string()), ("2PC transactions in doubt here", list(&doubt))]) }
-            { table("Cached instance lists (the consumer's copy)", &["calls", "instances", "fetched", "versus the registry"],
-                rows, "This service calls no other.") }
+            { facts(&[(t(l, "inspect.service-2"), service.to_string()), (t(l, "inspect.2pc-transactions-in-doubt-here"), list(&doubt))]) }
+            { table(t(l, "inspect.cached-instance-lists-the-consumer"), &[t(l, "inspect.calls"), t(l, "inspect.instances"), t(l, "inspect.fetched"), t(l, "inspect.versus-the-registry")],
+                rows, t(l, "inspect.this-service-calls-no-other")) }
         </>
     }
 }
 
-fn gateway(snap: &Snapshot, limiters: &[LimiterRow], log: &[AccessRow], to_rpc: u64, to_http: u64) -> Html {
+fn gateway(l: Lang, snap: &Snapshot, limiters: &[LimiterRow], log: &[AccessRow], to_rpc: u64, to_http: u64) -> Html {
     let limiter_rows = limiters
         .iter()
-        .map(|l| {
-            let tokens = l.tokens.map_or_else(|| "window".to_string(), |t| t.to_string());
-            html! { <tr><th scope="row">{ l.service }</th><td>{ tokens }</td></tr> }
+        .map(|limiter| {
+            let tokens = limiter.tokens.map_or_else(|| t(l, "inspect.window").to_string(), |n| n.to_string());
+            html! { <tr><th scope="row">{ limiter.service }</th><td>{ tokens }</td></tr> }
         })
         .collect();
     let log_rows = log
@@ -108,7 +109,7 @@ fn gateway(snap: &Snapshot, limiters: &[LimiterRow], log: &[AccessRow], to_rpc: 
                     <td>{ at(e.at_us) }</td><td>{ e.path }</td><td>{ e.status }</td>
                     <td>{ e.upstream.clone().unwrap_or_else(|| "—".into()) }</td>
                     <td>{ e.reason.clone().unwrap_or_default() }</td>
-                    <td>{ if e.converted { "HTTP → RPC → HTTP" } else { "—" } }</td>
+                    <td>{ if e.converted { t(l, "inspect.http-rpc-http") } else { "—" } }</td>
                 </tr>
             }
         })
@@ -118,13 +119,13 @@ fn gateway(snap: &Snapshot, limiters: &[LimiterRow], log: &[AccessRow], to_rpc: 
     html! {
         <>
             { facts(&[
-                ("HTTP → RPC conversions", to_rpc.to_string()),
-                ("RPC → HTTP conversions", to_http.to_string()),
-                ("Shoppers' requests rejected 429 (whole run)", rate_limited.to_string()),
-                ("429s in the log below", rejected_shown.to_string()),
+                (t(l, "inspect.http-rpc-conversions"), to_rpc.to_string()),
+                (t(l, "inspect.rpc-http-conversions"), to_http.to_string()),
+                (t(l, "inspect.shoppers-requests-rejected-429-whole"), rate_limited.to_string()),
+                (t(l, "inspect.429s-in-the-log-below"), rejected_shown.to_string()),
             ]) }
-            { table("Rate limiters: tokens left per route", &["route", "tokens"], limiter_rows, "Rate limiting is off.") }
-            { table("Access log, newest first", &["at", "path", "status", "upstream", "reason", "conversion"], log_rows, "No request yet.") }
+            { table(t(l, "inspect.rate-limiters-tokens-left-per"), &[t(l, "inspect.route"), t(l, "inspect.tokens")], limiter_rows, t(l, "inspect.rate-limiting-is-off")) }
+            { table(t(l, "inspect.access-log-newest-first"), &[t(l, "inspect.at"), t(l, "inspect.path"), t(l, "inspect.status"), t(l, "inspect.upstream"), t(l, "inspect.reason"), t(l, "inspect.conversion")], log_rows, t(l, "inspect.no-request-yet")) }
         </>
     }
 }

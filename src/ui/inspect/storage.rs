@@ -10,13 +10,14 @@
 use super::{at, facts, find_detail, list, table};
 use crate::cluster::full_properties::NO_ACKED_WRITE_LOST;
 use crate::cluster::snapshot::{CentreRow, NodeDetail, NodeSnapshot, RouteRow, Snapshot};
+use crate::i18n::{Lang, t, tf};
 use crate::sim::time::format_time_us;
 use yew::prelude::*;
 
-pub(super) fn view(snap: &Snapshot, node: &NodeSnapshot) -> Html {
+pub(super) fn view(l: Lang, snap: &Snapshot, node: &NodeSnapshot) -> Html {
     match &node.detail {
-        NodeDetail::Mysql { .. } => replication(snap, node),
-        NodeDetail::Mycat { write_hosts, switches, routes } => mycat(write_hosts, switches, routes),
+        NodeDetail::Mysql { .. } => replication(l, snap, node),
+        NodeDetail::Mycat { write_hosts, switches, routes } => mycat(l, write_hosts, switches, routes),
         NodeDetail::Gslb { epoch, centres, dns_points_to, failovers } => {
             let failover_rows = failovers
                 .iter()
@@ -30,32 +31,32 @@ pub(super) fn view(snap: &Snapshot, node: &NodeSnapshot) -> Html {
                 .collect();
             html! {
                 <>
-                    { facts(&[("Epoch", epoch.to_string()), ("DNS points to", list(dns_points_to))]) }
-                    { centres_table(centres) }
-                    { table("Failovers", &["at", "from → to", "epoch"], failover_rows, "No failover yet.") }
+                    { facts(&[(t(l, "inspect.epoch"), epoch.to_string()), (t(l, "inspect.dns-points-to"), list(dns_points_to))]) }
+                    { centres_table(l, centres) }
+                    { table(t(l, "inspect.failovers"), &[t(l, "inspect.at"), t(l, "inspect.from-to"), t(l, "inspect.epoch-2")], failover_rows, t(l, "inspect.no-failover-yet")) }
                 </>
             }
         }
         NodeDetail::SiteFront { primary_db, writes_ok, writes_failed } => facts(&[
-            ("Writes to", primary_db.clone()),
-            ("Writes acknowledged", writes_ok.to_string()),
-            ("Writes failed", writes_failed.to_string()),
+            (t(l, "inspect.writes-to"), primary_db.clone()),
+            (t(l, "inspect.writes-acknowledged"), writes_ok.to_string()),
+            (t(l, "inspect.writes-failed"), writes_failed.to_string()),
         ]),
         _ => html! {},
     }
 }
 
-fn replication(snap: &Snapshot, node: &NodeSnapshot) -> Html {
+fn replication(l: Lang, snap: &Snapshot, node: &NodeSnapshot) -> Html {
     let rows = snap
         .nodes
         .iter()
         .filter_map(|n| match &n.detail {
             NodeDetail::Mysql { role, binlog, applied, lag_us, semi_sync } => Some(html! {
                 <tr class={classes!((n.id == node.id).then_some("this"))} data-role={role.clone()}>
-                    <th scope="row">{ &n.id }</th><td>{ role_text(role, snap) }</td><td>{ n.state }</td>
+                    <th scope="row">{ &n.id }</th><td>{ role_text(l, role, snap) }</td><td>{ n.state }</td>
                     <td>{ binlog }</td><td>{ applied }</td>
                     <td>{ lag_us.map_or_else(|| "—".to_string(), format_time_us) }</td>
-                    <td>{ if *semi_sync { "semi-sync" } else { "async" } }</td>
+                    <td>{ t(l, if *semi_sync { "inspect.semi-sync" } else { "inspect.async" }) }</td>
                 </tr>
             }),
             _ => None,
@@ -66,42 +67,43 @@ fn replication(snap: &Snapshot, node: &NodeSnapshot) -> Html {
         _ => "—".to_string(),
     };
     let lost = snap.invariants.iter().find(|v| v.name == NO_ACKED_WRITE_LOST).map_or_else(
-        || "not checked in this cluster".to_string(),
+        || t(l, "inspect.not-checked-in-this-cluster").to_string(),
         |v| match (&v.broke_at_us, &v.reason) {
-            (Some(t), Some(why)) => format!("yes, at {}: {why}", format_time_us(*t)),
-            _ => "none".to_string(),
+            (Some(t), Some(why)) => tf(l, "inspect.lost-at", &[("at", &format_time_us(*t)), ("why", why)]),
+            _ => t(l, "inspect.none").to_string(),
         },
     );
     html! {
         <>
-            { facts(&[("Write-host switches (elections) by MyCat", elections), ("Acknowledged writes lost", lost)]) }
-            { table("Replication: binlog positions and lag",
-                &["server", "role", "state", "binlog", "applied", "lag", "mode"], rows, "No MySQL server.") }
+            { facts(&[(t(l, "inspect.write-host-switches-elections-by"), elections), (t(l, "inspect.acknowledged-writes-lost"), lost)]) }
+            { table(t(l, "inspect.replication-binlog-positions-and-lag"),
+                &[t(l, "inspect.server"), t(l, "inspect.role-2"), t(l, "inspect.state"), t(l, "inspect.binlog"), t(l, "inspect.applied"), t(l, "inspect.lag"), t(l, "inspect.mode")], rows, t(l, "inspect.no-mysql-server")) }
         </>
     }
 }
 
 /// A MySQL role in words: `replica { source: nodeid(39) }` → `replica of db-shard1-master`.
-pub fn role_text(raw: &str, snap: &Snapshot) -> String {
+pub fn role_text(l: Lang, raw: &str, snap: &Snapshot) -> String {
     let Some(start) = raw.find("nodeid(") else { return raw.to_string() };
     let digits: String = raw[start + 7..].chars().take_while(char::is_ascii_digit).collect();
     let source =
         digits.parse::<usize>().ok().and_then(|i| snap.nodes.get(i)).map_or(digits.as_str(), |n| n.id.as_str());
     let role = raw.split([' ', '{']).next().unwrap_or(raw);
-    format!("{role} of {source}")
+    tf(l, "inspect.replica-of", &[("role", &role), ("source", &source)])
 }
 
-fn mycat(write_hosts: &[String], switches: &[u32], routes: &[RouteRow]) -> Html {
+fn mycat(l: Lang, write_hosts: &[String], switches: &[u32], routes: &[RouteRow]) -> Html {
     let hosts = write_hosts
         .iter()
         .zip(switches)
         .enumerate()
-        .map(|(i, (host, n))| html! { <tr><th scope="row">{ format!("shard {}", i + 1) }</th><td>{ host }</td><td>{ n }</td></tr> })
+        .map(|(i, (host, n))| html! { <tr><th scope="row">{ tf(l, "inspect.shard-n", &[("n", &(i + 1))]) }</th><td>{ host }</td><td>{ n }</td></tr> })
         .collect();
     let route_rows = routes
         .iter()
         .map(|r| {
-            let how = if r.had_key { "by key: one shard" } else { "no key: every shard, merged" };
+            let how =
+                if r.had_key { t(l, "inspect.by-key-one-shard") } else { t(l, "inspect.no-key-every-shard-merged") };
             html! {
                 <tr data-scatter={(!r.had_key).to_string()} class={classes!(r.failure.is_some().then_some("failure"))}>
                     <td>{ at(r.at_us) }</td><td>{ r.query }</td><td>{ how }</td><td>{ list(&r.targets) }</td>
@@ -112,26 +114,38 @@ fn mycat(write_hosts: &[String], switches: &[u32], routes: &[RouteRow]) -> Html 
         .collect();
     html! {
         <>
-            { table("Data hosts", &["shard", "write host", "switches"], hosts, "No data host.") }
-            { table("Recent queries, newest first", &["at", "query", "routing", "sent to", "failure"], route_rows, "No query yet.") }
+            { table(t(l, "inspect.data-hosts"), &[t(l, "inspect.shard"), t(l, "inspect.write-host"), t(l, "inspect.switches")], hosts, t(l, "inspect.no-data-host")) }
+            { table(t(l, "inspect.recent-queries-newest-first"), &[t(l, "inspect.at"), t(l, "inspect.query"), t(l, "inspect.routing"), t(l, "inspect.sent-to"), t(l, "inspect.failure")], route_rows, t(l, "inspect.no-query-yet")) }
         </>
     }
 }
 
-fn centres_table(centres: &[CentreRow]) -> Html {
-    let ok = |b: bool| if b { "ok" } else { "down" };
+fn centres_table(l: Lang, centres: &[CentreRow]) -> Html {
+    let ok = |b: bool| t(l, if b { "inspect.ok" } else { "inspect.down" });
     let rows = centres
         .iter()
         .map(|c| {
             html! {
                 <tr data-primary={c.primary.to_string()}>
-                    <th scope="row">{ c.name }</th><td>{ c.city }</td><td>{ if c.primary { "primary" } else { "standby" } }</td>
+                    <th scope="row">{ c.name }</th><td>{ c.city }</td><td>{ t(l, if c.primary { "inspect.primary" } else { "inspect.standby" }) }</td>
                     <td>{ ok(c.web_ok) }</td><td>{ ok(c.db_ok) }</td><td>{ c.failed_rounds }</td>
                 </tr>
             }
         })
         .collect();
-    table("Data centres", &["centre", "city", "role", "web", "database", "failed probe rounds"], rows, "")
+    table(
+        t(l, "inspect.data-centres"),
+        &[
+            t(l, "inspect.centre"),
+            t(l, "inspect.city"),
+            t(l, "inspect.role-2"),
+            t(l, "inspect.web"),
+            t(l, "inspect.database"),
+            t(l, "inspect.failed-probe-rounds"),
+        ],
+        rows,
+        "",
+    )
 }
 
 #[cfg(test)]
@@ -153,8 +167,8 @@ mod tests {
             metrics: Default::default(),
             invariants: Vec::new(),
         };
-        assert_eq!(role_text("replica { source: nodeid(0) }", &snap), "replica of db-shard1-master");
-        assert_eq!(role_text("replica { source: nodeid(9) }", &snap), "replica of 9");
-        assert_eq!(role_text("source", &snap), "source");
+        assert_eq!(role_text(Lang::En, "replica { source: nodeid(0) }", &snap), "replica of db-shard1-master");
+        assert_eq!(role_text(Lang::En, "replica { source: nodeid(9) }", &snap), "replica of 9");
+        assert_eq!(role_text(Lang::En, "source", &snap), "source");
     }
 }

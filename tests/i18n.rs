@@ -1,0 +1,196 @@
+//! The two catalogs are complete, consistent and used.
+//!
+//! `src/i18n/en.json` and `src/i18n/zh-CN.json` hold exactly the same keys,
+//! no empty message, and the same `{name}` placeholders per key. Every key
+//! the UI's sources name (any string literal shaped like a key of a known
+//! namespace, and the first argument of every `t(…)` / `tf(…)` call) exists;
+//! every key of a family the UI looks up by the model's names (`cause.`,
+//! `switch.`, `invariant.`, …) exists for every name the model has; and no
+//! catalog key is left unused.
+#![cfg(not(target_arch = "wasm32"))]
+
+use clusterlab::cluster::command::NodeAction;
+use clusterlab::cluster::design::Design;
+use clusterlab::cluster::topology::SliceOptions;
+use clusterlab::cluster::{Cluster, FailCause, Page};
+use clusterlab::i18n::{Catalog, EN_JSON, Lang, ZH_JSON, placeholders};
+use clusterlab::ui::event_log::LogKind;
+use clusterlab::ui::terms::cause_key;
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+fn catalogs() -> (Catalog, Catalog) {
+    (Catalog::parse(EN_JSON).expect("en.json"), Catalog::parse(ZH_JSON).expect("zh-CN.json"))
+}
+
+fn keys(c: &Catalog) -> BTreeSet<&str> {
+    c.messages.keys().map(String::as_str).collect()
+}
+
+#[test]
+fn both_languages_have_every_key_with_the_same_placeholders() {
+    let (en, zh) = catalogs();
+    let (ke, kz) = (keys(&en), keys(&zh));
+    let only_en: Vec<_> = ke.difference(&kz).collect();
+    let only_zh: Vec<_> = kz.difference(&ke).collect();
+    assert!(only_en.is_empty(), "no Chinese for: {only_en:?}");
+    assert!(only_zh.is_empty(), "no English for: {only_zh:?}");
+    let mut problems = Vec::new();
+    for (key, text) in &en.messages {
+        let other = zh.get(key).unwrap_or_default();
+        if text.trim().is_empty() || other.trim().is_empty() {
+            problems.push(format!("{key}: an empty message"));
+        }
+        if placeholders(text) != placeholders(other) {
+            problems.push(format!("{key}: {:?} in English, {:?} in Chinese", placeholders(text), placeholders(other)));
+        }
+        if !key.split('.').all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')) {
+            problems.push(format!("{key}: not a dotted kebab-case key"));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn the_lookup_sees_both_catalogs() {
+    assert_eq!(clusterlab::i18n::t(Lang::En, "controls.play"), "Play");
+    assert_eq!(clusterlab::i18n::t(Lang::Zh, "controls.play"), "播放");
+}
+
+/// The UI's names for each family of keys it looks up by a model's name.
+fn families() -> Vec<(&'static str, BTreeSet<String>)> {
+    let mut switches = BTreeSet::new();
+    for name in Design::SWITCHES {
+        switches.insert(name.to_string());
+        for value in Design::values(name).unwrap_or_default() {
+            switches.insert(format!("{name}.{value}"));
+        }
+    }
+    let mut invariants = BTreeSet::new();
+    for cluster in [Cluster::slice(&SliceOptions::default()), Cluster::full(&SliceOptions::default())] {
+        invariants.extend(cluster.sim.properties().verdicts().iter().map(|v| v.name.to_string()));
+    }
+    let states = ["up", "crashed", "paused", "slow", "partitioned", "on", "off", "booting"];
+    let mut pages: BTreeSet<String> = Page::JOURNEY.iter().map(|p| p.as_str().to_string()).collect();
+    pages.insert(Page::Login.as_str().to_string());
+    vec![
+        ("switch", switches),
+        ("invariant", invariants),
+        ("cause", FailCause::ALL.iter().map(|&c| cause_key(c).to_string()).collect()),
+        ("page", pages),
+        ("state", states.iter().map(|s| s.to_string()).collect()),
+        ("action", NodeAction::ALL.iter().map(|a| a.as_str().to_string()).collect()),
+        ("log-kind", LogKind::ALL.iter().map(|k| k.as_str().to_string()).collect()),
+    ]
+}
+
+fn ui_sources() -> Vec<(PathBuf, String)> {
+    let mut out = Vec::new();
+    let mut stack = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("src/ui")];
+    while let Some(dir) = stack.pop() {
+        for entry in fs::read_dir(&dir).expect("src/ui").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = fs::read_to_string(&path).expect("a source file");
+                out.push((path, text));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Every string literal of a source text (plain `"…"` literals, escapes kept).
+fn literals(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(open) = rest.find('"') {
+        let after = &rest[open + 1..];
+        let mut end = None;
+        let mut escaped = false;
+        for (i, c) in after.char_indices() {
+            match c {
+                '\\' if !escaped => escaped = true,
+                '"' if !escaped => {
+                    end = Some(i);
+                    break;
+                }
+                _ => escaped = false,
+            }
+        }
+        let Some(end) = end else { break };
+        out.push(&after[..end]);
+        rest = &after[end + 1..];
+    }
+    out
+}
+
+/// The first literal argument of each `t(…, "key")` / `tf(…, "key", …)` call.
+fn called_keys(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for call in ["t(", "tf("] {
+        for (at, _) in text.match_indices(call) {
+            let before = text[..at].chars().next_back().unwrap_or(' ');
+            if before.is_alphanumeric() || before == '_' {
+                continue;
+            }
+            let args = &text[at + call.len()..];
+            let Some(comma) = args.find(',') else { continue };
+            let second = args[comma + 1..].trim_start();
+            if let Some(key) = second.strip_prefix('"').and_then(|k| k.split('"').next()) {
+                out.push(key.to_string());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_key_the_ui_names_exists_and_every_key_is_used() {
+    let (en, _) = catalogs();
+    let catalog = keys(&en);
+    let namespaces: BTreeSet<&str> = catalog.iter().filter_map(|k| k.split('.').next()).collect();
+    let looks_like_key = |s: &str| {
+        s.contains('.')
+            && namespaces.contains(s.split('.').next().unwrap_or(""))
+            && s.split('.').all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+    };
+    let mut used = BTreeSet::new();
+    let mut missing = Vec::new();
+    for (path, text) in ui_sources() {
+        let named = literals(&text).into_iter().filter(|s| looks_like_key(s)).map(str::to_string);
+        for key in named.chain(called_keys(&text)) {
+            if catalog.contains(key.as_str()) {
+                used.insert(key);
+            } else {
+                missing.push(format!("{}: `{key}`", path.display()));
+            }
+        }
+    }
+    let mut family_missing = Vec::new();
+    for (family, names) in families() {
+        for name in names {
+            let key = format!("{family}.{name}");
+            if catalog.contains(key.as_str()) {
+                used.insert(key);
+            } else {
+                family_missing.push(key);
+            }
+        }
+    }
+    assert!(missing.is_empty(), "keys the UI names but the catalogs lack:\n{}", missing.join("\n"));
+    assert!(family_missing.is_empty(), "model names without a message:\n{}", family_missing.join("\n"));
+    let unused: Vec<_> = catalog.iter().filter(|k| !used.contains(**k)).collect();
+    assert!(unused.is_empty(), "catalog keys nothing uses: {unused:?}");
+}
+
+#[test]
+fn the_scanner_finds_calls_and_literals() {
+    let source = r#"let a = t(l, "controls.play"); tf(lang,
+        "app.footer", &[]); it(x, "nope.nope"); "legend.ok""#;
+    assert_eq!(called_keys(source), ["controls.play", "app.footer"]);
+    assert_eq!(literals(r#"x "a\"b" y "c""#), [r#"a\"b"#, "c"]);
+}
