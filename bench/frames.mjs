@@ -26,7 +26,7 @@ export async function rawCanvasDrawMs(browser) {
 }
 
 /**
- * On an app `page` opened with a Double-11 crowd (`?shoppers=3000`): warms
+ * On an app `page` opened with a crowd past Double 11 (`?shoppers=20000`): warms
  * the shop up until about `inFlight` requests are on the wire, plays at 1×,
  * and measures `frames` frames. Returns { frames, dots, drawP50Ms, drawP95Ms,
  * frameP50Ms, frameP95Ms, modelP95Ms }.

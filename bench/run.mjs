@@ -72,7 +72,7 @@ async function framesOnApp(browser, origin) {
   const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
   try {
     const page = await context.newPage();
-    await page.goto(`${origin}/?seed=1&shoppers=3000`);
+    await page.goto(`${origin}/?seed=1&shoppers=20000`);
     await page.waitForFunction(() => window.clusterlab && window.clusterlab.frameStats, null, { timeout: 60_000 });
     return await appFrames(page, { frames: 300, inFlight: 1000 });
   } catch (e) {

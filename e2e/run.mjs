@@ -425,7 +425,7 @@ const TESTS = [
     // budgets.md's animation figures, printed (never asserted): about 1,000
     // requests in flight over 300 frames, beside the raw-canvas anchor.
     const anchor = await rawCanvasDrawMs(browser);
-    const page = await openApp(env, '/?seed=1&shoppers=3000');
+    const page = await openApp(env, '/?seed=1&shoppers=20000');
     const f = await appFrames(page, { frames: 300, inFlight: 1000 });
     console.log(`  frame-time: ${f.frames} frames, ${f.dots} dots; dot paint p50 ${f.drawP50Ms.toFixed(2)} ms`
       + ` (raw-canvas anchor ${anchor.p50.toFixed(2)} ms, ratio ${(f.drawP50Ms / anchor.p50).toFixed(2)}, budget 1.5);`

@@ -14,7 +14,7 @@ use crate::cluster::Cluster;
 use crate::cluster::command::{Command, CommandError, NodeAction};
 use crate::cluster::design::Design;
 use crate::scenario::format::FORMAT_VERSION;
-use crate::scenario::validate::MAX_DURATION_MS;
+use crate::scenario::validate::{MAX_DURATION_MS, MAX_SHOPPERS};
 use crate::scenario::{Recording, Scenario, TopologyKind, TopologySpec};
 use crate::sim::{NodeId, RunReport, SEC, TimeUs};
 
@@ -102,10 +102,13 @@ impl Playground {
     }
 
     /// `topology` with seed `seed`; `shoppers` sets how many shop at the start
-    /// (up to the crowd's Double-11 capacity).
+    /// (up to 20,000; the crowd can surge to 3,000 or to that many).
     pub fn with_topology(seed: u64, topology: Topology, shoppers: Option<u16>) -> Self {
         let spec = TopologySpec::default();
-        let shoppers = shoppers.map_or(spec.shoppers, |n| n.min(spec.surge_capacity));
+        // A bigger crowd than Double 11's brings its own capacity (the
+        // frame-time benchmark's 1,000 requests in flight need ~20,000).
+        let shoppers = shoppers.map_or(spec.shoppers, |n| n.min(MAX_SHOPPERS));
+        let spec = TopologySpec { surge_capacity: spec.surge_capacity.max(shoppers), ..spec };
         let kind = match topology {
             Topology::Slice => TopologyKind::Slice,
             Topology::Full => TopologyKind::Full,
