@@ -153,6 +153,7 @@ fn harness(props: &HarnessProps) -> Html {
         version: state.version,
         selected: state.menu,
         refused: state.refused.clone(),
+        replayed: state.replayed.clone(),
         following: state.following,
         dispatch,
     };
@@ -199,6 +200,22 @@ async fn a_switch_changes_the_model_and_a_bad_value_changes_nothing() {
     let error = root.query_selector("[data-error=\"switch\"]").unwrap().expect("the refusal is shown");
     assert!(error.text_content().unwrap().contains("quorum"), "{:?}", error.text_content());
     assert_eq!(pg.borrow().cluster.design, before, "a refused value changes nothing");
+}
+
+#[wasm_bindgen_test]
+async fn a_new_session_store_replays_the_run_from_the_start() {
+    let (root, pg) = mount_panels(5);
+    pg.borrow_mut().run_for(3 * clusterlab::sim::SEC);
+    settle().await;
+    choose(&root.query_selector("[data-switch=\"session-store\"]").unwrap().unwrap(), "redis");
+    settle().await;
+    let p = pg.borrow();
+    assert_eq!(p.cluster.design.get("session-store").as_deref(), Some("redis"));
+    assert_eq!(p.cluster.sim.now_us(), 0, "the replay starts at 0 s");
+    assert!(p.cluster.sim.id_of("redis").is_some());
+    let note = root.query_selector("[data-notice=\"replayed\"]").unwrap().expect("the replay is announced");
+    assert!(note.text_content().unwrap().contains("redis"), "{:?}", note.text_content());
+    assert!(root.query_selector("[data-error]").unwrap().is_none());
 }
 
 #[wasm_bindgen_test]
