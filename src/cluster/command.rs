@@ -11,7 +11,7 @@
 use super::ClusterNode;
 use super::design::SwitchError;
 use super::http_cache::ResourceId;
-use super::shopper::CATALOGUE;
+use super::shopper::{CATALOGUE, StepRefusal};
 use super::topology::Cluster;
 use super::topology_full::edge;
 use crate::sim::{Fault, MS, NodeId, Process, TimeUs};
@@ -145,10 +145,8 @@ pub enum CommandError {
     UnknownCentre {
         centre: String,
     },
-    /// Xiaoming cannot do that now (the reason says why).
-    Xiaoming {
-        reason: String,
-    },
+    /// Xiaoming cannot do that now.
+    Xiaoming(StepRefusal),
     /// No such product in the catalogue.
     UnknownProduct {
         product: u32,
@@ -168,7 +166,7 @@ impl fmt::Display for CommandError {
             }
             Self::Switch(e) => e.fmt(f),
             Self::UnknownCentre { centre } => write!(f, "there is no data centre `{centre}` in this cluster"),
-            Self::Xiaoming { reason } => write!(f, "Xiaoming cannot: {reason}"),
+            Self::Xiaoming(why) => write!(f, "Xiaoming cannot: {why}"),
             Self::UnknownProduct { product } => {
                 write!(f, "there is no product {product}; products are 1 to {CATALOGUE}")
             }
@@ -241,19 +239,19 @@ impl Cluster {
 
     /// Checked first (a refused step leaves no trace), then done on his node.
     fn follow_xiaoming(&mut self, action: XiaomingAction) -> Result<(), CommandError> {
-        let refuse = |reason: &str| Err(CommandError::Xiaoming { reason: reason.to_string() });
+        let refuse = |why: StepRefusal| Err(CommandError::Xiaoming(why));
         let ClusterNode::Shoppers(pool) = self.sim.node(self.xiaoming) else {
-            return refuse("there is no Xiaoming in this cluster");
+            return refuse(StepRefusal::NoShopper);
         };
         if self.sim.lifecycle(self.xiaoming).process != Process::Up {
-            return refuse("his browser is not running");
+            return refuse(StepRefusal::BrowserDown);
         }
         if action == XiaomingAction::NextStep {
             if !pool.manual {
-                return refuse("he walks on his own; switch to manual first");
+                return refuse(StepRefusal::WalksAlone);
             }
             if let Some(page) = pool.shoppers.first().and_then(|s| s.waiting_for()) {
-                return refuse(&format!("he is still waiting for the {} page", page.as_str()));
+                return refuse(StepRefusal::Waiting { page });
             }
         }
         let mut outcome = Ok(());
@@ -268,6 +266,6 @@ impl Cluster {
                 };
             }
         });
-        outcome.map_err(|reason| CommandError::Xiaoming { reason })
+        outcome.map_err(CommandError::Xiaoming)
     }
 }

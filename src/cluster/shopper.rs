@@ -20,6 +20,7 @@ use super::session_store::SESSION_TIMEOUT_US;
 use super::timer_tag::{self, HTTP_CACHE};
 use crate::sim::{Ctx, MINUTE_US, NodeId, TimeUs, TimerKey};
 use std::collections::VecDeque;
+use std::fmt;
 
 mod assets;
 pub use assets::{
@@ -323,16 +324,52 @@ impl ShopperPool {
     /// One journey step of the first shopper, by hand: the next page is
     /// asked for now. Refused (with the reason) unless the pool is manual and
     /// the shopper is not still waiting for a page.
-    pub fn step(&mut self, ctx: &mut Ctx<'_, Msg>) -> Result<Page, String> {
-        let Some(s) = self.shoppers.first() else { return Err("there is no shopper to step".to_string()) };
+    pub fn step(&mut self, ctx: &mut Ctx<'_, Msg>) -> Result<Page, StepRefusal> {
+        let Some(s) = self.shoppers.first() else { return Err(StepRefusal::NoShopper) };
         if !self.manual {
-            return Err("the shopper walks on their own; switch to manual first".to_string());
+            return Err(StepRefusal::WalksAlone);
         }
         if let Some(page) = s.waiting_for() {
-            return Err(format!("still waiting for the {} page", page.as_str()));
+            return Err(StepRefusal::Waiting { page });
         }
         let page = s.next_page();
         self.visit(ctx, 0);
         Ok(page)
+    }
+}
+
+/// Why a shopper stepped by hand (Xiaoming) cannot take the next step now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StepRefusal {
+    /// The cluster has no such shopper.
+    NoShopper,
+    /// His browser is crashed, paused or cut off.
+    BrowserDown,
+    /// He walks on his own: manual mode first.
+    WalksAlone,
+    /// A page is still on its way.
+    Waiting { page: Page },
+}
+
+impl StepRefusal {
+    /// A stable name (the language catalog's key).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NoShopper => "no-shopper",
+            Self::BrowserDown => "browser-down",
+            Self::WalksAlone => "walks-alone",
+            Self::Waiting { .. } => "waiting",
+        }
+    }
+}
+
+impl fmt::Display for StepRefusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NoShopper => f.write_str("there is no Xiaoming in this cluster"),
+            Self::BrowserDown => f.write_str("his browser is not running"),
+            Self::WalksAlone => f.write_str("he walks on his own; switch to manual first"),
+            Self::Waiting { page } => write!(f, "he is still waiting for the {} page", page.as_str()),
+        }
     }
 }

@@ -8,7 +8,7 @@
 
 use super::layout::Orientation;
 use super::playground::Playground;
-use crate::cluster::command::{Command, NodeAction, XiaomingAction};
+use crate::cluster::command::{Command, CommandError, NodeAction, XiaomingAction};
 use crate::cluster::design::Design;
 use crate::i18n::Lang;
 use crate::sim::{NodeId, TimeUs};
@@ -58,11 +58,12 @@ pub struct Replayed {
     pub actions: usize,
 }
 
-/// A command the model refused, and why (shown under `data-error`).
+/// A command the model refused, and why (shown under `data-error`, in the
+/// reader's language: `terms::refusal`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Refusal {
     pub command: Command,
-    pub reason: String,
+    pub error: CommandError,
 }
 
 /// The UI's state: a handle on the model plus what only the UI cares about.
@@ -103,16 +104,16 @@ fn carry_out(pg: &mut Playground, command: Command) -> (Option<Refusal>, Option<
     let mut replayed = None;
     let result = match &command {
         Command::SetSwitch { switch, value } if Design::needs_redeploy(switch) => {
-            let result = pg.replay_with(switch, value).map_err(|e| e.to_string());
+            let result = pg.replay_with(switch, value).map_err(CommandError::Switch);
             if result.is_ok() {
                 let actions = pg.recording.journal().len();
                 replayed = Some(Replayed { switch: switch.clone(), value: value.clone(), actions });
             }
             result
         }
-        _ => pg.command(command.clone()).map_err(|e| e.to_string()),
+        _ => pg.command(command.clone()),
     };
-    (result.err().map(|reason| Refusal { command, reason }), replayed)
+    (result.err().map(|error| Refusal { command, error }), replayed)
 }
 
 impl Reducible for AppState {
@@ -196,7 +197,8 @@ mod tests {
         let set = |value: &str| Action::Command(Command::SetSwitch { switch: "lock".into(), value: value.into() });
         let s = s.reduce(set("bogus"));
         let refusal = s.refused.clone().expect("a bad value is refused");
-        assert!(refusal.reason.contains("bogus") && refusal.reason.contains("lock-with-fencing"), "{}", refusal.reason);
+        let reason = refusal.error.to_string();
+        assert!(reason.contains("bogus") && reason.contains("lock-with-fencing"), "{reason}");
         assert_eq!(s.playground.borrow().cluster.design.get("lock").as_deref(), Some("lock-with-fencing"));
         let s = s.reduce(set("off"));
         assert_eq!(s.refused, None, "an accepted command clears the refusal");

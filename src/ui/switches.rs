@@ -83,7 +83,7 @@ pub fn switches(props: &SwitchesProps) -> Html {
                 { for props.rows.iter().map(|row| switch_control(l, row, &props.dispatch)) }
             </div>
             if let Some(refusal) = error {
-                <p class="panel-error" role="alert" data-error="switch">{ &refusal.reason }</p>
+                <p class="panel-error" role="alert" data-error="switch">{ super::terms::refusal(l, &refusal.error) }</p>
             }
             if let Some(replayed) = &props.replayed {
                 <p class="panel-note" role="status" data-notice="replayed">{ replayed_text(l, replayed) }</p>

@@ -146,7 +146,7 @@ pub fn traffic(props: &TrafficProps) -> Html {
                 </button>
             </div>
             if let Some(refusal) = error {
-                <p class="panel-error" role="alert" data-error="traffic">{ &refusal.reason }</p>
+                <p class="panel-error" role="alert" data-error="traffic">{ super::terms::refusal(l, &refusal.error) }</p>
             }
             if props.following {
                 <button class="next-page" data-control="follow-next" onclick={d.reform(|_| Action::XiaomingNextPage)}
