@@ -1,7 +1,7 @@
 //! Tidy checks: the architecture invariants of ARCHITECTURE.md, enforced.
 //!
-//! The model (`src/sim`, `src/cluster`) and the config generator
-//! (`src/realconf`) import nothing of the web, reads no
+//! The model (`src/sim`, `src/cluster`), the config generator
+//! (`src/realconf`) and the share format (`src/share`) import nothing of the web, reads no
 //! wall clock, draws no OS randomness and uses no hashed collections; every
 //! module opens with a `//!` doc; no source file grows past the size limit;
 //! no test is ignored or expected to panic; the code map names every module.
@@ -58,7 +58,7 @@ fn the_model_is_pure() {
         ("HashSet", "unordered iteration"),
     ];
     let mut problems = Vec::new();
-    for dir in ["src/sim", "src/cluster", "src/realconf"] {
+    for dir in ["src/sim", "src/cluster", "src/realconf", "src/share"] {
         for path in rust_files(dir) {
             let text = read(&path);
             for (n, line) in code_lines(&text) {
