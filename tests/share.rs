@@ -283,3 +283,12 @@ fn the_loader_lands_exactly_on_a_sub_millisecond_instant() {
     assert_ne!(now_us % MS, 0, "the run stops between two milliseconds");
     assert_eq!(shared(&pg).at_us(), now_us);
 }
+
+#[test]
+fn the_readmes_run_file_loads() {
+    let readme = include_str!("../README.md");
+    let start = readme.find("```json\n{\n  \"clusterlab\": \"run\"").expect("README has a run file example") + 8;
+    let end = start + readme[start..].find("```").unwrap();
+    let run = share::from_file(&readme[start..end]).unwrap_or_else(|e| panic!("README's run file: {e}"));
+    assert_eq!((run.scenario.seed, run.at_us(), run.scenario.commands.len()), (42, 10 * SEC, 1));
+}

@@ -9,6 +9,7 @@ use super::layout::Orientation;
 use super::playground::Playground;
 use crate::cluster::command::{Command, NodeAction, XiaomingAction};
 use crate::cluster::design::Design;
+use crate::share::SharedRun;
 use crate::sim::{NodeId, TimeUs};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -43,6 +44,9 @@ pub enum Action {
     RunToEnd,
     /// Back to this virtual time of the same run (rebuilt and fast-forwarded).
     Rewind(TimeUs),
+    /// Replace the run with a shared one (a link, a file, a built-in
+    /// scenario), fast-forwarded to the sharer's time, where it pauses.
+    LoadRun(Box<SharedRun>),
 }
 
 /// The run was rebuilt from t = 0 with a deployment-time switch changed.
@@ -148,6 +152,12 @@ impl Reducible for AppState {
                     pg.run_to_end();
                 }
                 Action::Rewind(to_us) => pg.rewind_to(to_us),
+                Action::LoadRun(run) => {
+                    let orientation = pg.layout.orientation;
+                    *pg = super::share::playground_of(&run);
+                    pg.set_orientation(orientation);
+                    (next.menu, next.refused, next.replayed, next.following) = (None, None, None, false);
+                }
             }
         }
         Rc::new(next)

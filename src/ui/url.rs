@@ -1,4 +1,6 @@
-//! Reading the page's URL: `?seed=N`, `?topology=slice|full`, `?shoppers=N`.
+//! Reading the page's URL: `?seed=N`, `?topology=slice|full`, `?shoppers=N`,
+//! `?scenario=<id>` (a built-in scenario; the run in a link's fragment is
+//! `super::share`'s).
 //!
 //! Owns the parsing of query parameters into start-up options, with a clear
 //! message for anything it cannot use. Pure string handling, no DOM.
@@ -17,6 +19,8 @@ pub struct StartOptions {
     /// Shoppers in the South China crowd at the start (a Double-11 crowd is
     /// up to ten times the default).
     pub shoppers: Option<u16>,
+    /// A built-in scenario to start with (`?scenario=<id>`), known to load.
+    pub scenario: Option<String>,
     /// A message for the reader about input that was ignored.
     pub warning: Option<String>,
 }
@@ -29,7 +33,8 @@ fn shown(value: &str) -> String {
 /// Unknown parameters are ignored; a bad value falls back to the default
 /// with a warning.
 pub fn parse_query(query: &str) -> StartOptions {
-    let mut options = StartOptions { seed: DEFAULT_SEED, topology: Topology::Full, shoppers: None, warning: None };
+    let mut options =
+        StartOptions { seed: DEFAULT_SEED, topology: Topology::Full, shoppers: None, scenario: None, warning: None };
     for pair in query.trim_start_matches('?').split('&').filter(|p| !p.is_empty()) {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
         let problem = match key {
@@ -53,6 +58,13 @@ pub fn parse_query(query: &str) -> StartOptions {
             "shoppers" => value.parse::<u16>().map(|n| options.shoppers = Some(n)).err().map(|_| {
                 format!("The link's shoppers \"{}\" is not a whole number from 0 to 65535; ignored.", shown(value))
             }),
+            "scenario" => match super::share::built_in(value) {
+                Ok(_) => {
+                    options.scenario = Some(value.to_string());
+                    None
+                }
+                Err(message) => Some(format!("{message} Starting a free play.")),
+            },
             _ => None,
         };
         if problem.is_some() {
@@ -100,5 +112,17 @@ mod tests {
             let got = parse_query(query);
             assert_eq!((got.topology, got.shoppers, got.warning.is_some()), (topology, shoppers, warned), "{query:?}");
         }
+    }
+
+    #[test]
+    fn built_in_scenarios_from_queries() {
+        let got = parse_query("?scenario=double-11&seed=3");
+        assert_eq!((got.scenario.as_deref(), got.warning), (Some("double-11"), None));
+        let unknown = parse_query("?scenario=double-12").warning.expect("an unknown id is reported");
+        assert!(
+            unknown.contains("\"double-12\" is not a built-in scenario") && unknown.contains("crash-xiaomings-server")
+        );
+        let sites = parse_query("?scenario=city-fails");
+        assert!(sites.scenario.is_none() && sites.warning.unwrap().contains("two sites"));
     }
 }

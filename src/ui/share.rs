@@ -1,0 +1,382 @@
+//! The share panel: the run as a link, as a file to download, a file to
+//! upload, and the built-in scenarios to load.
+//!
+//! Owns the `data-control="share"` button (the link goes into the address bar
+//! with `history.replaceState` and into a read-only field with a Copy
+//! button), Download (a run file through a `Blob` and `<a download>`), Upload
+//! (a run or scenario file read with `Blob.text()`; its size is checked before
+//! reading), the "Load a scenario" list (`?scenario=<id>`), and the messages
+//! under `data-error="share"`: a bad link or file changes nothing. Also the
+//! pure side the page start and the reducer use: which shared runs the page
+//! can draw and the `Playground` a `SharedRun` becomes. The visible strings
+//! are the `const`s at the top, for translation. Changes the model only by
+//! dispatching `Action::LoadRun`.
+
+use super::playground::Playground;
+use super::state::Action;
+use crate::scenario::TopologyKind;
+use crate::scenario::validate::MAX_DURATION_MS;
+use crate::share::{self, Form, MAX_FILE_BYTES, MAX_LINK_BYTES, ShareError, SharedRun, builtin};
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{HtmlInputElement, HtmlSelectElement};
+use yew::prelude::*;
+
+const TITLE: &str = "Share";
+const SHARE: &str = "Share this run";
+const SHARE_HINT: &str = "A link that replays this run up to now: same seed, same actions, same trace";
+const LINK_LABEL: &str = "Link to this run";
+const COPY: &str = "Copy";
+const COPIED: &str = "Copied";
+const COPY_FAILED: &str = "Copy is not available here: select the link instead";
+const DOWNLOAD: &str = "Download run file";
+const UPLOAD: &str = "Upload a run or scenario file";
+const LOAD_SCENARIO: &str = "Load a scenario";
+const PICK: &str = "Pick one…";
+const LOADED: &str = "Loaded";
+const TOO_LONG: &str = "This run is too long for a link; use Download instead. Bytes:";
+const NEEDS_SITES: &str =
+    "needs two sites and three data centres, which the page does not draw yet; run it with clusterlab-run";
+const NOT_BUILT_IN: &str = "is not a built-in scenario; they are:";
+
+/// What the share button makes of the running playground: its scenario so
+/// far, its time and speed.
+pub fn current_run(pg: &Playground) -> SharedRun {
+    SharedRun {
+        scenario: pg.recording.scenario_so_far(),
+        at_ms: share::at_ms_of(pg.cluster.sim.now_us()),
+        speed: pg.speed,
+        lesson: None,
+    }
+}
+
+/// The run, if the page can draw it (the slice and the whole shop: not yet
+/// the two sites).
+pub fn page_can_load(run: SharedRun) -> Result<SharedRun, String> {
+    if run.scenario.topology.kind == TopologyKind::Sites {
+        let name = if run.scenario.name.is_empty() { "This scenario" } else { run.scenario.name.as_str() };
+        return Err(format!("\u{201c}{name}\u{201d} {NEEDS_SITES}."));
+    }
+    Ok(run)
+}
+
+/// The built-in scenarios the page can draw.
+pub fn loadable_ids() -> Vec<&'static str> {
+    builtin::ids().filter(|id| built_in(id).is_ok()).collect()
+}
+
+/// Built-in scenario `id` from its start, or why it cannot be loaded.
+pub fn built_in(id: &str) -> Result<SharedRun, String> {
+    match builtin::load(id) {
+        Some(loaded) => loaded.map_err(|e| e.to_string()).and_then(page_can_load),
+        None => Err(format!(
+            "The scenario \"{}\" {NOT_BUILT_IN} {}.",
+            share::error::excerpt(id, 40),
+            loadable_ids().join(", ")
+        )),
+    }
+}
+
+/// The run the page starts with: from the link's fragment `hash` if it has
+/// one (a bad one gives its message and a free play), else `?scenario=`.
+pub fn start_run(hash: &str, scenario_id: Option<&str>) -> (Option<SharedRun>, Option<String>) {
+    if !hash.trim_start_matches('#').is_empty() {
+        return match share::decode_link(hash).map_err(|e| e.to_string()).and_then(page_can_load) {
+            Ok(run) => (Some(run), None),
+            Err(message) => (None, Some(message)),
+        };
+    }
+    (scenario_id.and_then(|id| built_in(id).ok()), None)
+}
+
+/// The playground a shared run describes: built at t = 0 at the shared speed
+/// and fast-forwarding (frame by frame) to the sharer's time, where it pauses.
+/// A free play's recipe (a day long) keeps free play's open end.
+pub fn playground_of(run: &SharedRun) -> Playground {
+    let mut pg = Playground::from_scenario(run.scenario.clone());
+    pg.set_speed(run.speed);
+    if run.scenario.duration_ms == MAX_DURATION_MS {
+        pg.end_us = None;
+    }
+    if run.at_us() > 0 {
+        pg.fast_forward_to = Some(run.at_us());
+        pg.play();
+    }
+    pg
+}
+
+/// The address of the page with `fragment`: what the reader copies.
+pub fn link_url(fragment: &str) -> String {
+    let path = web_sys::window().and_then(|w| {
+        let l = w.location();
+        Some(format!("{}{}", l.origin().ok()?, l.pathname().ok()?))
+    });
+    format!("{}{fragment}", path.unwrap_or_default())
+}
+
+/// The current run's link, if it fits in one.
+pub fn share_link(pg: &Playground) -> Option<String> {
+    let fragment = share::encode_link(&current_run(pg));
+    (fragment.len() <= MAX_LINK_BYTES).then(|| link_url(&fragment))
+}
+
+/// A run file or scenario file's text as a run the page can load.
+fn load_file(text: &str) -> Result<SharedRun, String> {
+    share::from_file(text).map_err(|e| e.to_string()).and_then(page_can_load)
+}
+
+/// What the share panel shows under its buttons.
+#[derive(Clone, Debug, PartialEq)]
+enum Note {
+    None,
+    Error(String),
+    Loaded(String),
+}
+
+#[derive(Properties)]
+pub struct SharePanelProps {
+    pub playground: Rc<RefCell<Playground>>,
+    /// A bad link the page started with.
+    pub start_error: Option<String>,
+    pub dispatch: Callback<Action>,
+}
+
+impl PartialEq for SharePanelProps {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.playground, &other.playground) && self.start_error == other.start_error
+    }
+}
+
+/// A loaded run (or why not) and the address to show for it.
+type Loaded = (Result<SharedRun, String>, String);
+
+#[function_component(SharePanel)]
+pub fn share_panel(props: &SharePanelProps) -> Html {
+    let start_error = props.start_error.clone();
+    let note = use_state(move || start_error.map_or(Note::None, Note::Error));
+    let link = use_state(|| None::<String>);
+    let copied = use_state(|| None::<bool>);
+    let on_share = share_callback(props.playground.clone(), note.clone(), link.clone(), copied.clone());
+    let on_copy = {
+        let (link, copied) = (link.clone(), copied.clone());
+        Callback::from(move |_: MouseEvent| copied.set(Some(write_clipboard(link.as_deref().unwrap_or("")))))
+    };
+    let on_download = {
+        let pg = props.playground.clone();
+        Callback::from(move |_: MouseEvent| {
+            let run = current_run(&pg.borrow());
+            let name = format!("clusterlab-seed{}-{:.0}s.json", run.scenario.seed, run.at_ms / 1000.0);
+            download(&name, &share::to_file(&run));
+        })
+    };
+    let loaded = loaded_callback(props.dispatch.clone(), note.clone(), link.clone());
+    let on_upload = upload_callback(loaded.clone());
+    let on_pick = Callback::from(move |e: Event| {
+        let select: HtmlSelectElement = e.target_unchecked_into();
+        let id = select.value();
+        select.set_value("");
+        if !id.is_empty() {
+            loaded.emit((built_in(&id), format!("?scenario={id}")));
+        }
+    });
+    html! {
+        <section class="share" aria-label={TITLE}>
+            <h2>{ TITLE }</h2>
+            <div class="share-row">
+                <button type="button" data-control="share" title={SHARE_HINT} onclick={on_share}>{ SHARE }</button>
+                <button type="button" data-control="download" onclick={on_download}>{ DOWNLOAD }</button>
+            </div>
+            if let Some(url) = &*link {
+                <div class="share-row">
+                    <input type="text" readonly=true class="share-link" data-share="link" aria-label={LINK_LABEL}
+                        value={url.clone()} onfocus={Callback::from(|e: FocusEvent| select_all(&e))} />
+                    <button type="button" data-control="copy-link" onclick={on_copy}>
+                        { if *copied == Some(true) { COPIED } else { COPY } }
+                    </button>
+                </div>
+                if *copied == Some(false) { <p class="quiet" role="status">{ COPY_FAILED }</p> }
+            }
+            <label class="share-field">
+                <span>{ UPLOAD }</span>
+                <input type="file" accept=".json,application/json" data-control="upload" onchange={on_upload} />
+            </label>
+            <label class="share-field">
+                <span>{ LOAD_SCENARIO }</span>
+                <select data-control="load-scenario" onchange={on_pick}>
+                    <option value="" selected=true>{ PICK }</option>
+                    { for loadable_ids().into_iter().map(|id| html! { <option value={id}>{ id }</option> }) }
+                </select>
+            </label>
+            { note_view(&note) }
+        </section>
+    }
+}
+
+/// The share button: the link into the address bar and the field, or why not.
+fn share_callback(
+    pg: Rc<RefCell<Playground>>,
+    note: UseStateHandle<Note>,
+    link: UseStateHandle<Option<String>>,
+    copied: UseStateHandle<Option<bool>>,
+) -> Callback<MouseEvent> {
+    Callback::from(move |_: MouseEvent| {
+        let fragment = share::encode_link(&current_run(&pg.borrow()));
+        copied.set(None);
+        if fragment.len() > MAX_LINK_BYTES {
+            link.set(None);
+            note.set(Note::Error(format!("{TOO_LONG} {} > {MAX_LINK_BYTES}.", fragment.len())));
+            return;
+        }
+        replace_address(&fragment);
+        link.set(Some(link_url(&fragment)));
+        note.set(Note::None);
+    })
+}
+
+/// A run to load: dispatched (with its address put in the address bar), or
+/// its message shown and nothing changed.
+fn loaded_callback(
+    dispatch: Callback<Action>,
+    note: UseStateHandle<Note>,
+    link: UseStateHandle<Option<String>>,
+) -> Callback<Loaded> {
+    Callback::from(move |(result, address): Loaded| match result {
+        Ok(run) => {
+            let name = run.scenario.name.clone();
+            replace_address(&address);
+            link.set(None);
+            note.set(Note::Loaded(if name.is_empty() { format!("seed {}", run.scenario.seed) } else { name }));
+            dispatch.emit(Action::LoadRun(Box::new(run)));
+        }
+        Err(message) => note.set(Note::Error(message)),
+    })
+}
+
+/// The file input: the size checked before reading, then the text loaded.
+fn upload_callback(loaded: Callback<Loaded>) -> Callback<Event> {
+    Callback::from(move |e: Event| {
+        let input: HtmlInputElement = e.target_unchecked_into();
+        let Some(file) = input.files().and_then(|files| files.get(0)) else { return };
+        input.set_value("");
+        let bytes = file.size();
+        if bytes.is_nan() || bytes > MAX_FILE_BYTES as f64 {
+            let error = ShareError::TooLarge { form: Form::File, bytes: bytes as usize };
+            loaded.emit((Err(error.to_string()), String::new()));
+            return;
+        }
+        let loaded = loaded.clone();
+        read_text(&file, move |text| loaded.emit((load_file(&text), "?".to_string())));
+    })
+}
+
+fn note_view(note: &Note) -> Html {
+    match note {
+        Note::None => Html::default(),
+        Note::Error(message) => html! { <p class="panel-error" role="alert" data-error="share">{ message }</p> },
+        Note::Loaded(name) => html! { <p class="panel-note" role="status">{ format!("{LOADED}: {name}") }</p> },
+    }
+}
+
+fn select_all(e: &FocusEvent) {
+    if let Some(input) = e.target().and_then(|t| t.dyn_into::<HtmlInputElement>().ok()) {
+        input.select();
+    }
+}
+
+/// Puts `address` (a fragment, or a query; empty: left as is) into the
+/// address bar without reloading or adding a history entry.
+fn replace_address(address: &str) {
+    let Some(window) = web_sys::window() else { return };
+    let path = window.location().pathname().unwrap_or_default();
+    if let (false, Ok(history)) = (address.is_empty(), window.history()) {
+        let url = if address == "?" { path } else { format!("{path}{address}") };
+        let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&url));
+    }
+}
+
+/// Reads `file` as text (`Blob.text()`), then calls `done` with it.
+fn read_text(file: &web_sys::File, done: impl FnOnce(String) + 'static) {
+    let promise = file.text();
+    let on_text =
+        wasm_bindgen::closure::Closure::once_into_js(move |text: JsValue| done(text.as_string().unwrap_or_default()));
+    let then = js_sys::Reflect::get(&promise, &JsValue::from_str("then")).ok();
+    if let Some(then) = then.and_then(|f| f.dyn_into::<js_sys::Function>().ok()) {
+        let _ = then.call1(&promise, &on_text);
+    }
+}
+
+/// Offers `text` as a download named `name` (a Blob, an object URL, a click).
+fn download(name: &str, text: &str) {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("application/json");
+    let parts = js_sys::Array::of1(&JsValue::from_str(text));
+    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) else { return };
+    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else { return };
+    if let Some(a) = document.create_element("a").ok().and_then(|e| e.dyn_into::<web_sys::HtmlAnchorElement>().ok()) {
+        a.set_href(&url);
+        a.set_download(name);
+        a.click();
+    }
+    gloo::timers::callback::Timeout::new(10_000, move || {
+        let _ = web_sys::Url::revoke_object_url(&url);
+    })
+    .forget();
+}
+
+/// `navigator.clipboard.writeText(text)`, if the page has a clipboard (read
+/// through `Reflect`, as the real-configuration panel does).
+fn write_clipboard(text: &str) -> bool {
+    let Some(window) = web_sys::window() else { return false };
+    let get = |target: &JsValue, key: &str| js_sys::Reflect::get(target, &JsValue::from_str(key)).ok();
+    let Some(clipboard) = get(&window, "navigator").and_then(|n| get(&n, "clipboard")) else { return false };
+    let Some(write) = get(&clipboard, "writeText").and_then(|f| f.dyn_into::<js_sys::Function>().ok()) else {
+        return false;
+    };
+    write.call1(&clipboard, &JsValue::from_str(text)).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::playground::Topology;
+    use super::*;
+    use crate::sim::SEC;
+
+    #[test]
+    fn the_shared_default_speed_is_the_pages() {
+        assert_eq!(share::DEFAULT_SPEED, super::super::playground::DEFAULT_SPEED);
+        assert_eq!(
+            (share::MIN_SPEED, share::MAX_SPEED),
+            (super::super::playground::MIN_SPEED, super::super::playground::MAX_SPEED)
+        );
+    }
+
+    #[test]
+    fn a_shared_free_play_loads_fast_forwarding_with_no_end() {
+        let mut pg = Playground::with_topology(3, Topology::Slice, None);
+        pg.run_for(2 * SEC + 5);
+        pg.set_speed(7.0);
+        let run = current_run(&pg);
+        let loaded = playground_of(&run);
+        assert_eq!((loaded.fast_forward_to, loaded.playing, loaded.speed), (Some(2 * SEC + 5), true, 7.0));
+        assert_eq!((loaded.end_us, loaded.topology), (None, Topology::Slice));
+        let (start, error) = start_run(&share::encode_link(&run), Some("double-11"));
+        assert_eq!((start, error), (Some(run), None), "the link wins over ?scenario=");
+    }
+
+    #[test]
+    fn built_in_scenarios_load_unless_the_page_cannot_draw_them() {
+        assert!(loadable_ids().contains(&"crash-xiaomings-server"));
+        assert!(!loadable_ids().contains(&"centre-fails"));
+        let run = built_in("double-11").unwrap();
+        let pg = playground_of(&run);
+        assert_eq!((pg.fast_forward_to, pg.playing, pg.end_us), (None, false, Some(run.scenario.duration_ms * 1000)));
+        assert!(built_in("centre-fails").unwrap_err().contains("two sites"));
+        let unknown = built_in("nope").unwrap_err();
+        assert!(unknown.contains("\"nope\" is not a built-in scenario") && unknown.contains("double-11"), "{unknown}");
+        assert_eq!(start_run("", Some("nope")), (None, None), "the URL's own warning reports it");
+        let (run, error) = start_run("#run=7.x", None);
+        assert!(run.is_none() && error.unwrap().contains("version \"7\""));
+    }
+}
