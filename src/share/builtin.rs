@@ -6,7 +6,6 @@
 //! topology (the UI does); a test checks the list matches the folder.
 
 use super::{Form, ShareError, SharedRun};
-use crate::scenario;
 
 /// Every built-in scenario: id (the file stem) and text, by id.
 pub const BUILT_IN: [(&str, &str); 6] = [
@@ -26,9 +25,7 @@ pub fn ids() -> impl Iterator<Item = &'static str> {
 /// The built-in scenario `id` from its start, if there is one.
 pub fn load(id: &str) -> Option<Result<SharedRun, ShareError>> {
     let &(_, text) = BUILT_IN.iter().find(|&&(known, _)| known == id)?;
-    Some(
-        scenario::parse(text)
-            .map(SharedRun::from_start)
-            .map_err(|error| ShareError::Scenario { form: Form::File, error }),
-    )
+    let value =
+        serde_json::from_str(text).map_err(|e| ShareError::Malformed { form: Form::File, message: e.to_string() });
+    Some(value.and_then(|v| super::scenario_of(v, Form::File)).map(SharedRun::from_start))
 }

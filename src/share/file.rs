@@ -10,7 +10,7 @@
 
 use super::error::excerpt;
 use super::{FORMAT_VERSION, Form, LessonPlace, MAX_FILE_BYTES, ShareError, SharedRun, check};
-use crate::scenario::{self, Scenario};
+use crate::scenario::Scenario;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -63,9 +63,8 @@ pub fn from_file(text: &str) -> Result<SharedRun, ShareError> {
     }
     let value: Value = serde_json::from_str(text).map_err(|e| malformed(&e))?;
     let Some(kind) = value.get("clusterlab") else {
-        // No kind: a scenario file, read with the scenario format's own messages.
-        let scenario = scenario::parse(text).map_err(|error| ShareError::Scenario { form: Form::File, error })?;
-        return Ok(SharedRun::from_start(scenario));
+        // No kind: a scenario file (its version checked first, as `scenario::parse` does).
+        return super::scenario_of(value, Form::File).map(SharedRun::from_start);
     };
     if kind.as_str() != Some(RUN_KIND) {
         let found = kind.as_str().map_or_else(|| kind.to_string(), str::to_string);

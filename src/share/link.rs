@@ -109,13 +109,15 @@ pub fn decode_link(text: &str) -> Result<SharedRun, ShareError> {
         base64url::Base64Error::BadLength => ShareError::Truncated(Form::Link),
     })?;
     let json = String::from_utf8(bytes).map_err(|_| ShareError::NotText)?;
-    let body: LinkBody = serde_json::from_str(&json).map_err(|e| {
+    let malformed = |e: serde_json::Error| {
         if e.is_eof() {
             ShareError::Truncated(Form::Link)
         } else {
             ShareError::Malformed { form: Form::Link, message: excerpt(&e.to_string(), 160) }
         }
-    })?;
+    };
+    let value: Value = serde_json::from_str(&json).map_err(malformed)?;
+    let body: LinkBody = serde_json::from_value(value).map_err(malformed)?;
     let run = SharedRun { scenario: body.scenario, at_ms: body.at_ms, speed: body.speed, lesson: body.lesson };
     check(&run, Form::Link)?;
     Ok(run)

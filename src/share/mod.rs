@@ -74,6 +74,26 @@ pub fn at_ms_of(at_us: u64) -> f64 {
     at_us as f64 / 1000.0
 }
 
+/// A scenario from JSON data: the version first (its own message), then the
+/// shape, then `scenario::validate::check`. Every decoder here parses text
+/// into a `serde_json::Value` and reads its types from that: one serde path
+/// per type keeps the page's wasm about 20 KB smaller than also reading them
+/// straight from text, at the price of shape errors without a line number
+/// (syntax errors keep theirs).
+pub fn scenario_of(value: serde_json::Value, form: Form) -> Result<Scenario, ShareError> {
+    use crate::scenario::ScenarioError;
+    if let Some(found) = value.get("version").and_then(serde_json::Value::as_u64)
+        && found != u64::from(crate::scenario::format::FORMAT_VERSION)
+    {
+        let error = ScenarioError::WrongVersion { found: found.min(u64::from(u32::MAX)) as u32 };
+        return Err(ShareError::Scenario { form, error });
+    }
+    let scenario: Scenario = serde_json::from_value(value)
+        .map_err(|e| ShareError::Malformed { form, message: error::excerpt(&e.to_string(), 160) })?;
+    validate::check(&scenario).map_err(|error| ShareError::Scenario { form, error })?;
+    Ok(scenario)
+}
+
 /// Checks everything a decoded run carries: the scenario (as `scenario::parse`
 /// does), the speed, the time and the lesson place.
 pub fn check(run: &SharedRun, form: Form) -> Result<(), ShareError> {
