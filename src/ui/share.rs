@@ -6,22 +6,23 @@
 //! button), Download (a run file through a `Blob` and `<a download>`), Upload
 //! (a run or scenario file read with `Blob.text()`; its size is checked before
 //! reading), the "Load a scenario" list (`?scenario=<id>`), and the messages
-//! under `data-error="share"`: a bad link or file changes nothing. Also the
-//! pure side the page start and the reducer use: which shared runs the page
-//! can draw and the `Playground` a `SharedRun` becomes. The visible strings
+//! under `data-error="share"`: a bad link or file changes nothing. Child:
+//! `share/loading` (pure: which shared runs the page can draw, the run it
+//! starts with, the `Playground` a `SharedRun` becomes). The visible strings
 //! are the `const`s at the top, for translation. Changes the model only by
 //! dispatching `Action::LoadRun`.
 
 use super::playground::Playground;
 use super::state::Action;
-use crate::scenario::TopologyKind;
-use crate::scenario::validate::MAX_DURATION_MS;
-use crate::share::{self, Form, MAX_FILE_BYTES, MAX_LINK_BYTES, ShareError, SharedRun, builtin};
+use crate::share::{self, Form, MAX_FILE_BYTES, MAX_LINK_BYTES, ShareError, SharedRun};
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
+
+mod loading;
+pub use loading::{built_in, current_run, loadable_ids, page_can_load, playground_of, start_run};
 
 const TITLE: &str = "Share";
 const SHARE: &str = "Share this run";
@@ -36,75 +37,6 @@ const LOAD_SCENARIO: &str = "Load a scenario";
 const PICK: &str = "Pick one…";
 const LOADED: &str = "Loaded";
 const TOO_LONG: &str = "This run is too long for a link; use Download instead. Bytes:";
-const NEEDS_SITES: &str =
-    "needs two sites and three data centres, which the page does not draw yet; run it with clusterlab-run";
-const NOT_BUILT_IN: &str = "is not a built-in scenario; they are:";
-
-/// What the share button makes of the running playground: its scenario so
-/// far, its time and speed.
-pub fn current_run(pg: &Playground) -> SharedRun {
-    SharedRun {
-        scenario: pg.recording.scenario_so_far(),
-        at_ms: share::at_ms_of(pg.cluster.sim.now_us()),
-        speed: pg.speed,
-        lesson: None,
-    }
-}
-
-/// The run, if the page can draw it (the slice and the whole shop: not yet
-/// the two sites).
-pub fn page_can_load(run: SharedRun) -> Result<SharedRun, String> {
-    if run.scenario.topology.kind == TopologyKind::Sites {
-        let name = if run.scenario.name.is_empty() { "This scenario" } else { run.scenario.name.as_str() };
-        return Err(format!("\u{201c}{name}\u{201d} {NEEDS_SITES}."));
-    }
-    Ok(run)
-}
-
-/// The built-in scenarios the page can draw.
-pub fn loadable_ids() -> Vec<&'static str> {
-    builtin::ids().filter(|id| built_in(id).is_ok()).collect()
-}
-
-/// Built-in scenario `id` from its start, or why it cannot be loaded.
-pub fn built_in(id: &str) -> Result<SharedRun, String> {
-    match builtin::load(id) {
-        Some(loaded) => loaded.map_err(|e| e.to_string()).and_then(page_can_load),
-        None => Err(format!(
-            "The scenario \"{}\" {NOT_BUILT_IN} {}.",
-            share::error::excerpt(id, 40),
-            loadable_ids().join(", ")
-        )),
-    }
-}
-
-/// The run the page starts with: from the link's fragment `hash` if it has
-/// one (a bad one gives its message and a free play), else `?scenario=`.
-pub fn start_run(hash: &str, scenario_id: Option<&str>) -> (Option<SharedRun>, Option<String>) {
-    if !hash.trim_start_matches('#').is_empty() {
-        return match share::decode_link(hash).map_err(|e| e.to_string()).and_then(page_can_load) {
-            Ok(run) => (Some(run), None),
-            Err(message) => (None, Some(message)),
-        };
-    }
-    (scenario_id.and_then(|id| built_in(id).ok()), None)
-}
-
-/// The playground a shared run describes: built at t = 0 at the shared speed
-/// and fast-forwarding (frame by frame) to the sharer's time, where it pauses.
-/// A free play's recipe (a day long) keeps free play's open end.
-pub fn playground_of(run: &SharedRun) -> Playground {
-    let mut pg = Playground::from_scenario(run.scenario.clone());
-    pg.set_speed(run.speed);
-    if run.scenario.duration_ms == MAX_DURATION_MS {
-        pg.end_us = None;
-    }
-    if run.at_us() > 0 {
-        pg.fast_forward_to = Some(run.at_us());
-        pg.play();
-    }
-    pg
-}
 
 /// The address of the page with `fragment`: what the reader copies.
 pub fn link_url(fragment: &str) -> String {
@@ -335,48 +267,4 @@ fn write_clipboard(text: &str) -> bool {
         return false;
     };
     write.call1(&clipboard, &JsValue::from_str(text)).is_ok()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::super::playground::Topology;
-    use super::*;
-    use crate::sim::SEC;
-
-    #[test]
-    fn the_shared_default_speed_is_the_pages() {
-        assert_eq!(share::DEFAULT_SPEED, super::super::playground::DEFAULT_SPEED);
-        assert_eq!(
-            (share::MIN_SPEED, share::MAX_SPEED),
-            (super::super::playground::MIN_SPEED, super::super::playground::MAX_SPEED)
-        );
-    }
-
-    #[test]
-    fn a_shared_free_play_loads_fast_forwarding_with_no_end() {
-        let mut pg = Playground::with_topology(3, Topology::Slice, None);
-        pg.run_for(2 * SEC + 5);
-        pg.set_speed(7.0);
-        let run = current_run(&pg);
-        let loaded = playground_of(&run);
-        assert_eq!((loaded.fast_forward_to, loaded.playing, loaded.speed), (Some(2 * SEC + 5), true, 7.0));
-        assert_eq!((loaded.end_us, loaded.topology), (None, Topology::Slice));
-        let (start, error) = start_run(&share::encode_link(&run), Some("double-11"));
-        assert_eq!((start, error), (Some(run), None), "the link wins over ?scenario=");
-    }
-
-    #[test]
-    fn built_in_scenarios_load_unless_the_page_cannot_draw_them() {
-        assert!(loadable_ids().contains(&"crash-xiaomings-server"));
-        assert!(!loadable_ids().contains(&"centre-fails"));
-        let run = built_in("double-11").unwrap();
-        let pg = playground_of(&run);
-        assert_eq!((pg.fast_forward_to, pg.playing, pg.end_us), (None, false, Some(run.scenario.duration_ms * 1000)));
-        assert!(built_in("centre-fails").unwrap_err().contains("two sites"));
-        let unknown = built_in("nope").unwrap_err();
-        assert!(unknown.contains("\"nope\" is not a built-in scenario") && unknown.contains("double-11"), "{unknown}");
-        assert_eq!(start_run("", Some("nope")), (None, None), "the URL's own warning reports it");
-        let (run, error) = start_run("#run=7.x", None);
-        assert!(run.is_none() && error.unwrap().contains("version \"7\""));
-    }
 }
