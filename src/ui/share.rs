@@ -175,7 +175,7 @@ fn loaded_callback(
 ) -> Callback<Loaded> {
     Callback::from(move |(result, address): Loaded| match result {
         Ok(run) => {
-            let name = run.scenario.name.clone();
+            let name = share::error::excerpt(&run.scenario.name, 80);
             replace_address(&address);
             link.set(None);
             note.set(Note::Loaded(if name.is_empty() { format!("seed {}", run.scenario.seed) } else { name }));

@@ -153,6 +153,7 @@ fn harness(props: &HarnessProps) -> Html {
         version: state.version,
         selected: state.menu,
         refused: state.refused.clone(),
+        replayed: state.replayed.clone(),
         following: state.following,
         dispatch,
     };
