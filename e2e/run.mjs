@@ -434,6 +434,69 @@ const TESTS = [
     check(f.dots > 0, 'no dots were painted');
   }, 120_000],
 
+  ['share', async (env) => {
+    // Crash a node, run 10 s, share: the link replays the same run (same
+    // trace hash) in a fresh page, paused at the same instant. Broken links
+    // and a bad file give a message under [data-error="share"] and change nothing.
+    const page = await openApp(env, '/?seed=42');
+    await page.locator('[data-node="app-1"]').click();
+    await visibleAction(page, 'crash').click();
+    await waitForState(page, 'app-1', 'crashed');
+    await page.keyboard.press('Escape');
+    await api(page, 'runFor', 10e6);
+    await page.locator('[data-control="share"]').click();
+    const link = await page.locator('[data-share="link"]').inputValue();
+    check(/\/#run=1\.[A-Za-z0-9_-]+$/.test(link), `the link is ${JSON.stringify(link.slice(0, 80))}`);
+    check(page.url() === link, `the address bar holds ${page.url().slice(0, 80)}, not the link`);
+    check((await api(page, 'shareLink')) === link, 'shareLink() differs from the shown link');
+    const [hash, now] = [await api(page, 'traceHash'), await api(page, 'now')];
+    check(now === 10e6, `now() is ${now} after running 10 s`);
+    console.log(`  share: link of ${link.length} characters`);
+    await page.locator('section.share').screenshot({ path: join(ARTIFACTS, 'share-panel.png') });
+    await env.screenshot(page, 'desktop');
+
+    const url = new URL(link);
+    const copy = await openApp(env, url.pathname + url.hash);
+    await explain(copy.waitForFunction((t) => window.clusterlab.now() === t
+      && document.querySelector('[data-control="play"]') !== null, now, { timeout: 30_000, polling: 100 }),
+    `the shared run did not pause at ${now} µs`);
+    check((await api(copy, 'traceHash')) === hash, `the shared run's hash ${await api(copy, 'traceHash')} is not ${hash}`);
+    await waitForState(copy, 'app-1', 'crashed');
+    check((await copy.locator('[data-error]').count()) === 0, 'a good link shows an error');
+
+    for (const bad of ['#run=1.AAAA', '#run=7.x']) {
+      const broken = await openApp(env, `/?seed=42${bad}`);
+      const message = await broken.locator('[data-error="share"]').textContent();
+      check(/link/i.test(message), `${bad}: the message ${JSON.stringify(message)} does not talk about the link`);
+      check((await api(broken, 'seed')) === '42', `${bad}: the page did not start seed 42's free play`);
+      await broken.locator('[data-control="play"]').click();
+      await explain(broken.waitForFunction(() => window.clusterlab.now() > 0, null, { timeout: 10_000 }),
+        `${bad}: the page does not run`);
+      if (bad.includes('7')) await broken.locator('section.share').screenshot({ path: join(ARTIFACTS, 'share-error.png') });
+    }
+
+    const bad = { name: 'bad.json', mimeType: 'application/json', buffer: Buffer.from('{"clusterlab": "run", "version": 9}') };
+    await copy.locator('[data-control="upload"]').setInputFiles(bad);
+    const message = await copy.locator('[data-error="share"]').textContent();
+    check(/version 9/.test(message), `the bad file's message is ${JSON.stringify(message)}`);
+    check((await api(copy, 'traceHash')) === hash && (await api(copy, 'now')) === now, 'a bad file changed the run');
+
+    // A teacher's scenario file loads from its start; then a built-in one from the list.
+    const scenario = await readFile(join(HERE, '..', 'scenarios', 'crash-xiaomings-server.json'));
+    await copy.locator('[data-control="upload"]').setInputFiles({ name: 's.json', mimeType: 'application/json', buffer: scenario });
+    await explain(copy.waitForFunction(() => window.clusterlab.now() === 0 && window.clusterlab.snapshot().nodes.length < 20,
+      null, { timeout: 10_000 }), 'the scenario file did not load (the slice at 0 s)');
+    check((await copy.locator('[data-error]').count()) === 0, 'loading a good file left an error');
+    await copy.locator('[data-control="load-scenario"]').selectOption('double-11');
+    await explain(copy.waitForFunction(() => window.clusterlab.now() === 0 && window.clusterlab.seed() === '11', null,
+      { timeout: 10_000 }), 'the built-in scenario did not load');
+    check(copy.url().endsWith('?scenario=double-11'), `the address is ${copy.url()}`);
+
+    const unknown = await openApp(env, '/?scenario=nope');
+    const said = await unknown.locator('[data-error="url"]').textContent();
+    check(said.includes('double-11'), `?scenario=nope says ${JSON.stringify(said)}, not the ids`);
+  }, 120_000],
+
   ['determinism', async (env) => {
     const hashAfter60s = async (seed) => {
       const page = await openApp(env, `/?seed=${seed}`);

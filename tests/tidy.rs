@@ -1,8 +1,9 @@
 //! Tidy checks: the architecture invariants of ARCHITECTURE.md, enforced.
 //!
 //! The model (`src/sim`, `src/cluster`), the config generator
-//! (`src/realconf`) and the catalogs (`src/i18n`) import nothing of the web,
-//! read no wall clock, draw no OS randomness and use no hashed collections; every
+//! (`src/realconf`), the catalogs (`src/i18n`) and the share format
+//! (`src/share`) import nothing of the web, read no wall clock, draw no OS
+//! randomness and use no hashed collections; every
 //! module opens with a `//!` doc; no source file grows past the size limit;
 //! no test is ignored or expected to panic; the code map names every module.
 #![cfg(not(target_arch = "wasm32"))]
@@ -58,7 +59,7 @@ fn the_model_is_pure() {
         ("HashSet", "unordered iteration"),
     ];
     let mut problems = Vec::new();
-    for dir in ["src/sim", "src/cluster", "src/realconf", "src/i18n"] {
+    for dir in ["src/sim", "src/cluster", "src/realconf", "src/i18n", "src/share"] {
         for path in rust_files(dir) {
             let text = read(&path);
             for (n, line) in code_lines(&text) {

@@ -15,10 +15,12 @@ use super::layout::Orientation;
 use super::node_menu::{self, NodeMenu};
 use super::panels::Panels;
 use super::playground::{Playground, Topology};
+use super::share::{self, SharePanel};
 use super::state::{Action, AppState};
 use super::{bench_api, console_api};
 use crate::cluster::DotClass;
 use crate::i18n::{Lang, t, tf};
+use crate::share::SharedRun;
 use std::cell::RefCell;
 use std::rc::Rc;
 use yew::prelude::*;
@@ -32,6 +34,12 @@ pub struct AppProps {
     /// Shoppers in the South China crowd at the start (`?shoppers=`).
     #[prop_or_default]
     pub shoppers: Option<u16>,
+    /// A shared run to start with (a link's `#run=`, or `?scenario=<id>`).
+    #[prop_or_default]
+    pub run: Option<SharedRun>,
+    /// Why the link's run could not be loaded (the page starts a free play).
+    #[prop_or_default]
+    pub share_error: Option<share::LoadError>,
 }
 
 /// The headline metrics: hook name and the label's catalog key.
@@ -47,9 +55,10 @@ const HEADLINE: [(&str, &str); 6] = [
 #[function_component(App)]
 pub fn app(props: &AppProps) -> Html {
     let (seed, topology, shoppers) = (props.seed, props.topology, props.shoppers);
-    let state = use_reducer(move || AppState {
-        lang: lang::initial(),
-        ..AppState::new(Rc::new(RefCell::new(Playground::with_topology(seed, topology, shoppers))))
+    let run = props.run.clone();
+    let state = use_reducer(move || {
+        let pg = run.map_or_else(|| Playground::with_topology(seed, topology, shoppers), |r| share::playground_of(&r));
+        AppState { lang: lang::initial(), ..AppState::new(Rc::new(RefCell::new(pg))) }
     });
     use_effect_with(state.lang, |&l| lang::apply(l));
     let l = state.lang;
@@ -114,6 +123,8 @@ pub fn app(props: &AppProps) -> Html {
                     dispatch={dispatch.clone()} />
             </main>
             <aside class="side">
+                <SharePanel playground={state.playground.clone()} start_error={props.share_error.clone()}
+                    dispatch={dispatch.clone()} />
                 { legend(l) }
                 <InvariantsPanel verdicts={invariants::rows(cluster)} />
                 <EventLog lines={event_log::lines_in(l, cluster)} />

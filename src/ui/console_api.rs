@@ -4,7 +4,8 @@
 //! `eventCount()`, `seed()`, `xiaomingServer()`, `snapshot()` (with the
 //! number of messages in flight), `frameStats()` (the frame loop's event
 //! counts, model and paint time per frame, the worst so far), `design()`
-//! (every switch's current value), and
+//! (every switch's current value), `shareLink()` (the link that replays the
+//! run so far, or `null` when it is too long for a link), and
 //! `runFor(us)`, which advances virtual time headlessly (the same thing the
 //! play button does, only at once). Nothing here can put the model into a
 //! state the UI could not reach.
@@ -78,6 +79,7 @@ pub fn install(playground: Rc<RefCell<Playground>>, dispatcher: UseReducerDispat
     );
     set_fn(&api, "frameStats", read(|p| frame_stats(p).into()));
     set_fn(&api, "snapshot", read(|p| js_sys::JSON::parse(&snapshot_json(&p.cluster)).unwrap_or(JsValue::NULL)));
+    set_fn(&api, "shareLink", read(|p| super::share::share_link(p).map_or(JsValue::NULL, JsValue::from)));
     set_fn(&api, "design", read(|p| js_sys::JSON::parse(&design_json(&p.cluster)).unwrap_or(JsValue::NULL)));
     let pg = playground.clone();
     let run_for = Closure::<dyn Fn(f64)>::new(move |span_us: f64| {

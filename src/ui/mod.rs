@@ -24,6 +24,7 @@ pub mod panic;
 pub mod playground;
 pub mod real_config;
 pub mod sequence;
+pub mod share;
 pub mod state;
 pub mod switches;
 pub mod terms;
@@ -42,7 +43,10 @@ pub fn start() {
     }
     lang::apply(lang::initial());
     let root = document.get_element_by_id("app").or_else(|| document.body().map(Into::into)).expect("a mount point");
-    let props = app::AppProps { seed: options.seed, topology: options.topology, shoppers: options.shoppers };
+    let hash = window.location().hash().unwrap_or_default();
+    let (run, share_error) = share::start_run(&hash, options.scenario.as_deref());
+    let props =
+        app::AppProps { seed: options.seed, topology: options.topology, shoppers: options.shoppers, run, share_error };
     yew::Renderer::<app::App>::with_root_and_props(root, props).render();
 }
 

@@ -11,6 +11,7 @@ use super::playground::Playground;
 use crate::cluster::command::{Command, CommandError, NodeAction, XiaomingAction};
 use crate::cluster::design::Design;
 use crate::i18n::Lang;
+use crate::share::SharedRun;
 use crate::sim::{NodeId, TimeUs};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -47,6 +48,9 @@ pub enum Action {
     Rewind(TimeUs),
     /// Show the page in another language.
     SetLang(Lang),
+    /// Replace the run with a shared one (a link, a file, a built-in
+    /// scenario), fast-forwarded to the sharer's time, where it pauses.
+    LoadRun(Box<SharedRun>),
 }
 
 /// The run was rebuilt from t = 0 with a deployment-time switch changed.
@@ -159,6 +163,12 @@ impl Reducible for AppState {
                     pg.run_to_end();
                 }
                 Action::Rewind(to_us) => pg.rewind_to(to_us),
+                Action::LoadRun(run) => {
+                    let orientation = pg.layout.orientation;
+                    *pg = super::share::playground_of(&run);
+                    pg.set_orientation(orientation);
+                    (next.menu, next.refused, next.replayed, next.following) = (None, None, None, false);
+                }
             }
         }
         Rc::new(next)

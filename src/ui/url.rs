@@ -1,4 +1,6 @@
-//! Reading the page's URL: `?seed=N`, `?topology=slice|full`, `?shoppers=N`, `?lang=zh|en`.
+//! Reading the page's URL: `?seed=N`, `?topology=slice|full`, `?shoppers=N`,
+//! `?lang=zh|en`, `?scenario=<id>` (a built-in scenario; the run in a link's
+//! fragment is `super::share`'s).
 //!
 //! Owns the parsing of query parameters into start-up options, with a clear
 //! message (in either language) for anything it cannot use. Pure string
@@ -21,6 +23,8 @@ pub struct StartOptions {
     pub shoppers: Option<u16>,
     /// The page's language from `?lang=` (None: the stored or browser's choice).
     pub lang: Option<Lang>,
+    /// A built-in scenario to start with (`?scenario=<id>`), known to load.
+    pub scenario: Option<String>,
     /// A message for the reader about input that was ignored.
     pub warning: Option<Warning>,
 }
@@ -39,7 +43,8 @@ impl Warning {
 
     /// The message in `lang`.
     pub fn text(&self, lang: Lang) -> String {
-        tf(lang, self.key, &[("value", &self.value), ("seed", &DEFAULT_SEED)])
+        let ids = super::share::loadable_ids().join(", ");
+        tf(lang, self.key, &[("value", &self.value), ("seed", &DEFAULT_SEED), ("ids", &ids)])
     }
 }
 
@@ -47,8 +52,14 @@ impl Warning {
 /// Unknown parameters are ignored; a bad value falls back to the default
 /// with a warning.
 pub fn parse_query(query: &str) -> StartOptions {
-    let mut options =
-        StartOptions { seed: DEFAULT_SEED, topology: Topology::Full, shoppers: None, lang: None, warning: None };
+    let mut options = StartOptions {
+        seed: DEFAULT_SEED,
+        topology: Topology::Full,
+        shoppers: None,
+        lang: None,
+        scenario: None,
+        warning: None,
+    };
     for pair in query.trim_start_matches('?').split('&').filter(|p| !p.is_empty()) {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
         let problem = match key {
@@ -67,6 +78,7 @@ pub fn parse_query(query: &str) -> StartOptions {
                 .map(|n| options.shoppers = Some(n))
                 .err()
                 .map(|_| Warning::new("url.bad-shoppers", value)),
+            "scenario" => scenario(value, &mut options),
             "lang" => match Lang::parse(value) {
                 Some(lang) => {
                     options.lang = Some(lang);
@@ -81,6 +93,16 @@ pub fn parse_query(query: &str) -> StartOptions {
         }
     }
     options
+}
+
+/// `?scenario=<id>`: a built-in scenario the page can draw, or why not.
+fn scenario(id: &str, options: &mut StartOptions) -> Option<Warning> {
+    if super::share::built_in(id).is_ok() {
+        options.scenario = Some(id.to_string());
+        return None;
+    }
+    let exists = crate::share::builtin::load(id).is_some();
+    Some(Warning::new(if exists { "url.scenario-needs-sites" } else { "url.bad-scenario" }, id))
 }
 
 #[cfg(test)]
@@ -121,6 +143,18 @@ mod tests {
             let got = parse_query(query);
             assert_eq!((got.topology, got.shoppers, got.warning.is_some()), (topology, shoppers, warned), "{query:?}");
         }
+    }
+
+    #[test]
+    fn built_in_scenarios_from_queries() {
+        let got = parse_query("?scenario=double-11&seed=3");
+        assert_eq!((got.scenario.as_deref(), got.warning), (Some("double-11"), None));
+        let unknown = parse_query("?scenario=double-12").warning.expect("an unknown id is reported");
+        let text = unknown.text(Lang::En);
+        assert!(text.contains("double-12") && text.contains("crash-xiaomings-server"), "{text}");
+        assert!(unknown.text(Lang::Zh).contains("double-12"));
+        let sites = parse_query("?scenario=city-fails");
+        assert!(sites.scenario.is_none() && sites.warning.unwrap().text(Lang::En).contains("two sites"));
     }
 
     #[test]
