@@ -399,6 +399,20 @@ const TESTS = [
     await waitForState(page, server, 'up');
   }, 120_000],
 
+  ['run-to-end', async (env) => {
+    // A loaded scenario has an end: "run to end" hurries there in frame-sized
+    // slices and pauses; free play has none, so the button is off there.
+    const free = await openApp(env, '/?seed=3');
+    check(await free.locator('[data-control="run-to-end"]').isDisabled(), 'free play offers a run to the end');
+    const page = await openApp(env, '/?scenario=crash-xiaomings-server');
+    await page.locator('[data-control="run-to-end"]').click();
+    await explain(page.waitForFunction(() => window.clusterlab.now() === 120_000_000
+      && document.querySelector('[data-control="play"]') !== null, null, { timeout: 60_000, polling: 200 }),
+      'the scenario did not stop at its end (120 s)');
+    await waitForState(page, 'app-2', 'up'); // crashed at 30 s, restarted at 60 s by the scenario
+    check((await metric(page, 'sessions-lost')) > 0, 'the scenario\'s crash lost no session');
+  }, 90_000],
+
   ['flash-sale-oversells-without-the-lock', async (env) => {
     // Lock off and 2PC off: concurrent read-modify-writes of the same stock
     // row oversell a 30-unit flash sale; the invariant turns ✗. Most seeds
