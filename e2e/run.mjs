@@ -413,6 +413,29 @@ const TESTS = [
     check((await metric(page, 'sessions-lost')) > 0, 'the scenario\'s crash lost no session');
   }, 90_000],
 
+  ['compare', async (env) => {
+    // Brief §3 and issue 5: the same seed and the same crash under two
+    // session stores, side by side: sticky sessions lose some, Redis none.
+    const page = await openApp(env, '/?seed=42');
+    await api(page, 'runFor', 20_000_000);
+    await page.locator('[data-node="app-1"]').click();
+    await visibleAction(page, 'crash').click();
+    await waitForState(page, 'app-1', 'crashed');
+    await page.keyboard.press('Escape');
+    await page.locator('[data-compare="switch"]').selectOption('session-store');
+    await page.locator('[data-compare="a"]').selectOption('sticky');
+    await page.locator('[data-compare="b"]').selectOption('redis');
+    await page.locator('[data-compare="span"]').selectOption('60');
+    const hash = await api(page, 'traceHash');
+    await page.locator('[data-control="compare"]').click();
+    await page.locator('[data-compare-state="done"]').waitFor({ timeout: 60_000 });
+    const cell = async (side) => Number(await page.locator(`[data-compare-metric="sessions-lost"] [data-side="${side}"]`).textContent());
+    const [a, b] = [await cell('a'), await cell('b')];
+    check(a > 0 && b === 0, `sessions lost: sticky ${a}, redis ${b}`);
+    check((await api(page, 'traceHash')) === hash, 'comparing changed the reader\'s own run');
+    await page.locator('section.compare').screenshot({ path: join(ARTIFACTS, 'compare.png') });
+  }, 90_000],
+
   ['flash-sale-oversells-without-the-lock', async (env) => {
     // Lock off and 2PC off: concurrent read-modify-writes of the same stock
     // row oversell a 30-unit flash sale; the invariant turns ✗. Most seeds

@@ -14,6 +14,7 @@ use clusterlab::cluster::design::Design;
 use clusterlab::cluster::topology::SliceOptions;
 use clusterlab::cluster::{Cluster, FailCause, Page};
 use clusterlab::i18n::{Catalog, EN_JSON, Lang, ZH_JSON, placeholders};
+use clusterlab::scenario::compare::COMPARED;
 use clusterlab::ui::event_log::LogKind;
 use clusterlab::ui::terms::cause_key;
 use std::collections::BTreeSet;
@@ -82,6 +83,7 @@ fn families() -> Vec<(&'static str, BTreeSet<String>)> {
         ("state", states.iter().map(|s| s.to_string()).collect()),
         ("action", NodeAction::ALL.iter().map(|a| a.as_str().to_string()).collect()),
         ("log-kind", LogKind::ALL.iter().map(|k| k.as_str().to_string()).collect()),
+        ("compare-metric", COMPARED.iter().map(|m| m.to_string()).collect()),
     ]
 }
 

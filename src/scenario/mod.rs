@@ -6,6 +6,7 @@
 //! Depends on the model; the model never depends on it. No IO here: callers
 //! read files or URLs and pass text in.
 
+pub mod compare;
 pub mod format;
 pub mod recording;
 pub mod report;

@@ -8,6 +8,7 @@
 pub mod app;
 pub mod bench_api;
 pub mod charts;
+pub mod compare;
 pub mod console_api;
 pub mod controls;
 pub mod diagram;

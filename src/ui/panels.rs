@@ -64,6 +64,7 @@ pub fn panels(props: &PanelsProps) -> Html {
                 xiaoming={props.following.then(|| traffic::xiaoming(cluster)).flatten()}
                 refused={props.refused.clone()} dispatch={props.dispatch.clone()} />
             <Charts playground={props.playground.clone()} version={props.version} />
+            <super::compare::ComparePanel playground={props.playground.clone()} />
         </div>
     }
 }
