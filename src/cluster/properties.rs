@@ -18,15 +18,25 @@ pub const SOME_SESSION_SERVED_ELSEWHERE: &str = "some-session-served-by-another-
 pub const SOME_SESSION_LOST_TO_CRASH: &str = "some-session-lost-to-a-crash";
 
 pub fn register(properties: &mut Properties<ClusterNode>) {
-    properties.always(SESSIONS_LOST_ONLY_BY_FAILOVER, sessions_lost_only_by_failover);
-    properties.always(WORKERS_BOUNDED, workers_bounded);
-    properties.always(NO_SESSION_LOST_WITH_REDIS, no_session_lost_with_redis);
+    // Each reads only the nodes of some kinds (and their lifecycles), so it
+    // is checked only after an event that touched one of them, or a fault.
+    properties.always_watching(SESSIONS_LOST_ONLY_BY_FAILOVER, sessions_lost_only_by_failover, is_app);
+    properties.always_watching(WORKERS_BOUNDED, workers_bounded, is_app);
+    properties.always_watching(NO_SESSION_LOST_WITH_REDIS, no_session_lost_with_redis, |n| {
+        matches!(n, ClusterNode::App(_) | ClusterNode::Redis(_) | ClusterNode::Sentinel(_) | ClusterNode::Shoppers(_))
+    });
     properties.sometimes(SOME_SESSION_LOST, |v| v.metrics.value("sessions-lost") > 0);
     properties.sometimes(SOME_RETRY, |v| v.metrics.value("retries") > 0);
-    properties.sometimes(SOME_SESSION_SERVED_ELSEWHERE, |v| {
-        apps(v).any(|(_, app)| app.sessions.counts.served_by_other_server > 0)
-    });
-    properties.sometimes(SOME_SESSION_LOST_TO_CRASH, session_lost_to_crash);
+    properties.sometimes_watching(
+        SOME_SESSION_SERVED_ELSEWHERE,
+        |v| apps(v).any(|(_, app)| app.sessions.counts.served_by_other_server > 0),
+        is_app,
+    );
+    properties.sometimes_watching(SOME_SESSION_LOST_TO_CRASH, session_lost_to_crash, is_app);
+}
+
+fn is_app(node: &ClusterNode) -> bool {
+    matches!(node, ClusterNode::App(_))
 }
 
 fn apps<'v>(view: &'v View<'_, ClusterNode>) -> impl Iterator<Item = (usize, &'v super::app_server::AppServer)> {

@@ -44,7 +44,7 @@ use std::collections::VecDeque;
 // Settings, the VIP table and the checks live in their own files.
 #[path = "vrrp_vip.rs"]
 mod vip;
-pub use vip::{Freeze, VipEntry, VipTable, check_one_vip_owner_per_epoch, vip_holders};
+pub use vip::{Freeze, VipEntry, VipTable, check_one_vip_owner_per_epoch, owned_vrid, vip_holders};
 #[path = "vrrp_config.rs"]
 mod config;
 pub use config::{

@@ -182,6 +182,11 @@ fn owner_since_us(router: &VrrpRouter, life: &Lifecycle, freeze: Freeze) -> Opti
     }
 }
 
+/// The VRID whose VIP `router` owns now, if it owns one (see `owner_since_us`).
+pub fn owned_vrid(router: &VrrpRouter, life: &Lifecycle, freeze: Freeze) -> Option<u8> {
+    owner_since_us(router, life, freeze).map(|_| router.config.vrid)
+}
+
 /// At most one VIP owner per epoch. An owner is a router that believes it
 /// holds the VIP and can act on it: its process runs (a router frozen with
 /// its whole host owns nothing until it resumes, and its claim counts from

@@ -54,13 +54,25 @@ pub struct Verdict {
     pub first_seen_us: Option<TimeUs>,
 }
 
-/// Which nodes an `always` property reads: it need not be checked again
-/// after an event that only changed a node it does not read.
+/// Which nodes' changes can break an `always` property (or reveal a
+/// `sometimes` one): it need not be checked again after an event that only
+/// changed a node it does not watch. Every node it reads, as a rule; a node
+/// whose part it reads only changes in ways that cannot break it (a table
+/// that only grows, say) may be left out, said so where it is registered.
 pub type Watches<N> = fn(&N) -> bool;
 
 enum Check<N> {
     Always(AlwaysCheck<N>, Option<Watches<N>>),
-    Sometimes(SometimesCheck<N>),
+    Sometimes(SometimesCheck<N>, Option<Watches<N>>),
+}
+
+/// False when the last event cannot have changed what a check reads: it
+/// watches some nodes, and the event changed only one it does not watch.
+fn may_have_changed<N>(watches: Option<Watches<N>>, touched: Option<&N>) -> bool {
+    match (watches, touched) {
+        (Some(reads), Some(node)) => reads(node),
+        _ => true,
+    }
 }
 
 /// The properties of one run and their verdicts.
@@ -80,11 +92,12 @@ impl<N> Properties<N> {
         self.push_always(name, check, None);
     }
 
-    /// An `always` property that reads only the nodes `watches` accepts (and
-    /// nothing else: not the time, the metrics or the lifecycles). It is
-    /// skipped after an event that changed only some other node — its
+    /// An `always` property that reads only the nodes `watches` accepts and
+    /// perhaps their lifecycles (nothing else: not the time or the metrics).
+    /// It is skipped after an event that changed only some other node — its
     /// verdict could not have changed — and checked after every fault or
-    /// command. The same verdicts as `always`, for much less work.
+    /// command (the only events that change a lifecycle). The same verdicts
+    /// as `always`, for much less work.
     pub fn always_watching(&mut self, name: &'static str, check: AlwaysCheck<N>, watches: Watches<N>) {
         self.push_always(name, check, Some(watches));
     }
@@ -101,7 +114,18 @@ impl<N> Properties<N> {
     }
 
     pub fn sometimes(&mut self, name: &'static str, check: SometimesCheck<N>) {
-        self.checks.push(Check::Sometimes(check));
+        self.push_sometimes(name, check, None);
+    }
+
+    /// A `sometimes` witness that reads only the nodes `watches` accepts and
+    /// perhaps their lifecycles, skipped like `always_watching`: it is first
+    /// seen after the same event as with `sometimes`.
+    pub fn sometimes_watching(&mut self, name: &'static str, check: SometimesCheck<N>, watches: Watches<N>) {
+        self.push_sometimes(name, check, Some(watches));
+    }
+
+    fn push_sometimes(&mut self, name: &'static str, check: SometimesCheck<N>, watches: Option<Watches<N>>) {
+        self.checks.push(Check::Sometimes(check, watches));
         self.verdicts.push(Verdict {
             name,
             kind: PropertyKind::Sometimes,
@@ -119,15 +143,12 @@ impl<N> Properties<N> {
     /// violation; a `sometimes` stops being checked once seen. `touched` is
     /// the only node the last event could have changed (None: any).
     pub fn check(&mut self, view: &View<'_, N>, touched: Option<usize>) {
+        let touched = touched.and_then(|t| view.nodes.get(t));
         for (check, verdict) in self.checks.iter().zip(self.verdicts.iter_mut()) {
-            match check {
+            match *check {
                 Check::Always(f, watches) => {
-                    let unchanged = match (watches, touched.and_then(|t| view.nodes.get(t))) {
-                        (Some(reads), Some(node)) => !reads(node),
-                        _ => false,
-                    };
-                    if !unchanged
-                        && verdict.first_violation.is_none()
+                    if verdict.first_violation.is_none()
+                        && may_have_changed(watches, touched)
                         && let Err(reason) = f(view)
                     {
                         verdict.holds = false;
@@ -135,8 +156,8 @@ impl<N> Properties<N> {
                             Some(Violation { at_us: view.now_us, event_index: view.event_index, reason });
                     }
                 }
-                Check::Sometimes(f) => {
-                    if !verdict.holds && f(view) {
+                Check::Sometimes(f, watches) => {
+                    if !verdict.holds && may_have_changed(watches, touched) && f(view) {
                         verdict.holds = true;
                         verdict.first_seen_us = Some(view.now_us);
                     }

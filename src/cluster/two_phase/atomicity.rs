@@ -19,6 +19,7 @@ pub(super) const RECENT: usize = 16;
 /// A participant wrote a record: keep its counts and final outcomes current.
 pub(super) fn note_record(p: &mut TpcParticipant, txn: u32, kind: PLogKind, at_us: TimeUs) {
     p.committed += usize::from(kind == PLogKind::Committed);
+    p.last_kinds.insert(txn, kind);
     if kind != PLogKind::Prepared {
         p.finals.insert(txn, kind == PLogKind::Committed);
         remember(&mut p.recent_finals, (txn, at_us));
@@ -107,6 +108,7 @@ mod tests {
     fn logged(kinds: &[(u32, PLogKind)]) -> TpcParticipant {
         let mut p = TpcParticipant::new(TpcParticipantConfig::default(), Resource::Stock, NodeId(0));
         p.log = kinds.iter().map(|&(txn, kind)| PLogRecord { txn, kind, product: 7, qty: 1, at_us: 0 }).collect();
+        p.last_kinds = kinds.iter().copied().collect();
         p
     }
 

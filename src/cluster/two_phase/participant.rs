@@ -107,6 +107,8 @@ pub struct TpcParticipant {
     /// records, each txn's last final outcome (true: committed), the latest.
     pub committed: usize,
     pub finals: BTreeMap<u32, bool>,
+    /// Each txn's last record, so `last_record` never scans the whole log.
+    pub last_kinds: BTreeMap<u32, PLogKind>,
     pub recent_finals: VecDeque<(u32, TimeUs)>,
     pub stock: BTreeMap<u32, u32>,
     pub orders: BTreeSet<u32>,
@@ -129,6 +131,7 @@ impl TpcParticipant {
             log: Vec::new(),
             committed: 0,
             finals: BTreeMap::new(),
+            last_kinds: BTreeMap::new(),
             recent_finals: VecDeque::new(),
             stock: BTreeMap::new(),
             orders: BTreeSet::new(),
@@ -148,7 +151,7 @@ impl TpcParticipant {
     }
 
     pub fn last_record(&self, txn: u32) -> Option<PLogKind> {
-        self.log.iter().rev().find(|r| r.txn == txn).map(|r| r.kind)
+        self.last_kinds.get(&txn).copied()
     }
 
     /// Each finished transaction and how it ended here.
@@ -168,13 +171,9 @@ impl TpcParticipant {
 
     /// Since when the oldest in-doubt transaction has been blocked.
     pub fn blocked_since_us(&self) -> Option<TimeUs> {
-        self.open
-            .values()
-            .filter_map(|s| match s {
-                ParticipantTxn::InDoubt { since_us, .. } => Some(*since_us),
-                _ => None,
-            })
-            .min()
+        let in_doubt =
+            |s: &ParticipantTxn| if let ParticipantTxn::InDoubt { since_us, .. } = *s { Some(since_us) } else { None };
+        self.open.values().filter_map(in_doubt).min()
     }
 
     fn append<M>(&mut self, ctx: &Ctx<'_, M>, txn: u32, kind: PLogKind, product: u32, qty: u32) {
