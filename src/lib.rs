@@ -8,6 +8,7 @@
 //! point one way: ui → realconf → cluster → sim.
 
 pub mod cluster;
+pub mod lesson;
 pub mod realconf;
 pub mod scenario;
 pub mod sim;

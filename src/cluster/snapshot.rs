@@ -227,14 +227,7 @@ impl Cluster {
     /// A plain-data picture of the cluster now.
     pub fn snapshot(&self) -> Snapshot {
         let sim = &self.sim;
-        let nodes = self
-            .node_ids()
-            .map(|id| NodeSnapshot {
-                id: sim.name(id).to_string(),
-                state: self.visible_state(id).as_str(),
-                detail: detail(self, id),
-            })
-            .collect();
+        let nodes = self.node_ids().map(|id| self.node_snapshot(id)).collect();
         let invariants = sim
             .properties()
             .verdicts()
@@ -256,6 +249,18 @@ impl Cluster {
             nodes,
             metrics: sim.metrics().counters().map(|(k, v)| (k.to_string(), v)).collect(),
             invariants,
+        }
+    }
+}
+
+impl Cluster {
+    /// One node's part of the snapshot (what a lesson's check reads, without
+    /// building the whole picture).
+    pub fn node_snapshot(&self, id: NodeId) -> NodeSnapshot {
+        NodeSnapshot {
+            id: self.sim.name(id).to_string(),
+            state: self.visible_state(id).as_str(),
+            detail: detail(self, id),
         }
     }
 }

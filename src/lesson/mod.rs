@@ -1,0 +1,51 @@
+//! Guided lessons: each lesson is data — a scenario, steps, checks and text
+//! in Simplified Chinese and English — never a code path.
+//!
+//! Owns the lesson file format (`format`), the closed check language and
+//! what it reads (`check`, `probe`), a reader's progress through a lesson
+//! (`progress`), validation with errors naming lesson and place
+//! (`validate`), and the lessons themselves: `lessons/NN-<id>.json`, built
+//! into the binary with `include_str!`. Pure: no yew, web-sys, js-sys, gloo
+//! or wasm-bindgen, no wall clock, no hashed collections; the UI and the
+//! tests drive it with a `Cluster` and a `Recording` of their own.
+
+pub mod check;
+pub mod format;
+pub mod probe;
+pub mod progress;
+pub mod validate;
+
+pub use check::{Check, Op, Quantity};
+pub use format::{Act, Lesson, MISCONCEPTIONS, Step, Text};
+pub use progress::{LessonProgress, StepDone, Todo};
+pub use validate::LessonError;
+
+use std::sync::OnceLock;
+
+/// The lesson files, in order: file name and text.
+pub const FILES: [(&str, &str); 2] = [
+    ("05-failover-loses-the-session", include_str!("../../lessons/05-failover-loses-the-session.json")),
+    ("11-overselling-and-the-lock", include_str!("../../lessons/11-overselling-and-the-lock.json")),
+];
+
+/// Every lesson file, parsed (a file that does not parse is left out; the
+/// lesson tests require that none is).
+pub fn all() -> &'static [Lesson] {
+    static LESSONS: OnceLock<Vec<Lesson>> = OnceLock::new();
+    LESSONS.get_or_init(|| {
+        let mut lessons: Vec<Lesson> =
+            FILES.iter().filter_map(|(name, text)| validate::parse(name, text).ok()).collect();
+        lessons.sort_by_key(|l| l.number);
+        lessons
+    })
+}
+
+/// The lesson with this id.
+pub fn by_id(id: &str) -> Option<&'static Lesson> {
+    all().iter().find(|l| l.id == id)
+}
+
+/// Every lesson id, in order (for messages about an unknown one).
+pub fn ids() -> Vec<&'static str> {
+    all().iter().map(|l| l.id.as_str()).collect()
+}
