@@ -11,6 +11,7 @@ use super::event_log::{self, EventLog};
 use super::frame_loop;
 use super::invariants::{self, InvariantsPanel};
 use super::layout::Orientation;
+use super::lessons::{LessonList, LessonPanel};
 use super::node_menu::{self, NodeMenu};
 use super::panels::Panels;
 use super::playground::{Playground, Topology};
@@ -30,6 +31,9 @@ pub struct AppProps {
     /// Shoppers in the South China crowd at the start (`?shoppers=`).
     #[prop_or_default]
     pub shoppers: Option<u16>,
+    /// The lesson to start with (`?lesson=`).
+    #[prop_or_default]
+    pub lesson: Option<String>,
 }
 
 /// The headline metrics: hook name and label.
@@ -50,7 +54,11 @@ pub fn app(props: &AppProps) -> Html {
     let canvas = use_node_ref();
     {
         let (pg, dispatcher, canvas) = (state.playground.clone(), state.dispatcher(), canvas.clone());
+        let lesson = props.lesson.clone();
         use_effect_with((), move |_| {
+            if let Some(id) = lesson {
+                dispatcher.dispatch(Action::StartLesson(id));
+            }
             let stop_loop = frame_loop::start(pg.clone(), dispatcher.clone(), canvas);
             let keys = frame_loop::keyboard_shortcuts(dispatcher.clone());
             let resize = frame_loop::follow_viewport(dispatcher.clone());
@@ -94,6 +102,11 @@ pub fn app(props: &AppProps) -> Html {
                     dispatch={dispatch.clone()} />
             </header>
             <MetricsBar values={metrics} />
+            if let Some(progress) = state.lesson.clone() {
+                <div class="lesson-area">
+                    <LessonPanel {progress} dispatch={dispatch.clone()} />
+                </div>
+            }
             <main class="stage">
                 <div class={classes!("diagram-wrap", (layout.orientation == Orientation::Tall).then_some("tall"))}
                      style={format!("aspect-ratio:{:.0}/{:.0}", layout.view_w, layout.view_h)}>
@@ -106,6 +119,7 @@ pub fn app(props: &AppProps) -> Html {
                     dispatch={dispatch.clone()} />
             </main>
             <aside class="side">
+                <LessonList active={super::lessons::active(state.lesson.as_ref())} dispatch={dispatch.clone()} />
                 { legend() }
                 <InvariantsPanel verdicts={invariants::rows(cluster)} />
                 <EventLog lines={event_log::lines(cluster)} />

@@ -17,6 +17,7 @@ pub mod frame_loop;
 pub mod inspect;
 pub mod invariants;
 pub mod layout;
+pub mod lessons;
 pub mod node_menu;
 pub mod panels;
 pub mod panic;
@@ -39,7 +40,12 @@ pub fn start() {
         show_input_error(&document, warning);
     }
     let root = document.get_element_by_id("app").or_else(|| document.body().map(Into::into)).expect("a mount point");
-    let props = app::AppProps { seed: options.seed, topology: options.topology, shoppers: options.shoppers };
+    let props = app::AppProps {
+        seed: options.seed,
+        topology: options.topology,
+        shoppers: options.shoppers,
+        lesson: options.lesson.clone(),
+    };
     yew::Renderer::<app::App>::with_root_and_props(root, props).render();
 }
 

@@ -2,13 +2,15 @@
 //!
 //! Owns the closed `Action` enum and `AppState` (the shared model handle, a
 //! version number that makes Yew re-render, which node's menu is open, the
-//! model's last refusal of a command, whether Xiaoming is followed).
+//! model's last refusal of a command, whether Xiaoming is followed, the
+//! lesson being played and the reader's progress through it).
 //! Components dispatch actions; only `reduce` touches the model.
 
 use super::layout::Orientation;
 use super::playground::Playground;
 use crate::cluster::command::{Command, NodeAction, XiaomingAction};
 use crate::cluster::design::Design;
+use crate::lesson::{self, LessonProgress, Todo};
 use crate::sim::{NodeId, TimeUs};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -43,6 +45,14 @@ pub enum Action {
     RunToEnd,
     /// Back to this virtual time of the same run (rebuilt and fast-forwarded).
     Rewind(TimeUs),
+    /// Start the lesson with this id: its scenario replaces the run.
+    StartLesson(String),
+    /// The current step is done: go on to the next one.
+    NextLessonStep,
+    /// Do the current step's expected act for the reader ("show me").
+    ShowMe,
+    /// Leave the lesson (the run goes on as free play).
+    LeaveLesson,
 }
 
 /// The run was rebuilt from t = 0 with a deployment-time switch changed.
@@ -74,6 +84,8 @@ pub struct AppState {
     pub following: bool,
     /// The last replay under another design (cleared by the next command).
     pub replayed: Option<Replayed>,
+    /// The lesson being played, if any, and where the reader is in it.
+    pub lesson: Option<LessonProgress>,
 }
 
 impl PartialEq for AppState {
@@ -84,16 +96,21 @@ impl PartialEq for AppState {
 
 impl AppState {
     pub fn new(playground: Rc<RefCell<Playground>>) -> Self {
-        Self { playground, version: 0, menu: None, refused: None, following: false, replayed: None }
+        Self { playground, version: 0, menu: None, refused: None, following: false, replayed: None, lesson: None }
     }
 }
 
 /// A reader's command: carried out and recorded, or refused with its reason;
-/// a deployment-time switch replays the run with its new value.
-fn carry_out(pg: &mut Playground, command: Command) -> (Option<Refusal>, Option<Replayed>) {
+/// a deployment-time switch replays the run with its new value, and so does
+/// the switch a lesson's step asks to replay with (`replay_switch`).
+fn carry_out(
+    pg: &mut Playground,
+    command: Command,
+    replay_switch: Option<&str>,
+) -> (Option<Refusal>, Option<Replayed>) {
     let mut replayed = None;
     let result = match &command {
-        Command::SetSwitch { switch, value } if Design::needs_redeploy(switch) => {
+        Command::SetSwitch { switch, value } if Design::needs_redeploy(switch) || replay_switch == Some(switch) => {
             let result = pg.replay_with(switch, value).map_err(|e| e.to_string());
             if result.is_ok() {
                 let actions = pg.recording.journal().len();
@@ -126,11 +143,15 @@ impl Reducible for AppState {
                 Action::CloseMenu => next.menu = None,
                 Action::Node(node, action) => {
                     let command = Command::Node { node: pg.cluster.sim.name(node).to_string(), action };
-                    (next.refused, next.replayed) = carry_out(&mut pg, command);
+                    (next.refused, next.replayed) = carry_out(&mut pg, command, None);
                 }
                 Action::ToggleControlDots => pg.show_control = !pg.show_control,
                 Action::Refresh => {}
-                Action::Command(command) => (next.refused, next.replayed) = carry_out(&mut pg, command),
+                Action::Command(command) => {
+                    let replay_switch = next.lesson.as_ref().and_then(replay_switch);
+                    (next.refused, next.replayed) = carry_out(&mut pg, command, replay_switch.as_deref());
+                    hurry_to_the_readers_acts(&mut pg, &next);
+                }
                 Action::ToggleFollow => {
                     next.following = !next.following;
                     // Followed, he takes a page only when asked; unfollowed, he walks on.
@@ -148,9 +169,70 @@ impl Reducible for AppState {
                     pg.run_to_end();
                 }
                 Action::Rewind(to_us) => pg.rewind_to(to_us),
+                Action::StartLesson(id) => {
+                    if let Some(lesson) = lesson::by_id(&id) {
+                        let orientation = pg.layout.orientation;
+                        *pg = Playground::from_scenario(lesson.scenario.clone());
+                        pg.set_orientation(orientation);
+                        next.lesson = Some(LessonProgress::start(lesson.clone(), &pg.cluster, &pg.recording));
+                        (next.menu, next.refused, next.replayed, next.following) = (None, None, None, false);
+                    }
+                }
+                Action::NextLessonStep => {
+                    if let Some(progress) = next.lesson.as_mut() {
+                        progress.next_step(&pg.cluster, &pg.recording);
+                    }
+                }
+                Action::ShowMe => {
+                    let todo = next.lesson.as_ref().and_then(|p| p.todo(&pg.cluster));
+                    match todo {
+                        Some(Todo::Command(command)) => {
+                            (next.refused, next.replayed) = carry_out(&mut pg, command, None);
+                        }
+                        Some(Todo::ReplayWith { switch, value }) => {
+                            let command = Command::SetSwitch { switch: switch.clone(), value };
+                            (next.refused, next.replayed) = carry_out(&mut pg, command, Some(&switch));
+                            hurry_to_the_readers_acts(&mut pg, &next);
+                        }
+                        Some(Todo::Wait { .. }) | None => pg.play(),
+                    }
+                }
+                Action::LeaveLesson => next.lesson = None,
+            }
+            // The lesson looks at the model after every action (the frame
+            // loop's refreshes included): one check, a few fields.
+            if let Some(progress) = next.lesson.as_mut() {
+                progress.advance(&pg.cluster, &pg.recording);
             }
         }
         Rc::new(next)
+    }
+}
+
+/// In a lesson, a replay hurries (as a rewind does) to a little before the
+/// reader's last act and pauses there: pressing Play shows it happen again.
+fn hurry_to_the_readers_acts(pg: &mut Playground, state: &AppState) {
+    if state.lesson.is_none() || state.replayed.is_none() {
+        return;
+    }
+    if let Some(last) = pg.recording.journal().last() {
+        let to_us = last.due_us().saturating_sub(LEAD_IN_US);
+        if to_us > 0 {
+            pg.fast_forward_to = Some(to_us);
+            pg.play();
+        }
+    }
+}
+
+/// How long before the reader's last act a lesson's replay stops.
+const LEAD_IN_US: TimeUs = 2 * crate::sim::SEC;
+
+/// The switch the lesson's current step asks to replay the run with, if any:
+/// setting it in the switch panel replays instead of switching live.
+fn replay_switch(progress: &LessonProgress) -> Option<String> {
+    match &progress.current()?.act {
+        lesson::Act::ReplayWith { switch, .. } if !progress.done => Some(switch.clone()),
+        _ => None,
     }
 }
 

@@ -1,4 +1,5 @@
-//! Reading the page's URL: `?seed=N`, `?topology=slice|full`, `?shoppers=N`.
+//! Reading the page's URL: `?seed=N`, `?topology=slice|full`, `?shoppers=N`,
+//! `?lesson=<id>`.
 //!
 //! Owns the parsing of query parameters into start-up options, with a clear
 //! message for anything it cannot use. Pure string handling, no DOM.
@@ -17,6 +18,8 @@ pub struct StartOptions {
     /// Shoppers in the South China crowd at the start (a Double-11 crowd is
     /// up to ten times the default).
     pub shoppers: Option<u16>,
+    /// The lesson to start (a known lesson id).
+    pub lesson: Option<String>,
     /// A message for the reader about input that was ignored.
     pub warning: Option<String>,
 }
@@ -29,7 +32,8 @@ fn shown(value: &str) -> String {
 /// Unknown parameters are ignored; a bad value falls back to the default
 /// with a warning.
 pub fn parse_query(query: &str) -> StartOptions {
-    let mut options = StartOptions { seed: DEFAULT_SEED, topology: Topology::Full, shoppers: None, warning: None };
+    let mut options =
+        StartOptions { seed: DEFAULT_SEED, topology: Topology::Full, shoppers: None, lesson: None, warning: None };
     for pair in query.trim_start_matches('?').split('&').filter(|p| !p.is_empty()) {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
         let problem = match key {
@@ -53,6 +57,17 @@ pub fn parse_query(query: &str) -> StartOptions {
             "shoppers" => value.parse::<u16>().map(|n| options.shoppers = Some(n)).err().map(|_| {
                 format!("The link's shoppers \"{}\" is not a whole number from 0 to 65535; ignored.", shown(value))
             }),
+            "lesson" => match crate::lesson::by_id(value) {
+                Some(lesson) => {
+                    options.lesson = Some(lesson.id.clone());
+                    None
+                }
+                None => Some(format!(
+                    "The link's lesson \"{}\" does not exist; the lessons are: {}.",
+                    shown(value),
+                    crate::lesson::ids().join(", ")
+                )),
+            },
             _ => None,
         };
         if problem.is_some() {
@@ -72,7 +87,7 @@ mod tests {
             ("", DEFAULT_SEED, false),
             ("?seed=7", 7, false),
             ("seed=18446744073709551615", u64::MAX, false),
-            ("?lesson=x&seed=9", 9, false),
+            ("?lesson=failover-loses-the-session&seed=9", 9, false),
             ("?seed=-1", DEFAULT_SEED, true),
             ("?seed=abc", DEFAULT_SEED, true),
             ("?seed=", DEFAULT_SEED, true),
@@ -83,6 +98,16 @@ mod tests {
             let got = parse_query(query);
             assert_eq!((got.seed, got.warning.is_some()), (seed, warned), "query {query:?}");
         }
+    }
+
+    #[test]
+    fn lessons_from_queries() {
+        let got = parse_query("?lesson=overselling-and-the-lock");
+        assert_eq!((got.lesson.as_deref(), got.warning), (Some("overselling-and-the-lock"), None));
+        let got = parse_query("?lesson=lesson-99");
+        assert_eq!(got.lesson, None);
+        let warning = got.warning.expect("an unknown lesson is reported");
+        assert!(warning.contains("lesson-99") && warning.contains("failover-loses-the-session"), "{warning}");
     }
 
     #[test]
