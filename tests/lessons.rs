@@ -35,6 +35,12 @@ fn run_looking(rec: &mut Recording, c: &mut Cluster, p: &mut LessonProgress, for
 }
 
 fn perform(rec: &mut Recording, c: &mut Cluster, p: &LessonProgress, at: &str) {
+    let mut events = 0;
+    while !p.moment_to_act(c, rec) {
+        assert!(events < 500_000, "{at}: the moment to act never came: {:?}", p.current().map(|s| &s.when));
+        rec.step(c);
+        events += 1;
+    }
     match p.todo(c).unwrap_or_else(|| panic!("{at}: the expected act cannot be done now")) {
         Todo::Command(command) => {
             rec.command(c, command.clone()).unwrap_or_else(|e| panic!("{at}: {command:?} refused: {e}"))
@@ -91,8 +97,13 @@ macro_rules! scripted {
 }
 
 scripted! {
+    lesson_04_the_balancer_fails => "the-balancer-fails",
     lesson_05_failover_loses_the_session => "failover-loses-the-session",
+    lesson_09_registry_and_rpc => "registry-and-rpc",
+    lesson_10_notification_by_message_queue => "notification-by-message-queue",
     lesson_11_overselling_and_the_lock => "overselling-and-the-lock",
+    lesson_12_two_phase_commit => "two-phase-commit",
+    lesson_14_master_fails => "master-fails",
 }
 
 #[test]

@@ -77,6 +77,13 @@ pub enum Check {
         op: Op,
         value: i64,
     },
+    /// `of` compared with another quantity `to`, now (a master's binlog
+    /// ahead of its replica's).
+    Compare {
+        of: Quantity,
+        op: Op,
+        to: Quantity,
+    },
     /// `of` is at least `by` above its value when the step began.
     Rose {
         of: Quantity,
@@ -174,6 +181,10 @@ impl Check {
         let c = w.cluster;
         match self {
             Self::Value { of, op, value } => probe::number(c, of).is_some_and(|v| op.holds(v, *value)),
+            Self::Compare { of, op, to } => match (probe::number(c, of), probe::number(c, to)) {
+                (Some(left), Some(right)) => op.holds(left, right),
+                _ => false,
+            },
             Self::Rose { of, by } => match (probe::number(c, of), w.baseline.numbers.get(&of.key())) {
                 (Some(now), Some(&then)) => now.saturating_sub(then) >= *by as i64,
                 _ => false,
@@ -227,6 +238,9 @@ impl Check {
                     Self::Value { of, .. } | Self::Rose { of, .. } | Self::Unchanged { of } => {
                         let then = w.baseline.numbers.get(&of.key()).map(|v| format!(", at step start {v}"));
                         format!(" (now {:?}{})", probe::number(w.cluster, of), then.unwrap_or_default())
+                    }
+                    Self::Compare { of, to, .. } => {
+                        format!(" (now {:?} vs {:?})", probe::number(w.cluster, of), probe::number(w.cluster, to))
                     }
                     Self::Text { node, field, .. } | Self::TextChanged { node, field } => {
                         format!(" (now {:?})", probe::text(w.cluster, node, field))

@@ -56,6 +56,11 @@ pub struct Step {
     /// What the reader is asked to do.
     pub instruction: Text,
     pub act: Act,
+    /// The moment to act, if it matters (a crash mid-transaction): the
+    /// scripted reader and "show me" run the model event by event until this
+    /// holds, then act; the instruction tells the reader what to wait for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when: Option<Check>,
     /// Passes only once the reader has done it and its effect is visible.
     pub check: Check,
     /// Virtual time the effect may take after the act (the scripted reader's

@@ -23,9 +23,14 @@ pub use validate::LessonError;
 use std::sync::OnceLock;
 
 /// The lesson files, in order: file name and text.
-pub const FILES: [(&str, &str); 2] = [
+pub const FILES: [(&str, &str); 7] = [
+    ("04-the-balancer-fails", include_str!("../../lessons/04-the-balancer-fails.json")),
     ("05-failover-loses-the-session", include_str!("../../lessons/05-failover-loses-the-session.json")),
+    ("09-registry-and-rpc", include_str!("../../lessons/09-registry-and-rpc.json")),
+    ("10-notification-by-message-queue", include_str!("../../lessons/10-notification-by-message-queue.json")),
     ("11-overselling-and-the-lock", include_str!("../../lessons/11-overselling-and-the-lock.json")),
+    ("12-two-phase-commit", include_str!("../../lessons/12-two-phase-commit.json")),
+    ("14-master-fails", include_str!("../../lessons/14-master-fails.json")),
 ];
 
 /// Every lesson file, parsed (a file that does not parse is left out; the

@@ -102,6 +102,13 @@ impl LessonProgress {
         true
     }
 
+    /// Whether now is the moment the current step's act waits for (always,
+    /// for a step without `when`).
+    pub fn moment_to_act(&self, cluster: &Cluster, recording: &Recording) -> bool {
+        let Some(when) = self.current().and_then(|s| s.when.as_ref()) else { return true };
+        when.passes(&World { cluster, recording, baseline: &self.baseline })
+    }
+
     /// The current step's expected act, made concrete for the model now
     /// (`None` when Xiaoming has no server to crash yet).
     pub fn todo(&self, cluster: &Cluster) -> Option<Todo> {

@@ -80,6 +80,9 @@ pub fn check(lesson: &Lesson) -> Result<(), LessonError> {
         for leaf in step.check.walk() {
             check_leaf(leaf, &clusters).map_err(|m| err(&format!("steps[{i}].check"), m))?;
         }
+        for leaf in step.when.iter().flat_map(Check::walk) {
+            check_leaf(leaf, &clusters).map_err(|m| err(&format!("steps[{i}].when"), m))?;
+        }
     }
     Ok(())
 }
@@ -167,6 +170,7 @@ fn check_field(clusters: &[Cluster], node: &str, field: &str, numeric: bool) -> 
 fn check_leaf(leaf: &Check, clusters: &[Cluster]) -> Result<(), String> {
     match leaf {
         Check::Value { of, .. } | Check::Rose { of, .. } | Check::Unchanged { of } => check_quantity(of, clusters),
+        Check::Compare { of, to, .. } => check_quantity(of, clusters).and_then(|()| check_quantity(to, clusters)),
         Check::State { node, state } => {
             node_known(clusters, node)?;
             if STATES.iter().any(|s| s.as_str() == state) {

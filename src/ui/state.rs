@@ -184,6 +184,9 @@ impl Reducible for AppState {
                     }
                 }
                 Action::ShowMe => {
+                    if let Some(progress) = next.lesson.as_ref() {
+                        wait_for_the_moment(&mut pg, progress);
+                    }
                     let todo = next.lesson.as_ref().and_then(|p| p.todo(&pg.cluster));
                     match todo {
                         Some(Todo::Command(command)) => {
@@ -206,6 +209,20 @@ impl Reducible for AppState {
             }
         }
         Rc::new(next)
+    }
+}
+
+/// Most events "show me" runs, one by one, looking for the moment a step's act waits for.
+const MOMENT_SEARCH_EVENTS: u32 = 200_000;
+
+/// Runs the model event by event until the current step's moment to act
+/// (bounded: if it never comes, the act is done anyway).
+fn wait_for_the_moment(pg: &mut Playground, progress: &LessonProgress) {
+    for _ in 0..MOMENT_SEARCH_EVENTS {
+        if progress.moment_to_act(&pg.cluster, &pg.recording) {
+            return;
+        }
+        pg.recording.step(&mut pg.cluster);
     }
 }
 
