@@ -23,14 +23,22 @@ pub use validate::LessonError;
 use std::sync::OnceLock;
 
 /// The lesson files, in order: file name and text.
-pub const FILES: [(&str, &str); 7] = [
+pub const FILES: [(&str, &str); 15] = [
+    ("01-xiaoming-buys-a-keyboard", include_str!("../../lessons/01-xiaoming-buys-a-keyboard.json")),
+    ("02-double-11", include_str!("../../lessons/02-double-11.json")),
+    ("03-balancing-algorithms", include_str!("../../lessons/03-balancing-algorithms.json")),
     ("04-the-balancer-fails", include_str!("../../lessons/04-the-balancer-fails.json")),
     ("05-failover-loses-the-session", include_str!("../../lessons/05-failover-loses-the-session.json")),
+    ("06-caching", include_str!("../../lessons/06-caching.json")),
+    ("07-dns-load-balancing", include_str!("../../lessons/07-dns-load-balancing.json")),
+    ("08-the-gateway", include_str!("../../lessons/08-the-gateway.json")),
     ("09-registry-and-rpc", include_str!("../../lessons/09-registry-and-rpc.json")),
     ("10-notification-by-message-queue", include_str!("../../lessons/10-notification-by-message-queue.json")),
     ("11-overselling-and-the-lock", include_str!("../../lessons/11-overselling-and-the-lock.json")),
     ("12-two-phase-commit", include_str!("../../lessons/12-two-phase-commit.json")),
+    ("13-sharding", include_str!("../../lessons/13-sharding.json")),
     ("14-master-fails", include_str!("../../lessons/14-master-fails.json")),
+    ("15-two-sites-three-centres", include_str!("../../lessons/15-two-sites-three-centres.json")),
 ];
 
 /// Every lesson file, parsed (a file that does not parse is left out; the
