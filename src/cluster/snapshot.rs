@@ -99,6 +99,10 @@ pub enum NodeDetail {
         /// transactions it voted Yes on and is blocked on, holding locks.
         tpc_timeline: Vec<TimelineRow>,
         in_doubt: Vec<u32>,
+        /// An inventory instance's purchase in progress: its product, step
+        /// (`waiting-for-lock`, `reading`, `computing`, `writing`) and the
+        /// fencing token of the lock it believes it holds.
+        purchase: Option<PurchaseView>,
     },
     TwoPhase {
         two_phase: bool,
@@ -198,6 +202,15 @@ pub enum NodeDetail {
     Other {
         node_kind: String,
     },
+}
+
+/// The purchase an inventory instance is serving now.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PurchaseView {
+    pub product: u32,
+    pub step: &'static str,
+    pub token: Option<u64>,
 }
 
 /// A keepalived router's view of itself.
