@@ -95,6 +95,42 @@ impl PartialEq for AppState {
 }
 
 impl AppState {
+    /// The lesson actions: start one, move on, "show me", leave.
+    fn lesson_action(&mut self, pg: &mut Playground, action: Action) {
+        match action {
+            Action::StartLesson(id) => {
+                if let Some(lesson) = lesson::by_id(&id) {
+                    let orientation = pg.layout.orientation;
+                    *pg = Playground::from_scenario(lesson.scenario.clone());
+                    pg.set_orientation(orientation);
+                    self.lesson = Some(LessonProgress::start(lesson.clone(), &pg.cluster, &pg.recording));
+                    (self.menu, self.refused, self.replayed, self.following) = (None, None, None, false);
+                }
+            }
+            Action::NextLessonStep => {
+                if let Some(progress) = self.lesson.as_mut() {
+                    progress.next_step(&pg.cluster, &pg.recording);
+                }
+            }
+            Action::ShowMe => {
+                if let Some(progress) = self.lesson.as_ref() {
+                    wait_for_the_moment(pg, progress);
+                }
+                match self.lesson.as_ref().and_then(|p| p.todo(&pg.cluster)) {
+                    Some(Todo::Command(command)) => (self.refused, self.replayed) = carry_out(pg, command, None),
+                    Some(Todo::ReplayWith { switch, value }) => {
+                        let command = Command::SetSwitch { switch: switch.clone(), value };
+                        (self.refused, self.replayed) = carry_out(pg, command, Some(&switch));
+                        hurry_to_the_readers_acts(pg, self);
+                    }
+                    Some(Todo::Wait { .. }) | None => pg.play(),
+                }
+            }
+            Action::LeaveLesson => self.lesson = None,
+            _ => {}
+        }
+    }
+
     pub fn new(playground: Rc<RefCell<Playground>>) -> Self {
         Self { playground, version: 0, menu: None, refused: None, following: false, replayed: None, lesson: None }
     }
@@ -130,7 +166,8 @@ impl Reducible for AppState {
         let mut next = (*self).clone();
         next.version += 1;
         {
-            let mut pg = next.playground.borrow_mut();
+            let playground = next.playground.clone();
+            let mut pg = playground.borrow_mut();
             match action {
                 Action::Play => pg.play(),
                 Action::Pause => pg.pause(),
@@ -169,38 +206,10 @@ impl Reducible for AppState {
                     pg.run_to_end();
                 }
                 Action::Rewind(to_us) => pg.rewind_to(to_us),
-                Action::StartLesson(id) => {
-                    if let Some(lesson) = lesson::by_id(&id) {
-                        let orientation = pg.layout.orientation;
-                        *pg = Playground::from_scenario(lesson.scenario.clone());
-                        pg.set_orientation(orientation);
-                        next.lesson = Some(LessonProgress::start(lesson.clone(), &pg.cluster, &pg.recording));
-                        (next.menu, next.refused, next.replayed, next.following) = (None, None, None, false);
-                    }
-                }
-                Action::NextLessonStep => {
-                    if let Some(progress) = next.lesson.as_mut() {
-                        progress.next_step(&pg.cluster, &pg.recording);
-                    }
-                }
-                Action::ShowMe => {
-                    if let Some(progress) = next.lesson.as_ref() {
-                        wait_for_the_moment(&mut pg, progress);
-                    }
-                    let todo = next.lesson.as_ref().and_then(|p| p.todo(&pg.cluster));
-                    match todo {
-                        Some(Todo::Command(command)) => {
-                            (next.refused, next.replayed) = carry_out(&mut pg, command, None);
-                        }
-                        Some(Todo::ReplayWith { switch, value }) => {
-                            let command = Command::SetSwitch { switch: switch.clone(), value };
-                            (next.refused, next.replayed) = carry_out(&mut pg, command, Some(&switch));
-                            hurry_to_the_readers_acts(&mut pg, &next);
-                        }
-                        Some(Todo::Wait { .. }) | None => pg.play(),
-                    }
-                }
-                Action::LeaveLesson => next.lesson = None,
+                lesson_action @ (Action::StartLesson(_)
+                | Action::NextLessonStep
+                | Action::ShowMe
+                | Action::LeaveLesson) => next.lesson_action(&mut pg, lesson_action),
             }
             // The lesson looks at the model after every action (the frame
             // loop's refreshes included): one check, a few fields.
@@ -290,5 +299,29 @@ mod tests {
         let s = s.reduce(set("off"));
         assert_eq!(s.refused, None, "an accepted command clears the refusal");
         assert_eq!(s.playground.borrow().cluster.design.get("lock").as_deref(), Some("off"));
+    }
+
+    #[test]
+    fn a_lesson_replaces_the_run_and_show_me_does_the_step() {
+        let s = state().reduce(Action::StartLesson("no-such-lesson".into()));
+        assert!(s.lesson.is_none(), "an unknown lesson starts nothing");
+        let s = s.reduce(Action::StartLesson("the-balancer-fails".into()));
+        let progress = s.lesson.clone().expect("the lesson started");
+        assert_eq!((progress.step, progress.done), (0, false));
+        assert_eq!(s.playground.borrow().seed, progress.lesson.scenario.seed, "the lesson's scenario runs");
+        let s = s.reduce(Action::NextLessonStep);
+        assert_eq!(s.lesson.as_ref().map(|p| p.step), Some(0), "no next step before this one is done");
+        let s = s.reduce(Action::ShowMe);
+        let lb = s.playground.borrow().cluster.sim.id_of("lb-south-1").unwrap();
+        assert_eq!(s.playground.borrow().cluster.visible_state(lb), VisibleState::Crashed, "show me crashed it");
+        s.playground.borrow_mut().run_for(20 * crate::sim::SEC);
+        let s = s.reduce(Action::Refresh);
+        assert!(
+            s.lesson.as_ref().is_some_and(|p| p.done),
+            "{:?}",
+            s.lesson.as_ref().map(|p| p.explain(&s.playground.borrow().cluster, &s.playground.borrow().recording))
+        );
+        let s = s.reduce(Action::NextLessonStep).reduce(Action::LeaveLesson);
+        assert!(s.lesson.is_none());
     }
 }
