@@ -120,6 +120,29 @@ async function setSpeedLog10(page, log10) {
 
 const visibleAction = (page, action) => page.locator(`[data-action="${action}"]:visible`).first();
 
+/** The lesson panel's current step: its number, instruction text and whether it is done. */
+async function lessonStep(page) {
+  const li = page.locator('.lesson-panel [data-lesson-step][aria-current="step"]');
+  return {
+    n: Number(await li.getAttribute('data-lesson-step')),
+    text: (await li.locator('[data-lesson-instruction]').textContent()).trim(),
+    done: (await li.getAttribute('data-step-done')) === 'true',
+  };
+}
+
+/** Waits until step `n` of the lesson panel is marked done (the model runs meanwhile). */
+async function waitStepDone(page, n, timeoutMs = 30_000) {
+  await explain(page.locator(`.lesson-panel [data-lesson-step="${n}"][data-step-done="true"]`)
+    .waitFor({ state: 'attached', timeout: timeoutMs }),
+  `lesson step ${n} was not marked done within ${timeoutMs / 1000} s (virtual time ${await page.evaluate(() => window.clusterlab.now())} µs)`);
+}
+
+/** Presses Play if the page is paused. */
+async function play(page) {
+  const button = page.locator('[data-control="play"]');
+  if (await button.count()) await button.click();
+}
+
 // ---- tests -----------------------------------------------------------------
 
 const NODES = ['app-1', 'app-2', 'lb-south-1', 'xiaoming', 'shoppers-south'];
@@ -533,6 +556,99 @@ const TESTS = [
     const said = await unknown.locator('[data-error="url"]').textContent();
     check(said.includes('double-11'), `?scenario=nope says ${JSON.stringify(said)}, not the ids`);
   }, 120_000],
+  ['lesson-5-by-its-instructions', async (env) => {
+    // Lesson 5 from start to finish, in English, doing only what each step's
+    // instruction says, through the page's hooks; each step must be marked done.
+    const page = await openApp(env, '/?lesson=failover-loses-the-session&topology=slice');
+    await page.locator('.lesson-panel[data-lesson-active="failover-loses-the-session"]').waitFor();
+    await env.screenshot(page, 'desktop-start');
+    let step = await lessonStep(page);
+    check(step.n === 1 && /Press Play/.test(step.text), `step 1 reads ${JSON.stringify(step.text)}`);
+    await setSpeedLog10(page, 1); // 10x: the lesson's seconds pass quickly
+    await play(page);
+    await waitStepDone(page, 1);
+    await page.locator('[data-lesson-explanation]').waitFor();
+    await page.locator('[data-lesson-action="next"]').click();
+
+    step = await lessonStep(page);
+    check(step.n === 2 && /Crash the app server that holds Xiaoming's session/.test(step.text), `step 2: ${step.text}`);
+    const server = await api(page, 'xiaomingServer');
+    check(/^app-\d$/.test(server ?? ''), `Xiaoming's server is ${server}`);
+    await page.locator(`[data-node="${server}"]`).click();
+    await visibleAction(page, 'crash').click();
+    await waitForState(page, server, 'crashed');
+    await page.keyboard.press('Escape');
+    await play(page);
+    await waitStepDone(page, 2);
+    check((await metric(page, 'sessions-lost')) > 0, 'the crash lost no session on the page');
+    await env.screenshot(page, 'desktop-step2');
+    await page.locator('[data-lesson-action="next"]').click();
+
+    for (const n of [3, 4]) {
+      step = await lessonStep(page);
+      const value = /set the session store to "([a-z]+)"/.exec(step.text)?.[1];
+      check(value, `step ${n} names no session store: ${step.text}`);
+      await page.locator('[data-switch="session-store"]').selectOption(value);
+      await page.locator('[data-notice="replayed"]').waitFor({ timeout: 5_000 });
+      // The replay hurries to just before the crash and pauses: play on.
+      await explain(page.waitForFunction(() => document.querySelector('[data-control="play"]') !== null,
+        null, { timeout: 20_000, polling: 100 }), 'the replay did not stop before the crash');
+      await play(page);
+      await waitStepDone(page, n, 40_000);
+      check((await api(page, 'design'))['session-store'] === value, `the replay runs without ${value}`);
+      if (n === 3) await page.locator('[data-lesson-action="next"]').click();
+    }
+    await page.locator('.lesson-panel[data-lesson-finished="true"]').waitFor({ state: 'attached' });
+    check((await metric(page, 'sessions-lost')) === 0, 'the Redis replay lost sessions');
+    await page.locator('[data-invariant="no-session-lost-with-redis"][data-holds="true"]').waitFor({ state: 'attached' });
+    await page.locator('[data-lesson="failover-loses-the-session"] [data-lesson-mark="done"]').waitFor({ state: 'attached' });
+    await env.screenshot(page, 'desktop-done');
+    // Remembered: a fresh load of the page still marks it done.
+    await page.reload();
+    await page.locator('[data-lesson="failover-loses-the-session"] [data-lesson-mark="done"]').waitFor({ state: 'attached' });
+  }, 180_000],
+
+  ['lesson-11-lock', async (env) => {
+    // Lesson 11: without the lock the flash sale oversells (invariant ✗);
+    // after the step that turns the lock on (a replay of the same seed), it holds.
+    const page = await openApp(env, '/?lesson=overselling-and-the-lock');
+    await page.locator('.lesson-panel[data-lesson-active="overselling-and-the-lock"]').waitFor();
+    const step = await lessonStep(page);
+    check(/Start the flash sale/.test(step.text), `step 1 reads ${JSON.stringify(step.text)}`);
+    await page.locator('[data-control="flash-sale"]').click();
+    await setSpeedLog10(page, 1.5);
+    await play(page);
+    await waitStepDone(page, 1, 60_000);
+    await page.locator('[data-invariant="no-oversold-stock"][data-holds="false"]').waitFor({ state: 'attached' });
+    check((await metric(page, 'oversold')) > 0, 'nothing oversold on the page');
+    await env.screenshot(page, 'desktop-oversold');
+    await page.locator('[data-lesson-action="next"]').click();
+    const second = await lessonStep(page);
+    const value = /set the lock switch to "([a-z-]+)"/.exec(second.text)?.[1];
+    check(value === 'lock-with-fencing', `step 2 reads ${JSON.stringify(second.text)}`);
+    await page.locator('[data-switch="lock"]').selectOption(value);
+    await page.locator('[data-notice="replayed"]').waitFor({ timeout: 5_000 });
+    await explain(page.waitForFunction(() => document.querySelector('[data-control="play"]') !== null,
+      null, { timeout: 30_000, polling: 100 }), 'the replay did not stop before the flash sale');
+    await play(page);
+    await waitStepDone(page, 2, 90_000);
+    await page.locator('[data-invariant="no-oversold-stock"][data-holds="true"]').waitFor({ state: 'attached' });
+    check((await metric(page, 'oversold')) === 0, 'the lock with fencing oversold');
+    await env.screenshot(page, 'desktop-held');
+  }, 180_000],
+
+  ['lesson-panel-phone', async (env) => {
+    // The lesson panel on a phone: readable, above the diagram; an unknown
+    // lesson in the link is reported with the list of ids.
+    const page = await openApp(env, '/?lesson=failover-loses-the-session', PHONE);
+    await page.locator('.lesson-panel [data-lesson-step="1"]').waitFor();
+    const box = await page.locator('.lesson-panel').boundingBox();
+    check(box.width <= 390, `the lesson panel is ${box.width} px wide on a 390 px phone`);
+    await env.screenshot(page, 'phone');
+    const bad = await openApp(env, '/?lesson=no-such-lesson');
+    const text = await bad.locator('[data-error="url"]').textContent();
+    check(/no-such-lesson/.test(text) && /failover-loses-the-session/.test(text), `url error: ${text}`);
+  }],
 
   ['determinism', async (env) => {
     const hashAfter60s = async (seed) => {

@@ -10,6 +10,7 @@
 
 pub mod cluster;
 pub mod i18n;
+pub mod lesson;
 pub mod realconf;
 pub mod scenario;
 pub mod share;

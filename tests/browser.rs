@@ -36,7 +36,8 @@ fn mount(seed: u64) -> web_sys::Element {
     let document = web_sys::window().unwrap().document().unwrap();
     let root = document.create_element("section").unwrap();
     document.body().unwrap().append_child(&root).unwrap();
-    let props = AppProps { seed, topology: Default::default(), shoppers: None, run: None, share_error: None };
+    let props =
+        AppProps { seed, topology: Default::default(), shoppers: None, run: None, share_error: None, lesson: None };
     yew::Renderer::<App>::with_root_and_props(root.clone(), props).render();
     root
 }

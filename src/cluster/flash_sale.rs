@@ -57,8 +57,10 @@ fn put_on_sale(node: &mut ClusterNode, sale: FlashSale, units: u32) {
     match node {
         ClusterNode::App(app) => app.backend.iter_mut().for_each(|b| b.config.flash_sale = Some(sale)),
         ClusterNode::InventoryStore(store) => {
+            // `units` are on sale now; what was sold before the sale stays
+            // sold (and supplied), so earlier sales never count as oversold.
             if let Some(row) = store.stock.get_mut(&sale.product) {
-                (row.supplied_units, row.units) = (units, units);
+                (row.supplied_units, row.units) = (row.units_sold + units, units);
             }
         }
         _ => {}

@@ -99,6 +99,10 @@ pub enum NodeDetail {
         /// transactions it voted Yes on and is blocked on, holding locks.
         tpc_timeline: Vec<TimelineRow>,
         in_doubt: Vec<u32>,
+        /// An inventory instance's purchase in progress: its product, step
+        /// (`waiting-for-lock`, `reading`, `computing`, `writing`) and the
+        /// fencing token of the lock it believes it holds.
+        purchase: Option<PurchaseView>,
     },
     TwoPhase {
         two_phase: bool,
@@ -200,6 +204,15 @@ pub enum NodeDetail {
     },
 }
 
+/// The purchase an inventory instance is serving now.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PurchaseView {
+    pub product: u32,
+    pub step: &'static str,
+    pub token: Option<u64>,
+}
+
 /// A keepalived router's view of itself.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -227,14 +240,7 @@ impl Cluster {
     /// A plain-data picture of the cluster now.
     pub fn snapshot(&self) -> Snapshot {
         let sim = &self.sim;
-        let nodes = self
-            .node_ids()
-            .map(|id| NodeSnapshot {
-                id: sim.name(id).to_string(),
-                state: self.visible_state(id).as_str(),
-                detail: detail(self, id),
-            })
-            .collect();
+        let nodes = self.node_ids().map(|id| self.node_snapshot(id)).collect();
         let invariants = sim
             .properties()
             .verdicts()
@@ -256,6 +262,18 @@ impl Cluster {
             nodes,
             metrics: sim.metrics().counters().map(|(k, v)| (k.to_string(), v)).collect(),
             invariants,
+        }
+    }
+}
+
+impl Cluster {
+    /// One node's part of the snapshot (what a lesson's check reads, without
+    /// building the whole picture).
+    pub fn node_snapshot(&self, id: NodeId) -> NodeSnapshot {
+        NodeSnapshot {
+            id: self.sim.name(id).to_string(),
+            state: self.visible_state(id).as_str(),
+            detail: detail(self, id),
         }
     }
 }

@@ -12,6 +12,7 @@ use super::frame_loop;
 use super::invariants::{self, InvariantsPanel};
 use super::lang::{self, LangToggle};
 use super::layout::Orientation;
+use super::lessons::{LessonList, LessonPanel};
 use super::node_menu::{self, NodeMenu};
 use super::panels::Panels;
 use super::playground::{Playground, Topology};
@@ -40,6 +41,9 @@ pub struct AppProps {
     /// Why the link's run could not be loaded (the page starts a free play).
     #[prop_or_default]
     pub share_error: Option<share::LoadError>,
+    /// The lesson to start with (`?lesson=`).
+    #[prop_or_default]
+    pub lesson: Option<String>,
 }
 
 /// The headline metrics: hook name and the label's catalog key.
@@ -65,7 +69,11 @@ pub fn app(props: &AppProps) -> Html {
     let canvas = use_node_ref();
     {
         let (pg, dispatcher, canvas) = (state.playground.clone(), state.dispatcher(), canvas.clone());
+        let lesson = props.lesson.clone();
         use_effect_with((), move |_| {
+            if let Some(id) = lesson {
+                dispatcher.dispatch(Action::StartLesson(id));
+            }
             let stop_loop = frame_loop::start(pg.clone(), dispatcher.clone(), canvas);
             let keys = frame_loop::keyboard_shortcuts(dispatcher.clone());
             let resize = frame_loop::follow_viewport(dispatcher.clone());
@@ -111,6 +119,11 @@ pub fn app(props: &AppProps) -> Html {
                 <LangToggle lang={l} dispatch={dispatch.clone()} />
             </header>
             <MetricsBar values={metrics} />
+            if let Some(progress) = state.lesson.clone() {
+                <div class="lesson-area">
+                    <LessonPanel {progress} dispatch={dispatch.clone()} />
+                </div>
+            }
             <main class="stage">
                 <div class={classes!("diagram-wrap", (layout.orientation == Orientation::Tall).then_some("tall"))}
                      style={format!("aspect-ratio:{:.0}/{:.0}", layout.view_w, layout.view_h)}>
@@ -125,6 +138,7 @@ pub fn app(props: &AppProps) -> Html {
             <aside class="side">
                 <SharePanel playground={state.playground.clone()} start_error={props.share_error.clone()}
                     dispatch={dispatch.clone()} />
+                <LessonList active={super::lessons::active(state.lesson.as_ref())} dispatch={dispatch.clone()} />
                 { legend(l) }
                 <InvariantsPanel verdicts={invariants::rows(cluster)} />
                 <EventLog lines={event_log::lines_in(l, cluster)} />

@@ -19,6 +19,7 @@ pub mod inspect;
 pub mod invariants;
 pub mod lang;
 pub mod layout;
+pub mod lessons;
 pub mod node_menu;
 pub mod panels;
 pub mod panic;
@@ -46,8 +47,14 @@ pub fn start() {
     let root = document.get_element_by_id("app").or_else(|| document.body().map(Into::into)).expect("a mount point");
     let hash = window.location().hash().unwrap_or_default();
     let (run, share_error) = share::start_run(&hash, options.scenario.as_deref());
-    let props =
-        app::AppProps { seed: options.seed, topology: options.topology, shoppers: options.shoppers, run, share_error };
+    let props = app::AppProps {
+        seed: options.seed,
+        topology: options.topology,
+        shoppers: options.shoppers,
+        run,
+        share_error,
+        lesson: options.lesson.clone(),
+    };
     yew::Renderer::<app::App>::with_root_and_props(root, props).render();
 }
 

@@ -3,7 +3,8 @@
 //! Owns the closed `Action` enum and `AppState` (the shared model handle, a
 //! version number that makes Yew re-render, which node's menu is open, the
 //! model's last refusal of a command, whether Xiaoming is followed, the
-//! reader's language).
+//! reader's language, the lesson being played and the reader's progress
+//! through it).
 //! Components dispatch actions; only `reduce` touches the model.
 
 use super::layout::Orientation;
@@ -11,6 +12,7 @@ use super::playground::Playground;
 use crate::cluster::command::{Command, CommandError, NodeAction, XiaomingAction};
 use crate::cluster::design::Design;
 use crate::i18n::Lang;
+use crate::lesson::{self, LessonProgress, Todo};
 use crate::share::SharedRun;
 use crate::sim::{NodeId, TimeUs};
 use std::cell::RefCell;
@@ -51,6 +53,14 @@ pub enum Action {
     /// Replace the run with a shared one (a link, a file, a built-in
     /// scenario), fast-forwarded to the sharer's time, where it pauses.
     LoadRun(Box<SharedRun>),
+    /// Start the lesson with this id: its scenario replaces the run.
+    StartLesson(String),
+    /// The current step is done: go on to the next one.
+    NextLessonStep,
+    /// Do the current step's expected act for the reader ("show me").
+    ShowMe,
+    /// Leave the lesson (the run goes on as free play).
+    LeaveLesson,
 }
 
 /// The run was rebuilt from t = 0 with a deployment-time switch changed.
@@ -85,6 +95,8 @@ pub struct AppState {
     pub replayed: Option<Replayed>,
     /// The language every component shows (given to them as context).
     pub lang: Lang,
+    /// The lesson being played, if any, and where the reader is in it.
+    pub lesson: Option<LessonProgress>,
 }
 
 impl PartialEq for AppState {
@@ -97,17 +109,67 @@ impl PartialEq for AppState {
 }
 
 impl AppState {
+    /// The lesson actions: start one, move on, "show me", leave.
+    fn lesson_action(&mut self, pg: &mut Playground, action: Action) {
+        match action {
+            Action::StartLesson(id) => {
+                if let Some(lesson) = lesson::by_id(&id) {
+                    let orientation = pg.layout.orientation;
+                    *pg = Playground::from_scenario(lesson.scenario.clone());
+                    pg.set_orientation(orientation);
+                    self.lesson = Some(LessonProgress::start(lesson.clone(), &pg.cluster, &pg.recording));
+                    (self.menu, self.refused, self.replayed, self.following) = (None, None, None, false);
+                }
+            }
+            Action::NextLessonStep => {
+                if let Some(progress) = self.lesson.as_mut() {
+                    progress.next_step(&pg.cluster, &pg.recording);
+                }
+            }
+            Action::ShowMe => {
+                if let Some(progress) = self.lesson.as_ref() {
+                    wait_for_the_moment(pg, progress);
+                }
+                match self.lesson.as_ref().and_then(|p| p.todo(&pg.cluster)) {
+                    Some(Todo::Command(command)) => (self.refused, self.replayed) = carry_out(pg, command, None),
+                    Some(Todo::ReplayWith { switch, value }) => {
+                        let command = Command::SetSwitch { switch: switch.clone(), value };
+                        (self.refused, self.replayed) = carry_out(pg, command, Some(&switch));
+                        hurry_to_the_readers_acts(pg, self);
+                    }
+                    Some(Todo::Wait { .. }) | None => pg.play(),
+                }
+            }
+            Action::LeaveLesson => self.lesson = None,
+            _ => {}
+        }
+    }
+
     pub fn new(playground: Rc<RefCell<Playground>>) -> Self {
-        Self { playground, version: 0, menu: None, refused: None, following: false, replayed: None, lang: Lang::En }
+        Self {
+            playground,
+            version: 0,
+            menu: None,
+            refused: None,
+            following: false,
+            replayed: None,
+            lang: Lang::En,
+            lesson: None,
+        }
     }
 }
 
 /// A reader's command: carried out and recorded, or refused with its reason;
-/// a deployment-time switch replays the run with its new value.
-fn carry_out(pg: &mut Playground, command: Command) -> (Option<Refusal>, Option<Replayed>) {
+/// a deployment-time switch replays the run with its new value, and so does
+/// the switch a lesson's step asks to replay with (`replay_switch`).
+fn carry_out(
+    pg: &mut Playground,
+    command: Command,
+    replay_switch: Option<&str>,
+) -> (Option<Refusal>, Option<Replayed>) {
     let mut replayed = None;
     let result = match &command {
-        Command::SetSwitch { switch, value } if Design::needs_redeploy(switch) => {
+        Command::SetSwitch { switch, value } if Design::needs_redeploy(switch) || replay_switch == Some(switch) => {
             let result = pg.replay_with(switch, value).map_err(CommandError::Switch);
             if result.is_ok() {
                 let actions = pg.recording.journal().len();
@@ -127,7 +189,8 @@ impl Reducible for AppState {
         let mut next = (*self).clone();
         next.version += 1;
         {
-            let mut pg = next.playground.borrow_mut();
+            let playground = next.playground.clone();
+            let mut pg = playground.borrow_mut();
             match action {
                 Action::Play => pg.play(),
                 Action::Pause => pg.pause(),
@@ -140,11 +203,15 @@ impl Reducible for AppState {
                 Action::CloseMenu => next.menu = None,
                 Action::Node(node, action) => {
                     let command = Command::Node { node: pg.cluster.sim.name(node).to_string(), action };
-                    (next.refused, next.replayed) = carry_out(&mut pg, command);
+                    (next.refused, next.replayed) = carry_out(&mut pg, command, None);
                 }
                 Action::ToggleControlDots => pg.show_control = !pg.show_control,
                 Action::Refresh => {}
-                Action::Command(command) => (next.refused, next.replayed) = carry_out(&mut pg, command),
+                Action::Command(command) => {
+                    let replay_switch = next.lesson.as_ref().and_then(replay_switch);
+                    (next.refused, next.replayed) = carry_out(&mut pg, command, replay_switch.as_deref());
+                    hurry_to_the_readers_acts(&mut pg, &next);
+                }
                 Action::ToggleFollow => {
                     next.following = !next.following;
                     // Followed, he takes a page only when asked; unfollowed, he walks on.
@@ -168,10 +235,61 @@ impl Reducible for AppState {
                     *pg = super::share::playground_of(&run);
                     pg.set_orientation(orientation);
                     (next.menu, next.refused, next.replayed, next.following) = (None, None, None, false);
+                    next.lesson = None;
                 }
+                lesson_action @ (Action::StartLesson(_)
+                | Action::NextLessonStep
+                | Action::ShowMe
+                | Action::LeaveLesson) => next.lesson_action(&mut pg, lesson_action),
+            }
+            // The lesson looks at the model after every action (the frame
+            // loop's refreshes included): one check, a few fields.
+            if let Some(progress) = next.lesson.as_mut() {
+                progress.advance(&pg.cluster, &pg.recording);
             }
         }
         Rc::new(next)
+    }
+}
+
+/// Most events "show me" runs, one by one, looking for the moment a step's act waits for.
+const MOMENT_SEARCH_EVENTS: u32 = 200_000;
+
+/// Runs the model event by event until the current step's moment to act
+/// (bounded: if it never comes, the act is done anyway).
+fn wait_for_the_moment(pg: &mut Playground, progress: &LessonProgress) {
+    for _ in 0..MOMENT_SEARCH_EVENTS {
+        if progress.moment_to_act(&pg.cluster, &pg.recording) {
+            return;
+        }
+        pg.recording.step(&mut pg.cluster);
+    }
+}
+
+/// In a lesson, a replay hurries (as a rewind does) to a little before the
+/// reader's last act and pauses there: pressing Play shows it happen again.
+fn hurry_to_the_readers_acts(pg: &mut Playground, state: &AppState) {
+    if state.lesson.is_none() || state.replayed.is_none() {
+        return;
+    }
+    if let Some(last) = pg.recording.journal().last() {
+        let to_us = last.due_us().saturating_sub(LEAD_IN_US);
+        if to_us > 0 {
+            pg.fast_forward_to = Some(to_us);
+            pg.play();
+        }
+    }
+}
+
+/// How long before the reader's last act a lesson's replay stops.
+const LEAD_IN_US: TimeUs = 2 * crate::sim::SEC;
+
+/// The switch the lesson's current step asks to replay the run with, if any:
+/// setting it in the switch panel replays instead of switching live.
+fn replay_switch(progress: &LessonProgress) -> Option<String> {
+    match &progress.current()?.act {
+        lesson::Act::ReplayWith { switch, .. } if !progress.done => Some(switch.clone()),
+        _ => None,
     }
 }
 
@@ -213,5 +331,29 @@ mod tests {
         let s = s.reduce(set("off"));
         assert_eq!(s.refused, None, "an accepted command clears the refusal");
         assert_eq!(s.playground.borrow().cluster.design.get("lock").as_deref(), Some("off"));
+    }
+
+    #[test]
+    fn a_lesson_replaces_the_run_and_show_me_does_the_step() {
+        let s = state().reduce(Action::StartLesson("no-such-lesson".into()));
+        assert!(s.lesson.is_none(), "an unknown lesson starts nothing");
+        let s = s.reduce(Action::StartLesson("the-balancer-fails".into()));
+        let progress = s.lesson.clone().expect("the lesson started");
+        assert_eq!((progress.step, progress.done), (0, false));
+        assert_eq!(s.playground.borrow().seed, progress.lesson.scenario.seed, "the lesson's scenario runs");
+        let s = s.reduce(Action::NextLessonStep);
+        assert_eq!(s.lesson.as_ref().map(|p| p.step), Some(0), "no next step before this one is done");
+        let s = s.reduce(Action::ShowMe);
+        let lb = s.playground.borrow().cluster.sim.id_of("lb-south-1").unwrap();
+        assert_eq!(s.playground.borrow().cluster.visible_state(lb), VisibleState::Crashed, "show me crashed it");
+        s.playground.borrow_mut().run_for(20 * crate::sim::SEC);
+        let s = s.reduce(Action::Refresh);
+        assert!(
+            s.lesson.as_ref().is_some_and(|p| p.done),
+            "{:?}",
+            s.lesson.as_ref().map(|p| p.explain(&s.playground.borrow().cluster, &s.playground.borrow().recording))
+        );
+        let s = s.reduce(Action::NextLessonStep).reduce(Action::LeaveLesson);
+        assert!(s.lesson.is_none());
     }
 }

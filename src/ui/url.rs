@@ -1,6 +1,6 @@
 //! Reading the page's URL: `?seed=N`, `?topology=slice|full`, `?shoppers=N`,
 //! `?lang=zh|en`, `?scenario=<id>` (a built-in scenario; the run in a link's
-//! fragment is `super::share`'s).
+//! fragment is `super::share`'s), `?lesson=<id>`.
 //!
 //! Owns the parsing of query parameters into start-up options, with a clear
 //! message (in either language) for anything it cannot use. Pure string
@@ -25,6 +25,8 @@ pub struct StartOptions {
     pub lang: Option<Lang>,
     /// A built-in scenario to start with (`?scenario=<id>`), known to load.
     pub scenario: Option<String>,
+    /// The lesson to start (a known lesson id).
+    pub lesson: Option<String>,
     /// A message for the reader about input that was ignored.
     pub warning: Option<Warning>,
 }
@@ -44,7 +46,8 @@ impl Warning {
     /// The message in `lang`.
     pub fn text(&self, lang: Lang) -> String {
         let ids = super::share::loadable_ids().join(", ");
-        tf(lang, self.key, &[("value", &self.value), ("seed", &DEFAULT_SEED), ("ids", &ids)])
+        let lessons = crate::lesson::ids().join(", ");
+        tf(lang, self.key, &[("value", &self.value), ("seed", &DEFAULT_SEED), ("ids", &ids), ("lessons", &lessons)])
     }
 }
 
@@ -58,6 +61,7 @@ pub fn parse_query(query: &str) -> StartOptions {
         shoppers: None,
         lang: None,
         scenario: None,
+        lesson: None,
         warning: None,
     };
     for pair in query.trim_start_matches('?').split('&').filter(|p| !p.is_empty()) {
@@ -85,6 +89,13 @@ pub fn parse_query(query: &str) -> StartOptions {
                     None
                 }
                 None => Some(Warning::new("url.bad-lang", value)),
+            },
+            "lesson" => match crate::lesson::by_id(value) {
+                Some(lesson) => {
+                    options.lesson = Some(lesson.id.clone());
+                    None
+                }
+                None => Some(Warning::new("url.bad-lesson", value)),
             },
             _ => None,
         };
@@ -115,7 +126,7 @@ mod tests {
             ("", DEFAULT_SEED, false),
             ("?seed=7", 7, false),
             ("seed=18446744073709551615", u64::MAX, false),
-            ("?lesson=x&seed=9", 9, false),
+            ("?lesson=failover-loses-the-session&seed=9", 9, false),
             ("?seed=-1", DEFAULT_SEED, true),
             ("?seed=abc", DEFAULT_SEED, true),
             ("?seed=", DEFAULT_SEED, true),
@@ -126,6 +137,16 @@ mod tests {
             let got = parse_query(query);
             assert_eq!((got.seed, got.warning.is_some()), (seed, warned), "query {query:?}");
         }
+    }
+
+    #[test]
+    fn lessons_from_queries() {
+        let got = parse_query("?lesson=overselling-and-the-lock");
+        assert_eq!((got.lesson.as_deref(), got.warning), (Some("overselling-and-the-lock"), None));
+        let got = parse_query("?lesson=lesson-99");
+        assert_eq!(got.lesson, None);
+        let warning = got.warning.expect("an unknown lesson is reported").text(Lang::En);
+        assert!(warning.contains("lesson-99") && warning.contains("failover-loses-the-session"), "{warning}");
     }
 
     #[test]

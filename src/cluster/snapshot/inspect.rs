@@ -214,7 +214,21 @@ fn service(s: &ServiceHost, name: &dyn Fn(NodeId) -> String) -> NodeDetail {
         ),
         None => (Vec::new(), Vec::new()),
     };
-    NodeDetail::Service { service: s.kind.as_str(), cached, tpc_timeline, in_doubt }
+    let purchase = s.inventory.as_ref().and_then(purchase);
+    NodeDetail::Service { service: s.kind.as_str(), cached, tpc_timeline, in_doubt, purchase }
+}
+
+/// An inventory instance's purchase in progress, with the token it holds.
+fn purchase(inv: &crate::cluster::inventory::InventoryService) -> Option<super::PurchaseView> {
+    use crate::cluster::inventory::PurchaseStep as P;
+    let p = inv.current?;
+    let step = match p.step {
+        P::WaitingForLock => "waiting-for-lock",
+        P::Reading => "reading",
+        P::Computing { .. } => "computing",
+        P::Writing => "writing",
+    };
+    Some(super::PurchaseView { product: p.product, step, token: inv.lock.token().map(u64::from) })
 }
 
 fn gateway(g: &Gateway, name: &dyn Fn(NodeId) -> String) -> NodeDetail {
