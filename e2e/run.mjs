@@ -152,6 +152,64 @@ const WHOLE_SHOP = ['dns', 'cdn-central', 'vip-central', 'gateway', 'inventory-2
 // Play and pause are one toggle: a paused page shows `play`.
 const CONTROLS = ['play', 'step', 'speed'];
 
+/** Lesson 5 from start to finish, doing only what each step's instruction
+ * says (in the language `words` reads), through the page's hooks; each step
+ * must be marked done. */
+async function lesson5ByItsInstructions(env, words) {
+  const page = await openApp(env, `/?lesson=failover-loses-the-session&topology=slice${words.query}`);
+  await page.locator('.lesson-panel[data-lesson-active="failover-loses-the-session"]').waitFor();
+  await env.screenshot(page, `desktop-start${words.shot}`);
+  let step = await lessonStep(page);
+  check(step.n === 1 && words.play.test(step.text), `step 1 reads ${JSON.stringify(step.text)}`);
+  await setSpeedLog10(page, 1); // 10x: the lesson's seconds pass quickly
+  await play(page);
+  await waitStepDone(page, 1);
+  await page.locator('[data-lesson-explanation]').waitFor();
+  await page.locator('[data-lesson-action="next"]').click();
+
+  step = await lessonStep(page);
+  check(step.n === 2 && words.crash.test(step.text), `step 2: ${step.text}`);
+  const server = await api(page, 'xiaomingServer');
+  check(/^app-\d$/.test(server ?? ''), `Xiaoming's server is ${server}`);
+  await page.locator(`[data-node="${server}"]`).click();
+  await visibleAction(page, 'crash').click();
+  await waitForState(page, server, 'crashed');
+  await page.keyboard.press('Escape');
+  await play(page);
+  await waitStepDone(page, 2);
+  check((await metric(page, 'sessions-lost')) > 0, 'the crash lost no session on the page');
+  await env.screenshot(page, `desktop-step2${words.shot}`);
+  await page.locator('[data-lesson-action="next"]').click();
+
+  for (const n of [3, 4]) {
+    step = await lessonStep(page);
+    const value = words.store.exec(step.text)?.[1];
+    check(value, `step ${n} names no session store: ${step.text}`);
+    await page.locator('[data-switch="session-store"]').selectOption(value);
+    await page.locator('[data-notice="replayed"]').waitFor({ timeout: 5_000 });
+    // The replay hurries to just before the crash and pauses: play on.
+    await explain(page.waitForFunction(() => document.querySelector('[data-control="play"]') !== null,
+      null, { timeout: 20_000, polling: 100 }), 'the replay did not stop before the crash');
+    await play(page);
+    await waitStepDone(page, n, 40_000);
+    check((await api(page, 'design'))['session-store'] === value, `the replay runs without ${value}`);
+    if (n === 3) await page.locator('[data-lesson-action="next"]').click();
+  }
+  await page.locator('.lesson-panel[data-lesson-finished="true"]').waitFor({ state: 'attached' });
+  check((await metric(page, 'sessions-lost')) === 0, 'the Redis replay lost sessions');
+  await page.locator('[data-invariant="no-session-lost-with-redis"][data-holds="true"]').waitFor({ state: 'attached' });
+  await page.locator('[data-lesson="failover-loses-the-session"] [data-lesson-mark="done"]').waitFor({ state: 'attached' });
+  await env.screenshot(page, `desktop-done${words.shot}`);
+  // Remembered: a fresh load of the page still marks it done.
+  await page.reload();
+  await page.locator('[data-lesson="failover-loses-the-session"] [data-lesson-mark="done"]').waitFor({ state: 'attached' });
+}
+
+const LESSON5_EN = { query: '', shot: '', play: /Press Play/,
+  crash: /Crash the app server that holds Xiaoming's session/, store: /set the session store to "([a-z]+)"/ };
+const LESSON5_ZH = { query: '&lang=zh', shot: '-zh', play: /点击“播放”/,
+  crash: /让保存小明会话的那台应用服务器宕机/, store: /会话存储切换为“[^”]+”（([a-z]+)）/ };
+
 const TESTS = [
   ['loads', async (env) => {
     const page = await openApp(env, '/?seed=42');
@@ -556,57 +614,8 @@ const TESTS = [
     const said = await unknown.locator('[data-error="url"]').textContent();
     check(said.includes('double-11'), `?scenario=nope says ${JSON.stringify(said)}, not the ids`);
   }, 120_000],
-  ['lesson-5-by-its-instructions', async (env) => {
-    // Lesson 5 from start to finish, in English, doing only what each step's
-    // instruction says, through the page's hooks; each step must be marked done.
-    const page = await openApp(env, '/?lesson=failover-loses-the-session&topology=slice');
-    await page.locator('.lesson-panel[data-lesson-active="failover-loses-the-session"]').waitFor();
-    await env.screenshot(page, 'desktop-start');
-    let step = await lessonStep(page);
-    check(step.n === 1 && /Press Play/.test(step.text), `step 1 reads ${JSON.stringify(step.text)}`);
-    await setSpeedLog10(page, 1); // 10x: the lesson's seconds pass quickly
-    await play(page);
-    await waitStepDone(page, 1);
-    await page.locator('[data-lesson-explanation]').waitFor();
-    await page.locator('[data-lesson-action="next"]').click();
-
-    step = await lessonStep(page);
-    check(step.n === 2 && /Crash the app server that holds Xiaoming's session/.test(step.text), `step 2: ${step.text}`);
-    const server = await api(page, 'xiaomingServer');
-    check(/^app-\d$/.test(server ?? ''), `Xiaoming's server is ${server}`);
-    await page.locator(`[data-node="${server}"]`).click();
-    await visibleAction(page, 'crash').click();
-    await waitForState(page, server, 'crashed');
-    await page.keyboard.press('Escape');
-    await play(page);
-    await waitStepDone(page, 2);
-    check((await metric(page, 'sessions-lost')) > 0, 'the crash lost no session on the page');
-    await env.screenshot(page, 'desktop-step2');
-    await page.locator('[data-lesson-action="next"]').click();
-
-    for (const n of [3, 4]) {
-      step = await lessonStep(page);
-      const value = /set the session store to "([a-z]+)"/.exec(step.text)?.[1];
-      check(value, `step ${n} names no session store: ${step.text}`);
-      await page.locator('[data-switch="session-store"]').selectOption(value);
-      await page.locator('[data-notice="replayed"]').waitFor({ timeout: 5_000 });
-      // The replay hurries to just before the crash and pauses: play on.
-      await explain(page.waitForFunction(() => document.querySelector('[data-control="play"]') !== null,
-        null, { timeout: 20_000, polling: 100 }), 'the replay did not stop before the crash');
-      await play(page);
-      await waitStepDone(page, n, 40_000);
-      check((await api(page, 'design'))['session-store'] === value, `the replay runs without ${value}`);
-      if (n === 3) await page.locator('[data-lesson-action="next"]').click();
-    }
-    await page.locator('.lesson-panel[data-lesson-finished="true"]').waitFor({ state: 'attached' });
-    check((await metric(page, 'sessions-lost')) === 0, 'the Redis replay lost sessions');
-    await page.locator('[data-invariant="no-session-lost-with-redis"][data-holds="true"]').waitFor({ state: 'attached' });
-    await page.locator('[data-lesson="failover-loses-the-session"] [data-lesson-mark="done"]').waitFor({ state: 'attached' });
-    await env.screenshot(page, 'desktop-done');
-    // Remembered: a fresh load of the page still marks it done.
-    await page.reload();
-    await page.locator('[data-lesson="failover-loses-the-session"] [data-lesson-mark="done"]').waitFor({ state: 'attached' });
-  }, 180_000],
+  ['lesson-5-by-its-instructions', (env) => lesson5ByItsInstructions(env, LESSON5_EN), 180_000],
+  ['lesson-5-in-chinese', (env) => lesson5ByItsInstructions(env, LESSON5_ZH), 180_000],
 
   ['lesson-11-lock', async (env) => {
     // Lesson 11: without the lock the flash sale oversells (invariant ✗);
