@@ -13,8 +13,10 @@ use clusterlab::cluster::command::NodeAction;
 use clusterlab::cluster::design::Design;
 use clusterlab::cluster::topology::SliceOptions;
 use clusterlab::cluster::{Cluster, FailCause, Page};
+use clusterlab::i18n::lines::LINE_FAMILY;
 use clusterlab::i18n::{Catalog, EN_JSON, Lang, ZH_JSON, placeholders};
 use clusterlab::scenario::compare::COMPARED;
+use clusterlab::sim::Fault;
 use clusterlab::ui::event_log::LogKind;
 use clusterlab::ui::terms::cause_key;
 use std::collections::BTreeSet;
@@ -84,6 +86,7 @@ fn families() -> Vec<(&'static str, BTreeSet<String>)> {
         ("action", NodeAction::ALL.iter().map(|a| a.as_str().to_string()).collect()),
         ("log-kind", LogKind::ALL.iter().map(|k| k.as_str().to_string()).collect()),
         ("compare-metric", COMPARED.iter().map(|m| m.to_string()).collect()),
+        ("fault", Fault::LABELS.iter().map(|f| f.to_string()).collect()),
     ]
 }
 
@@ -185,8 +188,70 @@ fn every_key_the_ui_names_exists_and_every_key_is_used() {
     }
     assert!(missing.is_empty(), "keys the UI names but the catalogs lack:\n{}", missing.join("\n"));
     assert!(family_missing.is_empty(), "model names without a message:\n{}", family_missing.join("\n"));
-    let unused: Vec<_> = catalog.iter().filter(|k| !used.contains(**k)).collect();
+    // The model's log-line templates are used by matching (checked below).
+    let unused: Vec<_> = catalog.iter().filter(|k| !used.contains(**k) && !k.starts_with(LINE_FAMILY)).collect();
     assert!(unused.is_empty(), "catalog keys nothing uses: {unused:?}");
+}
+
+/// The English format strings of every `ctx.log(…)` in `src/cluster`, with
+/// `{}` numbered by position (`{0}`, `{1}` …) and `{name:?}` as `{name}`.
+fn model_log_templates() -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut stack = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("src/cluster")];
+    while let Some(dir) = stack.pop() {
+        for path in fs::read_dir(&dir).expect("src/cluster").flatten().map(|e| e.path()) {
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = fs::read_to_string(&path).expect("a source file");
+                for call in text.split("ctx.log(").skip(1) {
+                    let call = call.trim_start();
+                    let call = call.strip_prefix("format!(").map_or(call, str::trim_start);
+                    let Some(body) = call.strip_prefix('"') else { continue };
+                    let literal = body.split('"').next().unwrap_or("");
+                    out.insert(normalize(literal));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn normalize(format: &str) -> String {
+    let (mut out, mut position, mut rest) = (String::new(), 0, format);
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let close = rest[open..].find('}').map_or(rest.len(), |c| open + c);
+        let name = rest[open + 1..close].split(':').next().unwrap_or("");
+        if name.is_empty() {
+            out.push_str(&format!("{{{position}}}"));
+            position += 1;
+        } else {
+            out.push_str(&format!("{{{name}}}"));
+        }
+        rest = &rest[(close + 1).min(rest.len())..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Every line a mechanism writes to the event log has a `logline.*`
+/// template (so the Chinese page can word it), and every template is one the
+/// model still writes.
+#[test]
+fn every_line_the_model_writes_has_a_template_in_both_languages() {
+    let (en, zh) = catalogs();
+    let templates: BTreeSet<String> =
+        en.messages.iter().filter(|(k, _)| k.starts_with(LINE_FAMILY)).map(|(_, v)| v.clone()).collect();
+    let written = model_log_templates();
+    assert!(written.len() > 30, "the scan found only {} log lines", written.len());
+    let lacking: Vec<_> = written.difference(&templates).collect();
+    assert!(lacking.is_empty(), "log lines without a logline.* template: {lacking:?}");
+    let stale: Vec<_> = templates.difference(&written).collect();
+    assert!(stale.is_empty(), "logline.* templates the model no longer writes: {stale:?}");
+    for (key, _) in en.messages.iter().filter(|(k, _)| k.starts_with(LINE_FAMILY)) {
+        assert!(zh.get(key).is_some_and(|z| !z.is_empty()), "{key} has no Chinese");
+    }
 }
 
 #[test]
@@ -195,4 +260,33 @@ fn the_scanner_finds_calls_and_literals() {
         "app.footer", &[]); it(x, "nope.nope"); "legend.ok""#;
     assert_eq!(called_keys(source), ["controls.play", "app.footer"]);
     assert_eq!(literals(r#"x "a\"b" y "c""#), [r#"a\"b"#, "c"]);
+}
+
+/// A whole shop through crashes of a balancer, a shard master, Redis and the
+/// queue's consumer: every line it logs reads in Chinese (none is left in
+/// English for want of a template).
+#[test]
+fn every_logged_line_of_a_faulty_run_reads_in_chinese() {
+    use clusterlab::cluster::command::{Command, NodeAction};
+    use clusterlab::i18n::translate_line;
+    use clusterlab::sim::SEC;
+    let mut c = Cluster::full(&SliceOptions { seed: 5, ..SliceOptions::default() });
+    c.run_until(10 * SEC, u64::MAX);
+    for node in ["lb-south-1", "db-shard1-master", "redis", "notification", "inventory-1"] {
+        c.apply(&Command::Node { node: node.into(), action: NodeAction::Crash }).unwrap();
+    }
+    c.run_until(70 * SEC, u64::MAX);
+    let (mut lines, mut english) = (0, Vec::new());
+    for line in c.sim.log() {
+        let label = line.text.split_once(": ").map_or(line.text.as_str(), |(_, rest)| rest);
+        if Fault::LABELS.contains(&label) || Fault::LABELS.contains(&line.text.as_str()) {
+            continue;
+        }
+        lines += 1;
+        if translate_line(Lang::Zh, &line.text) == line.text {
+            english.push(line.text.clone());
+        }
+    }
+    assert!(lines > 5, "seed 5: only {lines} mechanism lines were logged");
+    assert!(english.is_empty(), "seed 5: lines left in English: {english:?}");
 }

@@ -7,10 +7,15 @@
 //! language. Plain data: no DOM, no storage, no Yew — the UI reads the
 //! browser and hands the strings in. A key missing from a catalog reads as
 //! the key itself; `tests/i18n.rs` makes sure no key is ever missing.
+//! Child: `lines` (the model's English log lines read back in the reader's
+//! language through the `logline.*` templates).
 
 use std::collections::BTreeMap;
 use std::fmt::Display;
 use std::sync::OnceLock;
+
+pub mod lines;
+pub use lines::translate_line;
 
 /// A language of the page.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]

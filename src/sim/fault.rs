@@ -36,6 +36,10 @@ pub enum Fault {
 
 impl Fault {
     /// A fixed name for traces and logs.
+    /// Every `label` a fault can have.
+    pub const LABELS: [&'static str; 10] =
+        ["crash", "restart", "pause", "resume", "slow", "isolate", "rejoin", "cut", "heal", "heal-all"];
+
     pub const fn label(&self) -> &'static str {
         match self {
             Self::Crash { .. } => "crash",

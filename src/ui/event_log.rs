@@ -10,7 +10,7 @@
 use super::lang::use_lang;
 use super::terms;
 use crate::cluster::{Cluster, ClusterNode};
-use crate::i18n::{Lang, t};
+use crate::i18n::{Lang, t, td, translate_line};
 use crate::sim::time::format_time_us;
 use crate::sim::{Fault, NodeId};
 use web_sys::{HtmlInputElement, HtmlSelectElement};
@@ -124,10 +124,10 @@ pub fn lines_in(l: Lang, cluster: &Cluster) -> Vec<LogRow> {
         .iter()
         .rev()
         .take(KEPT)
-        .map(|l| {
-            let name = sim.name(l.node);
-            let text = if l.text.starts_with(name) { l.text.clone() } else { format!("{name}: {}", l.text) };
-            LogRow { at_us: l.at_us, text, kind: classify(cluster, l.node, &l.text) }
+        .map(|line| {
+            let name = sim.name(line.node);
+            let kind = classify(cluster, line.node, &line.text);
+            LogRow { at_us: line.at_us, text: worded(l, name, &line.text, kind), kind }
         })
         .collect();
     for (i, node) in sim.nodes().iter().enumerate() {
@@ -142,6 +142,21 @@ pub fn lines_in(l: Lang, cluster: &Cluster) -> Vec<LogRow> {
     all.sort_by_key(|line| std::cmp::Reverse(line.at_us));
     all.truncate(KEPT);
     all
+}
+
+/// A model's log line in the reader's language, prefixed with its node's
+/// name: a fault by its label (`fault.*`), a mechanism's line through the
+/// `logline.*` templates.
+fn worded(l: Lang, name: &str, text: &str, kind: LogKind) -> String {
+    let prefixed = text.starts_with(name);
+    let said = if kind == LogKind::Fault {
+        let label = text.strip_prefix(name).and_then(|t| t.strip_prefix(": ")).unwrap_or(text);
+        let label = td(l, "fault", label).unwrap_or(label);
+        if prefixed { format!("{name}: {label}") } else { label.to_string() }
+    } else {
+        translate_line(l, text)
+    };
+    if prefixed || kind == LogKind::Fault { said } else { format!("{name}: {said}") }
 }
 
 /// The lines of `kind` (all if None) whose text contains `needle` (any case).
