@@ -7,7 +7,7 @@
 
 use crate::cluster::snapshot::{NodeDetail, Snapshot};
 use crate::cluster::{Cluster, ClusterNode};
-use crate::i18n::{Lang, t, tf};
+use crate::i18n::{Lang, t, td, tf};
 use crate::sim::{NodeId, SEC, TimeUs};
 use crate::ui::terms;
 
@@ -136,7 +136,7 @@ fn describe(l: Lang, cluster: &Cluster, id: NodeId, detail: &NodeDetail, in_flig
             return (text, Some((*busy_workers as f64 / max).min(1.0)));
         }
         NodeDetail::Balancer { pending, vip: Some(v), .. } => {
-            tf(l, "box.balancer-vrrp", &[("state", &v.state.to_lowercase()), ("n", pending)])
+            tf(l, "box.balancer-vrrp", &[("state", &role(l, &v.state.to_lowercase())), ("n", pending)])
         }
         NodeDetail::Balancer { pending, vip: None, .. } => tf(l, "box.balancer", &[("n", pending)]),
         NodeDetail::VipRouter { holder, .. } => {
@@ -144,7 +144,7 @@ fn describe(l: Lang, cluster: &Cluster, id: NodeId, detail: &NodeDetail, in_flig
         }
         NodeDetail::Registry { instances, .. } => plural(instances.len(), "box.instances.one", "box.instances.many"),
         NodeDetail::Service { service, .. } => {
-            let role = service.trim_end_matches("-service");
+            let role = role(l, service.trim_end_matches("-service"));
             match in_flight_to {
                 0 => tf(l, "box.service", &[("role", &role)]),
                 n => {
@@ -163,7 +163,7 @@ fn describe(l: Lang, cluster: &Cluster, id: NodeId, detail: &NodeDetail, in_flig
         NodeDetail::Dns { queries, .. } => plural(*queries as usize, "box.queries.one", "box.queries.many"),
         NodeDetail::Resolver { cached } => plural(cached.len(), "box.records.one", "box.records.many"),
         NodeDetail::Redis { role, keys, .. } => {
-            format!("{} · {}", first_word(role), plural(*keys, "box.keys.one", "box.keys.many"))
+            format!("{} · {}", self::role(l, first_word(role)), plural(*keys, "box.keys.one", "box.keys.many"))
         }
         NodeDetail::Autoscaler { machines, enabled, .. } => {
             let on = machines.iter().filter(|m| m.state == "in-service").count();
@@ -182,14 +182,20 @@ fn describe(l: Lang, cluster: &Cluster, id: NodeId, detail: &NodeDetail, in_flig
         }
         NodeDetail::Queue { depth, unacked, .. } => tf(l, "box.queue", &[("ready", depth), ("unacked", unacked)]),
         NodeDetail::Mysql { role, lag_us, .. } => match lag_us {
-            Some(lag) => tf(l, "box.mysql-lag", &[("role", &first_word(role)), ("ms", &(lag / 1000))]),
-            None => first_word(role).to_string(),
+            Some(lag) => tf(l, "box.mysql-lag", &[("role", &self::role(l, first_word(role))), ("ms", &(lag / 1000))]),
+            None => self::role(l, first_word(role)).to_string(),
         },
         NodeDetail::Mycat { write_hosts, .. } => tf(l, "box.shards", &[("n", &write_hosts.len())]),
         NodeDetail::Cdn { requests, edge_hits, .. } => tf(l, "box.cdn", &[("hits", edge_hits), ("all", requests)]),
         _ => tf(l, "box.in-flight", &[("n", &in_flight_to)]),
     };
     (text, None)
+}
+
+/// A model's role word (`master`, `backup`, `source`, `replica`, a
+/// service's name) in the reader's language; unknown words as they are.
+pub fn role(l: Lang, word: &str) -> &str {
+    td(l, "role", word).unwrap_or(word)
 }
 
 /// A role's first word (`replica { source: … }` reads `replica`).
