@@ -13,7 +13,7 @@ use clusterlab::cluster::command::NodeAction;
 use clusterlab::cluster::design::Design;
 use clusterlab::cluster::topology::SliceOptions;
 use clusterlab::cluster::{Cluster, FailCause, Page};
-use clusterlab::i18n::lines::LINE_FAMILY;
+use clusterlab::i18n::lines::{LINE_FAMILY, REASON_FAMILY};
 use clusterlab::i18n::{Catalog, EN_JSON, Lang, ZH_JSON, placeholders};
 use clusterlab::scenario::compare::COMPARED;
 use clusterlab::sim::Fault;
@@ -209,14 +209,25 @@ fn every_key_the_ui_names_exists_and_every_key_is_used() {
     }
     assert!(missing.is_empty(), "keys the UI names but the catalogs lack:\n{}", missing.join("\n"));
     assert!(family_missing.is_empty(), "model names without a message:\n{}", family_missing.join("\n"));
-    // The model's log-line templates are used by matching (checked below).
-    let unused: Vec<_> = catalog.iter().filter(|k| !used.contains(**k) && !k.starts_with(LINE_FAMILY)).collect();
+    // The model's log-line and reason templates are used by matching (checked below).
+    let by_matching = |k: &str| k.starts_with(LINE_FAMILY) || k.starts_with(REASON_FAMILY);
+    let unused: Vec<_> = catalog.iter().filter(|k| !used.contains(**k) && !by_matching(k)).collect();
     assert!(unused.is_empty(), "catalog keys nothing uses: {unused:?}");
 }
 
 /// The English format strings of every `ctx.log(…)` in `src/cluster`, with
 /// `{}` numbered by position (`{0}`, `{1}` …) and `{name:?}` as `{name}`.
 fn model_log_templates() -> BTreeSet<String> {
+    model_templates("ctx.log(")
+}
+
+/// The same for every `Err(format!(…))` in `src/cluster`: why a check failed.
+fn model_reason_templates() -> BTreeSet<String> {
+    model_templates("Err(")
+}
+
+/// The format strings that follow `call` (directly or in `format!`).
+fn model_templates(call: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     let mut stack = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("src/cluster")];
     while let Some(dir) = stack.pop() {
@@ -225,10 +236,15 @@ fn model_log_templates() -> BTreeSet<String> {
                 stack.push(path);
             } else if path.extension().is_some_and(|e| e == "rs") {
                 let text = fs::read_to_string(&path).expect("a source file");
-                for call in text.split("ctx.log(").skip(1) {
-                    let call = call.trim_start();
-                    let call = call.strip_prefix("format!(").map_or(call, str::trim_start);
-                    let Some(body) = call.strip_prefix('"') else { continue };
+                for after in text.split(call).skip(1) {
+                    let after = after.trim_start();
+                    let formatted = after.strip_prefix("format!(").map(str::trim_start);
+                    let after = match (call, formatted) {
+                        (_, Some(inner)) => inner,
+                        ("ctx.log(", None) => after,
+                        _ => continue,
+                    };
+                    let Some(body) = after.strip_prefix('"') else { continue };
                     let literal = body.split('"').next().unwrap_or("");
                     out.insert(normalize(literal));
                 }
@@ -239,7 +255,11 @@ fn model_log_templates() -> BTreeSet<String> {
 }
 
 fn normalize(format: &str) -> String {
-    let (mut out, mut position, mut rest) = (String::new(), 0, format);
+    // A `\` at a line's end continues the literal without the newline and indent.
+    let mut pieces = format.split("\\\n");
+    let first = pieces.next().unwrap_or("");
+    let joined: String = std::iter::once(first).chain(pieces.map(str::trim_start)).collect();
+    let (mut out, mut position, mut rest) = (String::new(), 0, joined.as_str());
     while let Some(open) = rest.find('{') {
         out.push_str(&rest[..open]);
         let close = rest[open..].find('}').map_or(rest.len(), |c| open + c);
@@ -257,21 +277,22 @@ fn normalize(format: &str) -> String {
 }
 
 /// Every line a mechanism writes to the event log has a `logline.*`
-/// template (so the Chinese page can word it), and every template is one the
-/// model still writes.
+/// template, and every reason a check gives has a `reason.*` one (so the
+/// Chinese page can word them); every template is one the model still writes.
 #[test]
-fn every_line_the_model_writes_has_a_template_in_both_languages() {
+fn every_line_and_reason_the_model_writes_has_a_template_in_both_languages() {
     let (en, zh) = catalogs();
-    let templates: BTreeSet<String> =
-        en.messages.iter().filter(|(k, _)| k.starts_with(LINE_FAMILY)).map(|(_, v)| v.clone()).collect();
-    let written = model_log_templates();
-    assert!(written.len() > 30, "the scan found only {} log lines", written.len());
-    let lacking: Vec<_> = written.difference(&templates).collect();
-    assert!(lacking.is_empty(), "log lines without a logline.* template: {lacking:?}");
-    let stale: Vec<_> = templates.difference(&written).collect();
-    assert!(stale.is_empty(), "logline.* templates the model no longer writes: {stale:?}");
-    for (key, _) in en.messages.iter().filter(|(k, _)| k.starts_with(LINE_FAMILY)) {
-        assert!(zh.get(key).is_some_and(|z| !z.is_empty()), "{key} has no Chinese");
+    for (family, written) in [(LINE_FAMILY, model_log_templates()), (REASON_FAMILY, model_reason_templates())] {
+        let templates: BTreeSet<String> =
+            en.messages.iter().filter(|(k, _)| k.starts_with(family)).map(|(_, v)| v.clone()).collect();
+        assert!(written.len() > 30, "the scan found only {} {family} texts", written.len());
+        let lacking: Vec<_> = written.difference(&templates).collect();
+        assert!(lacking.is_empty(), "texts without a {family}* template: {lacking:?}");
+        let stale: Vec<_> = templates.difference(&written).collect();
+        assert!(stale.is_empty(), "{family}* templates the model no longer writes: {stale:?}");
+        for (key, _) in en.messages.iter().filter(|(k, _)| k.starts_with(family)) {
+            assert!(zh.get(key).is_some_and(|z| !z.is_empty()), "{key} has no Chinese");
+        }
     }
 }
 
@@ -310,4 +331,18 @@ fn every_logged_line_of_a_faulty_run_reads_in_chinese() {
     }
     assert!(lines > 5, "seed 5: only {lines} mechanism lines were logged");
     assert!(english.is_empty(), "seed 5: lines left in English: {english:?}");
+}
+
+/// Why an invariant broke reads in Chinese too: the flash sale without the
+/// lock (seed 12) breaks `no-oversold-stock`, and its reason has a template.
+#[test]
+fn a_broken_invariants_reason_reads_in_chinese() {
+    use clusterlab::i18n::translate_reason;
+    let text = include_str!("../scenarios/flash-sale-without-lock.json");
+    let report = clusterlab::scenario::run(&clusterlab::scenario::parse(text).unwrap());
+    let reasons: Vec<&String> = report.invariants.iter().filter_map(|v| v.reason.as_ref()).collect();
+    assert!(!reasons.is_empty(), "seed 12: nothing broke");
+    for reason in reasons {
+        assert_ne!(&translate_reason(Lang::Zh, reason), reason, "seed 12: `{reason}` stays English");
+    }
 }

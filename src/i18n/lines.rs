@@ -12,6 +12,8 @@ use std::fmt::Display;
 
 /// The family of catalog keys that hold the model's log lines.
 pub const LINE_FAMILY: &str = "logline.";
+/// The family of catalog keys that hold why an invariant broke.
+pub const REASON_FAMILY: &str = "reason.";
 
 /// The values of `template`'s placeholders in `line`, if it matches: each
 /// literal piece in order, each value the shortest text up to the next
@@ -48,19 +50,39 @@ pub fn match_template<'a>(template: &'a str, line: &'a str) -> Option<Vec<(&'a s
 /// `line` in `lang`: the first `logline.*` template it matches, with its
 /// values, in `lang`'s words; the line itself if none matches.
 pub fn translate_line(lang: Lang, line: &str) -> String {
+    translate_in(lang, LINE_FAMILY, line)
+}
+
+/// Why an invariant broke (the model's English), in `lang`'s words.
+pub fn translate_reason(lang: Lang, reason: &str) -> String {
+    translate_in(lang, REASON_FAMILY, reason)
+}
+
+/// `text` through `family`'s templates; a text no template matches whole is
+/// tried again after its first `: ` (a prefix naming a node or a check stays).
+fn translate_in(lang: Lang, family: &str, text: &str) -> String {
     if lang == Lang::En {
-        return line.to_string();
+        return text.to_string();
     }
+    if let Some(said) = by_template(lang, family, text) {
+        return said;
+    }
+    match text.split_once(": ") {
+        Some((prefix, rest)) => match by_template(lang, family, rest) {
+            Some(said) => format!("{prefix}: {said}"),
+            None => text.to_string(),
+        },
+        None => text.to_string(),
+    }
+}
+
+fn by_template(lang: Lang, family: &str, text: &str) -> Option<String> {
     let english = Lang::En.catalog();
-    let found = english
-        .messages
-        .range(LINE_FAMILY.to_string()..)
-        .take_while(|(k, _)| k.starts_with(LINE_FAMILY))
-        .find_map(|(key, template)| match_template(template, line).map(|values| (key, values)));
-    let Some((key, values)) = found else { return line.to_string() };
-    let Some(target) = lang.catalog().get(key) else { return line.to_string() };
+    let templates = english.messages.range(family.to_string()..).take_while(|(k, _)| k.starts_with(family));
+    let (key, values) = templates.into_iter().find_map(|(key, t)| match_template(t, text).map(|v| (key, v)))?;
+    let target = lang.catalog().get(key)?;
     let args: Vec<(&str, &dyn Display)> = values.iter().map(|(name, value)| (*name, value as &dyn Display)).collect();
-    fill(target, &args)
+    Some(fill(target, &args))
 }
 
 #[cfg(test)]
@@ -99,5 +121,7 @@ mod tests {
         assert!(zh.contains("10000") && zh.contains("半同步"), "{zh}");
         assert_eq!(translate_line(Lang::Zh, "something new"), "something new");
         assert_eq!(translate_line(Lang::En, "edge purged x"), "edge purged x");
+        let reason = translate_reason(Lang::Zh, "inventory-db: product 7: 31 units sold of 30 supplied (1 oversold)");
+        assert!(reason.starts_with("inventory-db: ") && reason.contains("超卖 1"), "{reason}");
     }
 }

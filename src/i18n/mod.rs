@@ -15,7 +15,7 @@ use std::fmt::Display;
 use std::sync::OnceLock;
 
 pub mod lines;
-pub use lines::translate_line;
+pub use lines::{translate_line, translate_reason};
 
 /// A language of the page.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -6,7 +6,7 @@
 
 use super::lang::use_lang;
 use crate::cluster::Cluster;
-use crate::i18n::{Lang, t, td, tf};
+use crate::i18n::{Lang, t, td, tf, translate_reason};
 use crate::sim::PropertyKind;
 use crate::sim::time::format_time_us;
 use yew::prelude::*;
@@ -33,7 +33,9 @@ pub enum Note {
 impl Note {
     pub fn text(&self, l: Lang) -> String {
         match self {
-            Self::Broke(at, reason) => tf(l, "invariants.broke", &[("at", at), ("reason", reason)]),
+            Self::Broke(at, reason) => {
+                tf(l, "invariants.broke", &[("at", at), ("reason", &translate_reason(l, reason))])
+            }
             Self::Seen(at) => tf(l, "invariants.seen", &[("at", at)]),
             Self::Holds => t(l, "invariants.holds").to_string(),
             Self::NotSeen => t(l, "invariants.not-seen").to_string(),
