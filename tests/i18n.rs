@@ -87,6 +87,23 @@ fn families() -> Vec<(&'static str, BTreeSet<String>)> {
         ("log-kind", LogKind::ALL.iter().map(|k| k.as_str().to_string()).collect()),
         ("compare-metric", COMPARED.iter().map(|m| m.to_string()).collect()),
         ("fault", Fault::LABELS.iter().map(|f| f.to_string()).collect()),
+        ("machine", ["off", "booting", "in-service", "draining"].iter().map(|m| m.to_string()).collect()),
+        (
+            "gateway-reason",
+            [
+                "NoRoute",
+                "MissingToken",
+                "InvalidToken",
+                "RateLimited",
+                "NoInstance",
+                "UpstreamTimeout",
+                "UpstreamRefused",
+                "Upstream",
+            ]
+            .iter()
+            .map(|m| m.to_string())
+            .collect(),
+        ),
         // The role words the diagram's boxes show: VRRP states, MySQL and
         // Redis roles, the services' names.
         (

@@ -8,7 +8,7 @@
 
 use super::{at, facts, list, table};
 use crate::cluster::snapshot::{MachineRow, NodeDetail, NodeSnapshot, Snapshot};
-use crate::i18n::{Lang, t, tf};
+use crate::i18n::{Lang, t, td, tf};
 use crate::sim::TimeUs;
 use yew::prelude::*;
 
@@ -143,7 +143,7 @@ fn autoscaler(
         .iter()
         .map(|m| {
             let cpu = m.utilization_pct.map_or_else(|| "—".to_string(), |p| format!("{p} %"));
-            html! { <tr><th scope="row">{ &m.node }</th><td>{ m.state }</td><td>{ cpu }</td></tr> }
+            html! { <tr><th scope="row">{ &m.node }</th><td>{ td(l, "machine", m.state).unwrap_or(m.state) }</td><td>{ cpu }</td></tr> }
         })
         .collect();
     let decision_rows = decisions

@@ -9,7 +9,7 @@
 
 use super::{ago, at, facts, find_detail, list, table};
 use crate::cluster::snapshot::{AccessRow, CachedList, InstanceRow, LimiterRow, NodeDetail, NodeSnapshot, Snapshot};
-use crate::i18n::{Lang, t, tf};
+use crate::i18n::{Lang, t, td, tf};
 use yew::prelude::*;
 
 pub(super) fn view(l: Lang, snap: &Snapshot, node: &NodeSnapshot) -> Html {
@@ -108,7 +108,7 @@ fn gateway(l: Lang, snap: &Snapshot, limiters: &[LimiterRow], log: &[AccessRow],
                 <tr data-status={e.status.to_string()} class={classes!((e.status >= 400).then_some("failure"))}>
                     <td>{ at(e.at_us) }</td><td>{ e.path }</td><td>{ e.status }</td>
                     <td>{ e.upstream.clone().unwrap_or_else(|| "—".into()) }</td>
-                    <td>{ e.reason.clone().unwrap_or_default() }</td>
+                    <td>{ gateway_reason(l, e.reason.as_deref()) }</td>
                     <td>{ if e.converted { t(l, "inspect.http-rpc-http") } else { "—" } }</td>
                 </tr>
             }
@@ -127,6 +127,18 @@ fn gateway(l: Lang, snap: &Snapshot, limiters: &[LimiterRow], log: &[AccessRow],
             { table(t(l, "inspect.rate-limiters-tokens-left-per"), &[t(l, "inspect.route"), t(l, "inspect.tokens")], limiter_rows, t(l, "inspect.rate-limiting-is-off")) }
             { table(t(l, "inspect.access-log-newest-first"), &[t(l, "inspect.at"), t(l, "inspect.path"), t(l, "inspect.status"), t(l, "inspect.upstream"), t(l, "inspect.reason"), t(l, "inspect.conversion")], log_rows, t(l, "inspect.no-request-yet")) }
         </>
+    }
+}
+
+/// The gateway's reason (the model's `Debug` words, e.g. `RateLimited(WindowFull)`)
+/// in the reader's language: its kind translated, the detail kept.
+fn gateway_reason(l: Lang, reason: Option<&str>) -> String {
+    let Some(reason) = reason else { return String::new() };
+    let kind = reason.split('(').next().unwrap_or(reason);
+    match td(l, "gateway-reason", kind) {
+        Some(words) if kind.len() < reason.len() => format!("{words} {}", &reason[kind.len()..]),
+        Some(words) => words.to_string(),
+        None => reason.to_string(),
     }
 }
 
