@@ -15,24 +15,15 @@ use clusterlab::cluster::snapshot::NodeDetail;
 use clusterlab::cluster::topology::SliceOptions;
 use clusterlab::cluster::topology_full::id;
 use clusterlab::cluster::{Cluster, ClusterNode, FailCause, Page};
-use clusterlab::sim::{Fault, PropertyKind, SEC, TimeUs};
+use clusterlab::sim::{Fault, SEC};
 use std::collections::BTreeMap;
 
-const BUDGET: u64 = 100_000_000;
+#[path = "support/shop.rs"]
+mod shop;
+use shop::{broken, run};
 
 fn shop(seed: u64, shoppers: u16) -> Cluster {
     Cluster::full(&SliceOptions { seed, shoppers, surge_capacity: shoppers.max(1) * 10, ..SliceOptions::default() })
-}
-
-fn run(c: &mut Cluster, until_us: TimeUs, seed: u64) {
-    assert!(c.run_until(until_us, BUDGET).reached, "seed {seed}: event budget ran out before {until_us} µs");
-}
-
-fn broken(c: &Cluster) -> Vec<String> {
-    (c.sim.properties().verdicts().iter())
-        .filter(|v| v.kind == PropertyKind::Always && !v.holds)
-        .map(|v| format!("{}: {:?}", v.name, v.first_violation))
-        .collect()
 }
 
 fn pool<'c>(c: &'c Cluster, name: &str) -> &'c ShopperPool {

@@ -8,22 +8,16 @@
 use clusterlab::cluster::topology::SliceOptions;
 use clusterlab::cluster::topology_full::{FULL_NODES, id};
 use clusterlab::cluster::{Cluster, ClusterNode};
-use clusterlab::sim::{Fault, PropertyKind, SEC};
+use clusterlab::sim::{Fault, SEC};
 
 const BUDGET: u64 = 50_000_000;
 
+#[path = "support/shop.rs"]
+mod shop;
+use shop::broken;
+
 fn full(seed: u64) -> Cluster {
     Cluster::full(&SliceOptions { seed, shoppers: 100, surge_capacity: 1000, ..SliceOptions::default() })
-}
-
-fn broken(c: &Cluster) -> Vec<String> {
-    c.sim
-        .properties()
-        .verdicts()
-        .iter()
-        .filter(|v| v.kind == PropertyKind::Always && !v.holds)
-        .map(|v| format!("{}: {:?}", v.name, v.first_violation))
-        .collect()
 }
 
 fn vip_holders(c: &Cluster, lbs: [&str; 2]) -> Vec<&'static str> {

@@ -14,26 +14,17 @@ use clusterlab::cluster::topology::SliceOptions;
 use clusterlab::cluster::topology_full::id;
 use clusterlab::cluster::two_phase::{CoordState, TxnOutcome};
 use clusterlab::cluster::{Cluster, ClusterNode, FailCause, Page};
-use clusterlab::sim::{Fault, MS, NodeId, PropertyKind, SEC, TimeUs};
+use clusterlab::sim::{Fault, MS, NodeId, SEC, TimeUs};
 use std::collections::BTreeMap;
 
-const BUDGET: u64 = 100_000_000;
+#[path = "support/shop.rs"]
+mod shop;
+use shop::{broken, run};
 const SHOPPERS: u16 = 100;
 
 fn build(seed: u64, design: Design, shoppers: u16) -> Cluster {
     let options = SliceOptions { seed, shoppers, surge_capacity: shoppers * 10, design, ..SliceOptions::default() };
     Cluster::full(&options)
-}
-
-fn run(c: &mut Cluster, until_us: TimeUs, seed: u64) {
-    assert!(c.run_until(until_us, BUDGET).reached, "seed {seed}: event budget ran out before {until_us} µs");
-}
-
-fn broken(c: &Cluster) -> Vec<String> {
-    (c.sim.properties().verdicts().iter())
-        .filter(|v| v.kind == PropertyKind::Always && !v.holds)
-        .map(|v| format!("{}: {:?}", v.name, v.first_violation))
-        .collect()
 }
 
 /// Every shopper pool goes home; the cluster finishes what is in flight.
