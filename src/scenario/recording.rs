@@ -84,7 +84,7 @@ impl Recording {
     /// changes nothing; one given during a replay forks the run.
     pub fn command(&mut self, cluster: &mut Cluster, command: Command) -> Result<(), CommandError> {
         let now_us = cluster.sim.now_us();
-        while !self.timeline.run_until(cluster, now_us, u64::MAX).reached {}
+        self.timeline.run_until(cluster, now_us, u64::MAX);
         cluster.apply(&command)?;
         self.timeline.drop_upcoming_by_reader();
         self.journal.retain(|c| c.due_us() <= now_us);

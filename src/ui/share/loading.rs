@@ -53,9 +53,11 @@ pub fn page_can_load(run: SharedRun) -> Result<SharedRun, LoadError> {
     Ok(run)
 }
 
-/// The built-in scenarios the page can draw.
+/// The built-in scenarios the page can draw (each parsed once, on first use:
+/// the share panel lists them on every render).
 pub fn loadable_ids() -> Vec<&'static str> {
-    builtin::ids().filter(|id| built_in(id).is_ok()).collect()
+    static LOADABLE: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    LOADABLE.get_or_init(|| builtin::ids().filter(|id| built_in(id).is_ok()).collect()).clone()
 }
 
 /// Built-in scenario `id` from its start, or why it cannot be loaded.
