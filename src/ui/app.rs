@@ -87,9 +87,21 @@ pub fn app(props: &AppProps) -> Html {
             }
         });
     }
+    {
+        // After every render: how long the frame loop's refresh took to reach the DOM.
+        let pg = state.playground.clone();
+        use_effect(move || {
+            let now_ms = web_sys::window().and_then(|w| w.performance()).map(|p| p.now());
+            if let (Some(now_ms), Ok(mut pg)) = (now_ms, pg.try_borrow_mut()) {
+                pg.stats.refresh_done(now_ms);
+            }
+        });
+    }
+    // One callback for the app's lifetime: children whose other props did
+    // not change then skip their re-render.
     let dispatch = {
-        let state = state.clone();
-        Callback::from(move |action: Action| state.dispatch(action))
+        let dispatcher = state.dispatcher();
+        (*use_memo((), move |_| Callback::from(move |action: Action| dispatcher.dispatch(action)))).clone()
     };
     let pg = state.playground.borrow();
     let cluster = &pg.cluster;

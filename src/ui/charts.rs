@@ -12,6 +12,7 @@ pub mod draw;
 pub mod history;
 
 use super::lang::use_lang;
+use super::observe::VisibleWatch;
 use super::playground::Playground;
 use crate::i18n::{Lang, t};
 use history::{ChartData, ChartHistory};
@@ -76,6 +77,7 @@ pub fn charts(props: &ChartsProps) -> Html {
     let history = use_mut_ref(ChartHistory::default);
     let last_draw_ms = use_mut_ref(|| f64::NEG_INFINITY);
     let drawn = use_mut_ref(Drawn::default);
+    let in_view = use_mut_ref(VisibleWatch::default);
     let canvases = use_memo((), |_| (0..CHART_COUNT).map(|_| NodeRef::default()).collect::<Vec<_>>());
     let data: Vec<ChartData> = {
         let pg = props.playground.borrow();
@@ -84,13 +86,16 @@ pub fn charts(props: &ChartsProps) -> Html {
     };
     {
         let (data, canvases, playing) = (data.clone(), canvases.clone(), props.playground.borrow().playing);
+        let in_view = in_view.clone();
         use_effect_with(props.version, move |_| {
             let now_ms = draw::wall_ms();
             if !playing || now_ms - *last_draw_ms.borrow() >= REDRAW_MS {
                 *last_draw_ms.borrow_mut() = now_ms;
                 let mut drawn = drawn.borrow_mut();
                 drawn.data.resize(data.len(), None);
-                let visible: Vec<bool> = canvases.iter().map(|c| !playing || draw::on_screen(c)).collect();
+                let in_view = in_view.borrow();
+                let on_screen = |c: &NodeRef| c.cast::<web_sys::Element>().is_some_and(|el| in_view.visible(&el));
+                let visible: Vec<bool> = canvases.iter().map(|c| !playing || on_screen(c)).collect();
                 let budget = if playing { DRAWN_PER_REDRAW } else { data.len() };
                 let turn = due(&drawn.data, &data, &visible, drawn.next, budget);
                 for &i in &turn {

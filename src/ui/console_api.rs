@@ -40,6 +40,9 @@ fn frame_stats(p: &Playground) -> js_sys::Object {
         ("p95Ms", s.percentile_ms(95.0)),
         ("drawP50Ms", s.draw_percentile_ms(50.0)),
         ("drawP95Ms", s.draw_percentile_ms(95.0)),
+        ("drawMeanMs", s.draw_mean_ms()),
+        ("refreshP50Ms", s.refresh_percentile_ms(50.0)),
+        ("refreshP95Ms", s.refresh_percentile_ms(95.0)),
         ("lastDots", s.last_dots as f64),
     ];
     for (name, value) in fields {

@@ -28,7 +28,7 @@ pub struct DiagramProps {
     pub version: u64,
     pub layout: Rc<Layout>,
     pub nodes: Vec<NodeBox>,
-    pub edges: Vec<Edge>,
+    pub edges: Rc<Vec<Edge>>,
     pub selected: Option<NodeId>,
     /// The dot canvas, drawn between the edges and the boxes.
     pub canvas: NodeRef,
@@ -46,11 +46,11 @@ pub fn describe(
     snapshot: &Snapshot,
     layout: &Layout,
     speed: f64,
-) -> (Vec<NodeBox>, Vec<Edge>) {
+) -> (Vec<NodeBox>, Rc<Vec<Edge>>) {
     let centres: Vec<(f64, f64)> = layout.places.iter().map(|p| (p.cx, p.cy)).collect();
     let nodes = summary::node_boxes(l, cluster, snapshot, &centres, speed);
     let at = |id: NodeId| centres[id.index()];
-    let edges = edges::edges(cluster).into_iter().map(|(a, b)| (a, b, at(a), at(b))).collect();
+    let edges = Rc::new(edges::edges(cluster).into_iter().map(|(a, b)| (a, b, at(a), at(b))).collect());
     (nodes, edges)
 }
 
@@ -70,18 +70,14 @@ pub fn diagram(props: &DiagramProps) -> Html {
     let tall = layout.orientation == Orientation::Tall;
     html! {
         <>
-            <svg class={classes!("diagram-back", layout.kind)} viewBox={view_box.clone()}
-                 preserveAspectRatio="xMidYMid meet" aria-hidden="true">
-                { for layout.bands.iter().map(|b| band(l, b, "band")) }
-                { for layout.regions.iter().map(|b| region(l, b, layout.orientation)) }
-                // The selected node's links are drawn last, so they lie on top.
-                { for props.edges.iter().filter(|e| !touches(e, props.selected)).map(|e| edge(e, false)) }
-                { for props.edges.iter().filter(|e| touches(e, props.selected)).map(|e| edge(e, true)) }
-            </svg>
+            <DiagramBack layout={layout.clone()} edges={props.edges.clone()} selected={props.selected} />
             <canvas ref={props.canvas.clone()} class="dots" aria-hidden="true"></canvas>
             <svg class={classes!("diagram", layout.kind)} viewBox={view_box} preserveAspectRatio="xMidYMid meet"
                  role="group" aria-label={t(l, "diagram.label")}>
-                { for props.nodes.iter().map(|n| node_box(l, n, layout, props.selected == Some(n.id), &props.dispatch)) }
+                { for props.nodes.iter().map(|n| html! {
+                    <NodeView key={n.id.index()} node={n.clone()} layout={layout.clone()}
+                        selected={props.selected == Some(n.id)} dispatch={props.dispatch.clone()} />
+                }) }
             </svg>
             <div class={classes!("diagram-key", tall.then_some("tall"))}>
                 <span class="key"><b class="key-fail">{ "!" }</b>{ " " }{ t(l, "diagram.key-failed") }</span>
@@ -95,6 +91,44 @@ pub fn diagram(props: &DiagramProps) -> Html {
             </div>
         </>
     }
+}
+
+#[derive(Properties, PartialEq)]
+struct BackProps {
+    layout: Rc<Layout>,
+    edges: Rc<Vec<Edge>>,
+    selected: Option<NodeId>,
+}
+
+/// Bands, lanes and links: re-rendered only when the layout, the language
+/// or the selection changes, not on every refresh.
+#[function_component(DiagramBack)]
+fn diagram_back(props: &BackProps) -> Html {
+    let (layout, l) = (&props.layout, use_lang());
+    html! {
+        <svg class={classes!("diagram-back", layout.kind)} viewBox={format!("0 0 {} {}", num(layout.view_w), num(layout.view_h))}
+             preserveAspectRatio="xMidYMid meet" aria-hidden="true">
+            { for layout.bands.iter().map(|b| band(l, b, "band")) }
+            { for layout.regions.iter().map(|b| region(l, b, layout.orientation)) }
+            // The selected node's links are drawn last, so they lie on top.
+            { for props.edges.iter().filter(|e| !touches(e, props.selected)).map(|e| edge(e, false)) }
+            { for props.edges.iter().filter(|e| touches(e, props.selected)).map(|e| edge(e, true)) }
+        </svg>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct NodeViewProps {
+    node: NodeBox,
+    layout: Rc<Layout>,
+    selected: bool,
+    dispatch: Callback<Action>,
+}
+
+/// One node's box: re-rendered only when what it shows changed.
+#[function_component(NodeView)]
+fn node_view(props: &NodeViewProps) -> Html {
+    node_box(use_lang(), &props.node, &props.layout, props.selected, &props.dispatch)
 }
 
 fn touches(&(a, b, _, _): &Edge, selected: Option<NodeId>) -> bool {

@@ -87,17 +87,19 @@ pub fn counts_by_link(cluster: &Cluster) -> Vec<(NodeId, NodeId, usize)> {
 }
 
 /// Paints the dots (or, with `reduced_motion`, the counts per link) onto
-/// `canvas`, resizing its backing store to its CSS size.
-/// Paints the dots (or, with reduced motion, the counts); returns how many dots.
+/// `canvas`, resizing its backing store to its CSS size (`css_size_px` as a
+/// `ResizeObserver` reported it; asked of the canvas, at the price of a
+/// layout, only before the first report). Returns how many dots it painted.
 pub fn draw(
     canvas: &HtmlCanvasElement,
+    css_size_px: Option<(f64, f64)>,
     cluster: &Cluster,
     layout: &Layout,
-    show_control: bool,
-    reduced_motion: bool,
+    (show_control, reduced_motion): (bool, bool),
 ) -> usize {
     let ratio = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio());
-    let (css_w, css_h) = (f64::from(canvas.client_width()), f64::from(canvas.client_height()));
+    let (css_w, css_h) =
+        css_size_px.unwrap_or_else(|| (f64::from(canvas.client_width()), f64::from(canvas.client_height())));
     let (px_w, px_h) = ((css_w * ratio) as u32, (css_h * ratio) as u32);
     if canvas.width() != px_w || canvas.height() != px_h {
         canvas.set_width(px_w);

@@ -8,6 +8,7 @@
 
 use super::dots;
 use super::layout::Orientation;
+use super::observe::SizeWatch;
 use super::playground::Playground;
 use super::state::{Action, AppState};
 use gloo::events::{EventListener, EventListenerOptions};
@@ -32,6 +33,8 @@ struct FrameLoop {
     last_refresh_ms: Cell<f64>,
     last_paint_ms: Cell<f64>,
     reduced_motion: bool,
+    /// The dot canvas's CSS size, kept by a `ResizeObserver` once it is mounted.
+    canvas_size: RefCell<Option<SizeWatch>>,
 }
 
 /// Starts the loop; the returned function stops it.
@@ -49,6 +52,7 @@ pub fn start(
         last_refresh_ms: Cell::new(0.0),
         last_paint_ms: Cell::new(f64::NEG_INFINITY),
         reduced_motion: prefers_reduced_motion(),
+        canvas_size: RefCell::new(None),
     });
     schedule(frame_loop.clone());
     move || {
@@ -75,7 +79,10 @@ impl FrameLoop {
         let performance = web_sys::window().and_then(|w| w.performance());
         let mut wall_ms = move || performance.as_ref().map_or(now_ms, |p| p.now());
         let was_playing = pg.playing;
-        pg.frame(now_ms, &mut wall_ms);
+        // The model gets less of a frame that will also re-render the page.
+        let refresh_due = now_ms - self.last_refresh_ms.get() >= DOM_REFRESH_MS;
+        let budget_ms = pg.model_budget_ms(refresh_due);
+        pg.frame_within(now_ms, budget_ms, &mut wall_ms);
         let playing = pg.playing;
         // A frame that stopped the run (a rewind arrived, a scenario ended) shows where.
         let just_stopped = was_playing && !playing;
@@ -84,12 +91,22 @@ impl FrameLoop {
             && let Some(canvas) = self.canvas.cast::<HtmlCanvasElement>()
         {
             let paint_start_ms = wall_ms();
-            let dots = dots::draw(&canvas, &pg.cluster, &pg.layout, pg.show_control, self.reduced_motion);
+            let mut watch = self.canvas_size.borrow_mut();
+            if watch.is_none() {
+                *watch = SizeWatch::new(&canvas);
+            }
+            let css_size_px = watch.as_ref().and_then(SizeWatch::size_px);
+            let looks = (pg.show_control, self.reduced_motion);
+            let dots = dots::draw(&canvas, css_size_px, &pg.cluster, &pg.layout, looks);
             pg.stats.record_draw(wall_ms() - paint_start_ms, dots);
             self.last_paint_ms.set(now_ms);
         }
+        let refresh = just_stopped || (playing && refresh_due);
+        if refresh {
+            pg.stats.refresh_asked(wall_ms());
+        }
         drop(pg);
-        if just_stopped || (playing && now_ms - self.last_refresh_ms.get() >= DOM_REFRESH_MS) {
+        if refresh {
             self.last_refresh_ms.set(now_ms);
             self.dispatcher.dispatch(Action::Refresh);
         }

@@ -21,6 +21,7 @@ pub mod lang;
 pub mod layout;
 pub mod lessons;
 pub mod node_menu;
+pub mod observe;
 pub mod panels;
 pub mod panic;
 pub mod playground;

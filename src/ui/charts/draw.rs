@@ -19,14 +19,6 @@ pub fn wall_ms() -> f64 {
     web_sys::window().and_then(|w| w.performance()).map_or(0.0, |p| p.now())
 }
 
-/// Whether any of the canvas is inside the viewport now.
-pub fn on_screen(canvas: &NodeRef) -> bool {
-    let Some(element) = canvas.cast::<HtmlCanvasElement>() else { return false };
-    let rect = element.get_bounding_client_rect();
-    let height = web_sys::window().and_then(|w| w.inner_height().ok()).and_then(|h| h.as_f64()).unwrap_or(0.0);
-    rect.bottom() > 0.0 && rect.top() < height && rect.width() > 0.0
-}
-
 /// Draws `chart` on the canvas behind `canvas`, if it is mounted.
 pub fn draw(canvas: &NodeRef, chart: &ChartData) {
     let Some(element) = canvas.cast::<HtmlCanvasElement>() else { return };

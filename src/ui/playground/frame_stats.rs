@@ -24,6 +24,11 @@ pub struct FrameStats {
     pub recent_draw_ms: std::collections::VecDeque<f64>,
     /// Dots painted by the latest paint.
     pub last_dots: usize,
+    /// Time from asking Yew to re-render to its effects running (DOM
+    /// patched), of the latest refreshes (at most 600).
+    pub recent_refresh_ms: std::collections::VecDeque<f64>,
+    /// When the pending refresh was asked for (wall ms), if one is pending.
+    pub refresh_asked_ms: Option<f64>,
 }
 
 impl FrameStats {
@@ -35,6 +40,30 @@ impl FrameStats {
     /// The `pct` percentile of the recent paints' time (nearest rank).
     pub fn draw_percentile_ms(&self, pct: f64) -> f64 {
         percentile(&self.recent_draw_ms, pct)
+    }
+
+    /// The `pct` percentile of the recent DOM refreshes' time (nearest rank).
+    pub fn refresh_percentile_ms(&self, pct: f64) -> f64 {
+        percentile(&self.recent_refresh_ms, pct)
+    }
+
+    /// Mean time of the recent paints: the browser's clock is coarse (0.1 ms),
+    /// so a mean over hundreds of paints says more than a percentile.
+    pub fn draw_mean_ms(&self) -> f64 {
+        let n = self.recent_draw_ms.len().max(1) as f64;
+        self.recent_draw_ms.iter().sum::<f64>() / n
+    }
+
+    /// A re-render was asked for at `now_ms`.
+    pub fn refresh_asked(&mut self, now_ms: f64) {
+        self.refresh_asked_ms.get_or_insert(now_ms);
+    }
+
+    /// The app's effects ran at `now_ms`: a pending refresh is done.
+    pub fn refresh_done(&mut self, now_ms: f64) {
+        if let Some(asked_ms) = self.refresh_asked_ms.take() {
+            remember(&mut self.recent_refresh_ms, now_ms - asked_ms);
+        }
     }
 
     /// A paint of `dots` dots took `spent_ms`.
