@@ -2,7 +2,7 @@
 //!
 //! Owns the canvas drawing: each frame it reads the messages on the wire from
 //! the kernel, places each along its edge by how far through its flight it
-//! is, and paints them batched by colour (one path and one fill per colour).
+//! is, and paints them batched by colour (one JavaScript call per colour).
 //! The cluster's own chatter (heartbeats, replication, elections) is left out
 //! unless the reader asks for it. With reduced motion nothing glides: each
 //! edge shows how many requests are on it instead. Deliberately outside Yew's
@@ -12,6 +12,7 @@ use super::layout::Layout;
 use crate::cluster::{Cluster, DotClass};
 use crate::sim::NodeId;
 use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::wasm_bindgen;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
 /// Colour of each kind of dot (requests by kind, responses by outcome). A new
@@ -32,16 +33,53 @@ pub const fn colour(class: DotClass) -> &'static str {
     }
 }
 
-/// Dots of one colour class, in view-box units.
-pub struct Batch {
-    pub class: DotClass,
-    pub dots: Vec<(f64, f64)>,
+/// Every colour class, in painting order (`Dots` keeps one buffer per class).
+const CLASSES: [DotClass; 11] = [
+    DotClass::Control,
+    DotClass::Browse,
+    DotClass::Cart,
+    DotClass::Order,
+    DotClass::Pay,
+    DotClass::Login,
+    DotClass::Ok,
+    DotClass::CacheHit,
+    DotClass::NotModified,
+    DotClass::Rejected,
+    DotClass::Error,
+];
+
+/// Where each class's dots are this frame, as flat `x, y` pairs in canvas
+/// pixels, and the canvas's 2D context. Kept by the frame loop from frame to
+/// frame, so a frame allocates nothing once the buffers have grown to the
+/// crowd, and asks for the context only when the canvas is a new one.
+#[derive(Default)]
+pub struct Dots {
+    xy: [Vec<f32>; CLASSES.len()],
+    context: Option<(HtmlCanvasElement, CanvasRenderingContext2d)>,
 }
 
-/// Where every in-flight message is now, batched by colour class; control
-/// traffic only if `show_control`.
-pub fn positions(cluster: &Cluster, layout: &Layout, show_control: bool) -> Vec<Batch> {
-    let mut out: Vec<Batch> = Vec::new();
+impl Dots {
+    /// The dots of `class`, as `x, y` pairs.
+    pub fn of(&self, class: DotClass) -> &[f32] {
+        &self.xy[slot(class)]
+    }
+
+    /// How many dots in all.
+    pub fn count(&self) -> usize {
+        self.xy.iter().map(|xy| xy.len() / 2).sum()
+    }
+}
+
+fn slot(class: DotClass) -> usize {
+    CLASSES.iter().position(|&c| c == class).unwrap_or(0)
+}
+
+/// Fills `dots` with where every in-flight message is now, by colour class
+/// (control traffic only if `show_control`), placed by `fit` = (scale, x
+/// offset, y offset) from view-box units to canvas pixels.
+pub fn place(cluster: &Cluster, layout: &Layout, show_control: bool, fit: (f64, f64, f64), dots: &mut Dots) {
+    dots.xy.iter_mut().for_each(Vec::clear);
+    let (scale, ox, oy) = fit;
     let now = cluster.sim.now_us();
     let places = &layout.places;
     for m in cluster.sim.in_flight() {
@@ -57,13 +95,10 @@ pub fn positions(cluster: &Cluster, layout: &Layout, show_control: bool) -> Vec<
         // Shift each direction to its own side of the edge, so requests and
         // responses on one link do not overlap.
         let (nx, ny) = (-dy / len * 4.0, dx / len * 4.0);
-        let at = (a.cx + dx * t + nx, a.cy + dy * t + ny);
-        match out.iter_mut().find(|batch| batch.class == class) {
-            Some(batch) => batch.dots.push(at),
-            None => out.push(Batch { class, dots: vec![at] }),
-        }
+        let xy = &mut dots.xy[slot(class)];
+        xy.push((ox + (a.cx + dx * t + nx) * scale) as f32);
+        xy.push((oy + (a.cy + dy * t + ny) * scale) as f32);
     }
-    out
 }
 
 /// Requests (not control traffic) on each link now, both directions summed:
@@ -96,6 +131,7 @@ pub fn draw(
     cluster: &Cluster,
     layout: &Layout,
     (show_control, reduced_motion): (bool, bool),
+    dots: &mut Dots,
 ) -> usize {
     let ratio = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio());
     let (css_w, css_h) =
@@ -105,26 +141,38 @@ pub fn draw(
         canvas.set_width(px_w);
         canvas.set_height(px_h);
     }
-    let Some(ctx) = context(canvas) else { return 0 };
+    let cached = dots.context.as_ref().is_some_and(|(c, _)| c == canvas);
+    if !cached {
+        dots.context = context(canvas).map(|ctx| (canvas.clone(), ctx));
+    }
+    let Some(ctx) = dots.context.as_ref().map(|(_, ctx)| ctx.clone()) else { return 0 };
     ctx.clear_rect(0.0, 0.0, f64::from(px_w), f64::from(px_h));
     let (scale, ox, oy) = layout.fit(f64::from(px_w), f64::from(px_h));
     if reduced_motion {
         draw_counts(&ctx, cluster, layout, (scale, ox, oy));
         return 0;
     }
+    place(cluster, layout, show_control, (scale, ox, oy), dots);
     let size = 7.0 * scale;
-    let mut drawn = 0;
-    for batch in positions(cluster, layout, show_control) {
-        ctx.set_fill_style_str(colour(batch.class));
-        ctx.begin_path();
-        for &(x, y) in &batch.dots {
-            let (px, py) = (ox + x * scale, oy + y * scale);
-            ctx.rect(px - size / 2.0, py - size / 2.0, size, size);
+    for class in CLASSES {
+        let xy = dots.of(class);
+        if !xy.is_empty() {
+            ctx.set_fill_style_str(colour(class));
+            paint_squares(&ctx, xy, size);
         }
-        ctx.fill();
-        drawn += batch.dots.len();
     }
-    drawn
+    dots.count()
+}
+
+// One call into JavaScript per colour: its loop of `fillRect`s is the
+// raw-canvas anchor's own, where one wasm-to-JS call per dot cost more than
+// the painting. The array is a view on wasm memory, not a copy.
+#[wasm_bindgen(inline_js = "export function paint_squares(ctx, xy, size) {
+  const half = size / 2;
+  for (let i = 0; i + 1 < xy.length; i += 2) ctx.fillRect(xy[i] - half, xy[i + 1] - half, size, size);
+}")]
+extern "C" {
+    fn paint_squares(ctx: &CanvasRenderingContext2d, xy: &[f32], size: f64);
 }
 
 /// One pill per busy link, at its middle, with the number of requests on it.
@@ -211,17 +259,17 @@ mod tests {
         let mut cluster = Cluster::full(&SliceOptions { seed: 3, ..SliceOptions::default() });
         cluster.run_until(10 * SEC, u64::MAX);
         let layout = Layout::of(&cluster, crate::ui::layout::Orientation::Wide);
-        let quiet = positions(&cluster, &layout, false);
-        let all = positions(&cluster, &layout, true);
-        assert!(quiet.iter().all(|b| b.class != DotClass::Control), "heartbeats drawn without the toggle");
-        assert!(all.iter().any(|b| b.class == DotClass::Control), "10 s in, the cluster is talking to itself");
-        let total = |bs: &[Batch]| bs.iter().map(|b| b.dots.len()).sum::<usize>();
+        let (mut quiet, mut all) = (Dots::default(), Dots::default());
+        place(&cluster, &layout, false, (1.0, 0.0, 0.0), &mut quiet);
+        place(&cluster, &layout, true, (1.0, 0.0, 0.0), &mut all);
+        assert!(quiet.of(DotClass::Control).is_empty(), "heartbeats drawn without the toggle");
+        assert!(!all.of(DotClass::Control).is_empty(), "10 s in, the cluster is talking to itself");
         let requests = counts_by_link(&cluster).iter().map(|c| c.2).sum::<usize>();
-        assert_eq!(total(&quiet), requests, "every request is either a dot or a count");
+        assert_eq!(quiet.count(), requests, "every request is either a dot or a count");
+        assert_eq!(all.count(), requests + all.of(DotClass::Control).len() / 2, "control dots are the only extra");
         assert!(requests > 0, "10 s in, shoppers' requests are on the wire");
-        for b in &all {
-            let mut classes = all.iter().filter(|o| o.class == b.class);
-            assert!(classes.next().is_some() && classes.next().is_none(), "one batch per colour");
-        }
+        // Placed again, the buffers are refilled, not appended to.
+        place(&cluster, &layout, false, (2.0, 5.0, 5.0), &mut quiet);
+        assert_eq!(quiet.count(), requests, "a second placing starts from empty");
     }
 }

@@ -35,6 +35,8 @@ struct FrameLoop {
     reduced_motion: bool,
     /// The dot canvas's CSS size, kept by a `ResizeObserver` once it is mounted.
     canvas_size: RefCell<Option<SizeWatch>>,
+    /// Where the dots are, refilled every paint (no allocation per frame).
+    dots: RefCell<dots::Dots>,
 }
 
 /// Starts the loop; the returned function stops it.
@@ -53,6 +55,7 @@ pub fn start(
         last_paint_ms: Cell::new(f64::NEG_INFINITY),
         reduced_motion: prefers_reduced_motion(),
         canvas_size: RefCell::new(None),
+        dots: RefCell::default(),
     });
     schedule(frame_loop.clone());
     move || {
@@ -97,7 +100,7 @@ impl FrameLoop {
             }
             let css_size_px = watch.as_ref().and_then(SizeWatch::size_px);
             let looks = (pg.show_control, self.reduced_motion);
-            let dots = dots::draw(&canvas, css_size_px, &pg.cluster, &pg.layout, looks);
+            let dots = dots::draw(&canvas, css_size_px, &pg.cluster, &pg.layout, looks, &mut self.dots.borrow_mut());
             pg.stats.record_draw(wall_ms() - paint_start_ms, dots);
             self.last_paint_ms.set(now_ms);
         }
