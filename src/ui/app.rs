@@ -87,6 +87,16 @@ pub fn app(props: &AppProps) -> Html {
             }
         });
     }
+    // The diagram and the controls come first; the panels around them one
+    // task later, so the first paint (and the first click) does not wait for them.
+    let settled = use_state_eq(|| false);
+    {
+        let settled = settled.clone();
+        use_effect_with((), move |_| {
+            let show = gloo::timers::callback::Timeout::new(0, move || settled.set(true));
+            move || drop(show)
+        });
+    }
     {
         // After every render: how long the frame loop's refresh took to reach the DOM.
         let pg = state.playground.clone();
@@ -143,17 +153,21 @@ pub fn app(props: &AppProps) -> Html {
                         {canvas} show_control={pg.show_control} dispatch={dispatch.clone()} />
                     { menu.unwrap_or_default() }
                 </div>
-                <Panels playground={state.playground.clone()} version={state.version} selected={state.menu}
-                    refused={state.refused.clone()} replayed={state.replayed.clone()} following={state.following}
-                    dispatch={dispatch.clone()} />
+                if *settled {
+                    <Panels playground={state.playground.clone()} version={state.version} selected={state.menu}
+                        refused={state.refused.clone()} replayed={state.replayed.clone()} following={state.following}
+                        dispatch={dispatch.clone()} />
+                }
             </main>
             <aside class="side">
-                <SharePanel playground={state.playground.clone()} start_error={props.share_error.clone()}
-                    dispatch={dispatch.clone()} />
-                <LessonList active={super::lessons::active(state.lesson.as_ref())} dispatch={dispatch.clone()} />
-                { legend(l) }
-                <InvariantsPanel verdicts={invariants::rows(cluster)} />
-                <EventLog lines={event_log::lines_in(l, cluster)} />
+                if *settled {
+                    <SharePanel playground={state.playground.clone()} start_error={props.share_error.clone()}
+                        dispatch={dispatch.clone()} />
+                    <LessonList active={super::lessons::active(state.lesson.as_ref())} dispatch={dispatch.clone()} />
+                    { legend(l) }
+                    <InvariantsPanel verdicts={invariants::rows(cluster)} />
+                    <EventLog lines={event_log::lines_in(l, cluster)} />
+                }
             </aside>
             <footer class="foot">
                 { tf(l, "app.footer", &[("seed", &pg.seed)]) }
