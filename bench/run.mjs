@@ -143,15 +143,16 @@ async function main() {
     row(`memory: wasm after ${ff.projected ? ff.requests : '1,000,000'} requests`, ff.memoryBytes && kb(ff.memoryBytes / 1024), 'MB',
       null, null, null, '≤ 64 MB', ff.memoryBytes <= 64 * 1024 * 1024);
 
-    const dotsP50 = median(await (async () => {
-      const runs = [];
-      for (let i = 0; i < REPEATS; i++) runs.push((await rawCanvasDrawMs(browser)).p50);
-      return runs;
-    })());
+    // The anchor paints as many dots as the app did; means, as the page clock is 0.1 ms coarse.
     const frames = await framesOnApp(browser, origin);
-    row('animation: draw 1,000 in flight (p50)', fixed(frames.drawP50Ms), `ms (${frames.dots} dots)`, fixed(dotsP50),
-      'ms (raw canvas)', frames.drawP50Ms && r(frames.drawP50Ms / dotsP50), '≤ 1.50× anchor', frames.drawP50Ms <= 1.5 * dotsP50);
-    row('animation: whole frame p95', fixed(frames.frameP95Ms), 'ms', null, null, null, '≤ 10 ms', frames.frameP95Ms <= 10);
+    const anchorDraws = [];
+    for (let i = 0; i < REPEATS && frames.dots; i++) anchorDraws.push((await rawCanvasDrawMs(browser, frames.dots)).mean);
+    const anchorDraw = anchorDraws.length ? median(anchorDraws) : null;
+    row('animation: paint the dots (mean)', fixed(frames.drawMeanMs, 3), `ms (${frames.dots} dots)`, fixed(anchorDraw, 3),
+      'ms (raw canvas, same dots)', frames.drawMeanMs && anchorDraw && r(frames.drawMeanMs / anchorDraw), '≤ 1.50× anchor',
+      frames.drawMeanMs <= 1.5 * anchorDraw);
+    row('animation: whole frame p95', fixed(frames.frameP95Ms), `ms (model p95 ${fixed(frames.modelP95Ms, 1)}, refresh p95 ${fixed(frames.refreshP95Ms, 1)})`,
+      null, null, null, '≤ 10 ms', frames.frameP95Ms <= 10);
 
     const firsts = [], anchorFirsts = [];
     for (let i = 0; i < REPEATS; i++) {

@@ -46,6 +46,18 @@ fn find(root: &web_sys::Element, selector: &str) -> web_sys::Element {
     root.query_selector(selector).unwrap().unwrap_or_else(|| panic!("no element matches {selector}"))
 }
 
+/// The element matching `selector` once it is there: polls for up to 3 s, so
+/// a busy machine's slower render does not fail a test that a fixed wait would.
+async fn appears(root: &web_sys::Element, selector: &str) -> web_sys::Element {
+    for _ in 0..150 {
+        if let Some(found) = root.query_selector(selector).unwrap() {
+            return found;
+        }
+        yew::platform::time::sleep(Duration::from_millis(20)).await;
+    }
+    find(root, selector)
+}
+
 fn click(element: &web_sys::Element) {
     let init = web_sys::MouseEventInit::new();
     init.set_bubbles(true);
@@ -73,14 +85,13 @@ async fn crashing_from_the_menu_marks_the_node_crashed() {
     let root = mount(42);
     settle().await;
     click(&find(&root, "[data-node=\"app-2\"]"));
-    settle().await;
-    let crash = find(&root, "[data-action=\"crash\"]");
+    let crash = appears(&root, "[data-action=\"crash\"]").await;
     crash.dyn_ref::<web_sys::HtmlElement>().expect("a button").click();
     settle().await;
     let node = find(&root, "[data-node=\"app-2\"]");
     assert_eq!(node.get_attribute("data-state").as_deref(), Some("crashed"));
     // The menu now offers a restart, and it works.
-    find(&root, "[data-action=\"restart\"]").dyn_ref::<web_sys::HtmlElement>().unwrap().click();
+    appears(&root, "[data-action=\"restart\"]").await.dyn_ref::<web_sys::HtmlElement>().unwrap().click();
     settle().await;
     assert_eq!(find(&root, "[data-node=\"app-2\"]").get_attribute("data-state").as_deref(), Some("up"));
 }
@@ -105,8 +116,7 @@ async fn a_crashed_storage_node_renders_crashed() {
     let root = mount(42);
     settle().await;
     click(&find(&root, "[data-node=\"db-shard2-master\"]"));
-    settle().await;
-    find(&root, "[data-action=\"crash\"]").dyn_ref::<web_sys::HtmlElement>().expect("a button").click();
+    appears(&root, "[data-action=\"crash\"]").await.dyn_ref::<web_sys::HtmlElement>().expect("a button").click();
     settle().await;
     let node = find(&root, "[data-node=\"db-shard2-master\"]");
     assert_eq!(node.get_attribute("data-state").as_deref(), Some("crashed"));
