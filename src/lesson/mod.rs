@@ -61,6 +61,7 @@ pub fn path(name: &str) -> String {
 
 static LESSONS: OnceLock<Vec<Lesson>> = OnceLock::new();
 
+#[cfg(not(target_arch = "wasm32"))]
 fn parse_all<'a>(files: impl Iterator<Item = (&'a str, &'a str)>) -> Vec<Lesson> {
     let mut lessons: Vec<Lesson> = files.filter_map(|(name, text)| validate::parse(name, text).ok()).collect();
     lessons.sort_by_key(|l| l.number);
@@ -68,9 +69,15 @@ fn parse_all<'a>(files: impl Iterator<Item = (&'a str, &'a str)>) -> Vec<Lesson>
 }
 
 /// Makes `files` (name and text, as fetched) the lessons; a file that does
-/// not parse is left out. Lessons already in stay.
+/// not parse is left out. Lessons already in stay. The page reads each file
+/// through `serde_json::Value`, as the share decoders read scenarios, so its
+/// binary holds one deserializer per lesson type, not two (`validate::parse`,
+/// natively, reads the text directly for errors with line and column).
 pub fn install(files: &[(String, String)]) {
-    let _ = LESSONS.set(parse_all(files.iter().map(|(n, t)| (n.as_str(), t.as_str()))));
+    let read = |text: &str| serde_json::from_str(text).and_then(serde_json::from_value::<Lesson>).ok();
+    let mut lessons: Vec<Lesson> = files.iter().filter_map(|(_, text)| read(text)).collect();
+    lessons.sort_by_key(|l| l.number);
+    let _ = LESSONS.set(lessons);
 }
 
 /// Whether the lessons are in (always, natively).
@@ -95,4 +102,20 @@ pub fn by_id(id: &str) -> Option<&'static Lesson> {
 /// Every lesson id, in order (for messages about an unknown one).
 pub fn ids() -> Vec<&'static str> {
     all().iter().map(|l| l.id.as_str()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The page's way of reading a lesson (through a `Value`) gives the same
+    /// lesson as the native one, for every lesson file.
+    #[test]
+    fn read_through_a_value_the_lessons_are_the_same() {
+        for (name, text) in FILES {
+            let direct = validate::parse(name, text).expect(name);
+            let value: serde_json::Value = serde_json::from_str(text).expect(name);
+            assert_eq!(serde_json::from_value::<Lesson>(value).expect(name), direct, "{name}");
+        }
+    }
 }
