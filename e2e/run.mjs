@@ -661,6 +661,30 @@ const TESTS = [
     check(/no-such-lesson/.test(text) && /failover-loses-the-session/.test(text), `url error: ${text}`);
   }],
 
+  ['data-error', async (env) => {
+    // A lesson file that cannot be fetched: the page still runs, and says so in both languages.
+    let page = await env.open('/?seed=42');
+    await page.route('**/lessons/05-*.json', (route) => route.fulfill({ status: 404, body: 'gone' }));
+    await page.reload();
+    await explain(page.locator('[data-node="app-1"]').waitFor({ state: 'visible' }), 'no diagram without a lesson file');
+    const note = page.locator('[data-error="data"]');
+    await explain(note.waitFor({ state: 'visible' }), 'no [data-error="data"] for a missing lesson file');
+    const text = await note.textContent();
+    check(/lessons/.test(text) && /课程/.test(text) && /404/.test(text), `the note says ${JSON.stringify(text)}`);
+    check(await page.locator('[data-lesson]').count() === 0, 'lessons listed without all their files');
+    // The chosen language's catalog missing: no app, a readable message instead of a dead page.
+    page = await env.open('/?seed=42');
+    await page.route('**/i18n/en.json', (route) => route.fulfill({ status: 404, body: 'gone' }));
+    await page.reload();
+    await explain(page.locator('[data-error="data"]').waitFor({ state: 'visible' }),
+      'no [data-error="data"] for a missing catalog');
+    const missing = await page.locator('[data-error="data"]').textContent();
+    check(/its text/.test(missing) && /界面文字/.test(missing), `the note says ${JSON.stringify(missing)}`);
+    check(!/Loading/.test(await page.locator('#app').textContent()), 'still "Loading…" after the failure');
+    // The browser logs each 404 as a console error: those two are expected here.
+    const expected = (p) => /console error: Failed to load resource: .*404/.test(p);
+    env.problems.splice(0, env.problems.length, ...env.problems.filter((p) => !expected(p)));
+  }],
   ['determinism', async (env) => {
     const hashAfter60s = async (seed) => {
       const page = await openApp(env, `/?seed=${seed}`);

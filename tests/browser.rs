@@ -32,7 +32,15 @@ async fn settle() {
     yew::platform::time::sleep(Duration::from_millis(60)).await;
 }
 
+/// The data the page fetches at start (`ui::data`), handed in directly.
+pub(crate) fn install_data() {
+    use clusterlab::i18n::{Lang, install};
+    install(Lang::En, include_str!("../src/i18n/en.json")).unwrap();
+    install(Lang::Zh, include_str!("../src/i18n/zh-CN.json")).unwrap();
+}
+
 fn mount(seed: u64) -> web_sys::Element {
+    install_data();
     let document = web_sys::window().unwrap().document().unwrap();
     let root = document.create_element("section").unwrap();
     document.body().unwrap().append_child(&root).unwrap();

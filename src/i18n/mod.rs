@@ -2,11 +2,15 @@
 //!
 //! Owns the Simplified Chinese and English catalogs (`en.json`,
 //! `zh-CN.json`: flat objects of dotted keys such as `controls.play`, with
-//! `{name}` placeholders), parsed once on first use, and the choice of a
+//! `{name}` placeholders), parsed once, and the choice of a
 //! starting language from the URL, the stored choice and the browser's
 //! language. Plain data: no DOM, no storage, no Yew — the UI reads the
 //! browser and hands the strings in. A key missing from a catalog reads as
 //! the key itself; `tests/i18n.rs` makes sure no key is ever missing.
+//! Natively the catalogs are built in (`include_str!`, parsed on first use);
+//! in WebAssembly they stay out of the binary: the page fetches them and
+//! hands their text to `install` (until then a language reads through the
+//! other one's catalog if that is in, else as bare keys).
 //! Child: `lines` (the model's English log lines read back in the reader's
 //! language through the `logline.*` templates).
 
@@ -77,22 +81,58 @@ impl Lang {
 
     /// This language's catalog.
     pub fn catalog(self) -> &'static Catalog {
-        let both = CATALOGS.get_or_init(|| {
-            [Catalog::parse(EN_JSON).expect("en.json parses"), Catalog::parse(ZH_JSON).expect("zh-CN.json parses")]
+        #[cfg(not(target_arch = "wasm32"))]
+        return CATALOGS[self.index()].get_or_init(|| {
+            let text = [EN_JSON, ZH_JSON][self.index()];
+            Catalog::parse(text).unwrap_or_else(|e| panic!("the {} catalog does not parse: {e}", self.tag()))
         });
+        #[cfg(target_arch = "wasm32")]
+        return CATALOGS[self.index()].get().or_else(|| CATALOGS[self.other().index()].get()).unwrap_or(&EMPTY);
+    }
+
+    const fn index(self) -> usize {
         match self {
-            Self::En => &both[0],
-            Self::Zh => &both[1],
+            Self::En => 0,
+            Self::Zh => 1,
         }
     }
 }
 
-/// The English catalog's source text.
+/// The English catalog's source text (built in natively; the page fetches it).
+#[cfg(not(target_arch = "wasm32"))]
 pub const EN_JSON: &str = include_str!("en.json");
-/// The Chinese catalog's source text.
+/// The Chinese catalog's source text (built in natively; the page fetches it).
+#[cfg(not(target_arch = "wasm32"))]
 pub const ZH_JSON: &str = include_str!("zh-CN.json");
 
-static CATALOGS: OnceLock<[Catalog; 2]> = OnceLock::new();
+/// Where the page finds each catalog, relative to itself (`index.html`
+/// copies `src/i18n/*.json` there).
+pub const fn catalog_path(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => "i18n/en.json",
+        Lang::Zh => "i18n/zh-CN.json",
+    }
+}
+
+static CATALOGS: [OnceLock<Catalog>; 2] = [OnceLock::new(), OnceLock::new()];
+#[cfg(target_arch = "wasm32")]
+static EMPTY: Catalog = Catalog { messages: BTreeMap::new() };
+
+/// Makes `json` the catalog of `lang` (the page calls this with the fetched
+/// file). A catalog that does not parse is refused with why; a language
+/// already in keeps its catalog.
+pub fn install(lang: Lang, json: &str) -> Result<(), String> {
+    let catalog = Catalog::parse(json)?;
+    let _ = CATALOGS[lang.index()].set(catalog);
+    Ok(())
+}
+
+/// Whether `lang`'s own catalog is in (always, natively).
+pub fn has_catalog(lang: Lang) -> bool {
+    #[cfg(not(target_arch = "wasm32"))]
+    lang.catalog();
+    CATALOGS[lang.index()].get().is_some()
+}
 
 /// One language's messages by key.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

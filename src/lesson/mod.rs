@@ -5,7 +5,8 @@
 //! what it reads (`check`, `probe`), a reader's progress through a lesson
 //! (`progress`), validation with errors naming lesson and place
 //! (`validate`), and the lessons themselves: `lessons/NN-<id>.json`, built
-//! into the binary with `include_str!`. Pure: no yew, web-sys, js-sys, gloo
+//! into the native binary with `include_str!`; in WebAssembly the page
+//! fetches them and hands their text to `install`. Pure: no yew, web-sys, js-sys, gloo
 //! or wasm-bindgen, no wall clock, no hashed collections; the UI and the
 //! tests drive it with a `Cluster` and a `Recording` of their own.
 
@@ -22,35 +23,75 @@ pub use validate::LessonError;
 
 use std::sync::OnceLock;
 
-/// The lesson files, in order: file name and text.
-pub const FILES: [(&str, &str); 15] = [
-    ("01-xiaoming-buys-a-keyboard", include_str!("../../lessons/01-xiaoming-buys-a-keyboard.json")),
-    ("02-double-11", include_str!("../../lessons/02-double-11.json")),
-    ("03-balancing-algorithms", include_str!("../../lessons/03-balancing-algorithms.json")),
-    ("04-the-balancer-fails", include_str!("../../lessons/04-the-balancer-fails.json")),
-    ("05-failover-loses-the-session", include_str!("../../lessons/05-failover-loses-the-session.json")),
-    ("06-caching", include_str!("../../lessons/06-caching.json")),
-    ("07-dns-load-balancing", include_str!("../../lessons/07-dns-load-balancing.json")),
-    ("08-the-gateway", include_str!("../../lessons/08-the-gateway.json")),
-    ("09-registry-and-rpc", include_str!("../../lessons/09-registry-and-rpc.json")),
-    ("10-notification-by-message-queue", include_str!("../../lessons/10-notification-by-message-queue.json")),
-    ("11-overselling-and-the-lock", include_str!("../../lessons/11-overselling-and-the-lock.json")),
-    ("12-two-phase-commit", include_str!("../../lessons/12-two-phase-commit.json")),
-    ("13-sharding", include_str!("../../lessons/13-sharding.json")),
-    ("14-master-fails", include_str!("../../lessons/14-master-fails.json")),
-    ("15-two-sites-three-centres", include_str!("../../lessons/15-two-sites-three-centres.json")),
+/// Declares the lesson files once: `NAMES` (every build) and `FILES` (their
+/// text, built in natively only).
+macro_rules! lesson_files {
+    ($($name:literal),* $(,)?) => {
+        /// The lesson files, in order: each file's name (its stem).
+        pub const NAMES: [&str; [$($name),*].len()] = [$($name),*];
+        /// The lesson files, in order: file name and text.
+        #[cfg(not(target_arch = "wasm32"))]
+        pub const FILES: [(&str, &str); [$($name),*].len()] =
+            [$(($name, include_str!(concat!("../../lessons/", $name, ".json")))),*];
+    };
+}
+
+lesson_files![
+    "01-xiaoming-buys-a-keyboard",
+    "02-double-11",
+    "03-balancing-algorithms",
+    "04-the-balancer-fails",
+    "05-failover-loses-the-session",
+    "06-caching",
+    "07-dns-load-balancing",
+    "08-the-gateway",
+    "09-registry-and-rpc",
+    "10-notification-by-message-queue",
+    "11-overselling-and-the-lock",
+    "12-two-phase-commit",
+    "13-sharding",
+    "14-master-fails",
+    "15-two-sites-three-centres",
 ];
 
+/// Where the page finds lesson file `name`, relative to itself.
+pub fn path(name: &str) -> String {
+    format!("lessons/{name}.json")
+}
+
+static LESSONS: OnceLock<Vec<Lesson>> = OnceLock::new();
+
+#[cfg(not(target_arch = "wasm32"))]
+fn parse_all<'a>(files: impl Iterator<Item = (&'a str, &'a str)>) -> Vec<Lesson> {
+    let mut lessons: Vec<Lesson> = files.filter_map(|(name, text)| validate::parse(name, text).ok()).collect();
+    lessons.sort_by_key(|l| l.number);
+    lessons
+}
+
+/// Makes `files` (name and text, as fetched) the lessons; a file that does
+/// not parse is left out. Lessons already in stay. The page reads each file
+/// through `serde_json::Value`, as the share decoders read scenarios, so its
+/// binary holds one deserializer per lesson type, not two (`validate::parse`,
+/// natively, reads the text directly for errors with line and column).
+pub fn install(files: &[(String, String)]) {
+    let read = |text: &str| serde_json::from_str(text).and_then(serde_json::from_value::<Lesson>).ok();
+    let mut lessons: Vec<Lesson> = files.iter().filter_map(|(_, text)| read(text)).collect();
+    lessons.sort_by_key(|l| l.number);
+    let _ = LESSONS.set(lessons);
+}
+
+/// Whether the lessons are in (always, natively).
+pub fn loaded() -> bool {
+    !cfg!(target_arch = "wasm32") || LESSONS.get().is_some()
+}
+
 /// Every lesson file, parsed (a file that does not parse is left out; the
-/// lesson tests require that none is).
+/// lesson tests require that none is). None yet in the page until `install`.
 pub fn all() -> &'static [Lesson] {
-    static LESSONS: OnceLock<Vec<Lesson>> = OnceLock::new();
-    LESSONS.get_or_init(|| {
-        let mut lessons: Vec<Lesson> =
-            FILES.iter().filter_map(|(name, text)| validate::parse(name, text).ok()).collect();
-        lessons.sort_by_key(|l| l.number);
-        lessons
-    })
+    #[cfg(not(target_arch = "wasm32"))]
+    return LESSONS.get_or_init(|| parse_all(FILES.into_iter()));
+    #[cfg(target_arch = "wasm32")]
+    return LESSONS.get().map_or(&[], Vec::as_slice);
 }
 
 /// The lesson with this id.
@@ -61,4 +102,20 @@ pub fn by_id(id: &str) -> Option<&'static Lesson> {
 /// Every lesson id, in order (for messages about an unknown one).
 pub fn ids() -> Vec<&'static str> {
     all().iter().map(|l| l.id.as_str()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The page's way of reading a lesson (through a `Value`) gives the same
+    /// lesson as the native one, for every lesson file.
+    #[test]
+    fn read_through_a_value_the_lessons_are_the_same() {
+        for (name, text) in FILES {
+            let direct = validate::parse(name, text).expect(name);
+            let value: serde_json::Value = serde_json::from_str(text).expect(name);
+            assert_eq!(serde_json::from_value::<Lesson>(value).expect(name), direct, "{name}");
+        }
+    }
 }

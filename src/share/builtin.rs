@@ -1,4 +1,5 @@
-//! The built-in scenarios: the files of `scenarios/`, compiled in.
+//! The built-in scenarios: the files of `scenarios/`, compiled in natively;
+//! in WebAssembly the page fetches them and hands their text to `install`.
 //!
 //! Owns the list of scenarios a page can load by id (`?scenario=<id>`, the
 //! share panel's "Load a scenario"): each id is its file's stem, each text the
@@ -7,24 +8,65 @@
 
 use super::{Form, ShareError, SharedRun};
 
-/// Every built-in scenario: id (the file stem) and text, by id.
-pub const BUILT_IN: [(&str, &str); 6] = [
-    ("centre-fails", include_str!("../../scenarios/centre-fails.json")),
-    ("city-fails", include_str!("../../scenarios/city-fails.json")),
-    ("crash-xiaomings-server", include_str!("../../scenarios/crash-xiaomings-server.json")),
-    ("double-11", include_str!("../../scenarios/double-11.json")),
-    ("flash-sale-without-lock", include_str!("../../scenarios/flash-sale-without-lock.json")),
-    ("redis-session-store-down", include_str!("../../scenarios/redis-session-store-down.json")),
+/// Declares the built-in scenarios once: `IDS` (every build) and
+/// `BUILT_IN` (their text, built in natively only).
+macro_rules! scenario_files {
+    ($($id:literal),* $(,)?) => {
+        /// Every built-in scenario's id (the file stem), in order.
+        pub const IDS: [&str; [$($id),*].len()] = [$($id),*];
+        /// Every built-in scenario: id (the file stem) and text, by id.
+        #[cfg(not(target_arch = "wasm32"))]
+        pub const BUILT_IN: [(&str, &str); [$($id),*].len()] =
+            [$(($id, include_str!(concat!("../../scenarios/", $id, ".json")))),*];
+    };
+}
+
+scenario_files![
+    "centre-fails",
+    "city-fails",
+    "crash-xiaomings-server",
+    "double-11",
+    "flash-sale-without-lock",
+    "redis-session-store-down",
 ];
+
+/// Where the page finds scenario `id`, relative to itself.
+pub fn path(id: &str) -> String {
+    format!("scenarios/{id}.json")
+}
+
+static INSTALLED: std::sync::OnceLock<Vec<(String, String)>> = std::sync::OnceLock::new();
+
+/// Makes `files` (id and text, as fetched) the built-in scenarios' text in
+/// the page; what is in stays (natively the compiled-in text is read).
+pub fn install(files: Vec<(String, String)>) {
+    let _ = INSTALLED.set(files);
+}
+
+/// Whether the scenarios' text is in (always, natively).
+pub fn loaded() -> bool {
+    #[cfg(target_arch = "wasm32")]
+    return INSTALLED.get().is_some();
+    #[cfg(not(target_arch = "wasm32"))]
+    return true;
+}
 
 /// The ids, in order.
 pub fn ids() -> impl Iterator<Item = &'static str> {
-    BUILT_IN.iter().map(|&(id, _)| id)
+    IDS.into_iter()
+}
+
+/// The text of built-in scenario `id`, if it is one (and, in the page, in).
+fn text_of(id: &str) -> Option<&'static str> {
+    #[cfg(not(target_arch = "wasm32"))]
+    return BUILT_IN.iter().find(|&&(known, _)| known == id).map(|&(_, text)| text);
+    #[cfg(target_arch = "wasm32")]
+    return INSTALLED.get()?.iter().find(|(known, _)| known == id).map(|(_, text)| text.as_str());
 }
 
 /// The built-in scenario `id` from its start, if there is one.
 pub fn load(id: &str) -> Option<Result<SharedRun, ShareError>> {
-    let &(_, text) = BUILT_IN.iter().find(|&&(known, _)| known == id)?;
+    let text = text_of(id)?;
     let value =
         serde_json::from_str(text).map_err(|e| ShareError::Malformed { form: Form::File, message: e.to_string() });
     Some(value.and_then(|v| super::scenario_of(v, Form::File)).map(SharedRun::from_start))

@@ -77,6 +77,8 @@ pub fn app(props: &AppProps) -> Html {
             let stop_loop = frame_loop::start(pg.clone(), dispatcher.clone(), canvas);
             let keys = frame_loop::keyboard_shortcuts(dispatcher.clone());
             let resize = frame_loop::follow_viewport(dispatcher.clone());
+            let refresh = dispatcher.clone();
+            super::data::on_arrival(move || refresh.dispatch(Action::Refresh));
             console_api::install(pg, dispatcher);
             bench_api::install();
             bench_api::mark_interactive();
@@ -113,6 +115,7 @@ pub fn app(props: &AppProps) -> Html {
         let dispatcher = state.dispatcher();
         (*use_memo((), move |_| Callback::from(move |action: Action| dispatcher.dispatch(action)))).clone()
     };
+    let arrivals = super::data::arrivals();
     let pg = state.playground.borrow();
     let cluster = &pg.cluster;
     let layout = Rc::new(pg.layout.clone());
@@ -162,8 +165,8 @@ pub fn app(props: &AppProps) -> Html {
             <aside class="side">
                 if *settled {
                     <SharePanel playground={state.playground.clone()} start_error={props.share_error.clone()}
-                        dispatch={dispatch.clone()} />
-                    <LessonList active={super::lessons::active(state.lesson.as_ref())} dispatch={dispatch.clone()} />
+                        {arrivals} dispatch={dispatch.clone()} />
+                    <LessonList active={super::lessons::active(state.lesson.as_ref())} {arrivals} dispatch={dispatch.clone()} />
                     { legend(l) }
                     <InvariantsPanel verdicts={invariants::rows(cluster)} />
                     <EventLog lines={event_log::lines_in(l, cluster)} />

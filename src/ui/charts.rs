@@ -2,7 +2,7 @@
 //!
 //! Owns the `Charts` panel: one `<figure>` per chart with a caption, an HTML
 //! legend holding the latest values (what a screen reader reads), and a
-//! canvas drawn with plotters. Samples the model on every render
+//! canvas with a hand-written line chart. Samples the model on every render
 //! (`charts/history`, pure) but redraws at most four times a second of wall
 //! time (`charts/draw`) and, while playing, only two charts per redraw, in
 //! turn, that changed and are on screen, so no refresh stalls a frame.

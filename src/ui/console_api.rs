@@ -20,9 +20,12 @@ use wasm_bindgen::JsValue;
 use wasm_bindgen::closure::Closure;
 use yew::UseReducerDispatcher;
 
-/// The model's plain-data snapshot, as JSON.
+/// The model's plain-data snapshot, as JSON. Through `serde_json::Value`,
+/// as the lessons' probe reads a node's detail: the snapshot's serializer
+/// is then built once into the binary, not twice (objects' keys come out
+/// sorted).
 pub fn snapshot_json(cluster: &Cluster) -> String {
-    serde_json::to_string(&cluster.snapshot()).unwrap_or_else(|_| "null".to_string())
+    serde_json::to_value(cluster.snapshot()).map_or_else(|_| "null".to_string(), |v| v.to_string())
 }
 
 /// The frame loop's figures as a JS object.

@@ -66,7 +66,9 @@ pub fn apply(lang: Lang) {
     if let Some(root) = document.document_element() {
         let _ = root.set_attribute("lang", lang.tag());
     }
-    document.set_title(t(lang, "page.title"));
+    if crate::i18n::has_catalog(lang) {
+        document.set_title(t(lang, "page.title"));
+    }
     OUTSIDE.with(|o| {
         if let Some((element, texts)) = o.borrow().as_ref() {
             element.set_text_content(Some(&texts[usize::from(lang == Lang::Zh)]));
@@ -74,8 +76,10 @@ pub fn apply(lang: Lang) {
     });
 }
 
-/// Remembers an element outside the app whose text is `texts` (English, Chinese).
+/// Remembers an element outside the app whose text is `texts` (English,
+/// Chinese), and words it in the page's language now.
 pub fn follow_outside(element: web_sys::Element, texts: [String; 2]) {
+    element.set_text_content(Some(&texts[usize::from(current() == Lang::Zh)]));
     OUTSIDE.with(|o| *o.borrow_mut() = Some((element, texts)));
 }
 

@@ -79,6 +79,9 @@ pub fn active(progress: Option<&LessonProgress>) -> Option<Active> {
 pub struct LessonListProps {
     /// The lesson being played, if any (the list re-renders when it moves on).
     pub active: Option<Active>,
+    /// Data sets arrived so far (the list re-renders when the lessons do).
+    #[prop_or_default]
+    pub arrivals: usize,
     pub dispatch: Callback<Action>,
 }
 

@@ -11,6 +11,7 @@ pub mod charts;
 pub mod compare;
 pub mod console_api;
 pub mod controls;
+pub mod data;
 pub mod diagram;
 pub mod dots;
 pub mod event_log;
@@ -34,18 +35,45 @@ pub mod terms;
 pub mod traffic;
 pub mod url;
 
-/// Mounts the app into `#app` (or the body), reading the seed from the URL.
+/// Starts the page: fetches its data files, and mounts the app into `#app`
+/// (or the body) as soon as the chosen language's catalog is in (and the
+/// lessons or scenarios, if the URL names one); until then `#app` keeps the
+/// bilingual loading note of `index.html`. A note about a bad link follows
+/// once every file is in (it lists the lessons and scenarios).
 pub fn start() {
+    use data::Part;
     panic::install_hook();
     let window = web_sys::window().expect("a browser window");
     let query = window.location().search().unwrap_or_default();
-    let options = url::parse_query(&query);
-    let document = window.document().expect("a document");
-    if let Some(warning) = &options.warning {
-        show_input_error(&document, [warning.text(crate::i18n::Lang::En), warning.text(crate::i18n::Lang::Zh)]);
+    let lang = lang::initial();
+    lang::apply(lang);
+    let mut needs = vec![Part::Catalog(lang)];
+    if url::names(&query, "lesson") {
+        needs.push(Part::Lessons);
     }
-    lang::apply(lang::initial());
+    if url::names(&query, "scenario") {
+        needs.push(Part::Scenarios);
+    }
+    data::fetch_all();
+    let document = window.document().expect("a document");
     let root = document.get_element_by_id("app").or_else(|| document.body().map(Into::into)).expect("a mount point");
+    let at_start = query.clone();
+    data::when_settled(needs, move |outcome| match outcome {
+        Ok(()) => mount(root, &at_start),
+        Err(_) => root.set_text_content(None),
+    });
+    data::when_settled(Part::ALL.to_vec(), move |_| {
+        if let Some(warning) = url::parse_query(&query).warning {
+            show_input_error(&document, [warning.text(crate::i18n::Lang::En), warning.text(crate::i18n::Lang::Zh)]);
+        }
+    });
+}
+
+/// Mounts the app into `root` (its loading note removed) for the URL's options.
+fn mount(root: web_sys::Element, query: &str) {
+    let window = web_sys::window().expect("a browser window");
+    let options = url::parse_query(query);
+    root.set_text_content(None);
     let hash = window.location().hash().unwrap_or_default();
     let (run, share_error) = share::start_run(&hash, options.scenario.as_deref());
     let props = app::AppProps {

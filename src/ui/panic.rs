@@ -3,10 +3,11 @@
 //! Owns the panic hook: on an internal error it logs the message to the
 //! console and shows an overlay (`role="alert"`, `data-error="internal"`)
 //! that says what happened and how to recover, in the language the page
-//! shows (read from `<html lang>`: the app's state may be gone). Never tries
+//! shows (read from `<html lang>`: the app's state may be gone; before any
+//! catalog is fetched, in both languages from built-in words). Never tries
 //! to continue.
 
-use crate::i18n::t;
+use crate::i18n::{has_catalog, t};
 use std::panic::PanicHookInfo;
 
 fn message(info: &PanicHookInfo<'_>) -> String {
@@ -39,8 +40,14 @@ fn show_overlay(text: &str) {
     let _ = overlay.set_attribute("role", "alert");
     let _ = overlay.set_attribute("data-error", "internal");
     let lang = super::lang::current();
+    // Before any catalog is in (the page fetches them), a few built-in words.
+    let [title, advice] = if has_catalog(lang) || has_catalog(lang.other()) {
+        [t(lang, "panic.title"), t(lang, "panic.advice")]
+    } else {
+        ["ClusterLab stopped: an internal error · ClusterLab 已停止：内部错误", "Reload the page. · 请刷新页面。"]
+    };
     overlay.set_inner_html("<h2></h2><p></p><pre></pre>");
-    for (selector, words) in [("h2", t(lang, "panic.title")), ("p", t(lang, "panic.advice")), ("pre", text)] {
+    for (selector, words) in [("h2", title), ("p", advice), ("pre", text)] {
         if let Ok(Some(element)) = overlay.query_selector(selector) {
             element.set_text_content(Some(words));
         }

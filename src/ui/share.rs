@@ -61,12 +61,17 @@ pub struct SharePanelProps {
     pub playground: Rc<RefCell<Playground>>,
     /// A bad link the page started with.
     pub start_error: Option<LoadError>,
+    /// Data sets arrived so far (the scenario list re-renders when the scenarios do).
+    #[prop_or_default]
+    pub arrivals: usize,
     pub dispatch: Callback<Action>,
 }
 
 impl PartialEq for SharePanelProps {
     fn eq(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.playground, &other.playground) && self.start_error == other.start_error
+        Rc::ptr_eq(&self.playground, &other.playground)
+            && self.start_error == other.start_error
+            && self.arrivals == other.arrivals
     }
 }
 

@@ -51,6 +51,11 @@ impl Warning {
     }
 }
 
+/// Whether the query names parameter `key` (before its value can be checked).
+pub fn names(query: &str, key: &str) -> bool {
+    query.trim_start_matches('?').split('&').any(|pair| pair.split_once('=').map_or(pair, |(k, _)| k) == key)
+}
+
 /// Parses `?seed=N&topology=…&shoppers=N&lang=…` (the leading `?` is optional).
 /// Unknown parameters are ignored; a bad value falls back to the default
 /// with a warning.

@@ -25,6 +25,7 @@ use wasm_bindgen_test::*;
 use yew::prelude::*;
 
 fn section() -> web_sys::Element {
+    super::install_data();
     let document = web_sys::window().unwrap().document().unwrap();
     let root = document.create_element("section").unwrap();
     document.body().unwrap().append_child(&root).unwrap();

@@ -53,10 +53,13 @@ pub fn page_can_load(run: SharedRun) -> Result<SharedRun, LoadError> {
     Ok(run)
 }
 
-/// The built-in scenarios the page can draw (each parsed once, on first use:
-/// the share panel lists them on every render).
+/// The built-in scenarios the page can draw (each parsed once, once their
+/// text is in: the share panel lists them on every render); none before.
 pub fn loadable_ids() -> Vec<&'static str> {
     static LOADABLE: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    if !builtin::loaded() {
+        return Vec::new();
+    }
     LOADABLE.get_or_init(|| builtin::ids().filter(|id| built_in(id).is_ok()).collect()).clone()
 }
 
