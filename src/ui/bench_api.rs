@@ -53,7 +53,52 @@ pub fn install() {
     set(&bench, "modelEventsPerSec", &rate.into_js_value());
     let fast = Closure::<dyn Fn(f64) -> js_sys::Promise>::new(fast_forward);
     set(&bench, "fastForward", &fast.into_js_value());
+    let chart = Closure::<dyn Fn(f64) -> JsValue>::new(chart_redraw);
+    set(&bench, "chartRedraw", &chart.into_js_value());
     set(&api, "bench", &bench);
+}
+
+/// Redraws one chart `times` times on a detached canvas of the panel's chart
+/// size, with what the panel would draw there: three lines of 1,000 points
+/// each, downsampled to the canvas width as the panel does. Returns
+/// { p50Ms, meanMs, redraws, redrawsPerSec } (the panel's throttle: at most
+/// one redraw of a chart per `REDRAW_MS`).
+fn chart_redraw(times: f64) -> JsValue {
+    use super::charts::history::{ChartData, Line, downsample};
+    use super::charts::{CHART_H, CHART_W, REDRAW_MS, draw};
+    let out = js_sys::Object::new();
+    let canvas = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.create_element("canvas").ok())
+        .and_then(|c| c.dyn_into::<web_sys::HtmlCanvasElement>().ok());
+    let Some(canvas) = canvas else { return out.into() };
+    canvas.set_width(CHART_W);
+    canvas.set_height(CHART_H);
+    let line = |k: usize| {
+        let points: Vec<(f64, f64)> =
+            (0..1000).map(|i| (i as f64 * 0.1, 50.0 + 40.0 * ((i + 100 * k) as f64 / 37.0).sin())).collect();
+        Line {
+            label: format!("line {k}"),
+            colour: (40 * k as u8, 120, 200),
+            points: downsample(&points, CHART_W as usize),
+        }
+    };
+    let chart = ChartData { key: "bench", title: "bench", unit: "", lines: (0..3).map(line).collect() };
+    let redraws = if times.is_finite() { times.clamp(1.0, 10_000.0) as usize } else { 100 };
+    let mut spent_ms: Vec<f64> = (0..redraws)
+        .map(|_| {
+            let start_ms = now_ms();
+            draw::draw_on(&canvas, &chart);
+            now_ms() - start_ms
+        })
+        .collect();
+    let mean_ms = spent_ms.iter().sum::<f64>() / redraws as f64;
+    spent_ms.sort_by(f64::total_cmp);
+    set(&out, "p50Ms", &JsValue::from_f64(spent_ms[redraws / 2]));
+    set(&out, "meanMs", &JsValue::from_f64(mean_ms));
+    set(&out, "redraws", &JsValue::from_f64(redraws as f64));
+    set(&out, "redrawsPerSec", &JsValue::from_f64(1000.0 / REDRAW_MS));
+    out.into()
 }
 
 /// Events per wall second of the whole shop in a Double-11 surge, measured

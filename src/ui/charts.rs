@@ -21,7 +21,7 @@ use std::rc::Rc;
 use yew::prelude::*;
 
 /// Shortest wall time between two redraws (at most 4 a second).
-const REDRAW_MS: f64 = 250.0;
+pub const REDRAW_MS: f64 = 250.0;
 /// Canvas size in CSS pixels.
 pub const CHART_W: u32 = 300;
 pub const CHART_H: u32 = 130;

@@ -80,7 +80,13 @@ fn value_label(y: f64) -> String {
 
 /// Draws `chart` on the canvas behind `canvas`, if it is mounted.
 pub fn draw(canvas: &NodeRef, chart: &ChartData) {
-    let Some(element) = canvas.cast::<HtmlCanvasElement>() else { return };
+    if let Some(element) = canvas.cast::<HtmlCanvasElement>() {
+        draw_on(&element, chart);
+    }
+}
+
+/// Draws `chart` on `element` (the benchmark API draws on a detached canvas).
+pub fn draw_on(element: &HtmlCanvasElement, chart: &ChartData) {
     let (w, h) = (f64::from(element.width()), f64::from(element.height()));
     let Ok(Some(ctx)) = element.get_context("2d") else { return };
     let Ok(ctx) = wasm_bindgen::JsCast::dyn_into::<CanvasRenderingContext2d>(ctx) else { return };
