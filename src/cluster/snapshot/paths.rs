@@ -42,6 +42,10 @@ pub struct RouteRow {
     pub query: u32,
     /// False: no shard key, so every shard was asked and the answers merged.
     pub had_key: bool,
+    /// The shard key it carried (a product's id; an order row's key).
+    pub key: Option<u32>,
+    /// The shards it went to, numbered from 1 (`[1]` for product 100, `[1, 2]` for a search).
+    pub shards: Vec<u16>,
     /// `shard 1 → db-shard1-replica (read host)`, …
     pub targets: Vec<String>,
     pub failure: Option<String>,
@@ -170,6 +174,8 @@ fn mycat(m: &Mycat, name: &dyn Fn(NodeId) -> String) -> NodeDetail {
             at_us: r.at_us,
             query: r.query,
             had_key: r.had_key,
+            key: r.key,
+            shards: r.targets.iter().map(|t| t.shard + 1).collect(),
             targets: r
                 .targets
                 .iter()
