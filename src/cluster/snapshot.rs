@@ -199,6 +199,9 @@ pub enum NodeDetail {
         /// Answers to browsers: with a body, and 304 (their copy confirmed).
         answered_200: u64,
         answered_304: u64,
+        /// Answers with a version older than the origin's current one (a
+        /// deploy the edge's copy does not have yet).
+        served_old_version: u64,
         /// What the edge holds (most recently stored first), with freshness.
         entries: Vec<AssetRow>,
         recent: Vec<ServeRow>,

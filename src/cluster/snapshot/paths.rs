@@ -250,6 +250,7 @@ fn cdn(c: &CdnEdge, now_us: TimeUs) -> NodeDetail {
         origin_fetches: c.stats.origin_fetches,
         answered_200: c.stats.answered_200,
         answered_304: c.stats.answered_304,
+        served_old_version: c.stats.serving_stale_version,
         entries,
         recent,
     }
