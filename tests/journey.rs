@@ -399,6 +399,33 @@ fn flash_sale(seed: u64, lock: LockDesign) -> bool {
     oversold
 }
 
+/// A flash sale ends when it sells out: once an order for the product comes
+/// back out of stock a Tomcat stops drawing detail pages to it, and a
+/// shopper told "sold out" goes back to browsing. So the shop sells on
+/// instead of refusing the same order to everyone over and over (before,
+/// out-of-stock refusals outnumbered every page served by far).
+#[test]
+fn a_sold_out_flash_sale_ends_and_the_shop_sells_on() {
+    let seed = 12;
+    let design = Design { lock: LockDesign::LockWithFencing, two_phase: false, ..Design::default() };
+    let mut c = build(seed, design, 300);
+    c.apply(&Command::FlashSale { product: 7, units: 30 }).expect("the whole shop sells product 7");
+    run(&mut c, 120 * SEC, seed);
+    if let ClusterNode::InventoryStore(s) = c.sim.node(id("inventory-db")) {
+        assert_eq!(s.stock[&7].units, 0, "seed {seed}: the sale sold out");
+    }
+    for app in ["app-1", "app-2"] {
+        if let ClusterNode::App(a) = c.sim.node(id(app)) {
+            let sale = a.backend.as_ref().and_then(|b| b.config.flash_sale);
+            assert_eq!(sale, None, "seed {seed}: {app} still draws shoppers to the sold-out product");
+        }
+    }
+    let (ok, sold_out) = (c.metric("requests-ok"), c.metric("failed-out-of-stock"));
+    assert!(sold_out > 0, "seed {seed}: nobody was told it is sold out");
+    assert!(sold_out * 20 < ok, "seed {seed}: {sold_out} refused as sold out vs {ok} served");
+    assert_eq!(broken(&c), Vec::<String>::new(), "seed {seed}");
+}
+
 /// The order route needs the token Tomcat got at login: with a token
 /// signed by the wrong key, every order is refused with 401 at the gateway.
 #[test]

@@ -7,7 +7,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use clusterlab::cluster::Cluster;
-use clusterlab::lesson::{self, Act, Check, Lesson, LessonProgress, MISCONCEPTIONS, Quantity, Todo};
+use clusterlab::lesson::{self, Act, Check, Lesson, LessonProgress, MISCONCEPTIONS, Op, Quantity, RowTest, Todo};
 use clusterlab::scenario::Recording;
 use clusterlab::sim::{MS, SEC, TimeUs};
 
@@ -151,7 +151,12 @@ fn every_text_has_both_languages() {
 
 /// A copy of lesson 5 with one part of its first step's check replaced.
 fn broken_with(check: Check) -> String {
-    let mut l = lesson("failover-loses-the-session").clone();
+    broken_in("failover-loses-the-session", check)
+}
+
+/// A copy of a lesson with its first step's check replaced.
+fn broken_in(id: &str, check: Check) -> String {
+    let mut l = lesson(id).clone();
     l.steps[0].check = check;
     lesson::validate::check(&l).expect_err("a broken lesson is refused").to_string()
 }
@@ -173,6 +178,69 @@ fn unknown_names_in_a_lesson_are_refused_naming_lesson_and_step() {
         let message = broken_with(check);
         assert!(message.contains("failover-loses-the-session") && message.contains("steps[0].check"), "{message}");
         assert!(message.contains(expected), "{message} (expected {expected:?})");
+    }
+}
+
+/// A `rows` check over a node or list the cluster lacks, a field its rows
+/// lack, or a negative count is refused naming lesson, step and what is wrong.
+#[test]
+fn bad_rows_checks_are_refused_naming_lesson_and_step() {
+    let rows = |node: &str, list: &str, tests: Vec<RowTest>, count: i64| Check::Rows {
+        node: node.into(),
+        list: list.into(),
+        tests,
+        op: Op::Ge,
+        count,
+    };
+    let text = |field: &str| vec![RowTest::Text { field: field.into(), equals: "in-service".into() }];
+    let cases = [
+        (rows("mycat-9", "routes", vec![], 1), "no node `mycat-9`"),
+        (rows("mycat", "roots", vec![], 1), "no field `roots`"),
+        (rows("db-shard1-master", "binlog", vec![], 1), "`binlog` of `db-shard1-master` is not a list of rows"),
+        (rows("autoscaler", "machines", text("status"), 1), "have no field `status` (they have node, state"),
+        (rows("mycat", "routes", vec![], -1), "cannot be negative"),
+    ];
+    for (check, expected) in cases {
+        let message = broken_in("sharding", check);
+        assert!(message.contains("`sharding`") && message.contains("steps[0].check"), "{message}");
+        assert!(message.contains(expected), "{message} (expected {expected:?})");
+    }
+}
+
+/// A row test that is none of its three shapes does not parse, and the
+/// message says which shapes there are.
+#[test]
+fn a_malformed_row_test_does_not_parse() {
+    let (_, text) = lesson::FILES.iter().find(|(name, _)| name.ends_with("sharding")).expect("lesson 13");
+    let good: serde_json::Value = serde_json::json!({"field": "shards", "equals": "1"});
+    let cases = [
+        (r#"{"field": "shards", "equals": "1", "op": "=="}"#, "not one of the three shapes"),
+        (r#"{"field": "key", "op": "=="}"#, "not one of the three shapes"),
+        (r#"{"equals": "1"}"#, "needs a `field`"),
+        (r#"{"field": "atUs", "since": "yesterday"}"#, "unknown variant `yesterday`"),
+        (r#"{"field": "shards", "equal": "1"}"#, "unknown field `equal`"),
+    ];
+    for (bad, expected) in cases {
+        let mut file: serde_json::Value = serde_json::from_str(text).expect("lesson 13 is JSON");
+        let bad_test = serde_json::from_str(bad).expect("the bad test is JSON");
+        assert!(replace_first(&mut file, &good, &bad_test), "lesson 13 has the row test this test breaks");
+        let broken = serde_json::to_string_pretty(&file).expect("serialises");
+        let err = lesson::validate::parse("13-sharding", &broken).expect_err(bad).to_string();
+        assert!(err.contains("lesson `13-sharding`, line"), "{err}");
+        assert!(err.contains(expected), "{err} (expected {expected:?})");
+    }
+}
+
+/// Replaces the first value equal to `old` (depth first); true if it did.
+fn replace_first(value: &mut serde_json::Value, old: &serde_json::Value, new: &serde_json::Value) -> bool {
+    if value == old {
+        *value = new.clone();
+        return true;
+    }
+    match value {
+        serde_json::Value::Array(list) => list.iter_mut().any(|v| replace_first(v, old, new)),
+        serde_json::Value::Object(map) => map.values_mut().any(|v| replace_first(v, old, new)),
+        _ => false,
     }
 }
 

@@ -17,7 +17,8 @@
 //! 4 and so cannot read cookies, retry, or answer with an error page.
 //!
 //! Volatile (lost by `on_crash`): health, connections, the picker, pending
-//! requests, the persistence table. Kept (observability only): `retries` and
+//! requests, the persistence table, each client's last server
+//! (`balancer_clients`). Kept (observability only): `retries` and
 //! `failures`. Timers: tag `SHOP`; an attempt's timer is its plain proxy id
 //! (compatible with the slice), probes use ids from `PROBE_ID_BASE` up.
 //!
@@ -42,8 +43,11 @@ pub use config::{
     BalancerConfig, ProxyFailure, UpstreamHealth, check_connection_tallies, check_connections_match_pending,
     check_pending_bounded,
 };
+#[path = "balancer_clients.rs"]
+mod clients;
 #[path = "balancer_health.rs"]
 mod health;
+pub use clients::{ClientRoute, ClientRoutes};
 
 /// Proxy ids stay below this; ids from here up name health-check probes.
 pub const PROBE_ID_BASE: u32 = 0xFFFF_0000;
@@ -79,6 +83,8 @@ pub struct Balancer {
     /// bookkeeping invariant compares two tallies without a recount.
     in_flight_by_upstream: Vec<u32>,
     persistence: BTreeMap<ClientAddr, (usize, TimeUs)>,
+    /// Each client's last server and its run there (observation only).
+    clients: ClientRoutes,
     next_proxy_id: u32,
     /// The next probe's id, less `PROBE_ID_BASE`.
     next_probe_seq: u32,
@@ -106,6 +112,7 @@ impl Balancer {
             in_flight_by_upstream: vec![0; upstreams.len()],
             upstreams,
             persistence: BTreeMap::new(),
+            clients: ClientRoutes::default(),
             next_proxy_id: 0,
             next_probe_seq: 0,
             retries: 0,
@@ -157,6 +164,7 @@ impl Balancer {
         self.pending.clear();
         self.in_flight_by_upstream.iter_mut().for_each(|n| *n = 0);
         self.persistence.clear();
+        self.clients.clear();
     }
 
     pub fn on_message<M: From<Msg>>(&mut self, ctx: &mut Ctx<'_, M>, from: NodeId, msg: Msg) {
@@ -200,6 +208,7 @@ impl Balancer {
         proxied.tried = proxied.tried.with(upstream);
         self.health[upstream].requests += 1;
         self.peers[upstream].active += 1;
+        self.clients.note(proxied.addr, upstream);
         if self.config.sticky && self.capabilities().persistence == Persistence::SourceIp {
             self.remember_source(proxied.addr, upstream, ctx.now_us);
         }

@@ -4,7 +4,10 @@
 //! Owns `Cluster::start_flash_sale` (the hot product's stock at every
 //! inventory store set to the units on sale, every Tomcat's backend drawing
 //! 90 % of detail pages to it) and `Cluster::units_oversold`, the headline
-//! `oversold` figure. Whether the sale oversells is up to the design: the
+//! `oversold` figure. The sale ends at each Tomcat when an order for the
+//! product comes back sold out (`app_server/backend`): its detail pages show
+//! what shoppers click again, and those told "sold out" go back to browsing
+//! (`shopper`). Whether the sale oversells is up to the design: the
 //! lock and fencing switches decide, not this module. Never sends a message.
 
 use super::ClusterNode;

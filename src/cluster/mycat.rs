@@ -72,6 +72,8 @@ pub struct RouteRecord {
     pub client: NodeId,
     pub at_us: TimeUs,
     pub had_key: bool,
+    /// The shard key it carried (a product's id, an order row's key).
+    pub key: Option<u32>,
     pub targets: Vec<RouteTarget>,
     pub failure: Option<QueryFailure>,
 }
@@ -166,6 +168,7 @@ impl Mycat {
             client: from,
             at_us: ctx.now_us,
             had_key: sql.shard_key().is_some(),
+            key: sql.shard_key(),
             targets: Vec::new(),
             failure: None,
         };

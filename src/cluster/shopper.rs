@@ -4,7 +4,8 @@
 //! request they have outstanding, and a short record of recent failures with
 //! their reasons. A shopper logs in before the first page that needs a
 //! session, and is thrown back to the login page when a server no longer
-//! knows their session. Only the first `active` shoppers shop; raising it is
+//! knows their session; an order refused as sold out sends them back to
+//! browsing instead of ordering it again. Only the first `active` shoppers shop; raising it is
 //! a surge (Double 11), lowering it sends the extra shoppers home after their
 //! current page. In the whole shop each page also loads its static assets
 //! through the shopper's own browser cache and the region's CDN edge
@@ -302,6 +303,11 @@ impl ShopperPool {
             s.session = None;
             s.login_redirects += 1;
             ctx.count(self.metrics.sessions_lost, 1);
+        }
+        if out.page == Page::Order && cause == FailCause::OutOfStock {
+            // "Sold out": the shopper goes back to browsing rather than
+            // ordering the same product again and again.
+            s.step = 0;
         }
         let record =
             FailureRecord { at_us: ctx.now_us, shopper: shopper as u16, page: out.page, node, cause, asset: None };

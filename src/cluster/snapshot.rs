@@ -13,7 +13,8 @@ mod paths;
 pub use inspect::{
     AccessRow, CacheRow, CachedList, CentreRow, InstanceRow, LimiterRow, MachineRow, RecordRow, TimelineRow, TxnView,
 };
-pub use paths::{AssetRow, FollowView, LockNodeRow, RouteRow, ServeRow};
+use paths::clients;
+pub use paths::{AssetRow, ClientRow, FollowView, LockNodeRow, RouteRow, ServeRow};
 
 use super::ClusterNode;
 use super::dr::Failover;
@@ -69,6 +70,9 @@ pub enum NodeDetail {
         pending: usize,
         retries: u64,
         vip: Option<VipSide>,
+        /// The first clients by address: the server each was last sent to
+        /// and how many of its requests in a row went there.
+        clients: Vec<ClientRow>,
     },
     VipRouter {
         holder: Option<String>,
@@ -195,6 +199,9 @@ pub enum NodeDetail {
         /// Answers to browsers: with a body, and 304 (their copy confirmed).
         answered_200: u64,
         answered_304: u64,
+        /// Answers with a version older than the origin's current one (a
+        /// deploy the edge's copy does not have yet).
+        served_old_version: u64,
         /// What the edge holds (most recently stored first), with freshness.
         entries: Vec<AssetRow>,
         recent: Vec<ServeRow>,
@@ -296,10 +303,13 @@ fn detail(cluster: &Cluster, id: NodeId) -> NodeDetail {
             assets_failed: p.assets_failed,
             follow: (id == cluster.xiaoming).then(|| paths::follow(sim, p)),
         },
-        ClusterNode::Balancer(b) => NodeDetail::Balancer { pending: b.pending(), retries: b.retries, vip: None },
+        ClusterNode::Balancer(b) => {
+            NodeDetail::Balancer { pending: b.pending(), retries: b.retries, vip: None, clients: clients(sim, b) }
+        }
         ClusterNode::KeepalivedLb(h) => NodeDetail::Balancer {
             pending: h.proxy.pending(),
             retries: h.proxy.retries,
+            clients: clients(sim, &h.proxy),
             vip: Some(VipSide {
                 state: format!("{:?}", h.router.state).to_uppercase(),
                 holds_vip: h.router.holds_vip(),

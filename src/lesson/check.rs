@@ -4,11 +4,12 @@
 //! number a node's inspector shows), the `Baseline` captured when a step
 //! begins (so "rose since the step began" and "the reader did it during this
 //! step" can be said), and their evaluation over a `Cluster` and the
-//! `Recording` of the run. A check that reads a node or metric the cluster
+//! `Recording` of the run (the `rows` check's tests are `rows`'). A check that reads a node or metric the cluster
 //! lacks is simply false (validation catches it first). Never changes the
 //! model; no IO, no wall clock, no hashed collections.
 
 use super::probe::{self, Baseline};
+use super::rows::{self, RowTest};
 use crate::cluster::Cluster;
 use crate::cluster::command::{Command, NodeAction};
 use crate::scenario::Recording;
@@ -110,6 +111,18 @@ pub enum Check {
         node: String,
         field: String,
     },
+    /// How many rows of a list a node's inspector shows (`routes` of
+    /// `mycat`, `machines` of `autoscaler`) pass every test of `where`,
+    /// compared with `count`: "some route of ID 100 went to shard 1 since
+    /// the step began" is `>=` 1.
+    Rows {
+        node: String,
+        list: String,
+        #[serde(rename = "where", default)]
+        tests: Vec<RowTest>,
+        op: Op,
+        count: i64,
+    },
     /// An `always` invariant holds so far in this run.
     Holds {
         property: String,
@@ -200,6 +213,9 @@ impl Check {
                 let key = format!("{node}.{field}");
                 probe::text(c, node, field).is_some_and(|t| w.baseline.texts.get(&key) != Some(&t))
             }
+            Self::Rows { node, list, tests, op, count } => {
+                rows::count(c, node, list, tests, w.baseline.at_us).is_some_and(|n| op.holds(n, *count))
+            }
             Self::Holds { property } => verdict(c, property).is_some_and(|holds| holds),
             Self::Broken { property } => verdict(c, property).is_some_and(|holds| !holds),
             Self::Seen { property } => verdict(c, property).is_some_and(|holds| holds),
@@ -244,6 +260,10 @@ impl Check {
                     }
                     Self::Text { node, field, .. } | Self::TextChanged { node, field } => {
                         format!(" (now {:?})", probe::text(w.cluster, node, field))
+                    }
+                    Self::Rows { node, list, tests, .. } => {
+                        let n = rows::count(w.cluster, node, list, tests, w.baseline.at_us);
+                        format!(" (now {n:?} of {:?} rows)", rows::rows(w.cluster, node, list).map(|r| r.len()))
                     }
                     _ => String::new(),
                 };

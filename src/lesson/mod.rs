@@ -2,7 +2,7 @@
 //! in Simplified Chinese and English — never a code path.
 //!
 //! Owns the lesson file format (`format`), the closed check language and
-//! what it reads (`check`, `probe`), a reader's progress through a lesson
+//! what it reads (`check`, `probe`, `rows`), a reader's progress through a lesson
 //! (`progress`), validation with errors naming lesson and place
 //! (`validate`), and the lessons themselves: `lessons/NN-<id>.json`, built
 //! into the native binary with `include_str!`; in WebAssembly the page
@@ -14,11 +14,13 @@ pub mod check;
 pub mod format;
 pub mod probe;
 pub mod progress;
+pub mod rows;
 pub mod validate;
 
 pub use check::{Check, Op, Quantity};
 pub use format::{Act, Lesson, MISCONCEPTIONS, Step, Text};
 pub use progress::{LessonProgress, StepDone, Todo};
+pub use rows::RowTest;
 pub use validate::LessonError;
 
 use std::sync::OnceLock;

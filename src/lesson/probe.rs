@@ -90,8 +90,15 @@ pub fn field_value(cluster: &Cluster, node: &str, field: &str) -> Result<Value, 
     if field == "state" {
         return Ok(Value::String(snapshot.state.to_string()));
     }
-    let mut value = serde_json::to_value(&snapshot.detail).map_err(|e| e.to_string())?;
-    for part in field.split('.') {
+    let value = serde_json::to_value(&snapshot.detail).map_err(|e| e.to_string())?;
+    walk(value, field)
+        .map_err(|(part, known)| format!("node `{node}` shows no field `{part}` in `{field}`; it shows {known}"))
+}
+
+/// Follows a dotted path into a value (an index into a list, `null` beyond
+/// its end). On a missing part: that part and the fields that were there.
+pub fn walk(mut value: Value, path: &str) -> Result<Value, (String, String)> {
+    for part in path.split('.') {
         let next = match &value {
             Value::Object(map) => map.get(part).cloned(),
             Value::Array(list) => part.parse::<usize>().ok().and_then(|i| list.get(i).cloned()).or(Some(Value::Null)),
@@ -103,13 +110,13 @@ pub fn field_value(cluster: &Cluster, node: &str, field: &str) -> Result<Value, 
                 Value::Object(map) => map.keys().cloned().collect::<Vec<_>>().join(", "),
                 _ => "nothing (not an object)".to_string(),
             };
-            format!("node `{node}` shows no field `{part}` in `{field}`; it shows {known}")
+            (part.to_string(), known)
         })?;
     }
     Ok(value)
 }
 
-fn as_number(value: &Value) -> Option<i64> {
+pub fn as_number(value: &Value) -> Option<i64> {
     match value {
         Value::Number(n) => n.as_i64().or_else(|| n.as_u64().map(|u| u.min(i64::MAX as u64) as i64)),
         Value::Bool(b) => Some(i64::from(*b)),
@@ -120,7 +127,7 @@ fn as_number(value: &Value) -> Option<i64> {
     }
 }
 
-fn as_text(value: &Value) -> String {
+pub fn as_text(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
         Value::Null => String::new(),

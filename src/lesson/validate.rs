@@ -9,7 +9,7 @@
 
 use super::check::{Check, Quantity};
 use super::format::{Act, LESSON_VERSION, Lesson};
-use super::probe;
+use super::{probe, rows};
 use crate::cluster::Cluster;
 use crate::cluster::command::Command;
 use crate::cluster::design::Design;
@@ -181,6 +181,11 @@ fn check_leaf(leaf: &Check, clusters: &[Cluster]) -> Result<(), String> {
         }
         Check::Text { node, field, .. } | Check::TextChanged { node, field } => {
             check_field(clusters, node, field, false)
+        }
+        Check::Rows { node, list, tests, count, .. } => {
+            node_known(clusters, node)?;
+            let c = clusters.iter().find(|c| c.sim.id_of(node).is_some()).expect("checked above");
+            rows::validate(c, node, list, tests, *count)
         }
         Check::Holds { property } | Check::Broken { property } => {
             check_property(clusters, property, PropertyKind::Always)

@@ -68,6 +68,8 @@ pub struct Parked {
     /// The session as the request found it (to save a change into).
     pub session: Option<Session>,
     pub sent_at_us: TimeUs,
+    /// The product the call is about (a detail page's or an order's; 0 for others).
+    pub product: u32,
 }
 
 /// A page answered: the parked request, its response, and what it changed
@@ -137,7 +139,8 @@ impl Backend {
         let token = request.session.map(|_| AuthToken::issue(self.config.token_secret, request.shopper));
         let id = self.next_call;
         self.next_call = self.next_call.wrapping_add(1);
-        self.calls.insert(id, Parked { from, request, session, sent_at_us: ctx.now_us });
+        let product = if matches!(request.page, Page::Detail | Page::Order) { arg } else { 0 };
+        self.calls.insert(id, Parked { from, request, session, sent_at_us: ctx.now_us, product });
         ctx.send(self.config.gateway, GatewayMsg::Http { id, path, token, arg }.into());
         ctx.set_timer(timer_key(id), self.config.read_timeout_us);
         Ok(())
@@ -176,11 +179,22 @@ impl Backend {
             }
             reason => {
                 let (status, node, cause) = explain(self.config.gateway, out.upstream, reason);
+                self.note_sold_out(request.page, parked.product, cause);
                 let failure = Some((node, cause));
                 (HttpResponse { id: request.id, status, session: request.session, failure }, None)
             }
         };
         Some(self.answered(parked, response, change))
+    }
+
+    /// An order for the product on sale refused as sold out ends the sale
+    /// here: the sale page says "sold out" and detail pages show what the
+    /// shopper clicked again.
+    fn note_sold_out(&mut self, page: Page, product: u32, cause: FailCause) {
+        let sold_out = page == Page::Order && cause == FailCause::OutOfStock;
+        if sold_out && self.config.flash_sale.is_some_and(|sale| sale.product == product) {
+            self.config.flash_sale = None;
+        }
     }
 
     /// The read timeout ran out, or the gateway refused the connection.

@@ -1,5 +1,6 @@
 //! Inspector details that follow a path: the lock queue, MyCat's routing of
-//! each query, the CDN's serves, Xiaoming's journey.
+//! each query, the CDN's serves, Xiaoming's journey, each client's server at
+//! a balancer.
 //!
 //! Owns the views of who waits for whom under /locker (each DataNode with
 //! its owner, who watches which predecessor), where MyCat sent the latest
@@ -7,11 +8,14 @@
 //! whether a read host or the write host answered), what a CDN edge holds
 //! (with freshness) and served from its store or fetched from the origin,
 //! and where Xiaoming is on his journey (next step, last outcome and reason,
-//! the app server his session lives on, his browser cache). Bounded lists.
+//! the app server his session lives on, his browser cache), and the server
+//! each client address at a balancer was last sent to, with its run there.
+//! Bounded lists.
 //! Never changes the model.
 
 use super::NodeDetail;
 use crate::cluster::ClusterNode;
+use crate::cluster::balancer::Balancer;
 use crate::cluster::cdn::{CdnEdge, EdgeSource};
 use crate::cluster::http_cache::{CacheKind, Headers, ResourceId};
 use crate::cluster::mycat::{HostUse, Mycat};
@@ -42,9 +46,25 @@ pub struct RouteRow {
     pub query: u32,
     /// False: no shard key, so every shard was asked and the answers merged.
     pub had_key: bool,
+    /// The shard key it carried (a product's id; an order row's key).
+    pub key: Option<u32>,
+    /// The shards it went to, numbered from 1 (`[1]` for product 100, `[1, 2]` for a search).
+    pub shards: Vec<u16>,
     /// `shard 1 → db-shard1-replica (read host)`, …
     pub targets: Vec<String>,
     pub failure: Option<String>,
+}
+
+/// One client address at a balancer: where its requests went.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientRow {
+    /// `1.0.0.7`
+    pub client: String,
+    /// The server its last request was sent to.
+    pub server: String,
+    /// How many of its requests in a row went there.
+    pub in_a_row: u32,
 }
 
 /// One answer of a CDN edge.
@@ -136,6 +156,17 @@ pub(super) fn detail(sim: &Sim<ClusterNode>, id: NodeId) -> Option<NodeDetail> {
     Some(detail)
 }
 
+/// The first clients of a balancer by address, with their last server.
+pub(super) fn clients(sim: &Sim<ClusterNode>, b: &Balancer) -> Vec<ClientRow> {
+    (b.client_routes().first(ROWS))
+        .map(|(addr, route)| ClientRow {
+            client: addr.0.map(|o| o.to_string()).join("."),
+            server: sim.name(b.upstreams[route.upstream]).to_string(),
+            in_a_row: route.in_a_row,
+        })
+        .collect()
+}
+
 fn lock_queue(z: &ZkServer, name: &dyn Fn(NodeId) -> String) -> NodeDetail {
     let owner_of = |session: u32| z.sessions.get(&session).map(|s| name(s.client));
     let queue = z
@@ -170,6 +201,8 @@ fn mycat(m: &Mycat, name: &dyn Fn(NodeId) -> String) -> NodeDetail {
             at_us: r.at_us,
             query: r.query,
             had_key: r.had_key,
+            key: r.key,
+            shards: r.targets.iter().map(|t| t.shard + 1).collect(),
             targets: r
                 .targets
                 .iter()
@@ -217,6 +250,7 @@ fn cdn(c: &CdnEdge, now_us: TimeUs) -> NodeDetail {
         origin_fetches: c.stats.origin_fetches,
         answered_200: c.stats.answered_200,
         answered_304: c.stats.answered_304,
+        served_old_version: c.stats.serving_stale_version,
         entries,
         recent,
     }

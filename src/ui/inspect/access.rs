@@ -1,13 +1,13 @@
 //! Inspectors of the access and application tiers: shoppers, balancers and the virtual IP, Tomcats, Redis, the autoscaler.
 //!
 //! Owns the views of who shops and who was sent back to login, a balancer's
-//! queue and retries and — for a keepalived pair — its VRRP state and
+//! queue, retries and each client's server (how many requests in a row) and — for a keepalived pair — its VRRP state and
 //! whether it holds the virtual IP, the VIP router's idea of the holder, an
 //! app server's workers, queue and who is logged in there, Redis' role and
 //! keys, and the autoscaler's machines and bill. Never changes the model.
 
 use super::{at, facts, list, table};
-use crate::cluster::snapshot::{MachineRow, NodeDetail, NodeSnapshot, Snapshot};
+use crate::cluster::snapshot::{ClientRow, MachineRow, NodeDetail, NodeSnapshot, Snapshot};
 use crate::i18n::{Lang, t, td, tf};
 use crate::sim::TimeUs;
 use yew::prelude::*;
@@ -38,7 +38,7 @@ pub(super) fn view(l: Lang, snap: &Snapshot, node: &NodeSnapshot) -> Html {
                 if let Some(view) = follow { { super::edge::follow(l, view) } }
             </>
         },
-        NodeDetail::Balancer { pending, retries, vip } => {
+        NodeDetail::Balancer { pending, retries, vip, clients } => {
             let mut items = vec![
                 (t(l, "inspect.requests-in-progress"), pending.to_string()),
                 (t(l, "inspect.retries"), retries.to_string()),
@@ -51,7 +51,7 @@ pub(super) fn view(l: Lang, snap: &Snapshot, node: &NodeSnapshot) -> Html {
                 ));
                 items.push((t(l, "inspect.epoch"), v.epoch.to_string()));
             }
-            html! { <>{ facts(&items) }{ vip_pair(l, snap, node) }</> }
+            html! { <>{ facts(&items) }{ vip_pair(l, snap, node) }{ client_routes(l, clients) }</> }
         }
         NodeDetail::VipRouter { holder, moves, forwarded, dropped_no_holder } => facts(&[
             (
@@ -93,6 +93,16 @@ pub(super) fn view(l: Lang, snap: &Snapshot, node: &NodeSnapshot) -> Html {
         NodeDetail::Other { node_kind } => facts(&[(t(l, "inspect.kind"), node_kind.clone())]),
         _ => html! {},
     }
+}
+
+/// Where each client's requests went: its last server and how many in a row.
+fn client_routes(l: Lang, clients: &[ClientRow]) -> Html {
+    let rows = clients
+        .iter()
+        .map(|c| html! { <tr><th scope="row">{ &c.client }</th><td>{ &c.server }</td><td>{ c.in_a_row }</td></tr> })
+        .collect();
+    let headers = [t(l, "inspect.client-address"), t(l, "inspect.last-sent-to"), t(l, "inspect.requests-in-a-row")];
+    table(t(l, "inspect.where-each-client-went"), &headers, rows, t(l, "inspect.no-client-yet"))
 }
 
 /// Both routers of this balancer's keepalived pair: who holds the VIP now.

@@ -37,7 +37,16 @@ pub(super) fn view(l: Lang, _snap: &Snapshot, node: &NodeSnapshot) -> Html {
                 (t(l, "inspect.requests-sent-to"), list(&sent)),
             ])
         }
-        NodeDetail::Cdn { requests, edge_hits, origin_fetches, answered_200, answered_304, entries, recent } => {
+        NodeDetail::Cdn {
+            requests,
+            edge_hits,
+            origin_fetches,
+            answered_200,
+            answered_304,
+            served_old_version,
+            entries,
+            recent,
+        } => {
             let ratio = if *requests == 0 { 0 } else { edge_hits * 1000 / requests };
             html! {
                 <>
@@ -47,6 +56,7 @@ pub(super) fn view(l: Lang, _snap: &Snapshot, node: &NodeSnapshot) -> Html {
                         (t(l, "inspect.origin-fetches"), origin_fetches.to_string()),
                         (t(l, "inspect.answered-200-with-the-body"), answered_200.to_string()),
                         (t(l, "inspect.answered-304-the-browser-s"), answered_304.to_string()),
+                        (t(l, "inspect.served-an-older-version"), served_old_version.to_string()),
                     ]) }
                     { assets(l, t(l, "inspect.what-this-edge-holds"), entries) }
                     { serves(l, recent) }
