@@ -357,7 +357,7 @@ impl MysqlNode {
     fn apply_through(&mut self, pos: u32) {
         let pos = pos.min(self.binlog_len());
         while self.applied_pos < pos {
-            binlog::apply_entry(&mut self.rows, self.binlog.at(self.applied_pos + 1));
+            self.binlog.apply_next(&mut self.rows);
             self.applied_pos += 1;
         }
     }

@@ -3,10 +3,11 @@
 //! Owns `Binlog`: every transaction the server ever logged has a position (from 1), but only
 //! the newest are kept as entries; older ones are purged, as `PURGE BINARY LOGS` does. What a
 //! purge keeps: the number of positions written (`len`, what the inspector shows), the GTIDs
-//! of the purged transactions (`gtid_purged`, range-compressed), the GTID and commit time of the
-//! last purged one, and the rows as they stood at the purge point (a checkpoint, bounded by the
-//! number of keys, from which a server cut back by "discard old source" rebuilds its rows).
-//! Never decides when to purge: the server does (`MysqlNode::purge_binlog`).
+//! of the purged transactions (`gtid_purged`, range-compressed), and the GTID and commit time of
+//! the last purged one. Each applied retained entry keeps its row's before-image (as a
+//! row-based binlog with `binlog_row_image=FULL` does), so a server cut back by "discard old
+//! source" undoes what it applied. Never decides when to purge: the server does
+//! (`MysqlNode::purge_binlog`).
 
 use super::gtid::{Gtid, GtidSet};
 use super::wire::{BinlogEntry, Row};
@@ -33,8 +34,8 @@ pub struct Binlog {
     base_gtid: Option<Gtid>,
     /// The commit time of the newest purged transaction (0 if none).
     pub purged_newest_commit_us: TimeUs,
-    /// The rows after applying positions `1..=base`, in order.
-    base_rows: BTreeMap<u32, Row>,
+    /// The before-image of each applied retained position, from `base + 1` (`None`: no row).
+    before: VecDeque<Option<Row>>,
 }
 
 impl Binlog {
@@ -84,23 +85,44 @@ impl Binlog {
         self.entries.push_back(entry);
     }
 
-    /// Purge every position up to `pos` (no further than what is retained), folding the
-    /// purged entries into the GTID set, the commit time and the rows checkpoint.
+    /// How many positions are applied to the rows (`applied_pos`).
+    fn applied(&self) -> u32 {
+        self.base + self.before.len() as u32
+    }
+
+    /// Apply the next position to `rows`, keeping its row's before-image.
+    pub fn apply_next(&mut self, rows: &mut BTreeMap<u32, Row>) {
+        let entry = self.at(self.applied() + 1);
+        self.before.push_back(rows.get(&entry.key).copied());
+        let row = rows.entry(entry.key).or_default();
+        row.value = entry.value;
+        row.version += 1;
+    }
+
+    /// Purge every applied position up to `pos`, folding the purged entries into the GTID
+    /// set and the commit time.
     pub fn purge_to(&mut self, pos: u32) {
-        while self.base < pos {
+        while self.base < pos.min(self.applied()) {
             let Some(e) = self.entries.pop_front() else { return };
+            self.before.pop_front();
             self.purged.insert(e.gtid);
             self.base_gtid = Some(e.gtid);
             self.purged_newest_commit_us = self.purged_newest_commit_us.max(e.commit_us);
-            apply_entry(&mut self.base_rows, e);
             self.base += 1;
         }
     }
 
-    /// Cut the log back to `keep` positions (never below the purge point) and return the
-    /// entries thrown away, oldest first.
-    pub fn truncate(&mut self, keep: u32) -> Vec<BinlogEntry> {
+    /// Cut the log back to `keep` positions (never below the purge point), undoing in `rows`
+    /// what was applied after it, newest first; returns the entries thrown away, oldest first.
+    pub fn truncate(&mut self, keep: u32, rows: &mut BTreeMap<u32, Row>) -> Vec<BinlogEntry> {
         let keep = keep.max(self.base);
+        while self.applied() > keep {
+            let entry = self.at(self.applied());
+            match self.before.pop_back().flatten() {
+                Some(row) => rows.insert(entry.key, row),
+                None => rows.remove(&entry.key),
+            };
+        }
         self.entries.drain((keep - self.base) as usize..).collect()
     }
 
@@ -109,11 +131,6 @@ impl Binlog {
         let mut set = self.purged.clone();
         self.entries.iter().for_each(|e| set.insert(e.gtid));
         set
-    }
-
-    /// The rows as they stood at the purge point.
-    pub fn base_rows(&self) -> &BTreeMap<u32, Row> {
-        &self.base_rows
     }
 }
 
@@ -124,13 +141,6 @@ impl PartialEq for Binlog {
         let from = self.base.max(other.base) + 1;
         self.len() == other.len() && (from..=self.len()).all(|p| self.get(p) == other.get(p))
     }
-}
-
-/// Apply one binlog entry to a table of rows.
-pub fn apply_entry(rows: &mut BTreeMap<u32, Row>, entry: BinlogEntry) {
-    let row = rows.entry(entry.key).or_default();
-    row.value = entry.value;
-    row.version += 1;
 }
 
 #[cfg(test)]
@@ -147,11 +157,15 @@ mod tests {
         }
     }
 
-    /// Purging keeps positions, GTIDs, the last purged GTID and the rows checkpoint.
+    /// Purging keeps positions, GTIDs and the last purged GTID; cutting back undoes rows.
     #[test]
-    fn purge_keeps_positions_gtids_and_rows() {
-        let mut log = Binlog::default();
-        (1..=10).for_each(|s| log.push(entry(s)));
+    fn purge_keeps_positions_gtids_and_cutting_back_undoes_rows() {
+        let (mut log, mut rows, mut rows_at) = (Binlog::default(), BTreeMap::new(), vec![BTreeMap::new()]);
+        for s in 1..=10 {
+            log.push(entry(s));
+            log.apply_next(&mut rows);
+            rows_at.push(rows.clone());
+        }
         log.purge_to(6);
         assert_eq!((log.len(), log.base(), log.retained().count()), (10, 6, 4));
         assert_eq!(log.get(6), None);
@@ -159,12 +173,10 @@ mod tests {
         assert_eq!(log.at(7), entry(7));
         assert_eq!(log.gtids().len(), 10);
         assert_eq!(log.purged_newest_commit_us, 60);
-        let mut rows = BTreeMap::new();
-        (1..=6).for_each(|s| apply_entry(&mut rows, entry(s)));
-        assert_eq!(log.base_rows(), &rows);
-        let dropped = log.truncate(8);
+        let dropped = log.truncate(8, &mut rows);
         assert_eq!((dropped.len(), log.len(), log.last_gtid()), (2, 8, entry(8).gtid));
-        assert_eq!(log.truncate(2).len(), 2, "never cut below the purge point");
-        assert_eq!(log.len(), 6);
+        assert_eq!(rows, rows_at[8], "rows as they were at position 8");
+        assert_eq!(log.truncate(2, &mut rows).len(), 2, "never cut below the purge point");
+        assert_eq!((log.len(), &rows), (6, &rows_at[6]));
     }
 }

@@ -139,24 +139,19 @@ impl MysqlNode {
         ctx.log(format!("now a replica of n{} for epoch {epoch}", source.0));
     }
 
-    /// Throw away every entry after `keep` ("discard old source"); the rows are rebuilt from
-    /// what remains if any discarded entry had been applied: from the rows checkpoint at the
-    /// purge point. Never cuts below the purge point (what was purged had been applied and
-    /// acknowledged long ago; a server that diverged further back would need a fresh clone).
+    /// Throw away every entry after `keep` ("discard old source"); discarded entries that had
+    /// been applied are undone from their before-images. Never cuts below the purge point
+    /// (what was purged had been applied and kept for long; a server that diverged further
+    /// back would need a fresh clone).
     fn truncate_to(&mut self, keep: u32) {
         if keep >= self.binlog.len() {
             return;
         }
-        let dropped = self.binlog.truncate(keep);
+        let dropped = self.binlog.truncate(keep, &mut self.rows);
         let acked_dropped = dropped.iter().filter(|e| self.acked.contains(e.gtid)).count() as u64;
         self.discarded += dropped.len() as u64;
         self.discarded_acked += acked_dropped;
         self.logged = self.binlog.gtids();
-        let keep = self.binlog.len();
-        if self.applied_pos > keep {
-            self.rows = self.binlog.base_rows().clone();
-            self.applied_pos = self.binlog.base();
-            self.apply_through(keep);
-        }
+        self.applied_pos = self.applied_pos.min(self.binlog.len());
     }
 }
