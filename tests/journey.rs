@@ -12,7 +12,7 @@ use clusterlab::cluster::journey_properties::SOME_GATEWAY_RETRY_RESCUED;
 use clusterlab::cluster::service_host::Flow;
 use clusterlab::cluster::topology::SliceOptions;
 use clusterlab::cluster::topology_full::id;
-use clusterlab::cluster::two_phase::{CoordState, TxnOutcome};
+use clusterlab::cluster::two_phase::CoordState;
 use clusterlab::cluster::{Cluster, ClusterNode, FailCause, Page};
 use clusterlab::sim::{Fault, MS, NodeId, SEC, TimeUs};
 use std::collections::BTreeMap;
@@ -79,9 +79,7 @@ fn report(c: &Cluster) -> Report {
             }
             ClusterNode::ProductCache(s) => (r.cache_hits, r.cache_misses) = (s.hits, s.misses),
             ClusterNode::Mycat(m) => r.scatter_gathers = m.scatter_gathers,
-            ClusterNode::TpcCoordinator(t) => {
-                r.committed = t.outcomes.values().filter(|o| **o == TxnOutcome::Committed).count()
-            }
+            ClusterNode::TpcCoordinator(t) => r.committed = t.committed_txns as usize,
             ClusterNode::Service(s) => {
                 match &s.flow {
                     Some(Flow::Product(f)) => r.searches += f.searches,

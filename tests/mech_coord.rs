@@ -22,8 +22,9 @@ use clusterlab::cluster::mq::{
     check_confirmed_acked_or_dead_lettered, check_notified_once,
 };
 use clusterlab::cluster::two_phase::{
-    AbortReason, CLogKind, PLogKind, Resource, TpcCoordinator, TpcCoordinatorConfig, TpcEvent, TpcMsg, TpcParticipant,
-    TpcParticipantConfig, TpcPhase, TxnOutcome, check_atomicity,
+    AbortReason, CLogKind, FINISHED_KEPT, PARTICIPANT_FINISHED_KEPT, PLogKind, Resource, TpcCoordinator,
+    TpcCoordinatorConfig, TpcEvent, TpcMsg, TpcParticipant, TpcParticipantConfig, TpcPhase, TxnOutcome,
+    check_atomicity,
 };
 use clusterlab::cluster::zk_lock::{
     FencingToken, LockClient, LockClientConfig, LockEvent, LockPhase, ZkConfig, ZkMsg, ZkServer, attempt_guid,
@@ -913,6 +914,69 @@ fn two_pc_participant_recovers_prepared_from_its_log_and_asks() {
     assert_eq!(phases, vec![TpcPhase::Recovered, TpcPhase::QueriedDecision, TpcPhase::Committed]);
     assert_eq!(coordinator(&sim, COORD).outcomes.get(&1), Some(&TxnOutcome::Committed));
     assert!(atomic(&sim).is_ok());
+}
+
+/// A long run of transactions, one every 10 ms: the logs keep what recovery
+/// needs and a window of the latest finished, never more.
+struct BoundedCase {
+    name: &'static str,
+    two_phase: bool,
+    txns: u32,
+    stock: u32,
+    /// Crash the inventory 5 ms into the last transaction (after its Yes), restart 10 s later.
+    crash_in_last: bool,
+}
+
+const BOUNDED_CASES: [BoundedCase; 3] = [
+    BoundedCase { name: "2PC, stock runs out halfway", two_phase: true, txns: 6144, stock: 3072, crash_in_last: false },
+    BoundedCase {
+        name: "2PC, inventory crashes in doubt",
+        two_phase: true,
+        txns: 6144,
+        stock: 7000,
+        crash_in_last: true,
+    },
+    BoundedCase { name: "local commits", two_phase: false, txns: 6144, stock: 3072, crash_in_last: false },
+];
+
+fn check_bounded(case: &BoundedCase) {
+    let mut sim = tpc_world(case.two_phase, case.stock, 1);
+    let begin =
+        |i: u32| (u64::from(i) * 10 * MS, COORD, Wire::Tpc(TpcMsg::Begin { product: 7, qty: 1, client_ref: i }));
+    let Actor::Driver(d) = sim.node_mut(NodeId(3)) else { unreachable!("node 3 is the client") };
+    d.script = (0..case.txns).map(begin).collect();
+    let last_begins_us = u64::from(case.txns - 1) * 10 * MS;
+    if case.crash_in_last {
+        sim.schedule_fault(last_begins_us + 5 * MS, Fault::Crash { node: STOCK });
+        sim.schedule_fault(last_begins_us + 10 * SEC, Fault::Restart { node: STOCK });
+    }
+    sim.run_until(last_begins_us + 12 * SEC, u64::MAX);
+    let (name, kept) = (case.name, FINISHED_KEPT);
+    let c = coordinator(&sim, COORD);
+    let ended = c.committed_txns + c.aborted_txns + c.partially_committed_txns;
+    assert_eq!(ended, u64::from(case.txns), "{name}: every transaction ended and counted");
+    assert!(c.outcomes.len() <= kept && c.log.len() <= 4 * kept + 2, "{name}: coordinator keeps {}", c.log.len());
+    let (committed, partially) = (c.committed_txns, c.partially_committed_txns);
+    for (id, committed_here) in [(ORDERS, committed + partially), (STOCK, committed)] {
+        let p = participant(&sim, id);
+        let kept = PARTICIPANT_FINISHED_KEPT;
+        assert!(p.log.len() <= 4 * kept + 2, "{name}: {id:?} keeps {} records", p.log.len());
+        assert!(p.finals.len() <= kept && p.last_kinds.len() <= kept + 1, "{name}: {id:?} outcomes kept");
+        assert!(p.open.is_empty() && p.in_doubt().is_empty(), "{name}: {id:?} resolved everything");
+        assert_eq!(p.committed as u64, committed_here, "{name}: {id:?} committed what the coordinator counted");
+    }
+    let stock = participant(&sim, STOCK);
+    assert_eq!(u64::from(stock.stock[&7]), u64::from(case.stock) - committed, "{name}: stock");
+    let last = stock.last_record(case.txns);
+    let expect_last = if case.stock >= case.txns { Some(PLogKind::Committed) } else { Some(PLogKind::Aborted) };
+    assert_eq!(last, expect_last, "{name}: the last transaction (recovered from the log if crashed)");
+    // Without 2PC the orders placed without stock are still seen, in the window kept.
+    assert_eq!(atomic(&sim).is_ok(), case.two_phase, "{name}: atomicity");
+}
+
+#[test]
+fn two_pc_logs_stay_bounded_and_recovery_still_resolves_in_doubt() {
+    BOUNDED_CASES.iter().for_each(check_bounded);
 }
 
 struct AtomicityCase {

@@ -12,12 +12,14 @@
 //! ("discard old source"). Never decides who is source: MyCat, an operator or a test sends
 //! `Promote` / `Follow`. The source side lives in `source`, the replica side in `replica`.
 
+pub mod binlog;
 mod checks;
 pub mod gtid;
 mod replica;
 mod source;
 mod wire;
 
+pub use binlog::{BINLOG_KEPT_POSITIONS, Binlog};
 pub use checks::{check_no_acked_write_lost, check_single_writer};
 pub use gtid::{Gtid, GtidSet};
 pub use wire::{BinlogEntry, HostStatus, MysqlError, MysqlMsg, ReadStaleness, ReplicationConfig, Role, Row, SyncMode};
@@ -66,9 +68,11 @@ pub struct MysqlNode {
     /// The failover generation this server last took a role in (starts at 1).
     pub epoch: u32,
     /// Every transaction this server holds; a replica's relay log is part of it
-    /// (`log_replica_updates=ON`), so positions agree along a replication chain.
-    pub binlog: Vec<BinlogEntry>,
-    /// The GTIDs in `binlog`.
+    /// (`log_replica_updates=ON`), so positions agree along a replication chain. Positions
+    /// applied here and acknowledged by every semi-sync replica, other than the newest
+    /// `BINLOG_KEPT_POSITIONS`, are purged (`purge_binlog`).
+    pub binlog: Binlog,
+    /// The GTIDs in `binlog`, purged ones included (`gtid_executed`).
     pub logged: GtidSet,
     /// How many binlog entries are applied to `rows` (committed and visible).
     pub applied_pos: u32,
@@ -108,7 +112,7 @@ impl MysqlNode {
             config,
             role,
             epoch: 1,
-            binlog: Vec::new(),
+            binlog: Binlog::default(),
             logged: GtidSet::default(),
             applied_pos: 0,
             rows: BTreeMap::new(),
@@ -145,12 +149,13 @@ impl MysqlNode {
         self.role == Role::Source
     }
 
+    /// Positions written to the binlog, purged ones included.
     pub fn binlog_len(&self) -> u32 {
-        self.binlog.len() as u32
+        self.binlog.len()
     }
 
     pub fn last_gtid(&self) -> Gtid {
-        self.binlog.last().map_or(Gtid::NONE, |e| e.gtid)
+        self.binlog.last_gtid()
     }
 
     /// The committed row (a missing row reads as value 0, version 0).
@@ -171,7 +176,7 @@ impl MysqlNode {
         if !matches!(self.role, Role::Replica { .. }) || !self.io_running {
             return None;
         }
-        let next = self.binlog.get(self.applied_pos as usize);
+        let next = self.binlog.get(self.applied_pos + 1);
         Some(next.map_or(0, |e| now_us.saturating_sub(e.commit_us)))
     }
 
@@ -331,16 +336,28 @@ impl MysqlNode {
     fn append(&mut self, entry: BinlogEntry) {
         self.logged.insert(entry.gtid);
         self.binlog.push(entry);
+        self.purge_binlog();
+    }
+
+    /// `PURGE BINARY LOGS`, in batches: up to the position this server has applied, that
+    /// every semi-sync replica has acknowledged, and that leaves the newest
+    /// `BINLOG_KEPT_POSITIONS` in place. An async source does not know where its replicas
+    /// are (they send no acks), so the kept positions are what lets a replica that was
+    /// disconnected for a while (up to about a minute of a Double-11 surge) catch up.
+    fn purge_binlog(&mut self) {
+        let (len, base) = (self.binlog.len(), self.binlog.base());
+        if len - base <= BINLOG_KEPT_POSITIONS + binlog::BINLOG_PURGE_BATCH {
+            return;
+        }
+        let acked = self.links.values().filter(|l| l.semi_sync).map(|l| l.acked_pos).min().unwrap_or(u32::MAX);
+        self.binlog.purge_to(self.applied_pos.min(len - BINLOG_KEPT_POSITIONS).min(acked));
     }
 
     /// Make binlog entries up to `pos` visible in `rows`, in order.
     fn apply_through(&mut self, pos: u32) {
         let pos = pos.min(self.binlog_len());
         while self.applied_pos < pos {
-            let entry = self.binlog[self.applied_pos as usize];
-            let row = self.rows.entry(entry.key).or_default();
-            row.value = entry.value;
-            row.version += 1;
+            self.binlog.apply_next(&mut self.rows);
             self.applied_pos += 1;
         }
     }

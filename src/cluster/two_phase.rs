@@ -22,10 +22,12 @@ use std::collections::{BTreeMap, VecDeque};
 mod atomicity;
 mod enlist;
 mod participant;
+mod retention;
 mod wire;
 pub use atomicity::{check_atomicity, check_atomicity_recent};
 pub use enlist::{Enlist, ProductShard};
 pub use participant::{PLogKind, PLogRecord, ParticipantTxn, Resource, TpcParticipant, TpcParticipantConfig, Work};
+pub use retention::{FINISHED_KEPT, PARTICIPANT_FINISHED_KEPT};
 use wire::note;
 pub use wire::{AbortReason, TpcEvent, TpcMsg, TpcPhase, TxnOutcome, Vote};
 
@@ -105,7 +107,8 @@ const RESEND_TIMER: u64 = 3 << 40;
 const TXN_MASK: u64 = (1 << 40) - 1;
 
 /// The coordinator. Durable: its log, the transaction counter, the timeline
-/// and the outcomes. Volatile: the open transactions.
+/// and the outcomes. Volatile: the open transactions. Ended transactions beyond
+/// the newest `FINISHED_KEPT` are forgotten (`retention`); counters keep totals.
 #[derive(Clone, Debug)]
 pub struct TpcCoordinator {
     pub config: TpcCoordinatorConfig,
@@ -113,7 +116,14 @@ pub struct TpcCoordinator {
     pub log: Vec<CLogRecord>,
     next_txn: u32,
     pub timeline: VecDeque<TpcEvent>,
+    /// How the newest `FINISHED_KEPT` ended transactions ended.
     pub outcomes: BTreeMap<u32, TxnOutcome>,
+    /// Ended transactions still remembered, oldest first.
+    pub ended: VecDeque<u32>,
+    /// Every transaction ever ended, by outcome.
+    pub committed_txns: u64,
+    pub aborted_txns: u64,
+    pub partially_committed_txns: u64,
     pub active: BTreeMap<u32, CoordTxn>,
     /// The latest transactions logged END with their members, newest last
     /// (for the per-event check).
@@ -129,6 +139,10 @@ impl TpcCoordinator {
             next_txn: 1,
             timeline: VecDeque::new(),
             outcomes: BTreeMap::new(),
+            ended: VecDeque::new(),
+            committed_txns: 0,
+            aborted_txns: 0,
+            partially_committed_txns: 0,
             active: BTreeMap::new(),
             recent_ends: VecDeque::new(),
         }
@@ -257,7 +271,7 @@ impl TpcCoordinator {
         let client = t.client;
         self.append(ctx, txn, CLogKind::End, t.members);
         note(&mut self.timeline, ctx, txn, TpcPhase::End);
-        self.outcomes.insert(txn, outcome);
+        retention::coordinator_ended(self, txn, outcome);
         if let Some(client) = client {
             ctx.send(client, TpcMsg::Outcome { txn, outcome }.into());
         }

@@ -41,16 +41,27 @@ pub fn measure(nodes: &[ClusterNode], lifecycles: &[Lifecycle], controller: Node
     let outage_at_us = crashed_at_us.unwrap_or(f.last_ok_us);
     let mut report = DrReport { outage_at_us, failover: Some(f), rto_us: None, rpo_us: 0, lost_acked_writes: 0 };
     let (old, new) = (mysql(nodes, dr, f.from)?, mysql(nodes, dr, f.to)?);
-    let in_binlog = old.binlog.iter().filter(|e| old.acked.contains(e.gtid) && !new.logged.contains(e.gtid)).count();
-    report.lost_acked_writes = in_binlog as u64 + old.discarded_acked;
+    report.lost_acked_writes =
+        old.logged.intersection(&old.acked).count_missing_from(&new.logged) + old.discarded_acked;
     if report.lost_acked_writes > 0 {
-        let survived_us = new.binlog.iter().map(|e| e.commit_us).filter(|&t| t <= outage_at_us).max().unwrap_or(0);
+        let survived_us = newest_survivor_at_or_before(old, new, outage_at_us);
         report.rpo_us = outage_at_us - survived_us;
     }
     if let ClusterNode::SiteFront(web) = nodes.get(dr.centres[f.to].web.index())? {
         report.rto_us = web.first_write_ok_us.filter(|&t| t >= outage_at_us).map(|t| t - outage_at_us);
     }
     Some(report)
+}
+
+/// The commit time of the newest transaction in `new`'s binlog committed at or before `t_us`
+/// (0: none). A binlog is in commit-time order, and the new primary followed the old one, so
+/// that transaction is among `new`'s retained entries, or is `new`'s newest purged one, or —
+/// when `new` purged past it — among the old primary's retained entries (it was a replica
+/// lagging far less than the positions a binlog keeps); `new.logged` says it survived.
+fn newest_survivor_at_or_before(old: &MysqlNode, new: &MysqlNode, t_us: TimeUs) -> TimeUs {
+    let purged = Some(new.binlog.purged_newest_commit_us).filter(|&c| c <= t_us).unwrap_or(0);
+    let survivors = old.binlog.retained().filter(|e| new.logged.contains(e.gtid)).chain(new.binlog.retained());
+    survivors.map(|e| e.commit_us).filter(|&c| c <= t_us).fold(purged, TimeUs::max)
 }
 
 fn mysql<'a>(nodes: &'a [ClusterNode], dr: &DrController, centre: usize) -> Option<&'a MysqlNode> {

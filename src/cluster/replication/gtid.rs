@@ -87,6 +87,31 @@ impl GtidSet {
     pub fn is_empty(&self) -> bool {
         self.ranges.is_empty()
     }
+
+    /// The GTIDs in both sets.
+    pub fn intersection(&self, other: &GtidSet) -> GtidSet {
+        let mut out = GtidSet::default();
+        for (&origin, mine) in &self.ranges {
+            let Some(theirs) = other.ranges.get(&origin) else { continue };
+            let (mut i, mut j, mut both) = (0, 0, Vec::new());
+            while i < mine.len() && j < theirs.len() {
+                let (lo, hi) = (mine[i].0.max(theirs[j].0), mine[i].1.min(theirs[j].1));
+                if lo <= hi {
+                    both.push((lo, hi));
+                }
+                if mine[i].1 < theirs[j].1 { i += 1 } else { j += 1 }
+            }
+            if !both.is_empty() {
+                out.ranges.insert(origin, both);
+            }
+        }
+        out
+    }
+
+    /// How many GTIDs of `self` are not in `other`.
+    pub fn count_missing_from(&self, other: &GtidSet) -> u64 {
+        self.len() - self.intersection(other).len()
+    }
 }
 
 fn merge_adjacent(ranges: &mut Vec<(u32, u32)>) {
@@ -138,5 +163,9 @@ mod tests {
         (1..=3).for_each(|s| b.insert(g(1, s)));
         assert_eq!(b.first_missing_from(&a), Ok(()));
         assert_eq!(a.first_missing_from(&b), Err(g(1, 4)));
+        let mut c = GtidSet::default();
+        [(1, 2), (1, 3), (1, 9), (1, 10), (3, 1)].into_iter().for_each(|(o, s)| c.insert(g(o, s)));
+        assert_eq!(a.intersection(&c).to_string(), "n1:2-3:9");
+        assert_eq!((a.count_missing_from(&c), c.count_missing_from(&a)), (4, 2));
     }
 }

@@ -7,7 +7,7 @@
 //! to others: that is the source side.
 
 use super::{APPLY, BinlogEntry, MysqlMsg, MysqlNode, RECONNECT, SEMI_SYNC_WAIT, SOURCE_HEARTBEAT};
-use super::{GtidSet, Role, SyncMode, timer};
+use super::{Role, SyncMode, timer};
 use crate::sim::{Ctx, NodeId};
 
 /// Events held ahead of a gap before the replica gives up and re-subscribes.
@@ -139,24 +139,19 @@ impl MysqlNode {
         ctx.log(format!("now a replica of n{} for epoch {epoch}", source.0));
     }
 
-    /// Throw away every entry after `keep` ("discard old source"); the rows are rebuilt from
-    /// what remains if any discarded entry had been applied.
+    /// Throw away every entry after `keep` ("discard old source"); discarded entries that had
+    /// been applied are undone from their before-images. Never cuts below the purge point
+    /// (what was purged had been applied and kept for long; a server that diverged further
+    /// back would need a fresh clone).
     fn truncate_to(&mut self, keep: u32) {
-        let keep = keep as usize;
         if keep >= self.binlog.len() {
             return;
         }
-        let dropped = &self.binlog[keep..];
+        let dropped = self.binlog.truncate(keep, &mut self.rows);
         let acked_dropped = dropped.iter().filter(|e| self.acked.contains(e.gtid)).count() as u64;
         self.discarded += dropped.len() as u64;
         self.discarded_acked += acked_dropped;
-        self.binlog.truncate(keep);
-        self.logged = GtidSet::default();
-        self.binlog.iter().for_each(|e| self.logged.insert(e.gtid));
-        if self.applied_pos as usize > keep {
-            self.rows.clear();
-            self.applied_pos = 0;
-            self.apply_through(keep as u32);
-        }
+        self.logged = self.binlog.gtids();
+        self.applied_pos = self.applied_pos.min(self.binlog.len());
     }
 }

@@ -23,7 +23,11 @@ impl MysqlNode {
             return;
         }
         let len = self.binlog_len();
-        let is_prefix = from_pos <= len && (from_pos == 0 || self.binlog[from_pos as usize - 1].gtid == last);
+        if from_pos < self.binlog.base() {
+            // Error 1236: this source purged what the replica needs; it must be cloned afresh.
+            return;
+        }
+        let is_prefix = from_pos <= len && (from_pos == 0 || self.binlog.gtid_at(from_pos) == Some(last));
         if !is_prefix {
             // The subscriber has transactions this source never had: it must drop them.
             let keep = from_pos.saturating_sub(1).min(len);
@@ -32,7 +36,7 @@ impl MysqlNode {
         }
         self.links.insert(from, ReplicaLink { acked_pos: from_pos, semi_sync });
         for pos in from_pos + 1..=len {
-            let entry = self.binlog[pos as usize - 1];
+            let entry = self.binlog.at(pos);
             ctx.send(from, MysqlMsg::Event { pos, entry }.into());
         }
         ctx.send(from, MysqlMsg::Heartbeat { binlog_len: len }.into());
@@ -40,7 +44,7 @@ impl MysqlNode {
 
     /// Stream binlog entry `pos` to every subscribed replica, once it is synced to disk.
     pub(super) fn push_event<M: From<MysqlMsg>>(&self, ctx: &mut Ctx<'_, M>, pos: u32) {
-        let entry = self.binlog[pos as usize - 1];
+        let entry = self.binlog.at(pos);
         for &replica in self.links.keys() {
             ctx.send_after(self.config.commit_us, replica, MysqlMsg::Event { pos, entry }.into());
         }
@@ -75,7 +79,7 @@ impl MysqlNode {
         while let Some(&waiter) = self.waiting.front().filter(|w| w.pos <= acked) {
             self.waiting.pop_front();
             self.apply_through(waiter.pos);
-            let gtid = self.binlog[waiter.pos as usize - 1].gtid;
+            let gtid = self.binlog.at(waiter.pos).gtid;
             self.ack_client(ctx, waiter.client, waiter.req, gtid, 0);
         }
         match self.waiting.front() {
@@ -102,7 +106,7 @@ impl MysqlNode {
         ctx.log(format!("semi-sync: no ack in {waited_ms} ms, falling back to async"));
         while let Some(waiter) = self.waiting.pop_front() {
             self.apply_through(waiter.pos);
-            let gtid = self.binlog[waiter.pos as usize - 1].gtid;
+            let gtid = self.binlog.at(waiter.pos).gtid;
             self.ack_client(ctx, waiter.client, waiter.req, gtid, 0);
         }
     }
@@ -125,7 +129,7 @@ impl MysqlNode {
         ctx.cancel_timer(timer(SEMI_SYNC_WAIT));
         while let Some(waiter) = self.waiting.pop_front() {
             self.apply_through(waiter.pos);
-            let gtid = self.binlog[waiter.pos as usize - 1].gtid;
+            let gtid = self.binlog.at(waiter.pos).gtid;
             self.ack_client(ctx, waiter.client, waiter.req, gtid, 0);
         }
     }

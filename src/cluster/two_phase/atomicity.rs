@@ -3,7 +3,8 @@
 //! Owns `check_atomicity` (no transaction committed at one participant and
 //! aborted at another; none the coordinator ended committed at some
 //! participants only; participants in doubt are allowed), which reads the
-//! whole logs, and `check_atomicity_recent`, which gives the same verdicts
+//! retained logs (every transaction of a run shorter than `retention`'s
+//! windows; beyond, the newest), and `check_atomicity_recent`, which gives the same verdicts
 //! when run after every event: a conflict can only appear when a final
 //! record or an END is written, so it looks only at the latest ones, each
 //! against the participants' maps of final outcomes (kept as records are
@@ -23,6 +24,7 @@ pub(super) fn note_record(p: &mut TpcParticipant, txn: u32, kind: PLogKind, at_u
     if kind != PLogKind::Prepared {
         p.finals.insert(txn, kind == PLogKind::Committed);
         remember(&mut p.recent_finals, (txn, at_us));
+        super::retention::participant_finished(p, txn);
     }
 }
 

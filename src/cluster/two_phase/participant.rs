@@ -96,7 +96,8 @@ fn timer(kind: u64, txn: u32) -> TimerKey {
 }
 
 /// A participant. Durable: `log`, `stock`, `orders`, `timeline`. Volatile:
-/// `open` and `locks` (rebuilt from PREPARED records on restart).
+/// `open` and `locks` (rebuilt from PREPARED records on restart). Finished
+/// transactions beyond the newest `PARTICIPANT_FINISHED_KEPT` are forgotten (`retention`).
 #[derive(Clone, Debug)]
 pub struct TpcParticipant {
     pub config: TpcParticipantConfig,
@@ -110,6 +111,10 @@ pub struct TpcParticipant {
     /// Each txn's last record, so `last_record` never scans the whole log.
     pub last_kinds: BTreeMap<u32, PLogKind>,
     pub recent_finals: VecDeque<(u32, TimeUs)>,
+    /// Finished transactions still remembered, oldest first (`retention`).
+    pub finished: VecDeque<u32>,
+    /// Transactions aborted while their external work was out: undone when it lands.
+    pub aborted_working: BTreeMap<u32, Work>,
     pub stock: BTreeMap<u32, u32>,
     pub orders: BTreeSet<u32>,
     pub timeline: VecDeque<TpcEvent>,
@@ -133,6 +138,8 @@ impl TpcParticipant {
             finals: BTreeMap::new(),
             last_kinds: BTreeMap::new(),
             recent_finals: VecDeque::new(),
+            finished: VecDeque::new(),
+            aborted_working: BTreeMap::new(),
             stock: BTreeMap::new(),
             orders: BTreeSet::new(),
             timeline: VecDeque::new(),
@@ -152,28 +159,6 @@ impl TpcParticipant {
 
     pub fn last_record(&self, txn: u32) -> Option<PLogKind> {
         self.last_kinds.get(&txn).copied()
-    }
-
-    /// Each finished transaction and how it ended here.
-    pub fn final_states(&self) -> BTreeMap<u32, PLogKind> {
-        let mut last = BTreeMap::new();
-        for r in &self.log {
-            last.insert(r.txn, r.kind);
-        }
-        last.retain(|_, k| *k != PLogKind::Prepared);
-        last
-    }
-
-    /// Transactions voted Yes and not yet told the outcome.
-    pub fn in_doubt(&self) -> Vec<u32> {
-        self.open.iter().filter(|(_, s)| matches!(s, ParticipantTxn::InDoubt { .. })).map(|(&t, _)| t).collect()
-    }
-
-    /// Since when the oldest in-doubt transaction has been blocked.
-    pub fn blocked_since_us(&self) -> Option<TimeUs> {
-        let in_doubt =
-            |s: &ParticipantTxn| if let ParticipantTxn::InDoubt { since_us, .. } = *s { Some(since_us) } else { None };
-        self.open.values().filter_map(in_doubt).min()
     }
 
     fn append<M>(&mut self, ctx: &Ctx<'_, M>, txn: u32, kind: PLogKind, product: u32, qty: u32) {
@@ -262,8 +247,10 @@ impl TpcParticipant {
 
     fn decide<M: From<TpcMsg>>(&mut self, ctx: &mut Ctx<'_, M>, from: NodeId, txn: u32, commit: bool) {
         let Some(state) = self.open.get(&txn).copied() else {
-            // The coordinator lost our HaveCommitted: say it again.
-            if commit && self.last_record(txn) == Some(PLogKind::Committed) {
+            // The coordinator lost our HaveCommitted: say it again. A DoCommit only
+            // follows our Yes, so a transaction forgotten since (None) was committed.
+            let last = self.last_record(txn);
+            if commit && matches!(last, Some(PLogKind::Committed) | None) {
                 ctx.send(from, TpcMsg::Ack { txn }.into());
             }
             return;
@@ -284,6 +271,8 @@ impl TpcParticipant {
             // Work done (or in progress: `work_done` undoes it when it lands).
             if !matches!(state, ParticipantTxn::Working { .. }) {
                 self.undo.push_back(Work { txn, product, qty });
+            } else {
+                self.aborted_working.insert(txn, Work { txn, product, qty });
             }
         }
         if commit {
@@ -304,9 +293,11 @@ impl TpcParticipant {
                 let units = self.stock.entry(product).or_default();
                 *units = units.saturating_sub(qty);
             }
-            Resource::Orders => {
+            // With external work the order rows live behind MyCat, not here.
+            Resource::Orders if !self.config.external_work => {
                 self.orders.insert(txn);
             }
+            Resource::Orders => {}
         }
     }
 
@@ -335,11 +326,9 @@ impl TpcParticipant {
     /// lands after its transaction was aborted is handed back to undo.
     pub fn work_done<M: From<TpcMsg>>(&mut self, ctx: &mut Ctx<'_, M>, txn: u32, result: Result<(), AbortReason>) {
         let Some(ParticipantTxn::Working { product, qty }) = self.open.get(&txn).copied() else {
-            if result.is_ok() && self.last_record(txn) == Some(PLogKind::Aborted) {
-                let r = self.log.iter().rev().find(|r| r.txn == txn).copied();
-                if let Some(r) = r {
-                    self.undo.push_back(Work { txn, product: r.product, qty: r.qty });
-                }
+            let aborted = self.aborted_working.remove(&txn);
+            if let Some(work) = aborted.filter(|_| result.is_ok()) {
+                self.undo.push_back(work);
             }
             return;
         };
