@@ -106,7 +106,7 @@ pub fn ids() -> Vec<&'static str> {
     all().iter().map(|l| l.id.as_str()).collect()
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 
