@@ -26,7 +26,10 @@ impl<N: Node> Sim<N> {
         &self.nodes[id.index()]
     }
     /// Mutable access for setup and for switches a reader flips mid-run.
+    /// The node changes outside any event, so the next check of each
+    /// property looks at every node again.
     pub fn node_mut(&mut self, id: NodeId) -> &mut N {
+        self.properties.recheck_every_node();
         &mut self.nodes[id.index()]
     }
     pub fn nodes(&self) -> &[N] {

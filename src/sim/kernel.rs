@@ -116,6 +116,7 @@ impl<N: Node> Sim<N> {
         self.rngs.push(SimRng::new(self.seed, u64::from(id.0)));
         self.timers.push(BTreeMap::new());
         self.held.push(Vec::new());
+        self.properties.recheck_every_node();
         for links in [&mut self.link_last_arrival_us, &mut self.link_last_write_us] {
             for row in links.iter_mut() {
                 row.push(0);
