@@ -91,12 +91,12 @@ impl<N: Node> Sim<N> {
 
     /// Messages on the wire now, in no particular order.
     pub fn in_flight(&self) -> impl Iterator<Item = InFlight<'_, N::Msg>> {
-        self.queue.iter().filter_map(|s| match &s.event {
+        self.queue.iter().filter_map(|(at_us, event)| match event {
             Event::Wire { from, to, leg, msg } if leg.step() == Step::Deliver => Some(InFlight {
                 from: *from,
                 to: *to,
-                sent_at_us: s.at_us.saturating_sub(leg.transit_us()),
-                arrives_at_us: s.at_us,
+                sent_at_us: at_us.saturating_sub(leg.transit_us()),
+                arrives_at_us: at_us,
                 msg,
             }),
             _ => None,

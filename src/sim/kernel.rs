@@ -173,7 +173,7 @@ impl<N: Node> Sim<N> {
         self.stale_timers += count;
         if self.stale_timers >= 1024 && self.stale_timers * 2 >= self.queue.len() as u64 {
             let timers = &self.timers;
-            self.queue.retain(|s| match &s.event {
+            self.queue.retain(|event| match event {
                 Event::Timer { node, key, generation } => timers[node.index()].get(key) == Some(generation),
                 _ => true,
             });
@@ -220,7 +220,7 @@ impl<N: Node> Sim<N> {
     /// the next due time is that of something that will happen (otherwise
     /// `step` would skip them and run a later event past the target).
     fn discard_stale_timers(&mut self) {
-        while self.queue.peek().is_some_and(|next| self.is_stale_timer(&next.event)) {
+        while self.queue.peek().is_some_and(|next| self.is_stale_timer(next)) {
             self.queue.pop();
             self.stale_timers = self.stale_timers.saturating_sub(1);
         }
