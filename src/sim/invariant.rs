@@ -75,6 +75,9 @@ pub struct Verdict {
 /// changed a node it does not watch. Every node it reads, as a rule; a node
 /// whose part it reads only changes in ways that cannot break it (a table
 /// that only grows, say) may be left out, said so where it is registered.
+/// It must answer from what the node is (its kind, how it was built), never
+/// from state that changes as it runs: it is asked once per node, and again
+/// only after the node is edited in place (`Sim::node_mut`).
 pub type Watches<N> = fn(&N) -> bool;
 
 enum Check<N> {
@@ -129,16 +132,22 @@ fn each_node<N>(
     }
 }
 
+/// The checks to visit after an event that changed one node: each check
+/// that watches it or may run regardless, with whether it watches it.
+type Plan = Vec<(u16, bool)>;
+
 /// The properties of one run and their verdicts.
 pub struct Properties<N> {
     checks: Vec<Check<N>>,
     verdicts: Vec<Verdict>,
     states: Vec<CheckState>,
+    /// Per node index, its `Plan`, made at the node's first event.
+    plans: Vec<Option<Plan>>,
 }
 
 impl<N> Default for Properties<N> {
     fn default() -> Self {
-        Self { checks: Vec::new(), verdicts: Vec::new(), states: Vec::new() }
+        Self { checks: Vec::new(), verdicts: Vec::new(), states: Vec::new(), plans: Vec::new() }
     }
 }
 
@@ -179,6 +188,7 @@ impl<N> Properties<N> {
     }
 
     fn push_always_check(&mut self, name: &'static str, check: Check<N>) {
+        self.plans.clear();
         self.checks.push(check);
         self.states.push(CheckState { every_node: true, ..CheckState::default() });
         self.verdicts.push(Verdict {
@@ -212,6 +222,7 @@ impl<N> Properties<N> {
     }
 
     fn push_sometimes_check(&mut self, name: &'static str, check: Check<N>) {
+        self.plans.clear();
         self.checks.push(check);
         self.states.push(CheckState::default());
         self.verdicts.push(Verdict {
@@ -230,6 +241,7 @@ impl<N> Properties<N> {
     /// Nodes were changed outside an event (edited in place): per-node
     /// checks look at every node next time, settled verdicts are checked again.
     pub fn recheck_every_node(&mut self) {
+        self.plans.clear();
         for state in &mut self.states {
             state.every_node = true;
             state.settled = false;
@@ -240,42 +252,71 @@ impl<N> Properties<N> {
     /// violation; a `sometimes` stops being checked once seen. `touched` is
     /// the only node the last event could have changed (None: any).
     pub fn check(&mut self, view: &View<'_, N>, touched: Option<usize>) {
-        let touched = touched.and_then(|t| Some((t, view.nodes.get(t)?)));
-        let touched_node = touched.map(|(_, node)| node);
-        let entries = self.checks.iter().zip(self.verdicts.iter_mut()).zip(self.states.iter_mut());
-        for ((check, verdict), state) in entries {
-            if verdict.first_violation.is_some() || (verdict.kind == PropertyKind::Sometimes && verdict.holds) {
-                continue;
+        match touched.and_then(|t| Some((t, view.nodes.get(t)?))) {
+            None => (0..self.checks.len()).for_each(|i| self.visit(i, view, None, true)),
+            Some((t, node)) => {
+                if self.plans.len() <= t {
+                    self.plans.resize_with(t + 1, || None);
+                }
+                let plan = self.plans[t].take().unwrap_or_else(|| self.plan(node));
+                for &(i, watched) in &plan {
+                    self.visit(usize::from(i), view, Some((t, node)), watched);
+                }
+                self.plans[t] = Some(plan);
             }
-            let broken = match *check {
-                Check::Always(f, watches) => may_have_changed(watches, touched_node).then(|| f(view)),
-                Check::AlwaysEach(f, watches) => {
-                    may_have_changed(Some(watches), touched_node).then(|| each_node(view, f, touched, state))
+        }
+    }
+
+    /// Which checks an event that changed only `node` may concern.
+    fn plan(&self, node: &N) -> Plan {
+        let mut plan = Plan::new();
+        for (i, check) in self.checks.iter().enumerate() {
+            let (watched, regardless) = match *check {
+                Check::Always(_, watches) | Check::Sometimes(_, watches) => {
+                    (may_have_changed(watches, Some(node)), false)
                 }
-                Check::AlwaysSettled(f, watches) => (!state.settled || may_have_changed(Some(watches), touched_node))
-                    .then(|| {
-                        let verdict = f(view);
-                        state.settled = verdict == Ok(Settled::UntilWatchedChange);
-                        verdict.map(|_| ())
-                    }),
-                Check::Sometimes(f, watches) => {
-                    if may_have_changed(watches, touched_node) && f(view) {
-                        seen(verdict, view.now_us);
-                    }
-                    None
-                }
-                Check::SometimesCounter(name) => {
-                    state.counter = state.counter.or_else(|| view.metrics.find_counter(name));
-                    if state.counter.is_some_and(|id| view.metrics.get(id) > 0) {
-                        seen(verdict, view.now_us);
-                    }
-                    None
-                }
+                Check::AlwaysEach(_, watches) => (watches(node), false),
+                Check::AlwaysSettled(_, watches) => (watches(node), true),
+                Check::SometimesCounter(_) => (true, true),
             };
-            if let Some(Err(reason)) = broken {
-                verdict.holds = false;
-                verdict.first_violation = Some(Violation { at_us: view.now_us, event_index: view.event_index, reason });
+            if watched || regardless {
+                plan.push((u16::try_from(i).expect("fewer than 65,536 properties"), watched));
             }
+        }
+        plan
+    }
+
+    /// Check `i` after an event; `watched`: the event may have changed what it reads.
+    fn visit(&mut self, i: usize, view: &View<'_, N>, touched: Option<(usize, &N)>, watched: bool) {
+        let (verdict, state) = (&mut self.verdicts[i], &mut self.states[i]);
+        if verdict.first_violation.is_some() || (verdict.kind == PropertyKind::Sometimes && verdict.holds) {
+            return;
+        }
+        let broken = match self.checks[i] {
+            Check::Always(f, _) => watched.then(|| f(view)),
+            Check::AlwaysEach(f, _) => watched.then(|| each_node(view, f, touched, state)),
+            Check::AlwaysSettled(f, _) => (!state.settled || watched).then(|| {
+                let verdict = f(view);
+                state.settled = verdict == Ok(Settled::UntilWatchedChange);
+                verdict.map(|_| ())
+            }),
+            Check::Sometimes(f, _) => {
+                if watched && f(view) {
+                    seen(verdict, view.now_us);
+                }
+                None
+            }
+            Check::SometimesCounter(name) => {
+                state.counter = state.counter.or_else(|| view.metrics.find_counter(name));
+                if state.counter.is_some_and(|id| view.metrics.get(id) > 0) {
+                    seen(verdict, view.now_us);
+                }
+                None
+            }
+        };
+        if let Some(Err(reason)) = broken {
+            verdict.holds = false;
+            verdict.first_violation = Some(Violation { at_us: view.now_us, event_index: view.event_index, reason });
         }
     }
 
