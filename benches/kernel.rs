@@ -17,7 +17,7 @@
 use clusterlab::cluster::topology::SliceOptions;
 use clusterlab::cluster::{Cluster, Msg};
 use clusterlab::scenario::workload;
-use clusterlab::sim::queue::Scheduled;
+use clusterlab::sim::queue::EventQueue;
 use clusterlab::sim::{Ctx, LinkProfile, Message, Node, NodeId, SEC, Sim, SimRng, TimeUs, TimerKey};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -226,9 +226,11 @@ fn main() {
     let note = format!("{:.0}x real time, {full_pending} pending", full_speedups[REPEATS / 2]);
     row("(d) full shop, every mechanism, Double 11 (3000+)", full, anchor.0, &note);
     println!();
-    let record = std::mem::size_of::<Scheduled<Msg>>();
+    let record = EventQueue::<Msg>::BYTES_PER_PENDING;
     let anchor_record = std::mem::size_of::<Reverse<(TimeUs, u64, u32)>>();
-    println!("pending-event record: Scheduled<cluster::Msg> = {record} bytes (anchor's = {anchor_record} bytes)");
+    println!(
+        "pending-event record: key + slot of Event<cluster::Msg> = {record} bytes (anchor's = {anchor_record} bytes)"
+    );
     println!(
         "kernel/anchor = {:.2}   slice/anchor = {:.2}   full Double-11/anchor = {:.2} (budget >= 0.25)",
         kernel.0 / anchor.0,

@@ -13,7 +13,7 @@ use super::product_cache::check_never_served_expired;
 use super::replication::{MysqlNode, check_no_acked_write_lost, check_single_writer};
 use super::two_phase::check_atomicity_recent;
 use super::vrrp::{Freeze, VrrpRouter, check_one_vip_owner_per_epoch, owned_vrid};
-use crate::sim::invariant::Properties;
+use crate::sim::invariant::{Properties, Settled};
 use crate::sim::{NodeId, TimeUs, View};
 
 pub const NO_OVERSOLD_STOCK: &str = "no-oversold-stock";
@@ -35,14 +35,15 @@ pub const SOME_CDN_HIT: &str = "a-cdn-edge-hit";
 
 pub fn register(p: &mut Properties<ClusterNode>) {
     use ClusterNode as N;
-    p.always_watching(
+    // Per-node checks: after an event only the node it changed is checked.
+    p.always_each(
         NO_OVERSOLD_STOCK,
-        |v| each(v, |n| if let N::InventoryStore(s) = n { check_no_oversell(s) } else { Ok(()) }),
+        |i, n| named(i, if let N::InventoryStore(s) = n { check_no_oversell(s) } else { Ok(()) }),
         |n| matches!(n, N::InventoryStore(_)),
     );
-    p.always_watching(
+    p.always_each(
         LOCK_TOKENS_MONOTONIC,
-        |v| each(v, |n| if let N::InventoryStore(s) = n { check_tokens_monotonic(s) } else { Ok(()) }),
+        |i, n| named(i, if let N::InventoryStore(s) = n { check_tokens_monotonic(s) } else { Ok(()) }),
         |n| matches!(n, N::InventoryStore(_)),
     );
     p.always_watching(TWO_PC_ATOMIC, two_pc_atomic, |n| match n {
@@ -52,11 +53,12 @@ pub fn register(p: &mut Properties<ClusterNode>) {
     });
     p.always_watching(NO_ACKED_WRITE_LOST, |v| mysql_groups(v, check_no_acked_write_lost), is_mysql);
     p.always_watching(ONE_WRITABLE_MASTER, |v| mysql_groups(v, check_single_writer), is_mysql);
-    // Reads the routers' clocks and lifecycles: checked after every event.
-    p.always(ONE_VIP_OWNER, one_vip_owner);
-    p.always_watching(
+    // Reads the routers' clocks and lifecycles: checked after every event
+    // while two routers claim one VIP, else only when a router changes.
+    p.always_settled(ONE_VIP_OWNER, one_vip_owner, |n| matches!(n, N::Vip(_) | N::KeepalivedLb(_)));
+    p.always_each(
         MQ_CONFIRMED_ACCOUNTED,
-        |v| each(v, |n| if let N::MqBroker(b) = n { check_confirmed_acked_or_dead_lettered(b) } else { Ok(()) }),
+        |i, n| named(i, if let N::MqBroker(b) = n { check_confirmed_acked_or_dead_lettered(b) } else { Ok(()) }),
         |n| matches!(n, N::MqBroker(_)),
     );
     p.always_watching(NOTIFIED_ONCE, notified_once, |n| match n {
@@ -64,36 +66,42 @@ pub fn register(p: &mut Properties<ClusterNode>) {
         N::Service(s) => s.consumer.is_some(),
         _ => false,
     });
-    p.always_watching(
+    p.always_each(
         NO_EXPIRED_CACHE_SERVED,
-        |v| each(v, |n| if let N::ProductCache(c) = n { check_never_served_expired(c) } else { Ok(()) }),
+        |i, n| named(i, if let N::ProductCache(c) = n { check_never_served_expired(c) } else { Ok(()) }),
         |n| matches!(n, N::ProductCache(_)),
     );
-    p.always_watching(
+    p.always_each(
         BALANCER_BOOKKEEPING,
-        |v| {
-            each(v, |n| match n.balancer() {
-                Some(lb) => check_pending_bounded(lb).and_then(|()| check_connection_tallies(lb)),
-                None => Ok(()),
-            })
+        |i, n| {
+            named(
+                i,
+                match n.balancer() {
+                    Some(lb) => check_pending_bounded(lb).and_then(|()| check_connection_tallies(lb)),
+                    None => Ok(()),
+                },
+            )
         },
         |n| n.balancer().is_some(),
     );
     p.always_watching(READ_STALENESS_BOUNDED, read_staleness_bounded, is_mysql);
     // Invariant 10 at the shoppers' browsers and the CDN edges.
-    p.always_watching(
+    p.always_each(
         NO_STALE_ASSET_SERVED,
-        |v| {
-            each(v, |n| match n {
-                N::Shoppers(pool) => check_stats_no_stale_served(&pool.asset_stats),
-                N::Cdn(edge) => check_no_stale_served(&edge.cache),
-                _ => Ok(()),
-            })
+        |i, n| {
+            named(
+                i,
+                match n {
+                    N::Shoppers(pool) => check_stats_no_stale_served(&pool.asset_stats),
+                    N::Cdn(edge) => check_no_stale_served(&edge.cache),
+                    _ => Ok(()),
+                },
+            )
         },
         |n| matches!(n, N::Shoppers(_) | N::Cdn(_)),
     );
 
-    p.always_watching(LIMITER_BOUND, limiter_bound, |n| matches!(n, N::Gateway(_)));
+    p.always_each(LIMITER_BOUND, limiter_bound, |n| matches!(n, N::Gateway(_)));
     p.always_watching(
         REDIS_NO_ACKED_WRITE_LOST,
         |v| {
@@ -128,35 +136,29 @@ fn is_mysql(node: &ClusterNode) -> bool {
     matches!(node, ClusterNode::Mysql(_))
 }
 
-/// Invariant 9 over every gateway limiter (each watches its own accepts).
-fn limiter_bound(view: &View<'_, ClusterNode>) -> Result<(), String> {
-    each(view, |n| match n {
-        ClusterNode::Gateway(g) => match g.gateway.limiters.values().find_map(|l| l.bound_violation.clone()) {
-            Some(why) => Err(why),
-            None => Ok(()),
-        },
-        _ => Ok(()),
-    })
+/// Invariant 9 at a gateway's limiters (each watches its own accepts).
+fn limiter_bound(index: usize, node: &ClusterNode) -> Result<(), String> {
+    let violation = match node {
+        ClusterNode::Gateway(g) => g.gateway.limiters.values().find_map(|l| l.bound_violation.clone()),
+        _ => None,
+    };
+    named(index, violation.map_or(Ok(()), Err))
 }
 
-/// Applies a per-node check to every node, naming the first that fails.
-fn each(view: &View<'_, ClusterNode>, check: impl Fn(&ClusterNode) -> Result<(), String>) -> Result<(), String> {
-    for (i, node) in view.nodes.iter().enumerate() {
-        check(node).map_err(|why| format!("node #{i}: {why}"))?;
-    }
-    Ok(())
+/// A per-node check's verdict, naming node `index` if it fails.
+fn named(index: usize, verdict: Result<(), String>) -> Result<(), String> {
+    verdict.map_err(|why| format!("node #{index}: {why}"))
 }
 
 fn two_pc_atomic(view: &View<'_, ClusterNode>) -> Result<(), String> {
     // The check looks only at final records and ENDs written now: with none
-    // (most events) it holds, and nothing need be gathered.
-    let now = |at_us: TimeUs| at_us >= view.now_us;
+    // (most events) it holds, and nothing need be gathered. Each list is
+    // kept in the order written, at the time written, so its last says.
+    let now = |at_us: Option<TimeUs>| at_us.is_some_and(|at_us| at_us >= view.now_us);
     let written_now = view.nodes.iter().any(|n| match n {
-        ClusterNode::TpcCoordinator(c) => c.recent_ends.iter().any(|&(_, _, at_us)| now(at_us)),
-        ClusterNode::TpcParticipant(p) => p.recent_finals.iter().any(|&(_, at_us)| now(at_us)),
-        ClusterNode::Service(s) => {
-            s.participant.as_ref().is_some_and(|p| p.recent_finals.iter().any(|&(_, at)| now(at)))
-        }
+        ClusterNode::TpcCoordinator(c) => now(c.recent_ends.back().map(|&(_, _, at_us)| at_us)),
+        ClusterNode::TpcParticipant(p) => now(p.recent_finals.back().map(|&(_, at_us)| at_us)),
+        ClusterNode::Service(s) => now(s.participant.as_ref().and_then(|p| p.recent_finals.back()).map(|&(_, at)| at)),
         _ => false,
     });
     if !written_now {
@@ -171,13 +173,12 @@ fn two_pc_atomic(view: &View<'_, ClusterNode>) -> Result<(), String> {
             _ => None,
         })
         .collect();
-    each(view, |n| {
-        if let ClusterNode::TpcCoordinator(c) = n {
-            check_atomicity_recent(c, &participants, view.now_us)
-        } else {
-            Ok(())
+    for (i, node) in view.nodes.iter().enumerate() {
+        if let ClusterNode::TpcCoordinator(c) = node {
+            named(i, check_atomicity_recent(c, &participants, view.now_us))?;
         }
-    })
+    }
+    Ok(())
 }
 
 fn notified_once(view: &View<'_, ClusterNode>) -> Result<(), String> {
@@ -248,9 +249,12 @@ fn read_staleness_bounded(view: &View<'_, ClusterNode>) -> Result<(), String> {
 }
 
 /// Routers are grouped by the virtual IP table they announce to.
-/// Checked after every event, so the common case (no VRID with two owners,
-/// when nothing can be wrong) is settled first without allocating.
-fn one_vip_owner(view: &View<'_, ClusterNode>) -> Result<(), String> {
+/// The common case (no VRID with two owners, when nothing can be wrong
+/// whatever the time) is settled first without allocating, and stands until
+/// a router changes; two owners are checked again after every event, as the
+/// overlap they are allowed runs out with time.
+fn one_vip_owner(view: &View<'_, ClusterNode>) -> Result<Settled, String> {
+    let mut settled = Settled::UntilWatchedChange;
     for node in view.nodes {
         let ClusterNode::Vip(router) = node else { continue };
         let owned = |id: &NodeId| match (view.nodes.get(id.index()), view.lifecycles.get(id.index())) {
@@ -265,6 +269,7 @@ fn one_vip_owner(view: &View<'_, ClusterNode>) -> Result<(), String> {
         if !shared {
             continue;
         }
+        settled = Settled::NextEvent;
         let routers: Vec<(NodeId, &VrrpRouter)> = router
             .arp
             .routers
@@ -276,5 +281,5 @@ fn one_vip_owner(view: &View<'_, ClusterNode>) -> Result<(), String> {
             .collect();
         check_one_vip_owner_per_epoch(&routers, view.lifecycles, Freeze::WholeHost, view.now_us)?;
     }
-    Ok(())
+    Ok(settled)
 }

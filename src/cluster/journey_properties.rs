@@ -12,7 +12,6 @@
 
 use super::ClusterNode;
 use super::gateway::Gateway;
-use super::inventory::InventoryStore;
 use super::service_host::{Flow, OrderFlow, ServiceHost};
 use super::two_phase::{PLogKind, Resource};
 use crate::sim::View;
@@ -24,18 +23,20 @@ pub const NOTIFIED_ONLY_PAID: &str = "notified-only-paid-orders";
 pub const SOME_GATEWAY_RETRY_RESCUED: &str = "a-gateway-retry-rescued-a-request";
 
 pub fn register(p: &mut Properties<ClusterNode>) {
-    p.always_watching(
+    p.always_each(
         ONE_ANSWER_PER_CALL,
-        |v| {
-            v.nodes.iter().try_for_each(|n| match n {
-                ClusterNode::Gateway(g) => check_one_answer_per_call(&g.gateway),
-                _ => Ok(()),
-            })
+        |_, n| match n {
+            ClusterNode::Gateway(g) => check_one_answer_per_call(&g.gateway),
+            _ => Ok(()),
         },
         |n| matches!(n, ClusterNode::Gateway(_)),
     );
-    p.always_watching(ORDER_OK_IS_ATOMIC, order_ok_is_atomic, |n| {
-        matches!(n, ClusterNode::Service(_) | ClusterNode::InventoryStore(_))
+    // Reads the order flows, the 2PC participants and the stock tables (a
+    // service is built with its flow and participant, and keeps them).
+    p.always_watching(ORDER_OK_IS_ATOMIC, order_ok_is_atomic, |n| match n {
+        ClusterNode::Service(s) => s.participant.is_some() || matches!(s.flow, Some(Flow::Order(_))),
+        ClusterNode::InventoryStore(_) => true,
+        _ => false,
     });
     // Only a consumer's new notification can break it: a payment service's
     // `paid` table only grows.
@@ -77,30 +78,38 @@ fn order_flows<'a>(view: &'a View<'_, ClusterNode>) -> impl Iterator<Item = &'a 
 /// and at a stock participant (the shard owning its product); in any design
 /// each one sold a unit at the stock table.
 fn order_ok_is_atomic(view: &View<'_, ClusterNode>) -> Result<(), String> {
-    let participants = || services(view).filter_map(|s| s.participant.as_ref());
-    let sold: u64 = view
-        .nodes
-        .iter()
-        .filter_map(|n| if let ClusterNode::InventoryStore(s) = n { Some(s) } else { None })
-        .map(InventoryStore::units_sold)
-        .sum();
+    // The sums in one pass over the nodes; the newest order exactly.
+    let (mut sold, mut committed_orders, mut committed_stock, mut participants) = (0u64, 0usize, 0usize, 0usize);
+    for node in view.nodes {
+        match node {
+            ClusterNode::InventoryStore(s) => sold += s.units_sold(),
+            ClusterNode::Service(s) => {
+                if let Some(p) = &s.participant {
+                    participants += 1;
+                    match p.resource {
+                        Resource::Orders => committed_orders += p.committed,
+                        Resource::Stock => committed_stock += p.committed,
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
     for flow in order_flows(view) {
         if (flow.placed.len() as u64) > sold {
             return Err(format!("{} orders answered 200 but {sold} units sold", flow.placed.len()));
         }
-        if !flow.two_phase || participants().next().is_none() {
+        if !flow.two_phase || participants == 0 {
             continue;
         }
-        // Cheap enough for every event: the counts, and the newest order exactly.
-        for resource in [Resource::Orders, Resource::Stock] {
-            let of_kind = || participants().filter(|p| p.resource == resource);
-            let committed: usize = of_kind().map(|p| p.committed).sum();
+        for (resource, committed) in [(Resource::Orders, committed_orders), (Resource::Stock, committed_stock)] {
             if flow.placed.len() > committed {
                 return Err(format!(
                     "{} orders answered 200, {committed} committed at {resource:?}",
                     flow.placed.len()
                 ));
             }
+            let of_kind = || services(view).filter_map(|s| s.participant.as_ref()).filter(|p| p.resource == resource);
             if let Some((&order, _)) = flow.placed.last_key_value()
                 && !of_kind().any(|p| p.last_record(order) == Some(PLogKind::Committed))
             {

@@ -20,13 +20,13 @@ pub const SOME_SESSION_LOST_TO_CRASH: &str = "some-session-lost-to-a-crash";
 pub fn register(properties: &mut Properties<ClusterNode>) {
     // Each reads only the nodes of some kinds (and their lifecycles), so it
     // is checked only after an event that touched one of them, or a fault.
-    properties.always_watching(SESSIONS_LOST_ONLY_BY_FAILOVER, sessions_lost_only_by_failover, is_app);
-    properties.always_watching(WORKERS_BOUNDED, workers_bounded, is_app);
+    properties.always_each(SESSIONS_LOST_ONLY_BY_FAILOVER, sessions_lost_only_by_failover, is_app);
+    properties.always_each(WORKERS_BOUNDED, workers_bounded, is_app);
     properties.always_watching(NO_SESSION_LOST_WITH_REDIS, no_session_lost_with_redis, |n| {
         matches!(n, ClusterNode::App(_) | ClusterNode::Redis(_) | ClusterNode::Sentinel(_) | ClusterNode::Shoppers(_))
     });
-    properties.sometimes(SOME_SESSION_LOST, |v| v.metrics.value("sessions-lost") > 0);
-    properties.sometimes(SOME_RETRY, |v| v.metrics.value("retries") > 0);
+    properties.sometimes_counter(SOME_SESSION_LOST, "sessions-lost");
+    properties.sometimes_counter(SOME_RETRY, "retries");
     properties.sometimes_watching(
         SOME_SESSION_SERVED_ELSEWHERE,
         |v| apps(v).any(|(_, app)| app.sessions.counts.served_by_other_server > 0),
@@ -92,36 +92,28 @@ fn session_lost_to_crash(view: &View<'_, ClusterNode>) -> bool {
 
 /// A server never loses a session it made in its current boot: sessions go
 /// missing only when their server crashed or the shopper was sent elsewhere.
-fn sessions_lost_only_by_failover(view: &View<'_, ClusterNode>) -> Result<(), String> {
-    for (i, node) in view.nodes.iter().enumerate() {
-        if let ClusterNode::App(app) = node
-            && app.sessions.counts.unexplained_misses > 0
-        {
-            let misses = app.sessions.counts.unexplained_misses;
-            return Err(format!("node #{i} lost {misses} session(s) of its current boot"));
-        }
+fn sessions_lost_only_by_failover(i: usize, node: &ClusterNode) -> Result<(), String> {
+    if let ClusterNode::App(app) = node
+        && app.sessions.counts.unexplained_misses > 0
+    {
+        let misses = app.sessions.counts.unexplained_misses;
+        return Err(format!("node #{i} lost {misses} session(s) of its current boot"));
     }
     Ok(())
 }
 
 /// Worker pools and accept queues never exceed their configured bounds.
-fn workers_bounded(view: &View<'_, ClusterNode>) -> Result<(), String> {
-    for (i, node) in view.nodes.iter().enumerate() {
-        if let ClusterNode::App(app) = node {
-            if app.busy_workers() > app.config.max_threads as usize {
-                return Err(format!(
-                    "node #{i} runs {} requests with {} threads",
-                    app.busy_workers(),
-                    app.config.max_threads
-                ));
-            }
-            if app.queued() > app.config.accept_count as usize {
-                return Err(format!(
-                    "node #{i} queues {} requests, acceptCount {}",
-                    app.queued(),
-                    app.config.accept_count
-                ));
-            }
+fn workers_bounded(i: usize, node: &ClusterNode) -> Result<(), String> {
+    if let ClusterNode::App(app) = node {
+        if app.busy_workers() > app.config.max_threads as usize {
+            return Err(format!(
+                "node #{i} runs {} requests with {} threads",
+                app.busy_workers(),
+                app.config.max_threads
+            ));
+        }
+        if app.queued() > app.config.accept_count as usize {
+            return Err(format!("node #{i} queues {} requests, acceptCount {}", app.queued(), app.config.accept_count));
         }
     }
     Ok(())

@@ -26,7 +26,10 @@ impl<N: Node> Sim<N> {
         &self.nodes[id.index()]
     }
     /// Mutable access for setup and for switches a reader flips mid-run.
+    /// The node changes outside any event, so the next check of each
+    /// property looks at every node again.
     pub fn node_mut(&mut self, id: NodeId) -> &mut N {
+        self.properties.recheck_every_node();
         &mut self.nodes[id.index()]
     }
     pub fn nodes(&self) -> &[N] {
@@ -88,12 +91,12 @@ impl<N: Node> Sim<N> {
 
     /// Messages on the wire now, in no particular order.
     pub fn in_flight(&self) -> impl Iterator<Item = InFlight<'_, N::Msg>> {
-        self.queue.iter().filter_map(|s| match &s.event {
+        self.queue.iter().filter_map(|(at_us, event)| match event {
             Event::Wire { from, to, leg, msg } if leg.step() == Step::Deliver => Some(InFlight {
                 from: *from,
                 to: *to,
-                sent_at_us: s.at_us.saturating_sub(leg.transit_us()),
-                arrives_at_us: s.at_us,
+                sent_at_us: at_us.saturating_sub(leg.transit_us()),
+                arrives_at_us: at_us,
                 msg,
             }),
             _ => None,

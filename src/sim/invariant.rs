@@ -8,7 +8,7 @@
 //! over a read-only view of the run.
 
 use super::lifecycle::Lifecycle;
-use super::metrics::Metrics;
+use super::metrics::{CounterId, Metrics};
 use super::time::TimeUs;
 use serde::Serialize;
 
@@ -26,6 +26,22 @@ pub struct View<'a, N> {
 pub type AlwaysCheck<N> = fn(&View<'_, N>) -> Result<(), String>;
 /// A check for a `sometimes` property: true once the case has happened.
 pub type SometimesCheck<N> = fn(&View<'_, N>) -> bool;
+/// A per-node check for an `always` property that holds when it holds at
+/// every node: `Err(why)` when node `index` breaks it. It reads that node
+/// only (not its lifecycle, the time or the metrics).
+pub type NodeCheck<N> = fn(usize, &N) -> Result<(), String>;
+/// A check for an `always` property that also says how long its verdict
+/// stands if nothing it watches changes (see `Settled`).
+pub type SettledCheck<N> = fn(&View<'_, N>) -> Result<Settled, String>;
+
+/// How long a verdict of a `SettledCheck` stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Settled {
+    /// It holds whatever the time, until a node it watches (or a lifecycle) changes.
+    UntilWatchedChange,
+    /// It holds now, but may break as time passes: check after the next event.
+    NextEvent,
+}
 
 /// Which kind of property.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -59,11 +75,29 @@ pub struct Verdict {
 /// changed a node it does not watch. Every node it reads, as a rule; a node
 /// whose part it reads only changes in ways that cannot break it (a table
 /// that only grows, say) may be left out, said so where it is registered.
+/// It must answer from what the node is (its kind, how it was built), never
+/// from state that changes as it runs: it is asked once per node, and again
+/// only after the node is edited in place (`Sim::node_mut`).
 pub type Watches<N> = fn(&N) -> bool;
 
 enum Check<N> {
     Always(AlwaysCheck<N>, Option<Watches<N>>),
+    AlwaysEach(NodeCheck<N>, Watches<N>),
+    AlwaysSettled(SettledCheck<N>, Watches<N>),
     Sometimes(SometimesCheck<N>, Option<Watches<N>>),
+    SometimesCounter(&'static str),
+}
+
+/// What a check remembers between events.
+#[derive(Clone, Copy, Default)]
+struct CheckState {
+    /// Nodes may have changed unchecked (the run started, a node was edited
+    /// in place): an `AlwaysEach` looks at every node at its next check.
+    every_node: bool,
+    /// An `AlwaysSettled` verdict stands until a watched node changes.
+    settled: bool,
+    /// A `SometimesCounter`'s counter, once registered.
+    counter: Option<CounterId>,
 }
 
 /// False when the last event cannot have changed what a check reads: it
@@ -75,15 +109,45 @@ fn may_have_changed<N>(watches: Option<Watches<N>>, touched: Option<&N>) -> bool
     }
 }
 
+/// A `sometimes` property is seen now.
+fn seen(verdict: &mut Verdict, now_us: TimeUs) {
+    verdict.holds = true;
+    verdict.first_seen_us = Some(now_us);
+}
+
+/// A per-node check over the touched node only, or over every node in
+/// order (after a fault or command, or when nodes changed unchecked).
+fn each_node<N>(
+    view: &View<'_, N>,
+    check: NodeCheck<N>,
+    touched: Option<(usize, &N)>,
+    state: &mut CheckState,
+) -> Result<(), String> {
+    match touched {
+        Some((index, node)) if !state.every_node => check(index, node),
+        _ => {
+            state.every_node = false;
+            view.nodes.iter().enumerate().try_for_each(|(index, node)| check(index, node))
+        }
+    }
+}
+
+/// The checks to visit after an event that changed one node: each check
+/// that watches it or may run regardless, with whether it watches it.
+type Plan = Vec<(u16, bool)>;
+
 /// The properties of one run and their verdicts.
 pub struct Properties<N> {
     checks: Vec<Check<N>>,
     verdicts: Vec<Verdict>,
+    states: Vec<CheckState>,
+    /// Per node index, its `Plan`, made at the node's first event.
+    plans: Vec<Option<Plan>>,
 }
 
 impl<N> Default for Properties<N> {
     fn default() -> Self {
-        Self { checks: Vec::new(), verdicts: Vec::new() }
+        Self { checks: Vec::new(), verdicts: Vec::new(), states: Vec::new(), plans: Vec::new() }
     }
 }
 
@@ -102,8 +166,31 @@ impl<N> Properties<N> {
         self.push_always(name, check, Some(watches));
     }
 
+    /// An `always` property that holds when `check` holds at every node,
+    /// each read alone. After an event that changed one node only that node
+    /// is checked (the others held and did not change); after a fault or a
+    /// command, every node. Skipped like `always_watching`, and a node that
+    /// breaks it is reported at the same event as with `always_watching`.
+    pub fn always_each(&mut self, name: &'static str, check: NodeCheck<N>, watches: Watches<N>) {
+        self.push_always_check(name, Check::AlwaysEach(check, watches));
+    }
+
+    /// An `always` property whose check may depend on the time as well as on
+    /// the nodes `watches` accepts and their lifecycles: checked after every
+    /// event, except that once it answers `Settled::UntilWatchedChange` it is
+    /// skipped until an event changes a watched node (or any lifecycle).
+    pub fn always_settled(&mut self, name: &'static str, check: SettledCheck<N>, watches: Watches<N>) {
+        self.push_always_check(name, Check::AlwaysSettled(check, watches));
+    }
+
     fn push_always(&mut self, name: &'static str, check: AlwaysCheck<N>, watches: Option<Watches<N>>) {
-        self.checks.push(Check::Always(check, watches));
+        self.push_always_check(name, Check::Always(check, watches));
+    }
+
+    fn push_always_check(&mut self, name: &'static str, check: Check<N>) {
+        self.plans.clear();
+        self.checks.push(check);
+        self.states.push(CheckState { every_node: true, ..CheckState::default() });
         self.verdicts.push(Verdict {
             name,
             kind: PropertyKind::Always,
@@ -124,8 +211,20 @@ impl<N> Properties<N> {
         self.push_sometimes(name, check, Some(watches));
     }
 
+    /// A `sometimes` witness that counter `counter` of the metrics is above
+    /// zero (checked after every event, by the counter's id once it exists).
+    pub fn sometimes_counter(&mut self, name: &'static str, counter: &'static str) {
+        self.push_sometimes_check(name, Check::SometimesCounter(counter));
+    }
+
     fn push_sometimes(&mut self, name: &'static str, check: SometimesCheck<N>, watches: Option<Watches<N>>) {
-        self.checks.push(Check::Sometimes(check, watches));
+        self.push_sometimes_check(name, Check::Sometimes(check, watches));
+    }
+
+    fn push_sometimes_check(&mut self, name: &'static str, check: Check<N>) {
+        self.plans.clear();
+        self.checks.push(check);
+        self.states.push(CheckState::default());
         self.verdicts.push(Verdict {
             name,
             kind: PropertyKind::Sometimes,
@@ -139,30 +238,85 @@ impl<N> Properties<N> {
         self.checks.is_empty()
     }
 
+    /// Nodes were changed outside an event (edited in place): per-node
+    /// checks look at every node next time, settled verdicts are checked again.
+    pub fn recheck_every_node(&mut self) {
+        self.plans.clear();
+        for state in &mut self.states {
+            state.every_node = true;
+            state.settled = false;
+        }
+    }
+
     /// Check every property against `view`. A broken `always` keeps its first
     /// violation; a `sometimes` stops being checked once seen. `touched` is
     /// the only node the last event could have changed (None: any).
     pub fn check(&mut self, view: &View<'_, N>, touched: Option<usize>) {
-        let touched = touched.and_then(|t| view.nodes.get(t));
-        for (check, verdict) in self.checks.iter().zip(self.verdicts.iter_mut()) {
-            match *check {
-                Check::Always(f, watches) => {
-                    if verdict.first_violation.is_none()
-                        && may_have_changed(watches, touched)
-                        && let Err(reason) = f(view)
-                    {
-                        verdict.holds = false;
-                        verdict.first_violation =
-                            Some(Violation { at_us: view.now_us, event_index: view.event_index, reason });
-                    }
+        match touched.and_then(|t| Some((t, view.nodes.get(t)?))) {
+            None => (0..self.checks.len()).for_each(|i| self.visit(i, view, None, true)),
+            Some((t, node)) => {
+                if self.plans.len() <= t {
+                    self.plans.resize_with(t + 1, || None);
                 }
-                Check::Sometimes(f, watches) => {
-                    if !verdict.holds && may_have_changed(watches, touched) && f(view) {
-                        verdict.holds = true;
-                        verdict.first_seen_us = Some(view.now_us);
-                    }
+                let plan = self.plans[t].take().unwrap_or_else(|| self.plan(node));
+                for &(i, watched) in &plan {
+                    self.visit(usize::from(i), view, Some((t, node)), watched);
                 }
+                self.plans[t] = Some(plan);
             }
+        }
+    }
+
+    /// Which checks an event that changed only `node` may concern.
+    fn plan(&self, node: &N) -> Plan {
+        let mut plan = Plan::new();
+        for (i, check) in self.checks.iter().enumerate() {
+            let (watched, regardless) = match *check {
+                Check::Always(_, watches) | Check::Sometimes(_, watches) => {
+                    (may_have_changed(watches, Some(node)), false)
+                }
+                Check::AlwaysEach(_, watches) => (watches(node), false),
+                Check::AlwaysSettled(_, watches) => (watches(node), true),
+                Check::SometimesCounter(_) => (true, true),
+            };
+            if watched || regardless {
+                plan.push((u16::try_from(i).expect("fewer than 65,536 properties"), watched));
+            }
+        }
+        plan
+    }
+
+    /// Check `i` after an event; `watched`: the event may have changed what it reads.
+    fn visit(&mut self, i: usize, view: &View<'_, N>, touched: Option<(usize, &N)>, watched: bool) {
+        let (verdict, state) = (&mut self.verdicts[i], &mut self.states[i]);
+        if verdict.first_violation.is_some() || (verdict.kind == PropertyKind::Sometimes && verdict.holds) {
+            return;
+        }
+        let broken = match self.checks[i] {
+            Check::Always(f, _) => watched.then(|| f(view)),
+            Check::AlwaysEach(f, _) => watched.then(|| each_node(view, f, touched, state)),
+            Check::AlwaysSettled(f, _) => (!state.settled || watched).then(|| {
+                let verdict = f(view);
+                state.settled = verdict == Ok(Settled::UntilWatchedChange);
+                verdict.map(|_| ())
+            }),
+            Check::Sometimes(f, _) => {
+                if watched && f(view) {
+                    seen(verdict, view.now_us);
+                }
+                None
+            }
+            Check::SometimesCounter(name) => {
+                state.counter = state.counter.or_else(|| view.metrics.find_counter(name));
+                if state.counter.is_some_and(|id| view.metrics.get(id) > 0) {
+                    seen(verdict, view.now_us);
+                }
+                None
+            }
+        };
+        if let Some(Err(reason)) = broken {
+            verdict.holds = false;
+            verdict.first_violation = Some(Violation { at_us: view.now_us, event_index: view.event_index, reason });
         }
     }
 

@@ -11,12 +11,13 @@ use super::invariant::{Properties, View};
 use super::lifecycle::{Lifecycle, Process};
 use super::metrics::Metrics;
 use super::network::{LinkProfile, Network, Transit};
-use super::node::{Command, Ctx, Message, Node, NodeId, TimerKey};
+use super::node::{Command, Ctx, Message, Node, NodeId};
 use super::queue::{Event, EventQueue, Scheduled, Step};
 use super::rng::SimRng;
 use super::time::TimeUs;
+use super::timers::TimerTable;
 use super::trace::{Trace, TraceKind, portable_hash};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 /// The random stream id of the network (nodes use their index).
 const NETWORK_STREAM: u64 = u64::MAX;
@@ -58,7 +59,7 @@ pub struct Sim<N: Node> {
     pub(super) names: Vec<String>,
     pub(super) lifecycles: Vec<Lifecycle>,
     pub(super) rngs: Vec<SimRng>,
-    pub(super) timers: Vec<BTreeMap<TimerKey, u64>>,
+    pub(super) timers: Vec<TimerTable>,
     pub(super) next_timer_generation: u64,
     pub(super) held: Vec<Vec<Scheduled<N::Msg>>>,
     pub(super) network: Network,
@@ -114,8 +115,9 @@ impl<N: Node> Sim<N> {
         self.names.push(name.into());
         self.lifecycles.push(Lifecycle::default());
         self.rngs.push(SimRng::new(self.seed, u64::from(id.0)));
-        self.timers.push(BTreeMap::new());
+        self.timers.push(TimerTable::default());
         self.held.push(Vec::new());
+        self.properties.recheck_every_node();
         for links in [&mut self.link_last_arrival_us, &mut self.link_last_write_us] {
             for row in links.iter_mut() {
                 row.push(0);
@@ -172,8 +174,8 @@ impl<N: Node> Sim<N> {
         self.stale_timers += count;
         if self.stale_timers >= 1024 && self.stale_timers * 2 >= self.queue.len() as u64 {
             let timers = &self.timers;
-            self.queue.retain(|s| match &s.event {
-                Event::Timer { node, key, generation } => timers[node.index()].get(key) == Some(generation),
+            self.queue.retain(|event| match event {
+                Event::Timer { node, key, generation } => timers[node.index()].is_live(*key, *generation),
                 _ => true,
             });
             self.stale_timers = 0;
@@ -182,7 +184,7 @@ impl<N: Node> Sim<N> {
 
     fn is_stale_timer(&self, event: &Event<N::Msg>) -> bool {
         match event {
-            Event::Timer { node, key, generation } => self.timers[node.index()].get(key) != Some(generation),
+            Event::Timer { node, key, generation } => !self.timers[node.index()].is_live(*key, *generation),
             _ => false,
         }
     }
@@ -219,7 +221,7 @@ impl<N: Node> Sim<N> {
     /// the next due time is that of something that will happen (otherwise
     /// `step` would skip them and run a later event past the target).
     fn discard_stale_timers(&mut self) {
-        while self.queue.peek().is_some_and(|next| self.is_stale_timer(&next.event)) {
+        while self.queue.peek().is_some_and(|next| self.is_stale_timer(next)) {
             self.queue.pop();
             self.stale_timers = self.stale_timers.saturating_sub(1);
         }
@@ -259,8 +261,7 @@ impl<N: Node> Sim<N> {
                 Step::Refused => self.refused(from, to, msg),
             },
             Event::Timer { node, key, generation } => {
-                if self.timers[node.index()].get(&key) == Some(&generation) {
-                    self.timers[node.index()].remove(&key);
+                if self.timers[node.index()].take_if_live(key, generation) {
                     self.trace.push(self.now_us, TraceKind::Timer, node, None, "timer", key);
                     self.call(node, |n, ctx| n.on_timer(ctx, key));
                 }
@@ -334,7 +335,7 @@ impl<N: Node> Sim<N> {
                 self.queue.push(self.now_us + after_us, Event::Timer { node: id, key, generation });
             }
             Command::CancelTimer { key } => {
-                if self.timers[id.index()].remove(&key).is_some() {
+                if self.timers[id.index()].remove(key).is_some() {
                     self.note_stale_timers(1);
                 }
             }

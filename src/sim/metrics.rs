@@ -204,6 +204,11 @@ impl Metrics {
         self.counters[id.0 as usize]
     }
 
+    /// The id of counter `name`, if it was registered.
+    pub fn find_counter(&self, name: &str) -> Option<CounterId> {
+        self.counter_names.iter().position(|&n| n == name).map(|i| CounterId(i as u16))
+    }
+
     /// A counter's value by name; 0 if it was never registered.
     pub fn value(&self, name: &str) -> u64 {
         self.counter_names.iter().position(|&n| n == name).map_or(0, |i| self.counters[i])

@@ -18,6 +18,7 @@ pub mod node;
 pub mod queue;
 pub mod rng;
 pub mod time;
+pub mod timers;
 pub mod trace;
 
 pub use fault::Fault;

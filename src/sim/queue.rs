@@ -7,14 +7,14 @@
 use super::fault::Fault;
 use super::node::{NodeId, TimerKey};
 use super::time::TimeUs;
-use std::cmp::Ordering;
+use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 /// Something that will happen at a known virtual time.
 ///
 /// A message's three steps share one variant (`Wire`, with its `Leg`) so that
-/// the message is stored once in the enum's layout and a pending event fits
-/// in 64 bytes (budgets.md).
+/// the message is stored once in the enum's layout and a pending event (this
+/// and its 16-byte key) fits in 64 bytes (budgets.md).
 #[derive(Clone, Debug)]
 pub enum Event<M> {
     /// `msg` between `from` (its sender) and `to` (its addressee); `leg` says
@@ -94,7 +94,8 @@ impl Leg {
     }
 }
 
-/// A pending event with its due time and tie-breaking sequence number.
+/// A pending event with its due time and tie-breaking sequence number, as
+/// the queue hands it out.
 #[derive(Clone, Debug)]
 pub struct Scheduled<M> {
     pub at_us: TimeUs,
@@ -102,62 +103,96 @@ pub struct Scheduled<M> {
     pub event: Event<M>,
 }
 
-impl<M> PartialEq for Scheduled<M> {
-    fn eq(&self, other: &Self) -> bool {
-        self.at_us == other.at_us && self.seq == other.seq
-    }
+/// Bits of `Key::seq_slot` that hold the event's slot in the side table.
+const SLOT_BITS: u32 = 24;
+const SLOT_MASK: u64 = (1 << SLOT_BITS) - 1;
+/// Sequence numbers fit in the other 40 bits: 10^12 events per run.
+const MAX_SEQ: u64 = (1 << (64 - SLOT_BITS)) - 1;
+
+/// What the heap orders: 16 bytes, so sifting moves little. The due time,
+/// then the insertion sequence (high bits) with the event's slot in the side
+/// table (low bits): sequences are unique, so the order is (time, sequence).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Key {
+    at_us: TimeUs,
+    seq_slot: u64,
 }
-impl<M> Eq for Scheduled<M> {}
-impl<M> PartialOrd for Scheduled<M> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl<M> Ord for Scheduled<M> {
-    /// Reversed, so that `BinaryHeap` (a max-heap) pops the earliest first.
-    fn cmp(&self, other: &Self) -> Ordering {
-        (other.at_us, other.seq).cmp(&(self.at_us, self.seq))
+
+impl Key {
+    fn slot(self) -> usize {
+        (self.seq_slot & SLOT_MASK) as usize
     }
 }
 
-/// Pending events, earliest first.
+/// Pending events, earliest first: a binary heap of 16-byte keys, the
+/// events themselves in a side table of reused slots (a pending event costs
+/// `BYTES_PER_PENDING`).
 #[derive(Clone, Debug)]
 pub struct EventQueue<M> {
-    heap: BinaryHeap<Scheduled<M>>,
+    heap: BinaryHeap<Reverse<Key>>,
+    slots: Vec<Option<Event<M>>>,
+    free: Vec<u32>,
     next_seq: u64,
 }
 
 impl<M> Default for EventQueue<M> {
     fn default() -> Self {
-        Self { heap: BinaryHeap::new(), next_seq: 0 }
+        Self { heap: BinaryHeap::new(), slots: Vec::new(), free: Vec::new(), next_seq: 0 }
     }
 }
 
 impl<M> EventQueue<M> {
+    /// Memory a pending event takes: its key in the heap and its slot.
+    pub const BYTES_PER_PENDING: usize = size_of::<Key>() + size_of::<Option<Event<M>>>();
+
     pub fn push(&mut self, at_us: TimeUs, event: Event<M>) {
         let seq = self.next_seq;
+        assert!(seq <= MAX_SEQ, "event queue: more than {MAX_SEQ} events scheduled in one run");
         self.next_seq += 1;
-        self.heap.push(Scheduled { at_us, seq, event });
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                self.slots[slot as usize] = Some(event);
+                u64::from(slot)
+            }
+            None => {
+                self.slots.push(Some(event));
+                let slot = (self.slots.len() - 1) as u64;
+                assert!(slot <= SLOT_MASK, "event queue: more than {SLOT_MASK} events pending");
+                slot
+            }
+        };
+        self.heap.push(Reverse(Key { at_us, seq_slot: (seq << SLOT_BITS) | slot }));
     }
 
     pub fn pop(&mut self) -> Option<Scheduled<M>> {
-        self.heap.pop()
+        let Reverse(key) = self.heap.pop()?;
+        let event = self.slots[key.slot()].take().expect("a queued key names a filled slot");
+        self.free.push(key.slot() as u32);
+        Some(Scheduled { at_us: key.at_us, seq: key.seq_slot >> SLOT_BITS, event })
     }
 
     /// Keeps only the events `keep` accepts (order is unaffected: it is
     /// defined by (time, seq), which every kept event still carries).
-    pub fn retain(&mut self, keep: impl FnMut(&Scheduled<M>) -> bool) {
-        self.heap.retain(keep);
+    pub fn retain(&mut self, mut keep: impl FnMut(&Event<M>) -> bool) {
+        let (slots, free) = (&mut self.slots, &mut self.free);
+        self.heap.retain(|&Reverse(key)| {
+            let kept = slots[key.slot()].as_ref().is_some_and(&mut keep);
+            if !kept {
+                slots[key.slot()] = None;
+                free.push(key.slot() as u32);
+            }
+            kept
+        });
     }
 
     /// The next event, without taking it.
-    pub fn peek(&self) -> Option<&Scheduled<M>> {
-        self.heap.peek()
+    pub fn peek(&self) -> Option<&Event<M>> {
+        self.heap.peek().and_then(|Reverse(key)| self.slots[key.slot()].as_ref())
     }
 
     /// When the next event is due.
     pub fn next_at_us(&self) -> Option<TimeUs> {
-        self.heap.peek().map(|s| s.at_us)
+        self.heap.peek().map(|Reverse(key)| key.at_us)
     }
 
     pub fn len(&self) -> usize {
@@ -168,9 +203,9 @@ impl<M> EventQueue<M> {
         self.heap.is_empty()
     }
 
-    /// Every pending event, in no particular order (for drawing).
-    pub fn iter(&self) -> impl Iterator<Item = &Scheduled<M>> {
-        self.heap.iter()
+    /// Every pending event with its due time, in no particular order (for drawing).
+    pub fn iter(&self) -> impl Iterator<Item = (TimeUs, &Event<M>)> {
+        self.heap.iter().filter_map(|Reverse(key)| Some((key.at_us, self.slots[key.slot()].as_ref()?)))
     }
 }
 
