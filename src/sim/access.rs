@@ -91,7 +91,7 @@ impl<N: Node> Sim<N> {
 
     /// Messages on the wire now, in no particular order.
     pub fn in_flight(&self) -> impl Iterator<Item = InFlight<'_, N::Msg>> {
-        self.queue.iter().filter_map(|(at_us, event)| match event {
+        self.queue.deliveries().filter_map(|(at_us, event)| match event {
             Event::Wire { from, to, leg, msg } if leg.step() == Step::Deliver => Some(InFlight {
                 from: *from,
                 to: *to,

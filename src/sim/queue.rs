@@ -106,12 +106,18 @@ pub struct Scheduled<M> {
 /// Bits of `Key::seq_slot` that hold the event's slot in the side table.
 const SLOT_BITS: u32 = 24;
 const SLOT_MASK: u64 = (1 << SLOT_BITS) - 1;
-/// Sequence numbers fit in the other 40 bits: 10^12 events per run.
-const MAX_SEQ: u64 = (1 << (64 - SLOT_BITS)) - 1;
+/// Set in a key whose event is a message arriving (what the page draws), so
+/// that drawing walks the dense heap and reads only those events' slots. It
+/// sits below the sequence number, so it never changes the order.
+const DELIVERY_BIT: u64 = 1 << SLOT_BITS;
+const SEQ_SHIFT: u32 = SLOT_BITS + 1;
+/// Sequence numbers fit in the other 39 bits: 5 × 10^11 events per run.
+const MAX_SEQ: u64 = (1 << (64 - SEQ_SHIFT)) - 1;
 
 /// What the heap orders: 16 bytes, so sifting moves little. The due time,
-/// then the insertion sequence (high bits) with the event's slot in the side
-/// table (low bits): sequences are unique, so the order is (time, sequence).
+/// then the insertion sequence (high bits), the delivery flag and the event's
+/// slot in the side table (low bits): sequences are unique, so the order is
+/// (time, sequence).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 struct Key {
     at_us: TimeUs,
@@ -121,6 +127,10 @@ struct Key {
 impl Key {
     fn slot(self) -> usize {
         (self.seq_slot & SLOT_MASK) as usize
+    }
+
+    fn is_delivery(self) -> bool {
+        self.seq_slot & DELIVERY_BIT != 0
     }
 }
 
@@ -149,6 +159,7 @@ impl<M> EventQueue<M> {
         let seq = self.next_seq;
         assert!(seq <= MAX_SEQ, "event queue: more than {MAX_SEQ} events scheduled in one run");
         self.next_seq += 1;
+        let delivery = matches!(&event, Event::Wire { leg, .. } if leg.step() == Step::Deliver);
         let slot = match self.free.pop() {
             Some(slot) => {
                 self.slots[slot as usize] = Some(event);
@@ -161,14 +172,15 @@ impl<M> EventQueue<M> {
                 slot
             }
         };
-        self.heap.push(Reverse(Key { at_us, seq_slot: (seq << SLOT_BITS) | slot }));
+        let flag = if delivery { DELIVERY_BIT } else { 0 };
+        self.heap.push(Reverse(Key { at_us, seq_slot: (seq << SEQ_SHIFT) | flag | slot }));
     }
 
     pub fn pop(&mut self) -> Option<Scheduled<M>> {
         let Reverse(key) = self.heap.pop()?;
         let event = self.slots[key.slot()].take().expect("a queued key names a filled slot");
         self.free.push(key.slot() as u32);
-        Some(Scheduled { at_us: key.at_us, seq: key.seq_slot >> SLOT_BITS, event })
+        Some(Scheduled { at_us: key.at_us, seq: key.seq_slot >> SEQ_SHIFT, event })
     }
 
     /// Keeps only the events `keep` accepts (order is unaffected: it is
@@ -203,15 +215,53 @@ impl<M> EventQueue<M> {
         self.heap.is_empty()
     }
 
-    /// Every pending event with its due time, in no particular order (for drawing).
+    /// Every pending event with its due time, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = (TimeUs, &Event<M>)> {
         self.heap.iter().filter_map(|Reverse(key)| Some((key.at_us, self.slots[key.slot()].as_ref()?)))
+    }
+
+    /// The pending messages' arrivals with their due times, in no particular
+    /// order (for drawing): only their slots are read.
+    pub fn deliveries(&self) -> impl Iterator<Item = (TimeUs, &Event<M>)> {
+        self.heap
+            .iter()
+            .filter(|Reverse(key)| key.is_delivery())
+            .filter_map(|Reverse(key)| Some((key.at_us, self.slots[key.slot()].as_ref()?)))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `deliveries` is `iter` narrowed to arriving messages, and the flag
+    /// that finds them leaves the order of a mixed queue as (time, sequence).
+    #[test]
+    fn deliveries_are_the_arriving_messages_and_the_flag_keeps_the_order() {
+        let mut q: EventQueue<u8> = EventQueue::default();
+        let (a, b) = (NodeId(1), NodeId(2));
+        q.push(10, Event::deliver(a, b, 4, 10, 7));
+        q.push(10, Event::Timer { node: a, key: 0, generation: 0 });
+        q.push(5, Event::depart(a, b, 8));
+        q.push(10, Event::deliver(b, a, 9, 10, 9));
+        q.push(3, Event::refused(b, a, 6));
+        let arriving = |e: &Event<u8>| matches!(e, Event::Wire { leg, .. } if leg.step() == Step::Deliver);
+        let mut all: Vec<(TimeUs, u8)> = q.iter().filter(|(_, e)| arriving(e)).map(|(t, e)| (t, msg_of(e))).collect();
+        let mut drawn: Vec<(TimeUs, u8)> = q.deliveries().map(|(t, e)| (t, msg_of(e))).collect();
+        all.sort();
+        drawn.sort();
+        assert_eq!(drawn, all);
+        assert_eq!(drawn, vec![(10, 7), (10, 9)]);
+        let order: Vec<(TimeUs, u64)> = std::iter::from_fn(|| q.pop()).map(|s| (s.at_us, s.seq)).collect();
+        assert_eq!(order, vec![(3, 4), (5, 2), (10, 0), (10, 1), (10, 3)]);
+    }
+
+    fn msg_of(event: &Event<u8>) -> u8 {
+        match event {
+            Event::Wire { msg, .. } => *msg,
+            _ => u8::MAX,
+        }
+    }
 
     #[test]
     fn earliest_first_then_insertion_order() {
