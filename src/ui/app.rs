@@ -82,6 +82,8 @@ pub fn app(props: &AppProps) -> Html {
             console_api::install(pg, dispatcher);
             bench_api::install();
             bench_api::mark_interactive();
+            // Lessons, scenarios and the other catalog: once the diagram answers.
+            super::data::fetch_the_rest_soon();
             move || {
                 stop_loop();
                 drop(keys);

@@ -24,13 +24,30 @@ const EVENTS_PER_CHECK: u64 = 200;
 /// A fast-forward that has not finished after this long reports a projection.
 const FAST_FORWARD_CAP_MS: f64 = 60_000.0;
 
+thread_local! {
+    /// Asked for once: a slice reads the clock every 200 events, and each
+    /// fresh `window.performance` handle is garbage for the page's collector.
+    static PERFORMANCE: Option<web_sys::Performance> = web_sys::window().and_then(|w| w.performance());
+}
+
 fn now_ms() -> f64 {
-    web_sys::window().and_then(|w| w.performance()).map_or(0.0, |p| p.now())
+    PERFORMANCE.with(|p| p.as_ref().map_or(0.0, web_sys::Performance::now))
 }
 
 fn set(target: &JsValue, name: &str, value: &JsValue) {
     // Setting a property of a plain object cannot fail; ignore the result.
     let _ = js_sys::Reflect::set(target, &JsValue::from_str(name), value);
+}
+
+/// Leaves a `performance.mark` named `clusterlab:<name>` on the page's
+/// timeline (start-up steps, read by `make bench` to show where the time to
+/// an interactive diagram goes).
+pub fn mark(name: &str) {
+    PERFORMANCE.with(|p| {
+        if let Some(p) = p {
+            let _ = p.mark(&format!("clusterlab:{name}"));
+        }
+    });
 }
 
 /// Records `window.__clusterlabInteractiveMs` once: the first time the
@@ -40,6 +57,7 @@ pub fn mark_interactive() {
     let key = JsValue::from_str("__clusterlabInteractiveMs");
     if js_sys::Reflect::get(&window, &key).is_ok_and(|v| v.is_undefined()) {
         set(&window, "__clusterlabInteractiveMs", &JsValue::from_f64(now_ms()));
+        mark("interactive");
     }
 }
 
@@ -125,7 +143,12 @@ struct FastForward {
     start_ms: f64,
     max_slice_ms: f64,
     slices: u32,
+    /// The slowest slices so far: (wall ms, virtual time s, requests done), slowest first.
+    slowest: Vec<(f64, f64, u64)>,
 }
+
+/// How many of the slowest slices a fast-forward reports.
+const SLOWEST_KEPT: usize = 5;
 
 impl FastForward {
     /// Runs one slice of at most `SLICE_MS`; true when the goal or the cap is reached.
@@ -138,9 +161,21 @@ impl FastForward {
                 break;
             }
         }
-        self.max_slice_ms = self.max_slice_ms.max(now_ms() - slice_start_ms);
+        let slice_ms = now_ms() - slice_start_ms;
+        self.max_slice_ms = self.max_slice_ms.max(slice_ms);
+        self.keep_if_slow(slice_ms);
         self.slices += 1;
         requests_done(&self.cluster) >= self.goal_requests || now_ms() - self.start_ms >= FAST_FORWARD_CAP_MS
+    }
+
+    fn keep_if_slow(&mut self, slice_ms: f64) {
+        if self.slowest.len() == SLOWEST_KEPT && self.slowest[SLOWEST_KEPT - 1].0 >= slice_ms {
+            return;
+        }
+        let virtual_s = self.cluster.sim.now_us() as f64 / SEC as f64;
+        self.slowest.push((slice_ms, virtual_s, requests_done(&self.cluster)));
+        self.slowest.sort_by(|a, b| b.0.total_cmp(&a.0));
+        self.slowest.truncate(SLOWEST_KEPT);
     }
 
     fn result(&self) -> JsValue {
@@ -155,6 +190,12 @@ impl FastForward {
         set(&out, "maxSliceMs", &JsValue::from_f64(self.max_slice_ms));
         set(&out, "slices", &JsValue::from_f64(f64::from(self.slices)));
         set(&out, "memoryBytes", &JsValue::from_f64(memory_bytes()));
+        let slowest = js_sys::Array::new();
+        for &(ms, virtual_s, done) in &self.slowest {
+            let row = [ms, virtual_s, done as f64].iter().map(|&x| JsValue::from_f64(x)).collect::<js_sys::Array>();
+            slowest.push(&row);
+        }
+        set(&out, "slowestSlices", &slowest);
         out.into()
     }
 }
@@ -171,7 +212,8 @@ fn memory_bytes() -> f64 {
 /// Fast-forwards the whole shop under a Double-11 crowd until `requests`
 /// requests have completed, in slices of ≤ 8 ms handed back to the page with
 /// `setTimeout(0)`. Resolves to { wallMs, projected, requests, maxSliceMs,
-/// slices, memoryBytes }; after 60 s it stops and projects the time.
+/// slices, memoryBytes, slowestSlices: [[ms, virtual s, requests]…] };
+/// after 60 s it stops and projects the time.
 fn fast_forward(requests: f64) -> js_sys::Promise {
     let goal_requests = if requests.is_finite() { requests.clamp(1.0, 1e8) as u64 } else { 1_000_000 };
     js_sys::Promise::new(&mut |resolve, _reject| {
@@ -181,6 +223,7 @@ fn fast_forward(requests: f64) -> js_sys::Promise {
             start_ms: now_ms(),
             max_slice_ms: 0.0,
             slices: 0,
+            slowest: Vec::with_capacity(SLOWEST_KEPT + 1),
         }));
         schedule_slice(run, resolve);
     })

@@ -1,8 +1,10 @@
 //! The page's data files, fetched from its own origin at start: the two
 //! message catalogs, the lessons and the built-in scenarios.
 //!
-//! Owns the fetching (every file at once, in parallel, by a path relative to
-//! the page: `index.html` has trunk copy them into `dist/`), handing each
+//! Owns the fetching (by a path relative to the page: `index.html` has trunk
+//! copy the files into `dist/` and preloads the catalogs; the sets the page
+//! mounts with first, every other set one task after the first render, each
+//! set's files in parallel), handing each
 //! text to its pure store (`i18n::install`, `lesson::install`,
 //! `share::builtin::install`), running what waits for a set of files once it
 //! is in (the app mounts when the chosen language's catalog is in, and the
@@ -56,6 +58,7 @@ type Waiter = (Vec<Part>, Then);
 /// What has arrived or failed, and who waits.
 #[derive(Default)]
 struct Loader {
+    started: Vec<Part>,
     arrived: Vec<Part>,
     failed: Vec<(Part, String)>,
     waiters: Vec<Waiter>,
@@ -80,11 +83,28 @@ thread_local! {
     static LOADER: RefCell<Loader> = RefCell::new(Loader::default());
 }
 
-/// Starts fetching every data file, all at once.
-pub fn fetch_all() {
-    for part in Part::ALL {
-        fetch(part);
+/// Starts fetching `parts` (those not started yet), each set's files at once.
+pub fn fetch_parts(parts: &[Part]) {
+    for &part in parts {
+        let new = LOADER.with(|l| {
+            let mut l = l.borrow_mut();
+            let new = !l.started.contains(&part);
+            if new {
+                l.started.push(part);
+            }
+            new
+        });
+        if new {
+            fetch(part);
+        }
     }
+}
+
+/// Starts fetching every set not started yet, one task from now (the app
+/// calls it once its diagram answers clicks): its two dozen requests then
+/// hold up neither the files the page mounts with nor the first render.
+pub fn fetch_the_rest_soon() {
+    gloo::timers::callback::Timeout::new(0, || fetch_parts(&Part::ALL)).forget();
 }
 
 /// Runs `then` once every one of `parts` has arrived or failed (at once if

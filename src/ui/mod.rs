@@ -43,6 +43,7 @@ pub mod url;
 pub fn start() {
     use data::Part;
     panic::install_hook();
+    bench_api::mark("wasm-started");
     let window = web_sys::window().expect("a browser window");
     let query = window.location().search().unwrap_or_default();
     let lang = lang::initial();
@@ -54,13 +55,16 @@ pub fn start() {
     if url::names(&query, "scenario") {
         needs.push(Part::Scenarios);
     }
-    data::fetch_all();
+    data::fetch_parts(&needs);
     let document = window.document().expect("a document");
     let root = document.get_element_by_id("app").or_else(|| document.body().map(Into::into)).expect("a mount point");
     let at_start = query.clone();
     data::when_settled(needs, move |outcome| match outcome {
         Ok(()) => mount(root, &at_start),
-        Err(_) => root.set_text_content(None),
+        Err(_) => {
+            root.set_text_content(None);
+            data::fetch_the_rest_soon();
+        }
     });
     data::when_settled(Part::ALL.to_vec(), move |_| {
         if let Some(warning) = url::parse_query(&query).warning {
@@ -71,6 +75,7 @@ pub fn start() {
 
 /// Mounts the app into `root` (its loading note removed) for the URL's options.
 fn mount(root: web_sys::Element, query: &str) {
+    bench_api::mark("data-in");
     let window = web_sys::window().expect("a browser window");
     let options = url::parse_query(query);
     root.set_text_content(None);
@@ -84,6 +89,7 @@ fn mount(root: web_sys::Element, query: &str) {
         share_error,
         lesson: options.lesson.clone(),
     };
+    bench_api::mark("run-built");
     yew::Renderer::<app::App>::with_root_and_props(root, props).render();
 }
 
