@@ -106,18 +106,12 @@ pub struct Scheduled<M> {
 /// Bits of `Key::seq_slot` that hold the event's slot in the side table.
 const SLOT_BITS: u32 = 24;
 const SLOT_MASK: u64 = (1 << SLOT_BITS) - 1;
-/// Set in a key whose event is a message arriving (what the page draws), so
-/// that drawing walks the dense heap and reads only those events' slots. It
-/// sits below the sequence number, so it never changes the order.
-const DELIVERY_BIT: u64 = 1 << SLOT_BITS;
-const SEQ_SHIFT: u32 = SLOT_BITS + 1;
-/// Sequence numbers fit in the other 39 bits: 5 × 10^11 events per run.
-const MAX_SEQ: u64 = (1 << (64 - SEQ_SHIFT)) - 1;
+/// Sequence numbers fit in the other 40 bits: 10^12 events per run.
+const MAX_SEQ: u64 = (1 << (64 - SLOT_BITS)) - 1;
 
-/// What the heap orders: 16 bytes, so sifting moves little. The due time,
-/// then the insertion sequence (high bits), the delivery flag and the event's
-/// slot in the side table (low bits): sequences are unique, so the order is
-/// (time, sequence).
+/// What the heaps order: 16 bytes, so sifting moves little. The due time,
+/// then the insertion sequence (high bits) and the event's slot in the side
+/// table (low bits): sequences are unique, so the order is (time, sequence).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 struct Key {
     at_us: TimeUs,
@@ -128,18 +122,17 @@ impl Key {
     fn slot(self) -> usize {
         (self.seq_slot & SLOT_MASK) as usize
     }
-
-    fn is_delivery(self) -> bool {
-        self.seq_slot & DELIVERY_BIT != 0
-    }
 }
 
-/// Pending events, earliest first: a binary heap of 16-byte keys, the
-/// events themselves in a side table of reused slots (a pending event costs
-/// `BYTES_PER_PENDING`).
+/// Pending events, earliest first: two binary heaps of 16-byte keys, one for
+/// messages arriving (what the page draws each frame, read without walking
+/// the timers) and one for everything else, popped by whichever top is
+/// earlier; the events themselves wait in a side table of reused slots (a
+/// pending event costs `BYTES_PER_PENDING`).
 #[derive(Clone, Debug)]
 pub struct EventQueue<M> {
-    heap: BinaryHeap<Reverse<Key>>,
+    arriving: BinaryHeap<Reverse<Key>>,
+    other: BinaryHeap<Reverse<Key>>,
     slots: Vec<Option<Event<M>>>,
     free: Vec<u32>,
     next_seq: u64,
@@ -147,12 +140,12 @@ pub struct EventQueue<M> {
 
 impl<M> Default for EventQueue<M> {
     fn default() -> Self {
-        Self { heap: BinaryHeap::new(), slots: Vec::new(), free: Vec::new(), next_seq: 0 }
+        Self { arriving: BinaryHeap::new(), other: BinaryHeap::new(), slots: Vec::new(), free: Vec::new(), next_seq: 0 }
     }
 }
 
 impl<M> EventQueue<M> {
-    /// Memory a pending event takes: its key in the heap and its slot.
+    /// Memory a pending event takes: its key in a heap and its slot.
     pub const BYTES_PER_PENDING: usize = size_of::<Key>() + size_of::<Option<Event<M>>>();
 
     pub fn push(&mut self, at_us: TimeUs, event: Event<M>) {
@@ -172,61 +165,75 @@ impl<M> EventQueue<M> {
                 slot
             }
         };
-        let flag = if delivery { DELIVERY_BIT } else { 0 };
-        self.heap.push(Reverse(Key { at_us, seq_slot: (seq << SEQ_SHIFT) | flag | slot }));
+        let heap = if delivery { &mut self.arriving } else { &mut self.other };
+        heap.push(Reverse(Key { at_us, seq_slot: (seq << SLOT_BITS) | slot }));
+    }
+
+    /// The heap whose top is the earliest pending event.
+    fn earliest(&self) -> Option<&BinaryHeap<Reverse<Key>>> {
+        match (self.arriving.peek(), self.other.peek()) {
+            (Some(a), Some(o)) => Some(if a >= o { &self.arriving } else { &self.other }),
+            (Some(_), None) => Some(&self.arriving),
+            (None, Some(_)) => Some(&self.other),
+            (None, None) => None,
+        }
     }
 
     pub fn pop(&mut self) -> Option<Scheduled<M>> {
-        let Reverse(key) = self.heap.pop()?;
+        let arriving_first = std::ptr::eq(self.earliest()?, &self.arriving);
+        let heap = if arriving_first { &mut self.arriving } else { &mut self.other };
+        let Reverse(key) = heap.pop()?;
         let event = self.slots[key.slot()].take().expect("a queued key names a filled slot");
         self.free.push(key.slot() as u32);
-        Some(Scheduled { at_us: key.at_us, seq: key.seq_slot >> SEQ_SHIFT, event })
+        Some(Scheduled { at_us: key.at_us, seq: key.seq_slot >> SLOT_BITS, event })
     }
 
     /// Keeps only the events `keep` accepts (order is unaffected: it is
     /// defined by (time, seq), which every kept event still carries).
     pub fn retain(&mut self, mut keep: impl FnMut(&Event<M>) -> bool) {
         let (slots, free) = (&mut self.slots, &mut self.free);
-        self.heap.retain(|&Reverse(key)| {
-            let kept = slots[key.slot()].as_ref().is_some_and(&mut keep);
-            if !kept {
-                slots[key.slot()] = None;
-                free.push(key.slot() as u32);
-            }
-            kept
-        });
+        for heap in [&mut self.arriving, &mut self.other] {
+            heap.retain(|&Reverse(key)| {
+                let kept = slots[key.slot()].as_ref().is_some_and(&mut keep);
+                if !kept {
+                    slots[key.slot()] = None;
+                    free.push(key.slot() as u32);
+                }
+                kept
+            });
+        }
     }
 
     /// The next event, without taking it.
     pub fn peek(&self) -> Option<&Event<M>> {
-        self.heap.peek().and_then(|Reverse(key)| self.slots[key.slot()].as_ref())
+        self.earliest()?.peek().and_then(|Reverse(key)| self.slots[key.slot()].as_ref())
     }
 
     /// When the next event is due.
     pub fn next_at_us(&self) -> Option<TimeUs> {
-        self.heap.peek().map(|Reverse(key)| key.at_us)
+        self.earliest()?.peek().map(|Reverse(key)| key.at_us)
     }
 
     pub fn len(&self) -> usize {
-        self.heap.len()
+        self.arriving.len() + self.other.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
+        self.arriving.is_empty() && self.other.is_empty()
     }
 
     /// Every pending event with its due time, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = (TimeUs, &Event<M>)> {
-        self.heap.iter().filter_map(|Reverse(key)| Some((key.at_us, self.slots[key.slot()].as_ref()?)))
+        self.arriving
+            .iter()
+            .chain(self.other.iter())
+            .filter_map(|Reverse(key)| Some((key.at_us, self.slots[key.slot()].as_ref()?)))
     }
 
     /// The pending messages' arrivals with their due times, in no particular
-    /// order (for drawing): only their slots are read.
+    /// order (for drawing): the arriving heap alone is walked.
     pub fn deliveries(&self) -> impl Iterator<Item = (TimeUs, &Event<M>)> {
-        self.heap
-            .iter()
-            .filter(|Reverse(key)| key.is_delivery())
-            .filter_map(|Reverse(key)| Some((key.at_us, self.slots[key.slot()].as_ref()?)))
+        self.arriving.iter().filter_map(|Reverse(key)| Some((key.at_us, self.slots[key.slot()].as_ref()?)))
     }
 }
 
@@ -234,10 +241,11 @@ impl<M> EventQueue<M> {
 mod tests {
     use super::*;
 
-    /// `deliveries` is `iter` narrowed to arriving messages, and the flag
-    /// that finds them leaves the order of a mixed queue as (time, sequence).
+    /// `deliveries` is `iter` narrowed to arriving messages, and keeping
+    /// them in a heap of their own leaves the order of a mixed queue as
+    /// (time, sequence).
     #[test]
-    fn deliveries_are_the_arriving_messages_and_the_flag_keeps_the_order() {
+    fn deliveries_are_the_arriving_messages_and_two_heaps_keep_the_order() {
         let mut q: EventQueue<u8> = EventQueue::default();
         let (a, b) = (NodeId(1), NodeId(2));
         q.push(10, Event::deliver(a, b, 4, 10, 7));
