@@ -51,7 +51,7 @@ fn pump(job: Job, redraw: UseStateHandle<u32>) {
     }
     redraw.set(redraw.wrapping_add(1));
     if !done {
-        gloo::timers::callback::Timeout::new(0, move || pump(job, redraw)).forget();
+        super::next_task::soon(move || pump(job, redraw));
     }
 }
 

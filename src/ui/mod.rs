@@ -21,6 +21,7 @@ pub mod invariants;
 pub mod lang;
 pub mod layout;
 pub mod lessons;
+pub mod next_task;
 pub mod node_menu;
 pub mod observe;
 pub mod panels;
