@@ -5,10 +5,9 @@
 //! function of its seed and inputs. Never interprets an event.
 
 use super::fault::Fault;
+use super::heap::QuadHeap;
 use super::node::{NodeId, TimerKey};
 use super::time::TimeUs;
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 
 /// Something that will happen at a known virtual time.
 ///
@@ -134,12 +133,12 @@ impl Key {
     }
 }
 
-/// Pending events, earliest first: a binary heap of 16-byte keys, the
+/// Pending events, earliest first: a 4-ary heap of 16-byte keys, the
 /// events themselves in a side table of reused slots (a pending event costs
 /// `BYTES_PER_PENDING`).
 #[derive(Clone, Debug)]
 pub struct EventQueue<M> {
-    heap: BinaryHeap<Reverse<Key>>,
+    heap: QuadHeap<Key>,
     slots: Vec<Option<Event<M>>>,
     free: Vec<u32>,
     next_seq: u64,
@@ -147,7 +146,7 @@ pub struct EventQueue<M> {
 
 impl<M> Default for EventQueue<M> {
     fn default() -> Self {
-        Self { heap: BinaryHeap::new(), slots: Vec::new(), free: Vec::new(), next_seq: 0 }
+        Self { heap: QuadHeap::default(), slots: Vec::new(), free: Vec::new(), next_seq: 0 }
     }
 }
 
@@ -173,11 +172,11 @@ impl<M> EventQueue<M> {
             }
         };
         let flag = if delivery { DELIVERY_BIT } else { 0 };
-        self.heap.push(Reverse(Key { at_us, seq_slot: (seq << SEQ_SHIFT) | flag | slot }));
+        self.heap.push(Key { at_us, seq_slot: (seq << SEQ_SHIFT) | flag | slot });
     }
 
     pub fn pop(&mut self) -> Option<Scheduled<M>> {
-        let Reverse(key) = self.heap.pop()?;
+        let key = self.heap.pop()?;
         let event = self.slots[key.slot()].take().expect("a queued key names a filled slot");
         self.free.push(key.slot() as u32);
         Some(Scheduled { at_us: key.at_us, seq: key.seq_slot >> SEQ_SHIFT, event })
@@ -187,7 +186,7 @@ impl<M> EventQueue<M> {
     /// defined by (time, seq), which every kept event still carries).
     pub fn retain(&mut self, mut keep: impl FnMut(&Event<M>) -> bool) {
         let (slots, free) = (&mut self.slots, &mut self.free);
-        self.heap.retain(|&Reverse(key)| {
+        self.heap.retain(|&key| {
             let kept = slots[key.slot()].as_ref().is_some_and(&mut keep);
             if !kept {
                 slots[key.slot()] = None;
@@ -199,12 +198,12 @@ impl<M> EventQueue<M> {
 
     /// The next event, without taking it.
     pub fn peek(&self) -> Option<&Event<M>> {
-        self.heap.peek().and_then(|Reverse(key)| self.slots[key.slot()].as_ref())
+        self.heap.peek().and_then(|key| self.slots[key.slot()].as_ref())
     }
 
     /// When the next event is due.
     pub fn next_at_us(&self) -> Option<TimeUs> {
-        self.heap.peek().map(|Reverse(key)| key.at_us)
+        self.heap.peek().map(|key| key.at_us)
     }
 
     pub fn len(&self) -> usize {
@@ -217,7 +216,7 @@ impl<M> EventQueue<M> {
 
     /// Every pending event with its due time, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = (TimeUs, &Event<M>)> {
-        self.heap.iter().filter_map(|Reverse(key)| Some((key.at_us, self.slots[key.slot()].as_ref()?)))
+        self.heap.iter().filter_map(|key| Some((key.at_us, self.slots[key.slot()].as_ref()?)))
     }
 
     /// The pending messages' arrivals with their due times, in no particular
@@ -225,8 +224,8 @@ impl<M> EventQueue<M> {
     pub fn deliveries(&self) -> impl Iterator<Item = (TimeUs, &Event<M>)> {
         self.heap
             .iter()
-            .filter(|Reverse(key)| key.is_delivery())
-            .filter_map(|Reverse(key)| Some((key.at_us, self.slots[key.slot()].as_ref()?)))
+            .filter(|key| key.is_delivery())
+            .filter_map(|key| Some((key.at_us, self.slots[key.slot()].as_ref()?)))
     }
 }
 
