@@ -124,6 +124,10 @@ struct Key {
 }
 
 impl Key {
+    /// Above every real key (fills the heap's empty lanes): no event is
+    /// ever due at `TimeUs::MAX` with the last sequence number.
+    const AFTER_ALL: Key = Key { at_us: TimeUs::MAX, seq_slot: u64::MAX };
+
     fn slot(self) -> usize {
         (self.seq_slot & SLOT_MASK) as usize
     }
@@ -146,7 +150,7 @@ pub struct EventQueue<M> {
 
 impl<M> Default for EventQueue<M> {
     fn default() -> Self {
-        Self { heap: QuadHeap::default(), slots: Vec::new(), free: Vec::new(), next_seq: 0 }
+        Self { heap: QuadHeap::new(Key::AFTER_ALL), slots: Vec::new(), free: Vec::new(), next_seq: 0 }
     }
 }
 
