@@ -12,7 +12,7 @@
 
 use super::ClusterNode;
 use super::gateway::Gateway;
-use super::service_host::{Flow, OrderFlow, ServiceHost};
+use super::service_host::{Flow, ServiceHost};
 use super::two_phase::{PLogKind, Resource};
 use crate::sim::View;
 use crate::sim::invariant::Properties;
@@ -70,48 +70,46 @@ fn services<'a>(view: &'a View<'_, ClusterNode>) -> impl Iterator<Item = &'a Ser
     view.nodes.iter().filter_map(|n| if let ClusterNode::Service(s) = n { Some(&**s) } else { None })
 }
 
-fn order_flows<'a>(view: &'a View<'_, ClusterNode>) -> impl Iterator<Item = &'a OrderFlow> {
-    services(view).filter_map(|s| if let Some(Flow::Order(f)) = &s.flow { Some(&**f) } else { None })
-}
-
 /// Under 2PC an order answered 200 is committed at the order participant
 /// and at a stock participant (the shard owning its product); in any design
 /// each one sold a unit at the stock table.
 fn order_ok_is_atomic(view: &View<'_, ClusterNode>) -> Result<(), String> {
-    // The sums in one pass over the nodes; the newest order exactly.
-    let (mut sold, mut committed_orders, mut committed_stock, mut participants) = (0u64, 0usize, 0usize, 0usize);
+    // One pass over the nodes: the sums, the order flows and the
+    // participants (in node order, as the checks below read them).
+    let mut sold = 0u64;
+    let (mut flows, mut participants) = (Vec::new(), Vec::new());
     for node in view.nodes {
         match node {
             ClusterNode::InventoryStore(s) => sold += s.units_sold(),
             ClusterNode::Service(s) => {
-                if let Some(p) = &s.participant {
-                    participants += 1;
-                    match p.resource {
-                        Resource::Orders => committed_orders += p.committed,
-                        Resource::Stock => committed_stock += p.committed,
-                    }
+                if let Some(Flow::Order(f)) = &s.flow {
+                    flows.push(&**f);
                 }
+                participants.extend(s.participant.as_ref());
             }
             _ => {}
         }
     }
-    for flow in order_flows(view) {
+    let committed_at =
+        |resource: Resource| participants.iter().filter(|p| p.resource == resource).map(|p| p.committed).sum::<usize>();
+    for flow in flows {
         if (flow.placed.len() as u64) > sold {
             return Err(format!("{} orders answered 200 but {sold} units sold", flow.placed.len()));
         }
-        if !flow.two_phase || participants == 0 {
+        if !flow.two_phase || participants.is_empty() {
             continue;
         }
-        for (resource, committed) in [(Resource::Orders, committed_orders), (Resource::Stock, committed_stock)] {
+        for resource in [Resource::Orders, Resource::Stock] {
+            let committed = committed_at(resource);
             if flow.placed.len() > committed {
                 return Err(format!(
                     "{} orders answered 200, {committed} committed at {resource:?}",
                     flow.placed.len()
                 ));
             }
-            let of_kind = || services(view).filter_map(|s| s.participant.as_ref()).filter(|p| p.resource == resource);
+            let mut of_kind = participants.iter().filter(|p| p.resource == resource);
             if let Some((&order, _)) = flow.placed.last_key_value()
-                && !of_kind().any(|p| p.last_record(order) == Some(PLogKind::Committed))
+                && !of_kind.any(|p| p.last_record(order) == Some(PLogKind::Committed))
             {
                 return Err(format!("order {order} answered 200 but not committed at a {resource:?} participant"));
             }

@@ -23,6 +23,7 @@ mod atomicity;
 mod enlist;
 mod participant;
 mod retention;
+mod waiters;
 mod wire;
 pub use atomicity::{check_atomicity, check_atomicity_recent};
 pub use enlist::{Enlist, ProductShard};

@@ -8,6 +8,7 @@
 
 pub mod access;
 pub mod fault;
+pub mod heap;
 pub mod inject;
 pub mod invariant;
 pub mod kernel;

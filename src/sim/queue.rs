@@ -5,10 +5,9 @@
 //! function of its seed and inputs. Never interprets an event.
 
 use super::fault::Fault;
+use super::heap::QuadHeap;
 use super::node::{NodeId, TimerKey};
 use super::time::TimeUs;
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 
 /// Something that will happen at a known virtual time.
 ///
@@ -119,20 +118,24 @@ struct Key {
 }
 
 impl Key {
+    /// Above every real key (fills the heaps' empty lanes): no event is
+    /// ever due at `TimeUs::MAX` with the last sequence number.
+    const AFTER_ALL: Key = Key { at_us: TimeUs::MAX, seq_slot: u64::MAX };
+
     fn slot(self) -> usize {
         (self.seq_slot & SLOT_MASK) as usize
     }
 }
 
-/// Pending events, earliest first: two binary heaps of 16-byte keys, one for
+/// Pending events, earliest first: two 4-ary heaps of 16-byte keys, one for
 /// messages arriving (what the page draws each frame, read without walking
 /// the timers) and one for everything else, popped by whichever top is
 /// earlier; the events themselves wait in a side table of reused slots (a
 /// pending event costs `BYTES_PER_PENDING`).
 #[derive(Clone, Debug)]
 pub struct EventQueue<M> {
-    arriving: BinaryHeap<Reverse<Key>>,
-    other: BinaryHeap<Reverse<Key>>,
+    arriving: QuadHeap<Key>,
+    other: QuadHeap<Key>,
     slots: Vec<Option<Event<M>>>,
     free: Vec<u32>,
     next_seq: u64,
@@ -140,7 +143,13 @@ pub struct EventQueue<M> {
 
 impl<M> Default for EventQueue<M> {
     fn default() -> Self {
-        Self { arriving: BinaryHeap::new(), other: BinaryHeap::new(), slots: Vec::new(), free: Vec::new(), next_seq: 0 }
+        Self {
+            arriving: QuadHeap::new(Key::AFTER_ALL),
+            other: QuadHeap::new(Key::AFTER_ALL),
+            slots: Vec::new(),
+            free: Vec::new(),
+            next_seq: 0,
+        }
     }
 }
 
@@ -166,13 +175,13 @@ impl<M> EventQueue<M> {
             }
         };
         let heap = if delivery { &mut self.arriving } else { &mut self.other };
-        heap.push(Reverse(Key { at_us, seq_slot: (seq << SLOT_BITS) | slot }));
+        heap.push(Key { at_us, seq_slot: (seq << SLOT_BITS) | slot });
     }
 
     /// The heap whose top is the earliest pending event.
-    fn earliest(&self) -> Option<&BinaryHeap<Reverse<Key>>> {
+    fn earliest(&self) -> Option<&QuadHeap<Key>> {
         match (self.arriving.peek(), self.other.peek()) {
-            (Some(a), Some(o)) => Some(if a >= o { &self.arriving } else { &self.other }),
+            (Some(a), Some(o)) => Some(if a <= o { &self.arriving } else { &self.other }),
             (Some(_), None) => Some(&self.arriving),
             (None, Some(_)) => Some(&self.other),
             (None, None) => None,
@@ -182,7 +191,7 @@ impl<M> EventQueue<M> {
     pub fn pop(&mut self) -> Option<Scheduled<M>> {
         let arriving_first = std::ptr::eq(self.earliest()?, &self.arriving);
         let heap = if arriving_first { &mut self.arriving } else { &mut self.other };
-        let Reverse(key) = heap.pop()?;
+        let key = heap.pop()?;
         let event = self.slots[key.slot()].take().expect("a queued key names a filled slot");
         self.free.push(key.slot() as u32);
         Some(Scheduled { at_us: key.at_us, seq: key.seq_slot >> SLOT_BITS, event })
@@ -193,7 +202,7 @@ impl<M> EventQueue<M> {
     pub fn retain(&mut self, mut keep: impl FnMut(&Event<M>) -> bool) {
         let (slots, free) = (&mut self.slots, &mut self.free);
         for heap in [&mut self.arriving, &mut self.other] {
-            heap.retain(|&Reverse(key)| {
+            heap.retain(|&key| {
                 let kept = slots[key.slot()].as_ref().is_some_and(&mut keep);
                 if !kept {
                     slots[key.slot()] = None;
@@ -206,12 +215,12 @@ impl<M> EventQueue<M> {
 
     /// The next event, without taking it.
     pub fn peek(&self) -> Option<&Event<M>> {
-        self.earliest()?.peek().and_then(|Reverse(key)| self.slots[key.slot()].as_ref())
+        self.earliest()?.peek().and_then(|key| self.slots[key.slot()].as_ref())
     }
 
     /// When the next event is due.
     pub fn next_at_us(&self) -> Option<TimeUs> {
-        self.earliest()?.peek().map(|Reverse(key)| key.at_us)
+        self.earliest()?.peek().map(|key| key.at_us)
     }
 
     pub fn len(&self) -> usize {
@@ -227,13 +236,13 @@ impl<M> EventQueue<M> {
         self.arriving
             .iter()
             .chain(self.other.iter())
-            .filter_map(|Reverse(key)| Some((key.at_us, self.slots[key.slot()].as_ref()?)))
+            .filter_map(|key| Some((key.at_us, self.slots[key.slot()].as_ref()?)))
     }
 
     /// The pending messages' arrivals with their due times, in no particular
     /// order (for drawing): the arriving heap alone is walked.
     pub fn deliveries(&self) -> impl Iterator<Item = (TimeUs, &Event<M>)> {
-        self.arriving.iter().filter_map(|Reverse(key)| Some((key.at_us, self.slots[key.slot()].as_ref()?)))
+        self.arriving.iter().filter_map(|key| Some((key.at_us, self.slots[key.slot()].as_ref()?)))
     }
 }
 

@@ -118,7 +118,10 @@ pub struct TpcParticipant {
     pub stock: BTreeMap<u32, u32>,
     pub orders: BTreeSet<u32>,
     pub timeline: VecDeque<TpcEvent>,
+    /// Changed only through `waiters`, which keeps `waiting` beside it.
     pub open: BTreeMap<u32, ParticipantTxn>,
+    /// (lock key, txn) of each transaction in `WaitingForLock` (`waiters`).
+    pub waiting: BTreeSet<(u32, u32)>,
     /// Row locks: lock key (product, or the order's txn) → holding txn.
     pub locks: BTreeMap<u32, u32>,
     /// External work the host has yet to start (drained by the host).
@@ -144,13 +147,14 @@ impl TpcParticipant {
             orders: BTreeSet::new(),
             timeline: VecDeque::new(),
             open: BTreeMap::new(),
+            waiting: BTreeSet::new(),
             locks: BTreeMap::new(),
             work: VecDeque::new(),
             undo: VecDeque::new(),
         }
     }
 
-    fn lock_key(&self, txn: u32, product: u32) -> u32 {
+    pub(super) fn lock_key(&self, txn: u32, product: u32) -> u32 {
         match self.resource {
             Resource::Stock => product,
             Resource::Orders => txn,
@@ -167,7 +171,7 @@ impl TpcParticipant {
     }
 
     pub fn on_crash(&mut self) {
-        self.open.clear();
+        self.clear_open();
         self.locks.clear();
         self.work.clear();
         self.undo.clear();
@@ -183,7 +187,7 @@ impl TpcParticipant {
             .collect();
         for r in prepared {
             let state = ParticipantTxn::InDoubt { since_us: r.at_us, product: r.product, qty: r.qty };
-            self.open.insert(r.txn, state);
+            self.set_open(r.txn, state);
             self.locks.insert(self.lock_key(r.txn, r.product), r.txn);
             note(&mut self.timeline, ctx, r.txn, TpcPhase::Recovered);
             self.query(ctx, r.txn);
@@ -213,7 +217,7 @@ impl TpcParticipant {
             return;
         }
         if self.locks.contains_key(&self.lock_key(txn, product)) {
-            self.open.insert(txn, ParticipantTxn::WaitingForLock { since_us: ctx.now_us, product, qty });
+            self.set_open(txn, ParticipantTxn::WaitingForLock { since_us: ctx.now_us, product, qty });
             ctx.set_timer(timer(WAIT, txn), self.config.lock_wait_timeout_us);
             return;
         }
@@ -223,18 +227,18 @@ impl TpcParticipant {
     fn try_prepare<M: From<TpcMsg>>(&mut self, ctx: &mut Ctx<'_, M>, txn: u32, product: u32, qty: u32) {
         if self.config.external_work {
             self.locks.insert(self.lock_key(txn, product), txn);
-            self.open.insert(txn, ParticipantTxn::Working { product, qty });
+            self.set_open(txn, ParticipantTxn::Working { product, qty });
             self.work.push_back(Work { txn, product, qty });
             return;
         }
         let short = self.resource == Resource::Stock && self.stock.get(&product).copied().unwrap_or(0) < qty;
         if short {
-            self.open.remove(&txn);
+            self.forget_open(txn);
             self.vote_no(ctx, txn, product, qty, AbortReason::InsufficientStock);
             return;
         }
         self.locks.insert(self.lock_key(txn, product), txn);
-        self.open.insert(txn, ParticipantTxn::Forcing { product, qty });
+        self.set_open(txn, ParticipantTxn::Forcing { product, qty });
         ctx.set_timer(timer(FORCE, txn), self.config.log_force_us);
     }
 
@@ -303,7 +307,7 @@ impl TpcParticipant {
 
     /// Forget an open transaction, free its lock, let the next waiter in.
     fn close<M: From<TpcMsg>>(&mut self, ctx: &mut Ctx<'_, M>, txn: u32, product: u32) {
-        self.open.remove(&txn);
+        self.forget_open(txn);
         for kind in [FORCE, WAIT, QUERY] {
             ctx.cancel_timer(timer(kind, txn));
         }
@@ -312,11 +316,7 @@ impl TpcParticipant {
             return;
         }
         self.locks.remove(&key);
-        let next = self.open.iter().find_map(|(&t, s)| match *s {
-            ParticipantTxn::WaitingForLock { product: p, qty, .. } if self.lock_key(t, p) == key => Some((t, p, qty)),
-            _ => None,
-        });
-        if let Some((t, p, qty)) = next {
+        if let Some((t, p, qty)) = self.next_waiter(key) {
             ctx.cancel_timer(timer(WAIT, t));
             self.try_prepare(ctx, t, p, qty);
         }
@@ -334,7 +334,7 @@ impl TpcParticipant {
         };
         match result {
             Ok(()) => {
-                self.open.insert(txn, ParticipantTxn::Forcing { product, qty });
+                self.set_open(txn, ParticipantTxn::Forcing { product, qty });
                 ctx.set_timer(timer(FORCE, txn), self.config.log_force_us);
             }
             Err(why) => {
@@ -371,14 +371,14 @@ impl TpcParticipant {
             (FORCE, ParticipantTxn::Forcing { product, qty }) => {
                 // PREPARED is on disk: from here on we are in doubt.
                 self.append(ctx, txn, PLogKind::Prepared, product, qty);
-                self.open.insert(txn, ParticipantTxn::InDoubt { since_us: ctx.now_us, product, qty });
+                self.set_open(txn, ParticipantTxn::InDoubt { since_us: ctx.now_us, product, qty });
                 note(&mut self.timeline, ctx, txn, TpcPhase::PreparedLogged);
                 ctx.send(self.coordinator, TpcMsg::Vote { txn, vote: Vote::Yes }.into());
                 note(&mut self.timeline, ctx, txn, TpcPhase::VotedYes);
                 ctx.set_timer(timer(QUERY, txn), self.config.in_doubt_query_us);
             }
             (WAIT, ParticipantTxn::WaitingForLock { product, qty, .. }) => {
-                self.open.remove(&txn);
+                self.forget_open(txn);
                 self.vote_no(ctx, txn, product, qty, AbortReason::LockWaitTimeout);
             }
             (QUERY, ParticipantTxn::InDoubt { .. }) => self.query(ctx, txn),
