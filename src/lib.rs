@@ -8,6 +8,22 @@
 //! snapshot of the model in the browser and sends it commands. Dependencies
 //! point one way: ui → realconf → cluster → sim.
 
+/// Declares a folder of JSON data files once, for `lesson` and `share`: a
+/// list of their stems (every build; the page fetches the files) and, in
+/// native builds only, each stem with its text built in (tests and the
+/// headless runner). The path is taken from the invoking module's file,
+/// two folders below the crate root.
+macro_rules! data_files {
+    ($dir:literal, $stems:ident, $texts:ident, [$($stem:literal),* $(,)?]) => {
+        /// The files' stems, in order.
+        pub const $stems: [&str; [$($stem),*].len()] = [$($stem),*];
+        /// Each file's stem and text, in order.
+        #[cfg(not(target_arch = "wasm32"))]
+        pub const $texts: [(&str, &str); [$($stem),*].len()] =
+            [$(($stem, include_str!(concat!("../../", $dir, "/", $stem, ".json")))),*];
+    };
+}
+
 pub mod cluster;
 pub mod i18n;
 pub mod lesson;

@@ -25,36 +25,28 @@ pub use validate::LessonError;
 
 use std::sync::OnceLock;
 
-/// Declares the lesson files once: `NAMES` (every build) and `FILES` (their
-/// text, built in natively only).
-macro_rules! lesson_files {
-    ($($name:literal),* $(,)?) => {
-        /// The lesson files, in order: each file's name (its stem).
-        pub const NAMES: [&str; [$($name),*].len()] = [$($name),*];
-        /// The lesson files, in order: file name and text.
-        #[cfg(not(target_arch = "wasm32"))]
-        pub const FILES: [(&str, &str); [$($name),*].len()] =
-            [$(($name, include_str!(concat!("../../lessons/", $name, ".json")))),*];
-    };
-}
-
-lesson_files![
-    "01-xiaoming-buys-a-keyboard",
-    "02-double-11",
-    "03-balancing-algorithms",
-    "04-the-balancer-fails",
-    "05-failover-loses-the-session",
-    "06-caching",
-    "07-dns-load-balancing",
-    "08-the-gateway",
-    "09-registry-and-rpc",
-    "10-notification-by-message-queue",
-    "11-overselling-and-the-lock",
-    "12-two-phase-commit",
-    "13-sharding",
-    "14-master-fails",
-    "15-two-sites-three-centres",
-];
+data_files!(
+    "lessons",
+    NAMES,
+    FILES,
+    [
+        "01-xiaoming-buys-a-keyboard",
+        "02-double-11",
+        "03-balancing-algorithms",
+        "04-the-balancer-fails",
+        "05-failover-loses-the-session",
+        "06-caching",
+        "07-dns-load-balancing",
+        "08-the-gateway",
+        "09-registry-and-rpc",
+        "10-notification-by-message-queue",
+        "11-overselling-and-the-lock",
+        "12-two-phase-commit",
+        "13-sharding",
+        "14-master-fails",
+        "15-two-sites-three-centres",
+    ]
+);
 
 /// Where the page finds lesson file `name`, relative to itself.
 pub fn path(name: &str) -> String {

@@ -8,27 +8,19 @@
 
 use super::{Form, ShareError, SharedRun};
 
-/// Declares the built-in scenarios once: `IDS` (every build) and
-/// `BUILT_IN` (their text, built in natively only).
-macro_rules! scenario_files {
-    ($($id:literal),* $(,)?) => {
-        /// Every built-in scenario's id (the file stem), in order.
-        pub const IDS: [&str; [$($id),*].len()] = [$($id),*];
-        /// Every built-in scenario: id (the file stem) and text, by id.
-        #[cfg(not(target_arch = "wasm32"))]
-        pub const BUILT_IN: [(&str, &str); [$($id),*].len()] =
-            [$(($id, include_str!(concat!("../../scenarios/", $id, ".json")))),*];
-    };
-}
-
-scenario_files![
-    "centre-fails",
-    "city-fails",
-    "crash-xiaomings-server",
-    "double-11",
-    "flash-sale-without-lock",
-    "redis-session-store-down",
-];
+data_files!(
+    "scenarios",
+    IDS,
+    BUILT_IN,
+    [
+        "centre-fails",
+        "city-fails",
+        "crash-xiaomings-server",
+        "double-11",
+        "flash-sale-without-lock",
+        "redis-session-store-down",
+    ]
+);
 
 /// Where the page finds scenario `id`, relative to itself.
 pub fn path(id: &str) -> String {

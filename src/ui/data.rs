@@ -104,7 +104,7 @@ pub fn fetch_parts(parts: &[Part]) {
 /// calls it once its diagram answers clicks): its two dozen requests then
 /// hold up neither the files the page mounts with nor the first render.
 pub fn fetch_the_rest_soon() {
-    gloo::timers::callback::Timeout::new(0, || fetch_parts(&Part::ALL)).forget();
+    super::next_task::soon(|| fetch_parts(&Part::ALL));
 }
 
 /// Runs `then` once every one of `parts` has arrived or failed (at once if
