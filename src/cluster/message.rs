@@ -330,6 +330,10 @@ wrap_messages!(
 );
 
 impl Message for Msg {
+    fn class(&self) -> u8 {
+        self.dot_class() as u8
+    }
+
     fn label(&self) -> &'static str {
         if let Some(label) = self.mechanism_label() {
             return label;

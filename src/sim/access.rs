@@ -97,6 +97,7 @@ impl<N: Node> Sim<N> {
                 to: *to,
                 sent_at_us: at_us.saturating_sub(leg.transit_us()),
                 arrives_at_us: at_us,
+                class: leg.class(),
                 msg,
             }),
             _ => None,

@@ -46,6 +46,8 @@ pub struct InFlight<'a, M> {
     pub to: NodeId,
     pub sent_at_us: TimeUs,
     pub arrives_at_us: TimeUs,
+    /// `Message::class` of `msg`, kept when it was sent.
+    pub class: u8,
     pub msg: &'a M,
 }
 
@@ -368,7 +370,7 @@ impl<N: Node> Sim<N> {
         }
         let leaves_at_us = written_at_us + delay_us;
         if from == to {
-            self.queue.push(leaves_at_us, Event::deliver(from, to, leaves_at_us, leaves_at_us, msg));
+            self.queue.push(leaves_at_us, Event::deliver(from, to, (leaves_at_us, leaves_at_us), msg.class(), msg));
         } else if leaves_at_us > self.now_us {
             self.queue.push(leaves_at_us, Event::depart(from, to, msg));
         } else {
@@ -389,10 +391,11 @@ impl<N: Node> Sim<N> {
                 let arrives_at_us = self.fifo_arrival(from, to, leaves_at_us + latency_us);
                 if let Some(dup_us) = duplicate_latency_us {
                     let copy_at_us = self.fifo_arrival(from, to, leaves_at_us + dup_us);
-                    let copy = Event::deliver(from, to, leaves_at_us, copy_at_us, msg.clone());
+                    let copy = Event::deliver(from, to, (leaves_at_us, copy_at_us), msg.class(), msg.clone());
                     self.queue.push(copy_at_us, copy);
                 }
-                self.queue.push(arrives_at_us, Event::deliver(from, to, leaves_at_us, arrives_at_us, msg));
+                self.queue
+                    .push(arrives_at_us, Event::deliver(from, to, (leaves_at_us, arrives_at_us), msg.class(), msg));
             }
         }
     }

@@ -31,6 +31,13 @@ pub type TimerKey = u64;
 pub trait Message: Clone + Debug + Hash {
     /// A short, fixed name of the message's kind (e.g. `"http-request"`).
     fn label(&self) -> &'static str;
+
+    /// The group the page draws the message in while it flies, below 32
+    /// (0 unless the model says). The queue keeps it beside the message, so
+    /// drawing the messages in flight reads none of them.
+    fn class(&self) -> u8 {
+        0
+    }
 }
 
 /// What a node asks the kernel to do. Closed: the kernel knows every effect.

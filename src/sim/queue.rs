@@ -26,9 +26,10 @@ pub enum Event<M> {
 }
 
 impl<M> Event<M> {
-    /// `msg` reaches `to`; it left `from` at `left_at_us` and arrives at `arrives_at_us`.
-    pub fn deliver(from: NodeId, to: NodeId, left_at_us: TimeUs, arrives_at_us: TimeUs, msg: M) -> Self {
-        Self::Wire { from, to, leg: Leg::deliver(arrives_at_us.saturating_sub(left_at_us)), msg }
+    /// `msg` reaches `to`; it left `from` at `left_at_us` and arrives at
+    /// `arrives_at_us`; the page draws it in `class` (`Message::class`).
+    pub fn deliver(from: NodeId, to: NodeId, (left_at_us, arrives_at_us): (TimeUs, TimeUs), class: u8, msg: M) -> Self {
+        Self::Wire { from, to, leg: Leg::deliver(arrives_at_us.saturating_sub(left_at_us), class), msg }
     }
 
     /// `msg` leaves `from` for `to` (after local work or slowness): it enters
@@ -63,20 +64,25 @@ pub enum Step {
     Refused,
 }
 
-/// A `Step` and, for a delivery, how long the message was on the wire,
-/// packed in 32 bits: two bits of step, thirty of transit time in µs (a
-/// transit beyond 1,073 s is recorded as 1,073 s; it only places a dot).
+/// A `Step` and, for a delivery, how long the message was on the wire and
+/// the class the page draws it in, packed in 32 bits: two bits of step, then
+/// for a delivery five of class and twenty-five of transit time in µs (a
+/// transit beyond 33.5 s is recorded as 33.5 s; it only places a dot).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Leg(u32);
 
 impl Leg {
     const STEP_SHIFT: u32 = 30;
-    const TRANSIT_MASK: u32 = (1 << Self::STEP_SHIFT) - 1;
+    const CLASS_SHIFT: u32 = 25;
+    const CLASS_MASK: u32 = (1 << (Self::STEP_SHIFT - Self::CLASS_SHIFT)) - 1;
+    /// The longest transit a delivery records, in µs.
+    pub const MAX_TRANSIT_US: TimeUs = (1 << Self::CLASS_SHIFT) - 1;
     const DEPART: Leg = Leg(1 << Self::STEP_SHIFT);
     const REFUSED: Leg = Leg(2 << Self::STEP_SHIFT);
 
-    fn deliver(transit_us: TimeUs) -> Self {
-        Self(u32::try_from(transit_us).map_or(Self::TRANSIT_MASK, |t| t.min(Self::TRANSIT_MASK)))
+    fn deliver(transit_us: TimeUs, class: u8) -> Self {
+        let transit = transit_us.min(Self::MAX_TRANSIT_US) as u32;
+        Self((u32::from(class) & Self::CLASS_MASK) << Self::CLASS_SHIFT | transit)
     }
 
     pub fn step(self) -> Step {
@@ -89,7 +95,13 @@ impl Leg {
 
     /// Time on the wire of a delivery (0 for the other steps).
     pub fn transit_us(self) -> TimeUs {
-        if self.step() == Step::Deliver { TimeUs::from(self.0 & Self::TRANSIT_MASK) } else { 0 }
+        if self.step() == Step::Deliver { TimeUs::from(self.0) & Self::MAX_TRANSIT_US } else { 0 }
+    }
+
+    /// The drawing class of a delivery's message (`Message::class`; 0 for
+    /// the other steps).
+    pub fn class(self) -> u8 {
+        if self.step() == Step::Deliver { ((self.0 >> Self::CLASS_SHIFT) & Self::CLASS_MASK) as u8 } else { 0 }
     }
 }
 
@@ -127,41 +139,41 @@ impl Key {
     }
 }
 
-/// Pending events, earliest first: two 4-ary heaps of 16-byte keys, one for
-/// messages arriving (what the page draws each frame, read without walking
-/// the timers) and one for everything else, popped by whichever top is
-/// earlier; the events themselves wait in a side table of reused slots (a
-/// pending event costs `BYTES_PER_PENDING`).
+/// Pending events, earliest first: two lanes, one for messages arriving
+/// (what the page draws each frame) and one for everything else, popped by
+/// whichever lane's top is earlier. Each lane is a 4-ary heap of 16-byte
+/// keys and a side table of reused slots holding the events (a pending
+/// event costs `BYTES_PER_PENDING`). The arrivals' table is its own, small
+/// and dense, so drawing them reads no timer and few cache lines.
 #[derive(Clone, Debug)]
 pub struct EventQueue<M> {
-    arriving: QuadHeap<Key>,
-    other: QuadHeap<Key>,
+    arriving: Lane<M>,
+    other: Lane<M>,
+    next_seq: u64,
+}
+
+/// One heap of keys and the table of slots its keys point into.
+#[derive(Clone, Debug)]
+struct Lane<M> {
+    heap: QuadHeap<Key>,
     slots: Vec<Option<Event<M>>>,
     free: Vec<u32>,
-    next_seq: u64,
+}
+
+impl<M> Default for Lane<M> {
+    fn default() -> Self {
+        Self { heap: QuadHeap::new(Key::AFTER_ALL), slots: Vec::new(), free: Vec::new() }
+    }
 }
 
 impl<M> Default for EventQueue<M> {
     fn default() -> Self {
-        Self {
-            arriving: QuadHeap::new(Key::AFTER_ALL),
-            other: QuadHeap::new(Key::AFTER_ALL),
-            slots: Vec::new(),
-            free: Vec::new(),
-            next_seq: 0,
-        }
+        Self { arriving: Lane::default(), other: Lane::default(), next_seq: 0 }
     }
 }
 
-impl<M> EventQueue<M> {
-    /// Memory a pending event takes: its key in a heap and its slot.
-    pub const BYTES_PER_PENDING: usize = size_of::<Key>() + size_of::<Option<Event<M>>>();
-
-    pub fn push(&mut self, at_us: TimeUs, event: Event<M>) {
-        let seq = self.next_seq;
-        assert!(seq <= MAX_SEQ, "event queue: more than {MAX_SEQ} events scheduled in one run");
-        self.next_seq += 1;
-        let delivery = matches!(&event, Event::Wire { leg, .. } if leg.step() == Step::Deliver);
+impl<M> Lane<M> {
+    fn push(&mut self, at_us: TimeUs, seq: u64, event: Event<M>) {
         let slot = match self.free.pop() {
             Some(slot) => {
                 self.slots[slot as usize] = Some(event);
@@ -174,13 +186,53 @@ impl<M> EventQueue<M> {
                 slot
             }
         };
-        let heap = if delivery { &mut self.arriving } else { &mut self.other };
-        heap.push(Key { at_us, seq_slot: (seq << SLOT_BITS) | slot });
+        self.heap.push(Key { at_us, seq_slot: (seq << SLOT_BITS) | slot });
     }
 
-    /// The heap whose top is the earliest pending event.
-    fn earliest(&self) -> Option<&QuadHeap<Key>> {
-        match (self.arriving.peek(), self.other.peek()) {
+    fn pop(&mut self) -> Option<Scheduled<M>> {
+        let key = self.heap.pop()?;
+        let event = self.slots[key.slot()].take().expect("a queued key names a filled slot");
+        self.free.push(key.slot() as u32);
+        Some(Scheduled { at_us: key.at_us, seq: key.seq_slot >> SLOT_BITS, event })
+    }
+
+    fn retain(&mut self, keep: &mut impl FnMut(&Event<M>) -> bool) {
+        let (slots, free) = (&mut self.slots, &mut self.free);
+        self.heap.retain(|&key| {
+            let kept = slots[key.slot()].as_ref().is_some_and(&mut *keep);
+            if !kept {
+                slots[key.slot()] = None;
+                free.push(key.slot() as u32);
+            }
+            kept
+        });
+    }
+
+    fn peek(&self) -> Option<&Event<M>> {
+        self.heap.peek().and_then(|key| self.slots[key.slot()].as_ref())
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (TimeUs, &Event<M>)> {
+        self.heap.iter().filter_map(|key| Some((key.at_us, self.slots[key.slot()].as_ref()?)))
+    }
+}
+
+impl<M> EventQueue<M> {
+    /// Memory a pending event takes: its key in a heap and its slot.
+    pub const BYTES_PER_PENDING: usize = size_of::<Key>() + size_of::<Option<Event<M>>>();
+
+    pub fn push(&mut self, at_us: TimeUs, event: Event<M>) {
+        let seq = self.next_seq;
+        assert!(seq <= MAX_SEQ, "event queue: more than {MAX_SEQ} events scheduled in one run");
+        self.next_seq += 1;
+        let delivery = matches!(&event, Event::Wire { leg, .. } if leg.step() == Step::Deliver);
+        let lane = if delivery { &mut self.arriving } else { &mut self.other };
+        lane.push(at_us, seq, event);
+    }
+
+    /// The lane whose top is the earliest pending event.
+    fn earliest(&self) -> Option<&Lane<M>> {
+        match (self.arriving.heap.peek(), self.other.heap.peek()) {
             (Some(a), Some(o)) => Some(if a <= o { &self.arriving } else { &self.other }),
             (Some(_), None) => Some(&self.arriving),
             (None, Some(_)) => Some(&self.other),
@@ -190,59 +242,43 @@ impl<M> EventQueue<M> {
 
     pub fn pop(&mut self) -> Option<Scheduled<M>> {
         let arriving_first = std::ptr::eq(self.earliest()?, &self.arriving);
-        let heap = if arriving_first { &mut self.arriving } else { &mut self.other };
-        let key = heap.pop()?;
-        let event = self.slots[key.slot()].take().expect("a queued key names a filled slot");
-        self.free.push(key.slot() as u32);
-        Some(Scheduled { at_us: key.at_us, seq: key.seq_slot >> SLOT_BITS, event })
+        if arriving_first { self.arriving.pop() } else { self.other.pop() }
     }
 
     /// Keeps only the events `keep` accepts (order is unaffected: it is
     /// defined by (time, seq), which every kept event still carries).
     pub fn retain(&mut self, mut keep: impl FnMut(&Event<M>) -> bool) {
-        let (slots, free) = (&mut self.slots, &mut self.free);
-        for heap in [&mut self.arriving, &mut self.other] {
-            heap.retain(|&key| {
-                let kept = slots[key.slot()].as_ref().is_some_and(&mut keep);
-                if !kept {
-                    slots[key.slot()] = None;
-                    free.push(key.slot() as u32);
-                }
-                kept
-            });
-        }
+        self.arriving.retain(&mut keep);
+        self.other.retain(&mut keep);
     }
 
     /// The next event, without taking it.
     pub fn peek(&self) -> Option<&Event<M>> {
-        self.earliest()?.peek().and_then(|key| self.slots[key.slot()].as_ref())
+        self.earliest()?.peek()
     }
 
     /// When the next event is due.
     pub fn next_at_us(&self) -> Option<TimeUs> {
-        self.earliest()?.peek().map(|key| key.at_us)
+        self.earliest()?.heap.peek().map(|key| key.at_us)
     }
 
     pub fn len(&self) -> usize {
-        self.arriving.len() + self.other.len()
+        self.arriving.heap.len() + self.other.heap.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.arriving.is_empty() && self.other.is_empty()
+        self.arriving.heap.is_empty() && self.other.heap.is_empty()
     }
 
     /// Every pending event with its due time, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = (TimeUs, &Event<M>)> {
-        self.arriving
-            .iter()
-            .chain(self.other.iter())
-            .filter_map(|key| Some((key.at_us, self.slots[key.slot()].as_ref()?)))
+        self.arriving.iter().chain(self.other.iter())
     }
 
     /// The pending messages' arrivals with their due times, in no particular
-    /// order (for drawing): the arriving heap alone is walked.
+    /// order (for drawing): the arrivals' lane alone is walked.
     pub fn deliveries(&self) -> impl Iterator<Item = (TimeUs, &Event<M>)> {
-        self.arriving.iter().filter_map(|key| Some((key.at_us, self.slots[key.slot()].as_ref()?)))
+        self.arriving.iter()
     }
 }
 
@@ -257,10 +293,10 @@ mod tests {
     fn deliveries_are_the_arriving_messages_and_two_heaps_keep_the_order() {
         let mut q: EventQueue<u8> = EventQueue::default();
         let (a, b) = (NodeId(1), NodeId(2));
-        q.push(10, Event::deliver(a, b, 4, 10, 7));
+        q.push(10, Event::deliver(a, b, (4, 10), 0, 7));
         q.push(10, Event::Timer { node: a, key: 0, generation: 0 });
         q.push(5, Event::depart(a, b, 8));
-        q.push(10, Event::deliver(b, a, 9, 10, 9));
+        q.push(10, Event::deliver(b, a, (9, 10), 0, 9));
         q.push(3, Event::refused(b, a, 6));
         let arriving = |e: &Event<u8>| matches!(e, Event::Wire { leg, .. } if leg.step() == Step::Deliver);
         let mut all: Vec<(TimeUs, u8)> = q.iter().filter(|(_, e)| arriving(e)).map(|(t, e)| (t, msg_of(e))).collect();
@@ -294,17 +330,19 @@ mod tests {
     }
 
     #[test]
-    fn legs_keep_their_step_and_transit() {
+    fn legs_keep_their_step_transit_and_class() {
         let (a, b) = (NodeId(1), NodeId(2));
-        let cases: [(Event<u8>, Step, TimeUs, NodeId); 4] = [
-            (Event::deliver(a, b, 100, 1_600, 0), Step::Deliver, 1_500, b),
-            (Event::deliver(a, b, 0, 5_000 * crate::sim::SEC, 0), Step::Deliver, (1 << 30) - 1, b),
-            (Event::depart(a, b, 0), Step::Depart, 0, a),
-            (Event::refused(a, b, 0), Step::Refused, 0, a),
+        let cases: [(Event<u8>, Step, TimeUs, u8, NodeId); 5] = [
+            (Event::deliver(a, b, (100, 1_600), 3, 0), Step::Deliver, 1_500, 3, b),
+            (Event::deliver(a, b, (0, 5_000 * crate::sim::SEC), 31, 0), Step::Deliver, Leg::MAX_TRANSIT_US, 31, b),
+            (Event::deliver(a, b, (7, 7), 0, 0), Step::Deliver, 0, 0, b),
+            (Event::depart(a, b, 0), Step::Depart, 0, 0, a),
+            (Event::refused(a, b, 0), Step::Refused, 0, 0, a),
         ];
-        for (event, step, transit_us, target) in cases {
+        for (event, step, transit_us, class, target) in cases {
             let Event::Wire { leg, .. } = event else { unreachable!() };
-            assert_eq!((leg.step(), leg.transit_us(), event.target()), (step, transit_us, Some(target)));
+            let read = (leg.step(), leg.transit_us(), leg.class(), event.target());
+            assert_eq!(read, (step, transit_us, class, Some(target)));
         }
     }
 }

@@ -49,7 +49,8 @@ const CLASSES: [DotClass; 11] = [
 ];
 
 /// Where each class's dots are this frame, as flat `x, y` pairs in canvas
-/// pixels, and the canvas's 2D context. Kept by the frame loop from frame to
+/// pixels (indexed by the class's number, `Message::class`), and the
+/// canvas's 2D context. Kept by the frame loop from frame to
 /// frame, so a frame allocates nothing once the buffers have grown to the
 /// crowd, and asks for the context only when the canvas is a new one.
 #[derive(Default)]
@@ -61,17 +62,13 @@ pub struct Dots {
 impl Dots {
     /// The dots of `class`, as `x, y` pairs.
     pub fn of(&self, class: DotClass) -> &[f32] {
-        &self.xy[slot(class)]
+        &self.xy[class as usize]
     }
 
     /// How many dots in all.
     pub fn count(&self) -> usize {
         self.xy.iter().map(|xy| xy.len() / 2).sum()
     }
-}
-
-fn slot(class: DotClass) -> usize {
-    CLASSES.iter().position(|&c| c == class).unwrap_or(0)
 }
 
 /// Fills `dots` with where every in-flight message is now, by colour class
@@ -82,12 +79,18 @@ pub fn place(cluster: &Cluster, layout: &Layout, show_control: bool, fit: (f64, 
     let (scale, ox, oy) = fit;
     let now = cluster.sim.now_us();
     let places = &layout.places;
+    // The class was kept beside each message when it was sent: placing the
+    // crowd reads no message (a cache miss each, far from the queue).
+    let control = DotClass::Control as u8;
     for m in cluster.sim.in_flight() {
-        let class = m.msg.dot_class();
-        if class == DotClass::Control && !show_control {
+        if m.class == control && !show_control {
             continue;
         }
-        let (Some(a), Some(b)) = (places.get(m.from.index()), places.get(m.to.index())) else { continue };
+        let (Some(a), Some(b), Some(xy)) =
+            (places.get(m.from.index()), places.get(m.to.index()), dots.xy.get_mut(usize::from(m.class)))
+        else {
+            continue;
+        };
         let span = m.arrives_at_us.saturating_sub(m.sent_at_us).max(1) as f64;
         let t = (now.saturating_sub(m.sent_at_us) as f64 / span).clamp(0.0, 1.0);
         let (dx, dy) = (b.cx - a.cx, b.cy - a.cy);
@@ -95,7 +98,6 @@ pub fn place(cluster: &Cluster, layout: &Layout, show_control: bool, fit: (f64, 
         // Shift each direction to its own side of the edge, so requests and
         // responses on one link do not overlap.
         let (nx, ny) = (-dy / len * 4.0, dx / len * 4.0);
-        let xy = &mut dots.xy[slot(class)];
         xy.push((ox + (a.cx + dx * t + nx) * scale) as f32);
         xy.push((oy + (a.cy + dy * t + ny) * scale) as f32);
     }
@@ -107,7 +109,7 @@ pub fn counts_by_link(cluster: &Cluster) -> Vec<(NodeId, NodeId, usize)> {
     let mut pairs: Vec<(NodeId, NodeId)> = cluster
         .sim
         .in_flight()
-        .filter(|m| m.msg.dot_class() != DotClass::Control)
+        .filter(|m| m.class != DotClass::Control as u8)
         .map(|m| if m.from < m.to { (m.from, m.to) } else { (m.to, m.from) })
         .collect();
     pairs.sort();
@@ -252,6 +254,25 @@ mod tests {
             }
             assert!(moved > 0 && hidden_at_middle > 0, "{orientation:?}: no count needed moving ({moved})");
         }
+    }
+
+    /// Each class's number names its own buffer, and the number kept beside
+    /// a message in flight is its class now.
+    #[test]
+    fn every_class_has_its_buffer_and_messages_keep_their_class() {
+        let mut numbers: Vec<usize> = CLASSES.iter().map(|&c| c as usize).collect();
+        numbers.sort_unstable();
+        assert_eq!(numbers, (0..CLASSES.len()).collect::<Vec<_>>());
+        let mut cluster = Cluster::full(&SliceOptions { seed: 5, ..SliceOptions::default() });
+        cluster.run_until(10 * SEC, u64::MAX);
+        let mut classes = Vec::new();
+        for m in cluster.sim.in_flight() {
+            assert_eq!(m.class, m.msg.dot_class() as u8, "{:?}", m.msg);
+            classes.push(m.class);
+        }
+        classes.sort_unstable();
+        classes.dedup();
+        assert!(classes.len() >= 3, "10 s in, messages of several classes fly ({classes:?})");
     }
 
     #[test]
