@@ -2,8 +2,8 @@
 //!
 //! Owns the `Charts` panel: one `<figure>` per chart with a caption, an HTML
 //! legend holding the latest values (what a screen reader reads), and a
-//! canvas with a hand-written line chart. Samples the model on every render
-//! (`charts/history`, pure) but redraws at most four times a second of wall
+//! canvas with a hand-written line chart. Reads the gauges the playground
+//! samples as it runs (`charts/history`, pure) and redraws at most 4×/s of wall
 //! time (`charts/draw`) and, while playing, only two charts per redraw, in
 //! turn, that changed and are on screen, so no refresh stalls a frame.
 //! Never changes the model.
@@ -15,7 +15,7 @@ use super::lang::use_lang;
 use super::observe::VisibleWatch;
 use super::playground::Playground;
 use crate::i18n::{Lang, t};
-use history::{ChartData, ChartHistory};
+use history::ChartData;
 use std::cell::RefCell;
 use std::rc::Rc;
 use yew::prelude::*;
@@ -74,15 +74,13 @@ pub fn due(last: &[Option<ChartData>], now: &[ChartData], visible: &[bool], star
 #[function_component(Charts)]
 pub fn charts(props: &ChartsProps) -> Html {
     let l = use_lang();
-    let history = use_mut_ref(ChartHistory::default);
     let last_draw_ms = use_mut_ref(|| f64::NEG_INFINITY);
     let drawn = use_mut_ref(Drawn::default);
     let in_view = use_mut_ref(VisibleWatch::default);
     let canvases = use_memo((), |_| (0..CHART_COUNT).map(|_| NodeRef::default()).collect::<Vec<_>>());
     let data: Vec<ChartData> = {
         let pg = props.playground.borrow();
-        history.borrow_mut().observe(&pg.cluster);
-        history::charts(l, &history.borrow(), &pg.cluster, CHART_W as usize)
+        history::charts(l, &pg.gauges, &pg.cluster, CHART_W as usize)
     };
     {
         let (data, canvases, playing) = (data.clone(), canvases.clone(), props.playground.borrow().playing);

@@ -9,6 +9,7 @@
 //! passed in), so it is tested natively; the components only read it and
 //! call its methods.
 
+use super::charts::history::ChartHistory;
 use super::layout::{Layout, Orientation};
 use crate::cluster::Cluster;
 use crate::cluster::command::{Command, CommandError, NodeAction};
@@ -68,6 +69,7 @@ pub use frame_stats::FrameStats;
 use frame_stats::remember;
 
 mod frame_stats;
+mod gauges;
 mod time_travel;
 
 /// A running model and the reader's control of time.
@@ -94,6 +96,8 @@ pub struct Playground {
     pub fast_forward_to: Option<TimeUs>,
     /// Where a loaded scenario or lesson ends (free play has no end).
     pub end_us: Option<TimeUs>,
+    /// The charts' gauges, sampled as the run passes each sampling instant.
+    pub gauges: ChartHistory,
 }
 
 /// How long a free play's recipe lasts (the longest scenario there is): the
@@ -154,6 +158,7 @@ impl Playground {
             layout,
             show_control: false,
             fast_forward_to: None,
+            gauges: ChartHistory::default(),
         }
     }
 
@@ -181,6 +186,7 @@ impl Playground {
         self.playing = false;
         self.fast_forward_to = None;
         self.recording.step(&mut self.cluster);
+        self.gauges.observe(&self.cluster);
     }
 
     /// Advance virtual time for one animation frame at wall time `now_ms`;
@@ -212,7 +218,7 @@ impl Playground {
         let (mut events, mut reached) = (0, false);
         while events < MAX_EVENTS_PER_FRAME {
             let chunk = CHUNK_EVENTS.min(MAX_EVENTS_PER_FRAME - events);
-            let report = self.recording.run_until(&mut self.cluster, target_us, chunk);
+            let report = self.advance(target_us, chunk);
             events += report.events;
             reached = report.reached;
             if reached || wall_ms() - started_ms >= budget_ms {
@@ -252,7 +258,7 @@ impl Playground {
 
     /// Run to `target_us`, at most `max_events` events, through the recording.
     pub fn run_until(&mut self, target_us: TimeUs, max_events: u64) -> RunReport {
-        self.recording.run_until(&mut self.cluster, target_us, max_events)
+        self.advance(target_us, max_events)
     }
 
     pub fn now_seconds(&self) -> f64 {

@@ -1,7 +1,7 @@
 //! What the charts plot: series read from the model, bounded and downsampled (pure, no DOM).
 //!
 //! Owns `ChartHistory`, which samples the gauges the kernel does not keep as
-//! series — windowed p50/p99 latency, the product cache's hit ratio, the
+//! series (the playground stops its runs at each sampling instant to call it) — windowed p50/p99 latency, the product cache's hit ratio, the
 //! worst replication lag, queue depths — once per virtual second at most
 //! (bounded like the kernel's series: thinned, interval doubled), and
 //! `charts`, which turns those and the kernel's counter series (throughput,
@@ -98,6 +98,12 @@ const PALETTE: [(u8, u8, u8); 6] =
     [(47, 111, 237), (214, 47, 51), (31, 157, 85), (201, 138, 0), (111, 91, 214), (138, 109, 59)];
 
 impl ChartHistory {
+    /// When the next sample is due, in virtual time: a run that stops here
+    /// on its way gives every gauge its point however far it jumps.
+    pub fn next_at_us(&self) -> TimeUs {
+        self.next_at_us
+    }
+
     /// Samples the gauges if a sampling interval has passed in virtual time.
     pub fn observe(&mut self, cluster: &Cluster) {
         let now_us = cluster.sim.now_us();

@@ -4,10 +4,11 @@
 //! Owns the playground's side of the recording: rebuilding the run from
 //! t = 0 (the recording replays the reader's journal as time comes to each
 //! command), fast-forwarding to a virtual time in frame-budgeted slices and
-//! pausing there, and the frame's target while fast-forwarding. Never decides
+//! pausing there, and the frame's target while fast-forwarding; a rebuilt
+//! run's charts start again from t = 0. Never decides
 //! what a command does or how a run is rebuilt (`scenario::Recording` does).
 
-use super::{FrameStats, Layout, Playground};
+use super::{ChartHistory, FrameStats, Layout, Playground};
 use crate::cluster::design::SwitchError;
 use crate::sim::TimeUs;
 
@@ -72,6 +73,7 @@ impl Playground {
         self.layout = Layout::of(&self.cluster, self.layout.orientation);
         self.fast_forward_to = None;
         self.stats = FrameStats::default();
+        self.gauges = ChartHistory::default();
         if self.playing {
             self.play();
         }
