@@ -5,7 +5,7 @@
 //! messages in flight. Never advances time.
 
 use super::invariant::Properties;
-use super::kernel::{InFlight, LogLine, Sim};
+use super::kernel::{LogLine, Sim};
 use super::lifecycle::Lifecycle;
 use super::metrics::Metrics;
 use super::network::Network;
@@ -14,6 +14,17 @@ use super::queue::{Event, Step};
 use super::time::TimeUs;
 use super::trace::Trace;
 use std::collections::VecDeque;
+
+/// A message on the wire, for drawing.
+pub struct InFlight<'a, M> {
+    pub from: NodeId,
+    pub to: NodeId,
+    pub sent_at_us: TimeUs,
+    pub arrives_at_us: TimeUs,
+    /// `Message::class` of `msg`, kept when it was sent.
+    pub class: u8,
+    pub msg: &'a M,
+}
 
 impl<N: Node> Sim<N> {
     pub fn seed(&self) -> u64 {

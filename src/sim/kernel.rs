@@ -40,17 +40,6 @@ pub struct RunReport {
     pub reached: bool,
 }
 
-/// A message on the wire, for drawing.
-pub struct InFlight<'a, M> {
-    pub from: NodeId,
-    pub to: NodeId,
-    pub sent_at_us: TimeUs,
-    pub arrives_at_us: TimeUs,
-    /// `Message::class` of `msg`, kept when it was sent.
-    pub class: u8,
-    pub msg: &'a M,
-}
-
 /// A whole simulated world of nodes of type `N`.
 pub struct Sim<N: Node> {
     pub(super) seed: u64,

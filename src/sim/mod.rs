@@ -22,9 +22,10 @@ pub mod time;
 pub mod timers;
 pub mod trace;
 
+pub use access::InFlight;
 pub use fault::Fault;
 pub use invariant::{PropertyKind, Verdict, View};
-pub use kernel::{InFlight, LogLine, RunReport, Sim};
+pub use kernel::{LogLine, RunReport, Sim};
 pub use lifecycle::{Lifecycle, Process, VisibleState};
 pub use metrics::{CounterId, Histogram, HistogramId, Metrics};
 pub use network::{DropCause, LinkProfile, Network};
