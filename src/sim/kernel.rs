@@ -15,7 +15,7 @@ use super::node::{Command, Ctx, Message, Node, NodeId};
 use super::queue::{Event, EventQueue, Scheduled, Step};
 use super::rng::SimRng;
 use super::time::TimeUs;
-use super::timers::TimerTable;
+use super::timers::{Pending, TimerTable};
 use super::trace::{Trace, TraceKind, portable_hash};
 use std::collections::VecDeque;
 
@@ -147,7 +147,7 @@ impl<N: Node> Sim<N> {
         self.start();
         loop {
             let Some(next) = self.queue.pop() else { return false };
-            if self.is_stale_timer(&next.event) {
+            if self.stale_timers > 0 && self.is_stale_timer(&next.event) {
                 self.stale_timers = self.stale_timers.saturating_sub(1);
                 continue;
             }
@@ -167,17 +167,25 @@ impl<N: Node> Sim<N> {
         self.processed
     }
 
-    /// A pending timer was cancelled or replaced. Dead timers are skipped when
-    /// they come due; when they make up half of a large queue, they are swept
-    /// out at once, so per-request timeouts cannot bloat the heap.
+    /// Timer `old` was cancelled or replaced: its event is taken out of the
+    /// queue, or, if it is not there to take (held by a paused node), left
+    /// stale (see `note_stale_timers`).
+    fn drop_timer(&mut self, old: Pending) {
+        if !self.queue.remove_timer(old.slot, old.generation) {
+            self.note_stale_timers(1);
+        }
+    }
+
+    /// Pending timers were cancelled or replaced where the queue still
+    /// holds them (at a crash; or held by a paused node). Dead timers are
+    /// skipped when they come due; when they make up half of a large queue,
+    /// they are swept out at once. `stale_timers` never counts fewer than the
+    /// queue holds, so with none counted none need be looked for.
     pub(super) fn note_stale_timers(&mut self, count: u64) {
         self.stale_timers += count;
         if self.stale_timers >= 1024 && self.stale_timers * 2 >= self.queue.len() as u64 {
             let timers = &self.timers;
-            self.queue.retain(|event| match event {
-                Event::Timer { node, key, generation } => timers[node.index()].is_live(*key, *generation),
-                _ => true,
-            });
+            self.queue.retain_timers(|node, key, generation| timers[node.index()].is_live(key, generation));
             self.stale_timers = 0;
         }
     }
@@ -221,7 +229,14 @@ impl<N: Node> Sim<N> {
     /// the next due time is that of something that will happen (otherwise
     /// `step` would skip them and run a later event past the target).
     fn discard_stale_timers(&mut self) {
-        while self.queue.peek().is_some_and(|next| self.is_stale_timer(next)) {
+        if self.stale_timers == 0 {
+            return;
+        }
+        while self
+            .queue
+            .next_timer()
+            .is_some_and(|(node, key, generation)| !self.timers[node.index()].is_live(key, generation))
+        {
             self.queue.pop();
             self.stale_timers = self.stale_timers.saturating_sub(1);
         }
@@ -329,14 +344,14 @@ impl<N: Node> Sim<N> {
             Command::SetTimer { key, after_us } => {
                 let generation = self.next_timer_generation;
                 self.next_timer_generation += 1;
-                if self.timers[id.index()].insert(key, generation).is_some() {
-                    self.note_stale_timers(1);
+                let slot = self.queue.push_timer(self.now_us + after_us, id, key, generation);
+                if let Some(old) = self.timers[id.index()].insert(key, Pending { generation, slot }) {
+                    self.drop_timer(old);
                 }
-                self.queue.push(self.now_us + after_us, Event::Timer { node: id, key, generation });
             }
             Command::CancelTimer { key } => {
-                if self.timers[id.index()].remove(key).is_some() {
-                    self.note_stale_timers(1);
+                if let Some(old) = self.timers[id.index()].remove(key) {
+                    self.drop_timer(old);
                 }
             }
             Command::Log(text) => self.push_log(id, text),

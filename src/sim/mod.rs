@@ -19,6 +19,7 @@ pub mod node;
 pub mod queue;
 pub mod rng;
 pub mod time;
+mod timer_heap;
 pub mod timers;
 pub mod trace;
 
