@@ -15,7 +15,7 @@ use super::node::{Command, Ctx, Message, Node, NodeId};
 use super::queue::{Event, EventQueue, Scheduled, Step};
 use super::rng::SimRng;
 use super::time::TimeUs;
-use super::timers::{Pending, TimerTable};
+use super::timers::TimerTable;
 use super::trace::{Trace, TraceKind, portable_hash};
 use std::collections::VecDeque;
 
@@ -167,36 +167,6 @@ impl<N: Node> Sim<N> {
         self.processed
     }
 
-    /// Timer `old` was cancelled or replaced: its event is taken out of the
-    /// queue, or, if it is not there to take (held by a paused node), left
-    /// stale (see `note_stale_timers`).
-    fn drop_timer(&mut self, old: Pending) {
-        if !self.queue.remove_timer(old.slot, old.generation) {
-            self.note_stale_timers(1);
-        }
-    }
-
-    /// Pending timers were cancelled or replaced where the queue still
-    /// holds them (at a crash; or held by a paused node). Dead timers are
-    /// skipped when they come due; when they make up half of a large queue,
-    /// they are swept out at once. `stale_timers` never counts fewer than the
-    /// queue holds, so with none counted none need be looked for.
-    pub(super) fn note_stale_timers(&mut self, count: u64) {
-        self.stale_timers += count;
-        if self.stale_timers >= 1024 && self.stale_timers * 2 >= self.queue.len() as u64 {
-            let timers = &self.timers;
-            self.queue.retain_timers(|node, key, generation| timers[node.index()].is_live(key, generation));
-            self.stale_timers = 0;
-        }
-    }
-
-    fn is_stale_timer(&self, event: &Event<N::Msg>) -> bool {
-        match event {
-            Event::Timer { node, key, generation } => !self.timers[node.index()].is_live(*key, *generation),
-            _ => false,
-        }
-    }
-
     /// Processes every event due by `target_us`, at most `max_events` of them;
     /// if all were processed the clock moves on to `target_us`.
     pub fn run_until(&mut self, target_us: TimeUs, max_events: u64) -> RunReport {
@@ -223,23 +193,6 @@ impl<N: Node> Sim<N> {
             self.metrics.sample_due(self.now_us);
         }
         RunReport { events, reached }
-    }
-
-    /// Drops cancelled or replaced timers at the head of the queue, so that
-    /// the next due time is that of something that will happen (otherwise
-    /// `step` would skip them and run a later event past the target).
-    fn discard_stale_timers(&mut self) {
-        if self.stale_timers == 0 {
-            return;
-        }
-        while self
-            .queue
-            .next_timer()
-            .is_some_and(|(node, key, generation)| !self.timers[node.index()].is_live(key, generation))
-        {
-            self.queue.pop();
-            self.stale_timers = self.stale_timers.saturating_sub(1);
-        }
     }
 
     /// `run_until(now + span_us, max_events)`.
@@ -341,19 +294,8 @@ impl<N: Node> Sim<N> {
     fn carry_out(&mut self, id: NodeId, command: Command<N::Msg>) {
         match command {
             Command::Send { to, msg, delay_us } => self.send(id, to, msg, delay_us),
-            Command::SetTimer { key, after_us } => {
-                let generation = self.next_timer_generation;
-                self.next_timer_generation += 1;
-                let slot = self.queue.push_timer(self.now_us + after_us, id, key, generation);
-                if let Some(old) = self.timers[id.index()].insert(key, Pending { generation, slot }) {
-                    self.drop_timer(old);
-                }
-            }
-            Command::CancelTimer { key } => {
-                if let Some(old) = self.timers[id.index()].remove(key) {
-                    self.drop_timer(old);
-                }
-            }
+            Command::SetTimer { key, after_us } => self.set_timer(id, key, after_us),
+            Command::CancelTimer { key } => self.cancel_timer(id, key),
             Command::Log(text) => self.push_log(id, text),
             Command::Count { counter, by } => self.metrics.add(counter, by),
             Command::Observe { histogram, value } => self.metrics.observe(histogram, value),

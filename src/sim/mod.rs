@@ -21,6 +21,7 @@ pub mod rng;
 pub mod time;
 mod timer_heap;
 pub mod timers;
+mod timing;
 pub mod trace;
 
 pub use fault::Fault;
