@@ -59,6 +59,11 @@ impl<K: Ord + Copy> QuadHeap<K> {
         if self.len == 0 { None } else { Some(&self.groups[0].0[SHIFT]) }
     }
 
+    /// The least key, or the sentinel when the heap is empty.
+    pub fn top_or_sentinel(&self) -> K {
+        if self.len == 0 { self.sentinel } else { self.groups[0].0[SHIFT] }
+    }
+
     /// Every key, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = &K> + '_ {
         self.groups.iter().flat_map(|g| g.0.iter()).skip(SHIFT).take(self.len)

@@ -225,22 +225,19 @@ impl<M> EventQueue<M> {
         if delivery { self.arriving.push(key) } else { self.other.push(key) }
     }
 
-    /// The heap whose top is the earliest pending event, and that top.
+    /// The heap whose top is the earliest pending event, and that top (an
+    /// empty heap's top is the sentinel, above every real key; real keys
+    /// are unique, so there are no ties).
     fn earliest(&self) -> Option<(Heap, Key)> {
-        let mut best: Option<(Heap, Key)> = None;
-        let tops = [
-            (Heap::Arriving, self.arriving.peek()),
-            (Heap::Other, self.other.peek()),
-            (Heap::Timers, self.timers.peek_key()),
-        ];
-        for (heap, top) in tops {
-            if let Some(&key) = top
-                && best.is_none_or(|(_, least)| key < least)
-            {
-                best = Some((heap, key));
-            }
-        }
-        best
+        let (a, o, t) = (self.arriving.top_or_sentinel(), self.other.top_or_sentinel(), self.timers.top_key());
+        let (heap, key) = if a < o {
+            if a < t { (Heap::Arriving, a) } else { (Heap::Timers, t) }
+        } else if o < t {
+            (Heap::Other, o)
+        } else {
+            (Heap::Timers, t)
+        };
+        (key != Key::AFTER_ALL).then_some((heap, key))
     }
 
     pub fn pop(&mut self) -> Option<Scheduled<M>> {

@@ -75,9 +75,9 @@ impl TimerHeap {
         slot
     }
 
-    /// The earliest timer's key.
-    pub fn peek_key(&self) -> Option<&Key> {
-        self.heap.peek()
+    /// The earliest timer's key, or `Key::AFTER_ALL` when there is none.
+    pub fn top_key(&self) -> Key {
+        self.heap.top_or_sentinel()
     }
 
     /// The earliest timer: (node, timer key, generation).
