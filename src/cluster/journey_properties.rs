@@ -74,40 +74,40 @@ fn services<'a>(view: &'a View<'_, ClusterNode>) -> impl Iterator<Item = &'a Ser
 /// and at a stock participant (the shard owning its product); in any design
 /// each one sold a unit at the stock table.
 fn order_ok_is_atomic(view: &View<'_, ClusterNode>) -> Result<(), String> {
-    // One pass over the nodes: the sums, the order flows and the
-    // participants (in node order, as the checks below read them).
-    let mut sold = 0u64;
-    let (mut flows, mut participants) = (Vec::new(), Vec::new());
+    // One pass over the nodes for the sums; then the order flows, in node
+    // order (nothing gathered: this runs after most events).
+    let (mut sold, mut any_participant) = (0u64, false);
+    let mut committed = [0usize; 2];
     for node in view.nodes {
         match node {
             ClusterNode::InventoryStore(s) => sold += s.units_sold(),
             ClusterNode::Service(s) => {
-                if let Some(Flow::Order(f)) = &s.flow {
-                    flows.push(&**f);
+                if let Some(p) = &s.participant {
+                    any_participant = true;
+                    committed[usize::from(p.resource == Resource::Stock)] += p.committed;
                 }
-                participants.extend(s.participant.as_ref());
             }
             _ => {}
         }
     }
-    let committed_at =
-        |resource: Resource| participants.iter().filter(|p| p.resource == resource).map(|p| p.committed).sum::<usize>();
+    let participants = || services(view).filter_map(|s| s.participant.as_ref());
+    let flows = services(view).filter_map(|s| if let Some(Flow::Order(f)) = &s.flow { Some(&**f) } else { None });
     for flow in flows {
         if (flow.placed.len() as u64) > sold {
             return Err(format!("{} orders answered 200 but {sold} units sold", flow.placed.len()));
         }
-        if !flow.two_phase || participants.is_empty() {
+        if !flow.two_phase || !any_participant {
             continue;
         }
         for resource in [Resource::Orders, Resource::Stock] {
-            let committed = committed_at(resource);
+            let committed = committed[usize::from(resource == Resource::Stock)];
             if flow.placed.len() > committed {
                 return Err(format!(
                     "{} orders answered 200, {committed} committed at {resource:?}",
                     flow.placed.len()
                 ));
             }
-            let mut of_kind = participants.iter().filter(|p| p.resource == resource);
+            let mut of_kind = participants().filter(|p| p.resource == resource);
             if let Some((&order, _)) = flow.placed.last_key_value()
                 && !of_kind.any(|p| p.last_record(order) == Some(PLogKind::Committed))
             {

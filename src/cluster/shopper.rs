@@ -24,10 +24,12 @@ use std::collections::VecDeque;
 use std::fmt;
 
 mod assets;
+mod handle;
 pub use assets::{
     AssetConfig, BROWSER_CACHE_ENTRIES, BUNDLE, BUNDLE_MAX_AGE_S, BrowserCache, CATALOGUE, DESCRIPTION_MAX_AGE_S,
     IMAGE_MAX_AGE_S, StoredAsset, all_assets, asset_path, description, image, policy,
 };
+pub use handle::ShopperPool;
 
 const RECENT_FAILURES: usize = 64;
 
@@ -104,9 +106,9 @@ impl Shopper {
     }
 }
 
-/// A group of shoppers behind one node of the diagram.
+/// The shoppers of a `ShopperPool`.
 #[derive(Clone, Debug)]
-pub struct ShopperPool {
+pub struct Pool {
     pub config: ShopperConfig,
     /// Where requests go (the balancer's virtual IP).
     pub entry: NodeId,
@@ -138,8 +140,8 @@ fn timeout_key(shopper: usize) -> TimerKey {
     ((shopper as u64) << 1) | 1
 }
 
-impl ShopperPool {
-    pub fn new(config: ShopperConfig, entry: NodeId, metrics: ShopMetrics) -> Self {
+impl Pool {
+    fn new(config: ShopperConfig, entry: NodeId, metrics: ShopMetrics) -> Self {
         let shoppers = vec![Shopper::default(); usize::from(config.shoppers)];
         let active = config.active_at_start.min(config.shoppers);
         Self {
@@ -155,11 +157,6 @@ impl ShopperPool {
             assets_failed: 0,
             manual: false,
         }
-    }
-
-    /// The same pool, loading each page's static assets from `assets.cdn`.
-    pub fn with_assets(self, assets: AssetConfig) -> Self {
-        Self { assets: Some(assets), ..self }
     }
 
     pub fn on_start(&mut self, ctx: &mut Ctx<'_, Msg>) {

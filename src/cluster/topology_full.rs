@@ -229,12 +229,15 @@ fn build_edge_or_access(name: &str, options: &SliceOptions, metrics: ShopMetrics
             let mut dns = Authoritative::new(AuthoritativeConfig::default());
             dns.add_record(SHOP_NAME, ARecord { ip: id("vip-south"), region: SOUTH });
             dns.add_record(SHOP_NAME, ARecord { ip: id("vip-central"), region: CENTRAL });
-            ClusterNode::Dns(dns)
+            ClusterNode::Dns(Box::new(dns))
         }
         "resolver-south" | "resolver-central" => {
             // GeoDNS sees the resolver's address: each region has its own.
             let region = if name == "resolver-south" { SOUTH } else { CENTRAL };
-            ClusterNode::Resolver(Resolver::new(ResolverConfig { region, ..ResolverConfig::default() }, id("dns")))
+            ClusterNode::Resolver(Box::new(Resolver::new(
+                ResolverConfig { region, ..ResolverConfig::default() },
+                id("dns"),
+            )))
         }
         "origin" => edge::origin(&options.design),
         "cdn-south" | "cdn-central" => ClusterNode::Cdn(Box::new(CdnEdge::new(CdnConfig::default(), id("origin")))),
@@ -274,7 +277,7 @@ fn build_application_or_storage(name: &str, design: &Design, metrics: ShopMetric
     match name {
         "gateway" => gateway(design, metrics),
         "registry" => ClusterNode::Registry(Box::new(Registry::new(RegistryConfig::default()))),
-        "product-cache" => ClusterNode::ProductCache(CacheStore::default()),
+        "product-cache" => ClusterNode::ProductCache(Box::<CacheStore>::default()),
         "mq" => ClusterNode::MqBroker(Box::new(MqBroker::new(MqBrokerConfig::default()))),
         "zk" => ClusterNode::Zk(Box::new(ZkServer::new(ZkConfig::default()))),
         "tpc" => {
@@ -287,7 +290,7 @@ fn build_application_or_storage(name: &str, design: &Design, metrics: ShopMetric
             let fencing = design.lock == LockDesign::LockWithFencing;
             let mut store = InventoryStore::new(InventoryStoreConfig { fencing });
             (1..=1000).for_each(|product| store.add_stock(product, 100));
-            ClusterNode::InventoryStore(store)
+            ClusterNode::InventoryStore(Box::new(store))
         }
         "mycat" => {
             let groups = vec![

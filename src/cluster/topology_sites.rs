@@ -133,10 +133,10 @@ fn build(name: &str, options: &SliceOptions, metrics: ShopMetrics) -> ClusterNod
         "browsers-central" => browsers(Region(1), "resolver-central"),
         "resolver-south" | "resolver-central" => {
             let region = if name == "resolver-south" { Region(0) } else { Region(1) };
-            ClusterNode::Resolver(Resolver::new(
+            ClusterNode::Resolver(Box::new(Resolver::new(
                 ResolverConfig { region, ..ResolverConfig::default() },
                 site_id("gslb"),
-            ))
+            )))
         }
         "gslb" => {
             let centres = CENTRES

@@ -9,9 +9,10 @@
 use super::fault::Fault;
 use super::kernel::Sim;
 use super::lifecycle::Process;
-use super::node::{Node, NodeId};
+use super::node::{Node, NodeId, TimerKey};
 use super::queue::Event;
 use super::time::TimeUs;
+use super::timers::Pending;
 use super::trace::{TraceKind, portable_hash};
 
 impl<N: Node> Sim<N> {
@@ -109,7 +110,23 @@ impl<N: Node> Sim<N> {
         life.since_us = self.now_us;
         // Everything that waited runs now, in the order it was due.
         for held in std::mem::take(&mut self.held[node.index()]) {
-            self.queue.push(self.now_us, held.event);
+            match held.event {
+                Event::Timer { node, key, generation } => self.requeue_timer(node, key, generation),
+                event => self.queue.push(self.now_us, event),
+            }
+        }
+    }
+
+    /// A held timer is queued again, now: if it is still live its entry
+    /// learns its new slot (so cancelling it takes it out); if it was
+    /// cancelled or replaced meanwhile, it is counted as stale.
+    fn requeue_timer(&mut self, node: NodeId, key: TimerKey, generation: u64) {
+        let slot = self.queue.push_timer(self.now_us, node, key, generation);
+        let timers = &mut self.timers[node.index()];
+        if timers.is_live(key, generation) {
+            timers.insert(key, Pending { generation, slot });
+        } else {
+            self.note_stale_timers(1);
         }
     }
 }

@@ -133,7 +133,9 @@ fn each_node<N>(
 }
 
 /// The checks to visit after an event that changed one node: each check
-/// that watches it or may run regardless, with whether it watches it.
+/// that watches it or may run regardless, with whether it watches it (a
+/// check whose verdict is final — an `always` broken, a `sometimes` seen —
+/// is left out).
 type Plan = Vec<(u16, bool)>;
 
 /// The properties of one run and their verdicts.
@@ -253,24 +255,41 @@ impl<N> Properties<N> {
     /// the only node the last event could have changed (None: any).
     pub fn check(&mut self, view: &View<'_, N>, touched: Option<usize>) {
         match touched.and_then(|t| Some((t, view.nodes.get(t)?))) {
-            None => (0..self.checks.len()).for_each(|i| self.visit(i, view, None, true)),
+            None => (0..self.checks.len()).for_each(|i| {
+                if !self.is_final(i) && self.visit(i, view, None, true) {
+                    self.plans.clear();
+                }
+            }),
             Some((t, node)) => {
                 if self.plans.len() <= t {
                     self.plans.resize_with(t + 1, || None);
                 }
                 let plan = self.plans[t].take().unwrap_or_else(|| self.plan(node));
+                let mut concluded = false;
                 for &(i, watched) in &plan {
-                    self.visit(usize::from(i), view, Some((t, node)), watched);
+                    concluded |= self.visit(usize::from(i), view, Some((t, node)), watched);
                 }
                 self.plans[t] = Some(plan);
+                if concluded {
+                    self.plans.clear(); // made again without the finished check
+                }
             }
         }
+    }
+
+    /// True once check `i`'s verdict can no longer change.
+    fn is_final(&self, i: usize) -> bool {
+        let verdict = &self.verdicts[i];
+        verdict.first_violation.is_some() || (verdict.kind == PropertyKind::Sometimes && verdict.holds)
     }
 
     /// Which checks an event that changed only `node` may concern.
     fn plan(&self, node: &N) -> Plan {
         let mut plan = Plan::new();
         for (i, check) in self.checks.iter().enumerate() {
+            if self.is_final(i) {
+                continue;
+            }
             let (watched, regardless) = match *check {
                 Check::Always(_, watches) | Check::Sometimes(_, watches) => {
                     (may_have_changed(watches, Some(node)), false)
@@ -286,12 +305,13 @@ impl<N> Properties<N> {
         plan
     }
 
-    /// Check `i` after an event; `watched`: the event may have changed what it reads.
-    fn visit(&mut self, i: usize, view: &View<'_, N>, touched: Option<(usize, &N)>, watched: bool) {
-        let (verdict, state) = (&mut self.verdicts[i], &mut self.states[i]);
-        if verdict.first_violation.is_some() || (verdict.kind == PropertyKind::Sometimes && verdict.holds) {
-            return;
-        }
+    /// Check `i`, whose verdict is not final yet, after an event (plans
+    /// hold no final check); `watched`: the event may have changed what it
+    /// reads. Returns true if its verdict became final just now. The verdict
+    /// is touched only then.
+    fn visit(&mut self, i: usize, view: &View<'_, N>, touched: Option<(usize, &N)>, watched: bool) -> bool {
+        let state = &mut self.states[i];
+        let mut seen_now = false;
         let broken = match self.checks[i] {
             Check::Always(f, _) => watched.then(|| f(view)),
             Check::AlwaysEach(f, _) => watched.then(|| each_node(view, f, touched, state)),
@@ -301,23 +321,24 @@ impl<N> Properties<N> {
                 verdict.map(|_| ())
             }),
             Check::Sometimes(f, _) => {
-                if watched && f(view) {
-                    seen(verdict, view.now_us);
-                }
+                seen_now = watched && f(view);
                 None
             }
             Check::SometimesCounter(name) => {
                 state.counter = state.counter.or_else(|| view.metrics.find_counter(name));
-                if state.counter.is_some_and(|id| view.metrics.get(id) > 0) {
-                    seen(verdict, view.now_us);
-                }
+                seen_now = state.counter.is_some_and(|id| view.metrics.get(id) > 0);
                 None
             }
         };
-        if let Some(Err(reason)) = broken {
-            verdict.holds = false;
-            verdict.first_violation = Some(Violation { at_us: view.now_us, event_index: view.event_index, reason });
+        if seen_now {
+            seen(&mut self.verdicts[i], view.now_us);
+            return true;
         }
+        let Some(Err(reason)) = broken else { return false };
+        let verdict = &mut self.verdicts[i];
+        verdict.holds = false;
+        verdict.first_violation = Some(Violation { at_us: view.now_us, event_index: view.event_index, reason });
+        true
     }
 
     pub fn verdicts(&self) -> &[Verdict] {

@@ -138,7 +138,7 @@ impl<N: Node> Sim<N> {
         self.start();
         loop {
             let Some(next) = self.queue.pop() else { return false };
-            if self.is_stale_timer(&next.event) {
+            if self.stale_timers > 0 && self.is_stale_timer(&next.event) {
                 self.stale_timers = self.stale_timers.saturating_sub(1);
                 continue;
             }
@@ -156,28 +156,6 @@ impl<N: Node> Sim<N> {
     /// How many events have been processed (stale timers not counted).
     pub fn events_processed(&self) -> u64 {
         self.processed
-    }
-
-    /// A pending timer was cancelled or replaced. Dead timers are skipped when
-    /// they come due; when they make up half of a large queue, they are swept
-    /// out at once, so per-request timeouts cannot bloat the heap.
-    pub(super) fn note_stale_timers(&mut self, count: u64) {
-        self.stale_timers += count;
-        if self.stale_timers >= 1024 && self.stale_timers * 2 >= self.queue.len() as u64 {
-            let timers = &self.timers;
-            self.queue.retain(|event| match event {
-                Event::Timer { node, key, generation } => timers[node.index()].is_live(*key, *generation),
-                _ => true,
-            });
-            self.stale_timers = 0;
-        }
-    }
-
-    fn is_stale_timer(&self, event: &Event<N::Msg>) -> bool {
-        match event {
-            Event::Timer { node, key, generation } => !self.timers[node.index()].is_live(*key, *generation),
-            _ => false,
-        }
     }
 
     /// Processes every event due by `target_us`, at most `max_events` of them;
@@ -206,16 +184,6 @@ impl<N: Node> Sim<N> {
             self.metrics.sample_due(self.now_us);
         }
         RunReport { events, reached }
-    }
-
-    /// Drops cancelled or replaced timers at the head of the queue, so that
-    /// the next due time is that of something that will happen (otherwise
-    /// `step` would skip them and run a later event past the target).
-    fn discard_stale_timers(&mut self) {
-        while self.queue.peek().is_some_and(|next| self.is_stale_timer(next)) {
-            self.queue.pop();
-            self.stale_timers = self.stale_timers.saturating_sub(1);
-        }
     }
 
     /// `run_until(now + span_us, max_events)`.
@@ -317,19 +285,8 @@ impl<N: Node> Sim<N> {
     fn carry_out(&mut self, id: NodeId, command: Command<N::Msg>) {
         match command {
             Command::Send { to, msg, delay_us } => self.send(id, to, msg, delay_us),
-            Command::SetTimer { key, after_us } => {
-                let generation = self.next_timer_generation;
-                self.next_timer_generation += 1;
-                if self.timers[id.index()].insert(key, generation).is_some() {
-                    self.note_stale_timers(1);
-                }
-                self.queue.push(self.now_us + after_us, Event::Timer { node: id, key, generation });
-            }
-            Command::CancelTimer { key } => {
-                if self.timers[id.index()].remove(key).is_some() {
-                    self.note_stale_timers(1);
-                }
-            }
+            Command::SetTimer { key, after_us } => self.set_timer(id, key, after_us),
+            Command::CancelTimer { key } => self.cancel_timer(id, key),
             Command::Log(text) => self.push_log(id, text),
             Command::Count { counter, by } => self.metrics.add(counter, by),
             Command::Observe { histogram, value } => self.metrics.observe(histogram, value),

@@ -19,7 +19,9 @@ pub mod node;
 pub mod queue;
 pub mod rng;
 pub mod time;
+mod timer_heap;
 pub mod timers;
+mod timing;
 pub mod trace;
 
 pub use access::InFlight;

@@ -8,6 +8,7 @@ use super::fault::Fault;
 use super::heap::QuadHeap;
 use super::node::{NodeId, TimerKey};
 use super::time::TimeUs;
+use super::timer_heap::TimerHeap;
 
 /// Something that will happen at a known virtual time.
 ///
@@ -116,7 +117,7 @@ pub struct Scheduled<M> {
 
 /// Bits of `Key::seq_slot` that hold the event's slot in the side table.
 const SLOT_BITS: u32 = 24;
-const SLOT_MASK: u64 = (1 << SLOT_BITS) - 1;
+pub(super) const SLOT_MASK: u64 = (1 << SLOT_BITS) - 1;
 /// Sequence numbers fit in the other 40 bits: 10^12 events per run.
 const MAX_SEQ: u64 = (1 << (64 - SLOT_BITS)) - 1;
 
@@ -124,7 +125,7 @@ const MAX_SEQ: u64 = (1 << (64 - SLOT_BITS)) - 1;
 /// then the insertion sequence (high bits) and the event's slot in the side
 /// table (low bits): sequences are unique, so the order is (time, sequence).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-struct Key {
+pub(super) struct Key {
     at_us: TimeUs,
     seq_slot: u64,
 }
@@ -132,48 +133,94 @@ struct Key {
 impl Key {
     /// Above every real key (fills the heaps' empty lanes): no event is
     /// ever due at `TimeUs::MAX` with the last sequence number.
-    const AFTER_ALL: Key = Key { at_us: TimeUs::MAX, seq_slot: u64::MAX };
+    pub(super) const AFTER_ALL: Key = Key { at_us: TimeUs::MAX, seq_slot: u64::MAX };
 
-    fn slot(self) -> usize {
+    pub(super) fn new(at_us: TimeUs, seq: u64, slot: u64) -> Self {
+        Self { at_us, seq_slot: (seq << SLOT_BITS) | slot }
+    }
+
+    pub(super) fn slot(self) -> usize {
         (self.seq_slot & SLOT_MASK) as usize
     }
+
+    fn seq(self) -> u64 {
+        self.seq_slot >> SLOT_BITS
+    }
 }
 
-/// Pending events, earliest first: two lanes, one for messages arriving
-/// (what the page draws each frame) and one for everything else, popped by
-/// whichever lane's top is earlier. Each lane is a 4-ary heap of 16-byte
-/// keys and a side table of reused slots holding the events (a pending
-/// event costs `BYTES_PER_PENDING`). The arrivals' table is its own, small
-/// and dense, so drawing them reads no timer and few cache lines.
+/// Which of the queue's heaps holds the earliest event.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Heap {
+    Arriving,
+    Other,
+    Timers,
+}
+
+/// Pending events, earliest first: three 4-ary heaps of 16-byte keys, one
+/// for messages arriving (what the page draws each frame, read without
+/// walking the timers), one for timers (`TimerHeap`, which can take out a
+/// cancelled one) and one for everything else, popped by whichever top is
+/// earliest; messages and faults wait in a side table of reused slots (a
+/// pending event costs at most `BYTES_PER_PENDING`).
 #[derive(Clone, Debug)]
 pub struct EventQueue<M> {
-    arriving: Lane<M>,
-    other: Lane<M>,
-    next_seq: u64,
-}
-
-/// One heap of keys and the table of slots its keys point into.
-#[derive(Clone, Debug)]
-struct Lane<M> {
-    heap: QuadHeap<Key>,
+    arriving: QuadHeap<Key>,
+    other: QuadHeap<Key>,
+    timers: TimerHeap,
     slots: Vec<Option<Event<M>>>,
     free: Vec<u32>,
-}
-
-impl<M> Default for Lane<M> {
-    fn default() -> Self {
-        Self { heap: QuadHeap::new(Key::AFTER_ALL), slots: Vec::new(), free: Vec::new() }
-    }
+    next_seq: u64,
 }
 
 impl<M> Default for EventQueue<M> {
     fn default() -> Self {
-        Self { arriving: Lane::default(), other: Lane::default(), next_seq: 0 }
+        Self {
+            arriving: QuadHeap::new(Key::AFTER_ALL),
+            other: QuadHeap::new(Key::AFTER_ALL),
+            timers: TimerHeap::default(),
+            slots: Vec::new(),
+            free: Vec::new(),
+            next_seq: 0,
+        }
     }
 }
 
-impl<M> Lane<M> {
-    fn push(&mut self, at_us: TimeUs, seq: u64, event: Event<M>) {
+impl<M> EventQueue<M> {
+    /// Memory a pending event takes: its key in a heap and its slot (a
+    /// timer's record is smaller than an event's slot).
+    pub const BYTES_PER_PENDING: usize = {
+        let event = size_of::<Key>() + size_of::<Option<Event<M>>>();
+        if event > TimerHeap::BYTES_PER_PENDING { event } else { TimerHeap::BYTES_PER_PENDING }
+    };
+
+    /// The next sequence number.
+    fn take_seq(&mut self) -> u64 {
+        let seq = self.next_seq;
+        assert!(seq <= MAX_SEQ, "event queue: more than {MAX_SEQ} events scheduled in one run");
+        self.next_seq += 1;
+        seq
+    }
+
+    /// Queues timer `key` of `node`, due at `at_us`; returns the slot by
+    /// which `remove_timer` takes it out.
+    pub fn push_timer(&mut self, at_us: TimeUs, node: NodeId, key: TimerKey, generation: u64) -> u32 {
+        let seq = self.take_seq();
+        self.timers.push(at_us, seq, node, key, generation)
+    }
+
+    /// Takes out the timer `push_timer` queued in `slot`, if it is still
+    /// queued with `generation`; returns whether it was.
+    pub fn remove_timer(&mut self, slot: u32, generation: u64) -> bool {
+        self.timers.remove(slot, generation)
+    }
+
+    pub fn push(&mut self, at_us: TimeUs, event: Event<M>) {
+        if let Event::Timer { node, key, generation } = event {
+            self.push_timer(at_us, node, key, generation);
+            return;
+        }
+        let seq = self.take_seq();
+        let delivery = matches!(&event, Event::Wire { leg, .. } if leg.step() == Step::Deliver);
         let slot = match self.free.pop() {
             Some(slot) => {
                 self.slots[slot as usize] = Some(event);
@@ -186,99 +233,81 @@ impl<M> Lane<M> {
                 slot
             }
         };
-        self.heap.push(Key { at_us, seq_slot: (seq << SLOT_BITS) | slot });
+        let key = Key::new(at_us, seq, slot);
+        if delivery { self.arriving.push(key) } else { self.other.push(key) }
     }
 
-    fn pop(&mut self) -> Option<Scheduled<M>> {
-        let key = self.heap.pop()?;
-        let event = self.slots[key.slot()].take().expect("a queued key names a filled slot");
-        self.free.push(key.slot() as u32);
-        Some(Scheduled { at_us: key.at_us, seq: key.seq_slot >> SLOT_BITS, event })
-    }
-
-    fn retain(&mut self, keep: &mut impl FnMut(&Event<M>) -> bool) {
-        let (slots, free) = (&mut self.slots, &mut self.free);
-        self.heap.retain(|&key| {
-            let kept = slots[key.slot()].as_ref().is_some_and(&mut *keep);
-            if !kept {
-                slots[key.slot()] = None;
-                free.push(key.slot() as u32);
-            }
-            kept
-        });
-    }
-
-    fn peek(&self) -> Option<&Event<M>> {
-        self.heap.peek().and_then(|key| self.slots[key.slot()].as_ref())
-    }
-
-    fn iter(&self) -> impl Iterator<Item = (TimeUs, &Event<M>)> {
-        self.heap.iter().filter_map(|key| Some((key.at_us, self.slots[key.slot()].as_ref()?)))
-    }
-}
-
-impl<M> EventQueue<M> {
-    /// Memory a pending event takes: its key in a heap and its slot.
-    pub const BYTES_PER_PENDING: usize = size_of::<Key>() + size_of::<Option<Event<M>>>();
-
-    pub fn push(&mut self, at_us: TimeUs, event: Event<M>) {
-        let seq = self.next_seq;
-        assert!(seq <= MAX_SEQ, "event queue: more than {MAX_SEQ} events scheduled in one run");
-        self.next_seq += 1;
-        let delivery = matches!(&event, Event::Wire { leg, .. } if leg.step() == Step::Deliver);
-        let lane = if delivery { &mut self.arriving } else { &mut self.other };
-        lane.push(at_us, seq, event);
-    }
-
-    /// The lane whose top is the earliest pending event.
-    fn earliest(&self) -> Option<&Lane<M>> {
-        match (self.arriving.heap.peek(), self.other.heap.peek()) {
-            (Some(a), Some(o)) => Some(if a <= o { &self.arriving } else { &self.other }),
-            (Some(_), None) => Some(&self.arriving),
-            (None, Some(_)) => Some(&self.other),
-            (None, None) => None,
-        }
+    /// The heap whose top is the earliest pending event, and that top (an
+    /// empty heap's top is the sentinel, above every real key; real keys
+    /// are unique, so there are no ties).
+    fn earliest(&self) -> Option<(Heap, Key)> {
+        let (a, o, t) = (self.arriving.top_or_sentinel(), self.other.top_or_sentinel(), self.timers.top_key());
+        let (heap, key) = if a < o {
+            if a < t { (Heap::Arriving, a) } else { (Heap::Timers, t) }
+        } else if o < t {
+            (Heap::Other, o)
+        } else {
+            (Heap::Timers, t)
+        };
+        (key != Key::AFTER_ALL).then_some((heap, key))
     }
 
     pub fn pop(&mut self) -> Option<Scheduled<M>> {
-        let arriving_first = std::ptr::eq(self.earliest()?, &self.arriving);
-        if arriving_first { self.arriving.pop() } else { self.other.pop() }
+        let key = match self.earliest()?.0 {
+            Heap::Arriving => self.arriving.pop()?,
+            Heap::Other => self.other.pop()?,
+            Heap::Timers => {
+                let due = self.timers.pop()?;
+                let event = Event::Timer { node: due.node, key: due.timer, generation: due.generation };
+                return Some(Scheduled { at_us: due.key.at_us, seq: due.key.seq(), event });
+            }
+        };
+        let event = self.slots[key.slot()].take().expect("a queued key names a filled slot");
+        self.free.push(key.slot() as u32);
+        Some(Scheduled { at_us: key.at_us, seq: key.seq(), event })
     }
 
-    /// Keeps only the events `keep` accepts (order is unaffected: it is
-    /// defined by (time, seq), which every kept event still carries).
-    pub fn retain(&mut self, mut keep: impl FnMut(&Event<M>) -> bool) {
-        self.arriving.retain(&mut keep);
-        self.other.retain(&mut keep);
+    /// Keeps only the timers `keep` accepts, given (node, timer key,
+    /// generation): order is unaffected, as it is defined by (time, seq),
+    /// which every kept event still carries.
+    pub fn retain_timers(&mut self, keep: impl FnMut(NodeId, TimerKey, u64) -> bool) {
+        self.timers.retain(keep);
     }
 
-    /// The next event, without taking it.
-    pub fn peek(&self) -> Option<&Event<M>> {
-        self.earliest()?.peek()
+    /// The next event if it is a timer: (node, timer key, generation).
+    pub fn next_timer(&self) -> Option<(NodeId, TimerKey, u64)> {
+        match self.earliest()?.0 {
+            Heap::Timers => self.timers.peek(),
+            _ => None,
+        }
     }
 
     /// When the next event is due.
     pub fn next_at_us(&self) -> Option<TimeUs> {
-        self.earliest()?.heap.peek().map(|key| key.at_us)
+        self.earliest().map(|(_, key)| key.at_us)
     }
 
     pub fn len(&self) -> usize {
-        self.arriving.heap.len() + self.other.heap.len()
+        self.arriving.len() + self.other.len() + self.timers.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.arriving.heap.is_empty() && self.other.heap.is_empty()
+        self.arriving.is_empty() && self.other.is_empty() && self.timers.is_empty()
     }
 
-    /// Every pending event with its due time, in no particular order.
+    /// Every pending message and fault with its due time, in no particular
+    /// order (timers are kept apart, as small records, not events).
     pub fn iter(&self) -> impl Iterator<Item = (TimeUs, &Event<M>)> {
-        self.arriving.iter().chain(self.other.iter())
+        self.arriving
+            .iter()
+            .chain(self.other.iter())
+            .filter_map(|key| Some((key.at_us, self.slots[key.slot()].as_ref()?)))
     }
 
     /// The pending messages' arrivals with their due times, in no particular
-    /// order (for drawing): the arrivals' lane alone is walked.
+    /// order (for drawing): the arriving heap alone is walked.
     pub fn deliveries(&self) -> impl Iterator<Item = (TimeUs, &Event<M>)> {
-        self.arriving.iter()
+        self.arriving.iter().filter_map(|key| Some((key.at_us, self.slots[key.slot()].as_ref()?)))
     }
 }
 

@@ -14,7 +14,7 @@
 //! the edge is cut off) and the page shows without it. Never decides
 //! freshness itself: the RFC 9111 rules of `http_cache` do.
 
-use super::{FailureRecord, ShopperPool};
+use super::{FailureRecord, Pool};
 use crate::cluster::http_cache::{
     CacheDecision, CacheKind, CachePolicy, FetchFailure, HEURISTIC_PERCENT, Headers, HttpCacheMsg, ResourceId,
     Response, WireFlags, WireTimes, decide_stored,
@@ -175,7 +175,7 @@ fn cause_of(reason: FetchFailure) -> FailCause {
     }
 }
 
-impl ShopperPool {
+impl Pool {
     /// A page arrived: its assets load (the bundle always; on a detail page
     /// the product's image and description).
     pub(super) fn load_assets(&mut self, ctx: &mut Ctx<'_, Msg>, shopper: usize, page: Page, product: u32) {

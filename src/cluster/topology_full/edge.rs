@@ -40,7 +40,7 @@ pub fn origin(design: &Design) -> ClusterNode {
     for asset in all_assets() {
         origin.publish(0, asset, policy(asset, design.cache_ttl.seconds()));
     }
-    ClusterNode::Origin(origin)
+    ClusterNode::Origin(Box::new(origin))
 }
 
 /// The `cache-ttl` switch reaches the origin: descriptions are sent with the
